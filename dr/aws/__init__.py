@@ -1,0 +1,1 @@
+"""AWS access: the one client factory, error classification and fault hooks."""

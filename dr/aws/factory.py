@@ -1,0 +1,119 @@
+"""The one AWS client factory: per environment and region, assumed roles, short timeouts, fault hooks."""
+
+from __future__ import annotations
+
+import getpass
+import re
+import threading
+from typing import Any
+
+from dr import __version__
+from dr.aws.faults import Faults
+from dr.config.model import AwsSettings, Topology
+
+_SESSION_NAME_CHARS = re.compile(r"[^\w+=,.@-]")
+
+
+def session_name(user: str, run_id: str) -> str:
+    """`drctl-<user>-<run_id>` within AWS's RoleSessionName rules (2-64 chars of [\\w+=,.@-])."""
+    name = _SESSION_NAME_CHARS.sub("-", f"drctl-{user}-{run_id}")
+    return name[:64]
+
+
+def current_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+class ClientFactory:
+    """Makes and caches boto3 clients for (service, environment, region).
+
+    An environment with `role_arn` is reached by assuming that role through STS *in the region being
+    called*, so that nothing depends on a failed region. Endpoints, profiles and CA bundles come from the
+    standard AWS variables, as with any boto3 tool.
+    """
+
+    def __init__(
+        self,
+        topology: Topology,
+        *,
+        run_id: str = "adhoc",
+        user: str | None = None,
+        faults: Faults | None = None,
+        settings: AwsSettings | None = None,
+    ) -> None:
+        self.topology = topology
+        self.run_id = run_id
+        self.user = user or current_user()
+        self.faults = faults
+        self.settings = settings or topology.aws
+        self._clients: dict[tuple[str, str, str], Any] = {}
+        self._sessions: dict[tuple[str, str], Any] = {}
+        self._lock = threading.RLock()
+
+    def client(self, service: str, env: str, region: str | None = None) -> Any:
+        """A client for `service` in `env`'s account, in `region` (default: the env's home region)."""
+        region = region or self.topology.environments[env].region
+        key = (service, env, region)
+        with self._lock:
+            if key not in self._clients:
+                client = self._session(env, region).client(service, region_name=region, config=self._config())
+                if self.faults is not None:
+                    self.faults.attach(client, region)
+                self._clients[key] = client
+            return self._clients[key]
+
+    def route53(self, env: str) -> Any:
+        """Route53 is global; its control plane lives in us-east-1."""
+        return self.client("route53", env, "us-east-1")
+
+    def _config(self) -> Any:
+        from botocore.config import Config
+
+        return Config(
+            connect_timeout=self.settings.connect_timeout,
+            read_timeout=self.settings.read_timeout,
+            retries={"max_attempts": self.settings.max_attempts, "mode": "standard"},
+            user_agent_extra=f"drctl/{__version__}",
+            max_pool_connections=32,
+        )
+
+    def _session(self, env: str, region: str) -> Any:
+        import boto3
+
+        key = (env, region)
+        if key in self._sessions:
+            return self._sessions[key]
+        role_arn = self.topology.environments[env].role_arn
+        base = boto3.session.Session()
+        if not role_arn:
+            self._sessions[key] = base
+            return base
+        session = boto3.session.Session(botocore_session=self._assumed(base, role_arn, region))
+        self._sessions[key] = session
+        return session
+
+    def _assumed(self, base: Any, role_arn: str, region: str) -> Any:
+        """A botocore session whose credentials come from assuming `role_arn`, refreshed before expiry."""
+        import botocore.session
+        from botocore.credentials import DeferredRefreshableCredentials
+
+        sts = base.client("sts", region_name=region, config=self._config())
+        if self.faults is not None:
+            self.faults.attach(sts, region)
+        name = session_name(self.user, self.run_id)
+
+        def fetch() -> dict[str, str]:
+            creds = sts.assume_role(RoleArn=role_arn, RoleSessionName=name)["Credentials"]
+            return {
+                "access_key": creds["AccessKeyId"],
+                "secret_key": creds["SecretAccessKey"],
+                "token": creds["SessionToken"],
+                "expiry_time": creds["Expiration"].isoformat(),
+            }
+
+        core = botocore.session.get_session()
+        core._credentials = DeferredRefreshableCredentials(refresh_using=fetch, method="sts-assume-role")
+        return core

@@ -1,0 +1,67 @@
+"""The `drctl` command line: one typer app; each command group lives in its own module."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from dr import __version__
+
+app = typer.Typer(
+    name="drctl",
+    help="Disaster-recovery failover for AWS as code: check, fail over, fail back, drill, monitor.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"drctl {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """drctl turns the DR runbook into code. Exit codes: 0 done, 1 step failed, 2 usage/config error,
+    3 refused by a safety gate, 130 interrupted (resume with `drctl resume RUN_ID`)."""
+
+
+def _register() -> None:
+    from dr.cli import config_cmd
+
+    config_cmd.register(app)
+
+
+_register()
+
+
+def run() -> None:
+    """Console-script entry point: expected failures become a message and their exit code, no traceback."""
+    from dr.errors import DrError
+
+    try:
+        app()
+    except DrError as err:
+        _report_error(err)
+        sys.exit(err.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)
+
+
+def _report_error(err: Exception) -> None:
+    from dr.errors import ConfigError
+
+    sys.stderr.write(f"drctl: {err}\n")
+    if isinstance(err, ConfigError):
+        for finding in err.findings:
+            sys.stderr.write(f"  {finding}\n")

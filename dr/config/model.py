@@ -1,0 +1,132 @@
+"""The validated topology: environments, databases, DNS records, readiness, objectives, state."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dr.config.durations import Duration
+
+
+class _Strict(BaseModel):
+    """Unknown keys are errors; models are immutable once loaded."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Engine(StrEnum):
+    RDS_INSTANCE = "rds-instance"
+    AURORA_CLUSTER = "aurora-cluster"
+    AURORA_GLOBAL = "aurora-global"
+
+
+class DnsStrategy(StrEnum):
+    UPSERT = "upsert"
+    FAILOVER_ROUTING = "failover-routing"
+
+
+class Objectives(_Strict):
+    rto: Duration = Field(default=900.0, gt=0, description="recovery time objective, seconds")
+    rpo: Duration = Field(default=300.0, ge=0, description="recovery point objective, seconds")
+
+
+class Environment(_Strict):
+    account_id: str = Field(pattern=r"^\d{12}$", description="12-digit AWS account id")
+    region: str = Field(min_length=1)
+    role_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")
+    dr_for: str | None = None
+
+
+class DbLocation(_Strict):
+    env: str
+    id: str = Field(min_length=1, max_length=255)
+    region: str | None = None
+
+
+class Database(_Strict):
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    engine: Engine
+    primary: DbLocation
+    replica: DbLocation
+    global_cluster_id: str | None = None
+
+
+class DnsRecord(_Strict):
+    zone_id: str = Field(min_length=1)
+    env: str
+    name: str = Field(min_length=1)
+    type: str = Field(default="CNAME", pattern=r"^(A|AAAA|CNAME)$")
+    ttl: int = Field(default=60, ge=0, le=172800)
+    strategy: DnsStrategy = DnsStrategy.UPSERT
+    targets: dict[str, str]
+    health_checks: dict[str, str] = Field(default_factory=dict)
+    drill_name: str | None = None
+
+    @property
+    def fqdn(self) -> str:
+        return self.name if self.name.endswith(".") else self.name + "."
+
+
+class EcsService(_Strict):
+    cluster: str
+    service: str
+    min_running: int = Field(default=1, ge=0)
+
+
+class AutoScalingGroup(_Strict):
+    name: str
+    min_in_service: int = Field(default=1, ge=0)
+
+
+class Readiness(_Strict):
+    eks_clusters: list[str] = Field(default_factory=list)
+    ecs_services: list[EcsService] = Field(default_factory=list)
+    autoscaling_groups: list[AutoScalingGroup] = Field(default_factory=list)
+
+
+class AwsSettings(_Strict):
+    """How drctl talks to AWS: short timeouts so a dead region fails in seconds, not minutes."""
+
+    connect_timeout: Duration = 3.0
+    read_timeout: Duration = 10.0
+    max_attempts: int = Field(default=3, ge=1, le=10, description="botocore attempts per call")
+
+
+class StateSettings(_Strict):
+    """Where runs keep their journal and lock. Without it: a local directory and a local file lock."""
+
+    env: str | None = Field(default=None, description="environment whose account holds the table/bucket")
+    region: str | None = None
+    s3_bucket: str | None = None
+    s3_prefix: str = "drctl/runs/"
+    dynamodb_table: str | None = None
+    lease: Duration = 60.0
+
+
+class Topology(_Strict):
+    version: int = Field(ge=1, le=1)
+    objectives: Objectives = Field(default_factory=Objectives)
+    environments: dict[str, Environment]
+    databases: list[Database] = Field(default_factory=list)
+    dns: list[DnsRecord] = Field(default_factory=list)
+    readiness: dict[str, Readiness] = Field(default_factory=dict)
+    aws: AwsSettings = Field(default_factory=AwsSettings)
+    state: StateSettings = Field(default_factory=StateSettings)
+
+    def env(self, name: str) -> Environment:
+        return self.environments[name]
+
+    def region_of(self, loc: DbLocation) -> str:
+        """The region a database lives in: its own, else its environment's home region."""
+        return loc.region or self.environments[loc.env].region
+
+    def source_of(self, target: str) -> str:
+        """The environment that `target` is the DR side of (its `dr_for`), or the one that is DR for it."""
+        env = self.environments[target]
+        if env.dr_for:
+            return env.dr_for
+        for name, other in self.environments.items():
+            if other.dr_for == target:
+                return name
+        raise KeyError(target)

@@ -1,0 +1,1 @@
+"""The runbook engine: steps, executor (phases, parallel groups, budgets, retries), journal, lock, events."""

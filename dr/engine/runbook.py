@@ -1,0 +1,52 @@
+"""A runbook: an ordered list of phases; a phase is one step or a group of steps run in parallel."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from dr.engine.step import RunContext, Step
+
+DEFAULT_CONCURRENCY = 16
+DEFAULT_FAMILY_LIMITS: Mapping[str, int] = {"route53": 4}
+"""Per-API-family caps inside a parallel group, so a group cannot flood Route53's control plane."""
+
+
+@dataclass(frozen=True)
+class Parallel:
+    """Steps run concurrently (bounded). If one fails with policy abort, running members finish and no
+    new member starts."""
+
+    name: str
+    steps: Sequence[Step]
+    max_concurrency: int = DEFAULT_CONCURRENCY
+    family_limits: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_FAMILY_LIMITS))
+
+
+Phase = Step | Parallel
+
+
+class Runbook:
+    """Base class: subclasses name themselves and build their phases from the topology.
+
+    `phases` must be deterministic for a given topology, source and target: the journal keys steps by
+    name, and `drctl resume` rebuilds the same phases to continue.
+    """
+
+    name: ClassVar[str] = "runbook"
+
+    def phases(self, ctx: RunContext) -> list[Phase]:
+        raise NotImplementedError("a Runbook subclass must define phases()")
+
+    def confirmation(self, ctx: RunContext) -> str | None:
+        """Text the operator must type to proceed on a TTY (e.g. the target name), or None."""
+        return None
+
+
+def steps_of(phases: Sequence[Phase]) -> list[Step]:
+    """Every step, in order, groups flattened."""
+    out: list[Step] = []
+    for phase in phases:
+        out.extend(phase.steps if isinstance(phase, Parallel) else [phase])
+    return out

@@ -75,7 +75,7 @@ class ClientFactory:
         return Config(
             connect_timeout=self.settings.connect_timeout,
             read_timeout=self.settings.read_timeout,
-            retries={"max_attempts": self.settings.max_attempts, "mode": "standard"},
+            retries={"total_max_attempts": self.settings.max_attempts, "mode": "standard"},
             user_agent_extra=f"drctl/{__version__}",
             max_pool_connections=32,
         )

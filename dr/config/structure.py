@@ -19,8 +19,17 @@ _HINTS = {
     "list_type": "write a list (- item)",
     "string_type": "write a string (quote it, e.g. \"111111111111\")",
     "greater_than": "use a larger value",
+    "greater_than_equal": "use a larger value",
     "less_than_equal": "use a smaller value",
+    "less_than": "use a smaller value",
+    "value_error": "write a value of the form the message names",
+    "bool_type": "write true or false",
+    "float_parsing": "write a number",
+    "model_type": "write a mapping (key: value)",
+    "too_short": "add at least one entry",
+    "string_too_short": "write a non-empty value",
 }
+FALLBACK_HINT = "see docs/configuration.md for this field's form"
 
 
 def _allowed_keys(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:
@@ -57,7 +66,7 @@ def findings_from(error: ValidationError, model: type[BaseModel], prefix: tuple[
         message = item["msg"]
         if item["type"] == "value_error":
             message = message.removeprefix("Value error, ")
-        hint = _HINTS.get(item["type"], "")
+        hint = _HINTS.get(item["type"], FALLBACK_HINT)
         if item["type"] == "extra_forbidden":
             allowed = _allowed_keys(model, tuple(item["loc"]))
             hint = f"remove it or correct its spelling; allowed here: {allowed}" if allowed else hint

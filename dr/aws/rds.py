@@ -1,0 +1,188 @@
+"""Read views of RDS instances, Aurora clusters and Aurora global clusters: exists, status, role, source.
+
+Read-only. Each member is described in its own account and region, so a dead region only makes its own
+member unreadable. Roles follow what AWS reports: a replica names its source ARN, a primary lists replicas.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from dr.aws.errors import is_not_found
+from dr.config.model import Database, DbLocation, Engine, Topology
+
+if TYPE_CHECKING:
+    from dr.aws.factory import ClientFactory
+
+
+class Role(StrEnum):
+    PRIMARY = "primary"
+    """Writes here and has at least one replica (or is the writer of a global cluster)."""
+    REPLICA = "replica"
+    """Replicates from a source (names it)."""
+    STANDALONE = "standalone"
+    """Neither: a promoted replica, or a primary whose replicas are gone."""
+
+
+AVAILABLE = "available"
+
+
+@dataclass(frozen=True)
+class DbView:
+    """What AWS says about one database member right now. `exists=False` means AWS answered "not found"."""
+
+    id: str
+    engine: Engine
+    env: str
+    region: str
+    exists: bool
+    status: str | None = None
+    role: Role | None = None
+    arn: str | None = None
+    source_arn: str | None = None
+    replicas: tuple[str, ...] = ()
+    replication_state: str | None = None
+    """AWS's read-replication state when it reports one (replicating, replication degraded, error...)."""
+    replication_message: str | None = None
+
+    @property
+    def available(self) -> bool:
+        return self.exists and self.status == AVAILABLE
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "engine": str(self.engine), "env": self.env, "region": self.region,
+            "exists": self.exists, "status": self.status, "role": str(self.role) if self.role else None,
+            "arn": self.arn, "source_arn": self.source_arn, "replicas": list(self.replicas),
+            "replication_state": self.replication_state,
+        }
+
+
+@dataclass(frozen=True)
+class GlobalClusterView:
+    """An Aurora global cluster: its writer and reader member ARNs."""
+
+    id: str
+    exists: bool
+    status: str | None = None
+    writer_arn: str | None = None
+    reader_arns: tuple[str, ...] = field(default_factory=tuple)
+
+
+def partition_of(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def member_arn(topology: Topology, db: Database, loc: DbLocation) -> str:
+    """The ARN AWS gives this member (instance or cluster), computed from the topology alone."""
+    region = topology.region_of(loc)
+    account = topology.environments[loc.env].account_id
+    kind = "db" if db.engine is Engine.RDS_INSTANCE else "cluster"
+    return f"arn:{partition_of(region)}:rds:{region}:{account}:{kind}:{loc.id}"
+
+
+def same_resource(arn_or_id: str | None, arn: str) -> bool:
+    """A replica names its source by ARN across regions and by plain id within one: accept both."""
+    if not arn_or_id:
+        return False
+    return arn_or_id == arn or (":" not in arn_or_id and arn.endswith(f":{arn_or_id}"))
+
+
+def describe_member(clients: ClientFactory, topology: Topology, db: Database, loc: DbLocation) -> DbView:
+    """Describe one member of `db` in its own account and region. AWS errors other than "not found" raise."""
+    region = topology.region_of(loc)
+    client = clients.client("rds", loc.env, region)
+    if db.engine is Engine.RDS_INSTANCE:
+        return describe_instance(client, loc.id, env=loc.env, region=region)
+    view = describe_cluster(client, loc.id, env=loc.env, region=region, engine=db.engine)
+    if db.engine is Engine.AURORA_GLOBAL and view.exists and db.global_cluster_id:
+        return with_global_role(view, describe_global_cluster(client, db.global_cluster_id))
+    return view
+
+
+def describe_instance(client: Any, db_id: str, *, env: str, region: str) -> DbView:
+    try:
+        found = client.describe_db_instances(DBInstanceIdentifier=db_id)["DBInstances"]
+    except Exception as exc:
+        if is_not_found(exc):
+            return DbView(db_id, Engine.RDS_INSTANCE, env, region, exists=False)
+        raise
+    if not found:
+        return DbView(db_id, Engine.RDS_INSTANCE, env, region, exists=False)
+    d = found[0]
+    source = d.get("ReadReplicaSourceDBInstanceIdentifier") or None
+    replicas = tuple(d.get("ReadReplicaDBInstanceIdentifiers") or ())
+    state, message = _replication_info(d.get("StatusInfos") or [])
+    return DbView(
+        db_id, Engine.RDS_INSTANCE, env, region, exists=True, status=d.get("DBInstanceStatus"),
+        role=_role(source, replicas), arn=d.get("DBInstanceArn"), source_arn=source, replicas=replicas,
+        replication_state=state, replication_message=message,
+    )
+
+
+def describe_cluster(client: Any, cluster_id: str, *, env: str, region: str, engine: Engine) -> DbView:
+    try:
+        found = client.describe_db_clusters(DBClusterIdentifier=cluster_id)["DBClusters"]
+    except Exception as exc:
+        if is_not_found(exc):
+            return DbView(cluster_id, engine, env, region, exists=False)
+        raise
+    if not found:
+        return DbView(cluster_id, engine, env, region, exists=False)
+    c = found[0]
+    source = c.get("ReplicationSourceIdentifier") or None
+    replicas = tuple(c.get("ReadReplicaIdentifiers") or ())
+    return DbView(
+        cluster_id, engine, env, region, exists=True, status=c.get("Status"),
+        role=_role(source, replicas), arn=c.get("DBClusterArn"), source_arn=source, replicas=replicas,
+    )
+
+
+def describe_global_cluster(client: Any, global_id: str) -> GlobalClusterView:
+    """Read the global cluster from the member's own region: every member region can answer for it."""
+    try:
+        found = client.describe_global_clusters(GlobalClusterIdentifier=global_id)["GlobalClusters"]
+    except Exception as exc:
+        if is_not_found(exc):
+            return GlobalClusterView(global_id, exists=False)
+        raise
+    if not found:
+        return GlobalClusterView(global_id, exists=False)
+    g = found[0]
+    members = g.get("GlobalClusterMembers") or []
+    writer = next((m["DBClusterArn"] for m in members if m.get("IsWriter")), None)
+    readers = tuple(m["DBClusterArn"] for m in members if not m.get("IsWriter"))
+    return GlobalClusterView(global_id, exists=True, status=g.get("Status"), writer_arn=writer, reader_arns=readers)
+
+
+def with_global_role(view: DbView, glob: GlobalClusterView) -> DbView:
+    """A global cluster member's role comes from the global cluster: writer, reader, or not a member."""
+    from dataclasses import replace
+
+    if not glob.exists or view.arn is None:
+        return replace(view, role=Role.STANDALONE, source_arn=None, replicas=())
+    if view.arn == glob.writer_arn:
+        return replace(view, role=Role.PRIMARY, source_arn=None, replicas=glob.reader_arns)
+    if view.arn in glob.reader_arns:
+        return replace(view, role=Role.REPLICA, source_arn=glob.writer_arn, replicas=())
+    return replace(view, role=Role.STANDALONE, source_arn=None, replicas=())
+
+
+def _role(source: str | None, replicas: tuple[str, ...]) -> Role:
+    if source:
+        return Role.REPLICA
+    return Role.PRIMARY if replicas else Role.STANDALONE
+
+
+def _replication_info(status_infos: list[dict[str, Any]]) -> tuple[str | None, str | None]:
+    """AWS reports read replication in StatusInfos (type "read replication"): replicating, error, ..."""
+    for info in status_infos:
+        if info.get("StatusType") == "read replication":
+            return info.get("Status"), info.get("Message")
+    return None, None

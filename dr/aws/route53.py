@@ -1,0 +1,159 @@
+"""Route53 reads: health-check status, and which side (environment) a record's answer serves today.
+
+Route53's data plane (answers, health checks) is global; these calls go to its API in us-east-1 through the
+account that owns the record's zone (`dns[].env`), which also owns the record's health checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from dr.config.model import DnsRecord, DnsStrategy, Topology
+
+if TYPE_CHECKING:
+    from dr.aws.factory import ClientFactory
+
+HEALTHY_FRACTION = 0.18
+"""Route53 considers an endpoint healthy when MORE than 18% of its checkers report it healthy (Developer
+Guide, "How Route 53 determines whether a health check is healthy"); drctl applies the same rule to the
+per-checker observations GetHealthCheckStatus returns. No observation at all counts as unhealthy."""
+
+
+@dataclass(frozen=True)
+class HealthStatus:
+    id: str
+    healthy: bool
+    healthy_checkers: int
+    checkers: int
+    detail: str
+    """The first failing checker's report when unhealthy (what the endpoint answered), else ''."""
+
+    @property
+    def reason(self) -> str:
+        verdict = "healthy" if self.healthy else "unhealthy"
+        text = f"health check {self.id} {verdict}: {self.healthy_checkers} of {self.checkers} checkers report success"
+        return f"{text} ({self.detail})" if self.detail and not self.healthy else text
+
+
+def read_health_check(clients: ClientFactory, env: str, hc_id: str) -> HealthStatus:
+    """The health check's status as Route53 decides it from its checkers' observations."""
+    observations = clients.route53(env).get_health_check_status(HealthCheckId=hc_id)["HealthCheckObservations"]
+    reports = [str((o.get("StatusReport") or {}).get("Status", "")) for o in observations]
+    good = sum(1 for r in reports if r.startswith("Success"))
+    failure = next((r for r in reports if not r.startswith("Success")), "")
+    healthy = bool(reports) and good / len(reports) > HEALTHY_FRACTION
+    return HealthStatus(hc_id, healthy, good, len(reports), failure if reports else "no checker observations")
+
+
+def health_check_status(clients: ClientFactory, env: str, hc_id: str) -> bool:
+    """True iff Route53 would consider the health check healthy (see HEALTHY_FRACTION)."""
+    return read_health_check(clients, env, hc_id).healthy
+
+
+@dataclass(frozen=True)
+class RecordAnswer:
+    """What a record answers now and which environment's target that is (None: nobody's, or no record)."""
+
+    name: str
+    strategy: DnsStrategy
+    side: str | None
+    value: str | None
+    detail: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "strategy": str(self.strategy), "side": self.side, "value": self.value,
+                "detail": self.detail}
+
+
+def record_side(clients: ClientFactory, topology: Topology, record: DnsRecord) -> str | None:
+    """The environment whose target the record answers with now, or None when it matches no side."""
+    return read_record(clients, topology, record).side
+
+
+def read_record(
+    clients: ClientFactory, topology: Topology, record: DnsRecord, name: str | None = None
+) -> RecordAnswer:
+    """Read the record (or its drill clone `name`) and resolve which side it serves, for both strategies."""
+    fqdn = _norm(name or record.fqdn)
+    client = clients.route53(record.env)
+    sets = _record_sets(client, record.zone_id, fqdn, record.type)
+    if record.strategy is DnsStrategy.FAILOVER_ROUTING:
+        return _failover_answer(record, fqdn, sets, lambda hc: health_check_status(clients, record.env, hc))
+    plain = [s for s in sets if "SetIdentifier" not in s]
+    if not plain:
+        return RecordAnswer(fqdn, record.strategy, None, None, f"no {record.type} record {fqdn} in {record.zone_id}")
+    value = _value(plain[0])
+    side = side_of(record, value)
+    return RecordAnswer(fqdn, record.strategy, side, value, f"{record.type} -> {value}")
+
+
+def side_of(record: DnsRecord, value: str | None) -> str | None:
+    """The environment whose target is `value` (DNS names compare without case and trailing dot)."""
+    if value is None:
+        return None
+    wanted = _norm_value(value)
+    return next((env for env, target in record.targets.items() if _norm_value(target) == wanted), None)
+
+
+def _failover_answer(
+    record: DnsRecord, fqdn: str, sets: list[dict[str, Any]], healthy: Callable[[str], bool]
+) -> RecordAnswer:
+    """Route53 answers PRIMARY while it is healthy, else a healthy SECONDARY, else PRIMARY anyway."""
+    by_role = {s.get("Failover"): s for s in sets if s.get("Failover") in ("PRIMARY", "SECONDARY")}
+    primary, secondary = by_role.get("PRIMARY"), by_role.get("SECONDARY")
+    if primary is None and secondary is None:
+        return RecordAnswer(fqdn, record.strategy, None, None, f"no failover records {fqdn} in {record.zone_id}")
+
+    def is_healthy(rrset: dict[str, Any]) -> bool:
+        hc = rrset.get("HealthCheckId")
+        return True if not hc else healthy(str(hc))  # without a health check Route53 treats it as healthy
+
+    chosen, why = primary, "PRIMARY healthy"
+    if primary is None:
+        chosen, why = secondary, "only SECONDARY exists"
+    elif not is_healthy(primary):
+        if secondary is not None and is_healthy(secondary):
+            chosen, why = secondary, "PRIMARY unhealthy, SECONDARY healthy"
+        else:
+            why = "PRIMARY and SECONDARY unhealthy: Route53 answers PRIMARY"
+    assert chosen is not None
+    value = _value(chosen)
+    return RecordAnswer(fqdn, record.strategy, side_of(record, value), value, f"{why} -> {value}")
+
+
+def _record_sets(client: Any, zone_id: str, fqdn: str, rtype: str) -> list[dict[str, Any]]:
+    """All record sets named `fqdn` of type `rtype` (failover records come as a PRIMARY/SECONDARY pair)."""
+    found: list[dict[str, Any]] = []
+    request: dict[str, Any] = {"HostedZoneId": zone_id, "StartRecordName": fqdn, "StartRecordType": rtype,
+                               "MaxItems": "100"}
+    while True:
+        page = client.list_resource_record_sets(**request)
+        for rrset in page.get("ResourceRecordSets", []):
+            if _norm(rrset["Name"]) != fqdn or rrset["Type"] != rtype:
+                return found
+            found.append(rrset)
+        if not page.get("IsTruncated"):
+            return found
+        request.update(StartRecordName=page["NextRecordName"], StartRecordType=page.get("NextRecordType", rtype))
+        if page.get("NextRecordIdentifier"):
+            request["StartRecordIdentifier"] = page["NextRecordIdentifier"]
+
+
+def _value(rrset: dict[str, Any]) -> str | None:
+    alias = rrset.get("AliasTarget")
+    if alias:
+        return str(alias.get("DNSName", "")) or None
+    records = rrset.get("ResourceRecords") or []
+    return str(records[0]["Value"]) if records else None
+
+
+def _norm(name: str) -> str:
+    name = name.lower().replace("\\052", "*")
+    return name if name.endswith(".") else name + "."
+
+
+def _norm_value(value: str) -> str:
+    value = value.lower().rstrip(".")
+    return value.removeprefix("dualstack.")

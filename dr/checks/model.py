@@ -1,0 +1,56 @@
+"""The result of one readiness check, and the small, stable set of check kinds (a metric label)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class CheckKind(StrEnum):
+    """The `check` label of `drctl_readiness_ok{env,check}`: keep this set small and stable."""
+
+    REPLICA_EXISTS = "replica-exists"
+    REPLICA_SOURCE = "replica-source"
+    REPLICA_AVAILABLE = "replica-available"
+    REPLICATION_RUNNING = "replication-running"
+    LAG_WITHIN_RPO = "lag-within-rpo"
+    HEALTH_CHECK = "health-check"
+    EKS_CLUSTER = "eks-cluster"
+    ECS_SERVICE = "ecs-service"
+    AUTOSCALING_GROUP = "autoscaling-group"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One named check of one resource in one environment: pass or fail, and why, in words."""
+
+    env: str
+    check: CheckKind
+    resource: str
+    ok: bool
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"env": self.env, "check": str(self.check), "resource": self.resource, "ok": self.ok,
+                "reason": self.reason}
+
+
+def passed(env: str, check: CheckKind, resource: str, reason: str) -> CheckResult:
+    return CheckResult(env, check, resource, True, reason)
+
+
+def failed(env: str, check: CheckKind, resource: str, reason: str) -> CheckResult:
+    return CheckResult(env, check, resource, False, reason)
+
+
+def all_ok(results: list[CheckResult]) -> bool:
+    """Ready means every check passed, and there was at least one thing to check."""
+    return bool(results) and all(r.ok for r in results)
+
+
+def human_seconds(seconds: float) -> str:
+    """600 -> "10 min", 90 -> "90 s": durations as an operator reads them."""
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{int(seconds // 60)} min"
+    return f"{seconds:.0f} s"

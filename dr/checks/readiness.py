@@ -1,0 +1,99 @@
+"""Can ENV take traffic? Every readiness check of the environment, read concurrently.
+
+Databases first describe the member in ENV's region (concurrently), then read every replica's lag in one
+batch per (account, region); health checks, EKS, ECS and ASG checks run alongside. An AWS error fails the
+check it belongs to, with the error's reason; it never escapes as a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+from dr.aws.errors import describe
+from dr.aws.rds import DbView, describe_member
+from dr.checks.asg import check_autoscaling_groups
+from dr.checks.ecs import check_ecs_services
+from dr.checks.eks import check_eks_cluster
+from dr.checks.health import check_health, health_checks_of
+from dr.checks.lag import read_lag_targets
+from dr.checks.model import CheckKind, CheckResult, failed
+from dr.checks.rds import Member, database_checks, lag_target, member_in
+from dr.config.model import Topology
+
+if TYPE_CHECKING:
+    from dr.aws.factory import ClientFactory
+    from dr.clock import Clock
+
+MAX_WORKERS = 16
+"""Reads in flight at once: quick at 60 databases, gentle on AWS API rate limits."""
+
+
+def readiness(topology: Topology, clients: ClientFactory, clock: Clock, env: str) -> list[CheckResult]:
+    """Every check of `env`, in a stable order: databases, health checks, EKS, ECS, ASG."""
+    if env not in topology.environments:
+        from dr.errors import UsageError
+
+        raise UsageError(f"unknown environment {env!r}; the topology has: {', '.join(topology.environments)}")
+    members = [m for db in topology.databases if (m := member_in(topology, db, env)) is not None]
+    with ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="readiness") as pool:
+        views = [pool.submit(describe_member, clients, topology, m.db, m.loc) for m in members]
+        others = _other_checks(pool, topology, clients, env)
+        read = [(m, _outcome(v)) for m, v in zip(members, views, strict=True)]
+        database_results = _database_results(topology, clients, clock, env, read)
+        other_results = [r for pending in others for r in _results_of(pending, env)]
+    return database_results + other_results
+
+
+def _database_results(
+    topology: Topology, clients: ClientFactory, clock: Clock, env: str,
+    read: list[tuple[Member, DbView | BaseException]],
+) -> list[CheckResult]:
+    targets = [t for m, v in read if isinstance(v, DbView) and (t := lag_target(topology, m, v)) is not None]
+    lags = read_lag_targets(targets, clients, clock)
+    results: list[CheckResult] = []
+    for member, view in read:
+        results.extend(database_checks(topology, env, member, view, lags.get(member.db.name)))
+    return results
+
+
+_Pending = tuple[CheckKind, str, "Future[list[CheckResult]]"]
+
+
+def _other_checks(pool: ThreadPoolExecutor, topology: Topology, clients: ClientFactory, env: str) -> list[_Pending]:
+    pending: list[_Pending] = [
+        (CheckKind.HEALTH_CHECK, hc, pool.submit(_as_list, check_health, clients, env, owner, hc))
+        for owner, hc in health_checks_of(topology, env)
+    ]
+    spec = topology.readiness.get(env)
+    if spec is None:
+        return pending
+    pending += [(CheckKind.EKS_CLUSTER, name, pool.submit(_as_list, check_eks_cluster, clients, env, name))
+                for name in spec.eks_clusters]
+    if spec.ecs_services:
+        pending.append((CheckKind.ECS_SERVICE, "ecs-services",
+                        pool.submit(check_ecs_services, clients, env, list(spec.ecs_services))))
+    if spec.autoscaling_groups:
+        pending.append((CheckKind.AUTOSCALING_GROUP, "autoscaling-groups",
+                        pool.submit(check_autoscaling_groups, clients, env, list(spec.autoscaling_groups))))
+    return pending
+
+
+def _as_list(fn: Callable[..., CheckResult], *args: object) -> list[CheckResult]:
+    return [fn(*args)]
+
+
+def _outcome(future: Future[DbView]) -> DbView | BaseException:
+    try:
+        return future.result()
+    except Exception as exc:  # becomes the failing replica-exists check, with the reason
+        return exc
+
+
+def _results_of(pending: _Pending, env: str) -> list[CheckResult]:
+    kind, resource, future = pending
+    try:
+        return future.result()
+    except Exception as exc:  # the check modules catch AWS errors; this is the last line of defence
+        return [failed(env, kind, resource, f"check failed unexpectedly: {describe(exc)}")]

@@ -43,3 +43,21 @@ def load_topology(config: str | None) -> Any:
     from dr.config import load
 
     return load(config)
+
+
+SimulateOutageOpt = Annotated[
+    list[str] | None,
+    typer.Option("--simulate-outage", metavar="REGION",
+                 help="Every call to REGION fails as in a regional outage (repeatable; also $DRCTL_SIMULATE_OUTAGE)."),
+]
+
+
+def outage_faults(regions: list[str] | None) -> Any:
+    """`Faults` failing every call to the given regions (plus $DRCTL_SIMULATE_OUTAGE, comma-separated), or None."""
+    import os
+
+    from dr.aws.faults import OUTAGE_ENV_VAR, Faults
+
+    chosen = {r.strip() for r in (regions or []) if r.strip()}
+    chosen |= {r.strip() for r in os.environ.get(OUTAGE_ENV_VAR, "").split(",") if r.strip()}
+    return Faults(outage_regions=chosen) if chosen else None

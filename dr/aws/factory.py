@@ -27,6 +27,23 @@ def current_user() -> str:
         return "unknown"
 
 
+_LOADER_LOCK = threading.Lock()
+_SHARED_LOADER: list[Any] = []
+
+
+def _botocore_session() -> Any:
+    """A new botocore session sharing one data loader: service models are parsed once per process, not
+    once per (environment, region) session (about 0.15 s saved per client)."""
+    import botocore.session
+
+    core = botocore.session.get_session()
+    with _LOADER_LOCK:
+        if not _SHARED_LOADER:
+            _SHARED_LOADER.append(core.get_component("data_loader"))
+    core.register_component("data_loader", _SHARED_LOADER[0])
+    return core
+
+
 class ClientFactory:
     """Makes and caches boto3 clients for (service, environment, region).
 
@@ -87,7 +104,7 @@ class ClientFactory:
         if key in self._sessions:
             return self._sessions[key]
         role_arn = self.topology.environments[env].role_arn
-        base = boto3.session.Session()
+        base = boto3.session.Session(botocore_session=_botocore_session())
         if not role_arn:
             self._sessions[key] = base
             return base
@@ -97,7 +114,6 @@ class ClientFactory:
 
     def _assumed(self, base: Any, role_arn: str, region: str) -> Any:
         """A botocore session whose credentials come from assuming `role_arn`, refreshed before expiry."""
-        import botocore.session
         from botocore.credentials import DeferredRefreshableCredentials
 
         sts = base.client("sts", region_name=region, config=self._config())
@@ -114,6 +130,6 @@ class ClientFactory:
                 "expiry_time": creds["Expiration"].isoformat(),
             }
 
-        core = botocore.session.get_session()
+        core = _botocore_session()
         core._credentials = DeferredRefreshableCredentials(refresh_using=fetch, method="sts-assume-role")
         return core

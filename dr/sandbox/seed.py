@@ -1,0 +1,77 @@
+"""Seed the sandbox from any valid topology, and give back the topology with the sandbox's real ids.
+
+Everything is created through the one ClientFactory, so each environment's resources land in its own
+account (roles are assumed through STS) and region, exactly where drctl will look for them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from dr.aws.factory import ClientFactory
+from dr.aws.lag_metrics import lag_metric
+from dr.config.model import Database, Topology
+from dr.sandbox._seed_dns import DnsIds, DnsSeeder, SeedError, serving_sides, zone_name
+from dr.sandbox._seed_rds import ENGINES, RdsSeeder
+from dr.sandbox._seed_readiness import ReadinessSeeder
+
+__all__ = ["DEFAULT_LAG_SECONDS", "ENGINES", "LagControl", "SeedError", "rewrite", "seed", "serving_sides",
+           "zone_name"]
+
+DEFAULT_LAG_SECONDS = 2.0
+"""Replication lag of every replica right after seeding: fresh and well inside any RPO."""
+
+
+class LagControl(Protocol):
+    """The part of the sandbox control (dr.sandbox.control) seeding needs: the published replica lag."""
+
+    def set_replica_lag(  # noqa: PLR0917 - mirrors SandboxControl.set_replica_lag
+        self, account_id: str, region: str, engine: str, identifier: str,
+        seconds: float | None, age_seconds: float = 0,
+    ) -> Any:
+        """Publish `seconds` as the replica's lag metric (None: no datapoints; -1: replication broken)."""
+        ...
+
+
+def seed(topology: Topology, clients: ClientFactory, control: LagControl | None = None,
+         *, lag_seconds: float = DEFAULT_LAG_SECONDS) -> Topology:
+    """Create the topology's resources in the (mocked) AWS behind `clients`; return it with the real ids.
+
+    Without a control (plain moto), one lag datapoint per replica is put into CloudWatch directly.
+    """
+    rds = RdsSeeder(topology, clients)
+    for db in topology.databases:
+        rds.seed(db)
+        _set_lag(topology, clients, control, db, lag_seconds)
+    ids = DnsSeeder(topology, clients).seed()
+    for env, readiness in topology.readiness.items():
+        ReadinessSeeder(topology, clients, env).seed(readiness)
+    return rewrite(topology, ids)
+
+
+def rewrite(topology: Topology, ids: DnsIds) -> Topology:
+    """The topology with zone and health-check placeholders replaced by the ids the sandbox generated."""
+    records = [
+        rec.model_copy(update={
+            "zone_id": ids.zones.get(rec.zone_id, rec.zone_id),
+            "health_checks": {side: ids.health_checks.get(hc, hc) for side, hc in rec.health_checks.items()},
+        })
+        for rec in topology.dns
+    ]
+    return topology.model_copy(update={"dns": records})
+
+
+def _set_lag(topology: Topology, clients: ClientFactory, control: LagControl | None, db: Database,
+             seconds: float) -> None:
+    account = topology.environments[db.replica.env].account_id
+    region = topology.region_of(db.replica)
+    if control is not None:
+        control.set_replica_lag(account, region, db.engine.value, db.replica.id, seconds)
+        return
+    metric = lag_metric(db.engine)
+    clients.client("cloudwatch", db.replica.env, region).put_metric_data(
+        Namespace=metric.namespace,
+        MetricData=[{"MetricName": metric.metric, "Value": seconds / metric.to_seconds,
+                     "Unit": "Milliseconds" if metric.to_seconds < 1 else "Seconds",
+                     "Dimensions": [{"Name": metric.dimension, "Value": db.replica.id}]}],
+    )

@@ -1,0 +1,207 @@
+"""`drctl status` as data: each database's members and replication, each record's side, each health check.
+
+Every read is independent and runs concurrently; a member, record or health check that cannot be read is
+reported as such ("unreachable" during a regional outage) instead of failing the whole status.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from dr.aws.errors import describe, is_unreachable
+from dr.aws.rds import DbView, Role, describe_member
+from dr.aws.route53 import HealthStatus, RecordAnswer, read_health_check, read_record
+from dr.checks.lag import LagSample, LagTarget, read_lag_targets, rpo_verdict
+from dr.config.model import Database, DbLocation, Topology
+
+if TYPE_CHECKING:
+    from dr.aws.factory import ClientFactory
+    from dr.clock import Clock
+
+MAX_WORKERS = 16
+
+
+@dataclass(frozen=True)
+class MemberStatus:
+    """One member as declared (`primary` or `replica` in the topology) and what AWS says about it now."""
+
+    declared: str
+    id: str
+    env: str
+    region: str
+    view: DbView | None
+    error: str | None = None
+    unreachable: bool = False
+
+    @property
+    def state(self) -> str:
+        if self.unreachable:
+            return "unreachable"
+        if self.error is not None:
+            return "error"
+        if self.view is None or not self.view.exists:
+            return "missing"
+        return self.view.status or "unknown"
+
+    @property
+    def role(self) -> str | None:
+        return str(self.view.role) if self.view is not None and self.view.role is not None else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"declared": self.declared, "id": self.id, "env": self.env, "region": self.region,
+                "state": self.state, "role": self.role,
+                "source_arn": self.view.source_arn if self.view else None, "error": self.error}
+
+
+@dataclass(frozen=True)
+class DatabaseStatus:
+    name: str
+    engine: str
+    members: tuple[MemberStatus, ...]
+    replication: str
+    """replicating | broken | not replicating | unknown | error: <AWS state>"""
+    lag: LagSample | None
+    rpo_ok: bool
+    rpo_reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        lag = self.lag
+        return {
+            "name": self.name, "engine": self.engine, "members": [m.to_dict() for m in self.members],
+            "replication": self.replication,
+            "lag_seconds": lag.seconds if lag else None, "lag_age_seconds": lag.age_seconds if lag else None,
+            "replica_region": lag.replica_region if lag else None,
+            "rpo_ok": self.rpo_ok, "rpo_reason": self.rpo_reason,
+        }
+
+
+@dataclass(frozen=True)
+class RecordStatus:
+    name: str
+    zone_id: str
+    strategy: str
+    answer: RecordAnswer | None
+    error: str | None = None
+
+    @property
+    def side(self) -> str | None:
+        return self.answer.side if self.answer else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "zone_id": self.zone_id, "strategy": self.strategy, "side": self.side,
+                "value": self.answer.value if self.answer else None,
+                "detail": self.answer.detail if self.answer else None, "error": self.error}
+
+
+@dataclass(frozen=True)
+class HealthCheckStatus:
+    id: str
+    side: str
+    records: tuple[str, ...]
+    healthy: bool | None
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "env": self.side, "records": list(self.records), "healthy": self.healthy,
+                "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    databases: tuple[DatabaseStatus, ...]
+    records: tuple[RecordStatus, ...]
+    health_checks: tuple[HealthCheckStatus, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"databases": [d.to_dict() for d in self.databases], "records": [r.to_dict() for r in self.records],
+                "health_checks": [h.to_dict() for h in self.health_checks]}
+
+
+def status(topology: Topology, clients: ClientFactory, clock: Clock) -> StatusReport:
+    """Read everything concurrently; lag in one batch per (account, region) once replicas are known."""
+    with ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="status") as pool:
+        members = [[pool.submit(_member, clients, topology, db, declared, loc)
+                    for declared, loc in (("primary", db.primary), ("replica", db.replica))]
+                   for db in topology.databases]
+        records = [pool.submit(_record, clients, topology, i) for i in range(len(topology.dns))]
+        checks = [pool.submit(_health, clients, owner, hc, side, names)
+                  for (owner, hc, side), names in _health_checks(topology).items()]
+        read = [(db, tuple(f.result() for f in futures)) for db, futures in zip(topology.databases, members,
+                                                                                 strict=True)]
+        databases = _databases(topology, clients, clock, read)
+        return StatusReport(databases, tuple(f.result() for f in records), tuple(f.result() for f in checks))
+
+
+def _member(clients: ClientFactory, topology: Topology, db: Database, declared: str, loc: DbLocation) -> MemberStatus:
+    region = topology.region_of(loc)
+    try:
+        view = describe_member(clients, topology, db, loc)
+    except Exception as exc:
+        return MemberStatus(declared, loc.id, loc.env, region, None, describe(exc), is_unreachable(exc))
+    return MemberStatus(declared, loc.id, loc.env, region, view)
+
+
+def _databases(
+    topology: Topology, clients: ClientFactory, clock: Clock, read: list[tuple[Database, tuple[MemberStatus, ...]]]
+) -> tuple[DatabaseStatus, ...]:
+    targets = {db.name: t for db, members in read if (t := _lag_target(db, members)) is not None}
+    lags = read_lag_targets(targets.values(), clients, clock)
+    result = []
+    for db, members in read:
+        lag = lags.get(db.name)
+        ok, reason = rpo_verdict(lag, topology.objectives.rpo) if lag else (False, "no replica to measure lag on")
+        result.append(DatabaseStatus(db.name, str(db.engine), members, _replication(members, lag), lag, ok, reason))
+    return tuple(result)
+
+
+def _lag_target(db: Database, members: tuple[MemberStatus, ...]) -> LagTarget | None:
+    """The lag is read on whichever member is a replica now (the declared one first)."""
+    for member in sorted(members, key=lambda m: m.declared != "replica"):
+        if member.view is not None and member.view.exists and member.view.role is Role.REPLICA:
+            other = next(m for m in members if m is not member)
+            return LagTarget(db.name, db.engine, member.env, member.region, member.id, other.region)
+    return None
+
+
+def _replication(members: tuple[MemberStatus, ...], lag: LagSample | None) -> str:
+    replica = next((m.view for m in members if m.view is not None and m.view.role is Role.REPLICA), None)
+    if replica is None:
+        return "unknown" if any(m.view is None for m in members) else "not replicating"
+    if replica.replication_state not in (None, "replicating"):
+        return f"error: {replica.replication_state}"
+    if lag is not None and lag.broken:
+        return "broken"
+    if lag is None or lag.seconds is None:
+        return replica.replication_state or "unknown"
+    return "replicating"
+
+
+def _record(clients: ClientFactory, topology: Topology, index: int) -> RecordStatus:
+    record = topology.dns[index]
+    try:
+        answer = read_record(clients, topology, record)
+    except Exception as exc:
+        return RecordStatus(record.fqdn, record.zone_id, str(record.strategy), None, describe(exc))
+    return RecordStatus(record.fqdn, record.zone_id, str(record.strategy), answer)
+
+
+def _health_checks(topology: Topology) -> dict[tuple[str, str, str], tuple[str, ...]]:
+    """(owner env, id, side) -> the records using it, each health check once."""
+    found: dict[tuple[str, str, str], tuple[str, ...]] = {}
+    for record in topology.dns:
+        for side, hc in record.health_checks.items():
+            key = (record.env, hc, side)
+            found[key] = (*found.get(key, ()), record.fqdn)
+    return found
+
+
+def _health(clients: ClientFactory, owner: str, hc_id: str, side: str, records: tuple[str, ...]) -> HealthCheckStatus:
+    try:
+        health: HealthStatus = read_health_check(clients, owner, hc_id)
+    except Exception as exc:
+        return HealthCheckStatus(hc_id, side, records, None, f"could not read: {describe(exc)}")
+    return HealthCheckStatus(hc_id, side, records, health.healthy, health.reason)
+
+

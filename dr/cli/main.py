@@ -36,9 +36,10 @@ def main(
 
 
 def _register() -> None:
-    from dr.cli import config_cmd
+    from dr.cli import config_cmd, exporter
 
     config_cmd.register(app)
+    exporter.register(app)
 
 
 _register()

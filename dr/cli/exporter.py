@@ -1,0 +1,68 @@
+"""`drctl exporter`: serve replication lag, readiness, health and active site to Prometheus until SIGTERM."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from dr.cli.common import ConfigOpt
+
+if TYPE_CHECKING:
+    from dr.metrics.exporter import Exporter
+
+
+def exporter_cmd(
+    config: ConfigOpt = None,
+    port: Annotated[int, typer.Option("--port", help="TCP port to serve /metrics and /healthz on.")] = 9877,
+    address: Annotated[str, typer.Option("--address", help="Address to bind (0.0.0.0 for all).")] = "127.0.0.1",
+    interval: Annotated[str, typer.Option("--interval", help="How often to read AWS (90s, 5m, ...).")] = "60s",
+) -> None:
+    """Prometheus exporter: reads AWS in the background every --interval; scrapes are served from memory."""
+    import logging
+
+    from dr.cli.common import load_topology
+    from dr.config.durations import parse_duration
+    from dr.errors import UsageError
+    from dr.metrics.exporter import Exporter
+
+    try:
+        seconds = parse_duration(interval)
+    except ValueError as err:
+        raise UsageError(f"--interval {interval!r}: {err}") from None
+    if seconds <= 0:
+        raise UsageError(f"--interval {interval!r}: must be more than 0 seconds")
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    topology = load_topology(config)
+    serve(Exporter(topology, interval=seconds), address, port)
+
+
+def serve(exporter: Exporter, address: str, port: int) -> None:
+    """Run until SIGTERM or SIGINT, then stop the server and the refresher and return (exit 0)."""
+    import signal
+    import threading
+
+    stop = threading.Event()
+
+    def _on_signal(signum: int, _frame: object) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        host, bound = exporter.start(address, port)
+        sys.stderr.write(f"drctl exporter listening on http://{host}:{bound}/metrics "
+                         f"(refresh every {exporter.interval:g}s)\n")
+        sys.stderr.flush()
+        while not stop.wait(1.0):
+            pass
+    finally:
+        exporter.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    sys.stderr.write("drctl exporter stopped\n")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("exporter")(exporter_cmd)

@@ -1,0 +1,114 @@
+"""The exporter's background refresher: reads every source on its own schedule into the in-memory state."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+from dr.metrics import names
+from dr.metrics._state import ExporterState, LagPoint, Reading
+
+if TYPE_CHECKING:
+    from dr.checks.lag import LagSample
+    from dr.clock import Clock
+    from dr.metrics._sources import Sources
+
+log = logging.getLogger(__name__)
+
+
+class Refresher:
+    """Refreshes `state` from `sources` every `interval` seconds in a daemon thread (or on demand)."""
+
+    def __init__(self, sources: Sources, state: ExporterState, clock: Clock, interval: float) -> None:
+        self._sources = sources
+        self._state = state
+        self._clock = clock
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lag_points: dict[str, LagPoint] = {}
+
+    def refresh_once(self) -> bool:
+        """Read every source once (concurrently: one slow region must not delay the rest); True if all read."""
+        started = self._clock.monotonic()
+        readers: dict[str, Callable[[], bool]] = {
+            names.SOURCE_LAG: self._refresh_lags,
+            names.SOURCE_READINESS: lambda: self._refresh(names.SOURCE_READINESS, self._sources.readiness),
+            names.SOURCE_HEALTH: lambda: self._refresh(names.SOURCE_HEALTH, self._sources.health),
+            names.SOURCE_DNS: lambda: self._refresh(names.SOURCE_DNS, self._sources.dns),
+        }
+        with ThreadPoolExecutor(max_workers=len(readers), thread_name_prefix="drctl-refresh") as pool:
+            futures = {source: pool.submit(self._guarded, source, read) for source, read in readers.items()}
+            outcomes = {source: future.result() for source, future in futures.items()}
+        now = self._now()
+        for source, ok in outcomes.items():
+            self._state.record_outcome(source, ok, now)
+        all_ok = all(outcomes.values())
+        self._state.finish_refresh(now, self._clock.monotonic() - started, all_ok)
+        return all_ok
+
+    def start(self) -> None:
+        """Start refreshing in the background; the first refresh begins at once."""
+        self._thread = threading.Thread(target=self._loop, name="drctl-exporter-refresher", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask the loop to stop and wait for a refresh in progress to finish (up to `timeout`)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.refresh_once()
+            except Exception:  # the refresher must outlive any bug in a source
+                log.exception("exporter refresh failed")
+            self._stop.wait(self._interval)
+
+    def _guarded(self, source: str, read: Callable[[], bool]) -> bool:
+        try:
+            return read()
+        except Exception as err:
+            from dr.aws.errors import describe
+
+            log.warning("exporter could not read %s: %s", source, describe(err))
+            return False
+
+    def _refresh(self, source: str, read: Callable[[], Reading]) -> bool:
+        reading = read()
+        self._state.update(source, reading, self._now())
+        return not reading.errors
+
+    def _refresh_lags(self) -> bool:
+        samples = self._sources.lags()
+        now = self._now()
+        points = {name: self._lag_point(sample, now) for name, sample in samples.items()}
+        self._state.update_lags(points)
+        failed = [s for s in samples.values() if s.error is not None]
+        for sample in failed:
+            log.warning("exporter could not read the lag of %s: %s", sample.database, sample.error)
+        return not failed
+
+    def _lag_point(self, sample: LagSample, now: float) -> LagPoint:
+        """A fresh datapoint replaces the old one; a failed or empty read keeps it, so its age keeps growing."""
+        previous = self._lag_points.get(sample.database)
+        if sample.error is None and sample.seconds is not None and sample.age_seconds is not None:
+            point = LagPoint(sample.database, sample.source_region, sample.replica_region, sample.seconds,
+                             now - sample.age_seconds)
+        elif previous is not None:
+            point = previous
+        else:
+            point = LagPoint(sample.database, sample.source_region, sample.replica_region, None, None)
+        self._lag_points[sample.database] = point
+        return point
+
+    def _now(self) -> float:
+        return self._clock.now().timestamp()

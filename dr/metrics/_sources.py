@@ -1,0 +1,128 @@
+"""The exporter's reads of AWS, one method per source, built on drctl's checks and AWS adapters.
+
+Every method may fail wholly (raise) or partly (`Reading.errors`); the refresher turns both into
+`drctl_exporter_errors_total{source}`. Only the refresher thread calls these, never a scrape.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Protocol
+
+from dr.metrics._state import Labels, Reading
+
+if TYPE_CHECKING:
+    from dr.aws.factory import ClientFactory
+    from dr.checks.lag import LagSample
+    from dr.clock import Clock
+    from dr.config.model import Topology
+
+log = logging.getLogger(__name__)
+
+
+class Sources(Protocol):
+    """Where the exporter's numbers come from. Implementations read AWS; tests substitute fakes."""
+
+    def lags(self) -> dict[str, LagSample]:
+        """Lag of every database in one batched read; a sample with `error` set is a failed read."""
+        ...
+
+    def readiness(self) -> Reading:
+        """`(env, check) -> 1/0` (1 only if every resource of the check is ready); covered by `(env,)`."""
+        ...
+
+    def health(self) -> Reading:
+        """`(env, health_check_id) -> 1/0` for every health check of every record."""
+        ...
+
+    def dns(self) -> Reading:
+        """`(record, env) -> 1` for the side each record serves now; covered by `(record,)`."""
+        ...
+
+
+class AwsSources:
+    """Sources that read AWS through the one client factory."""
+
+    def __init__(self, topology: Topology, clients: ClientFactory, clock: Clock, window_seconds: float) -> None:
+        self._topology = topology
+        self._clients = clients
+        self._clock = clock
+        self._window = window_seconds
+
+    def lags(self) -> dict[str, LagSample]:
+        from dr.checks.lag import read_lags
+
+        return read_lags(self._topology, self._clients, self._clock, window_seconds=self._window)
+
+    def readiness(self) -> Reading:
+        from dr.checks.readiness import readiness
+
+        values: dict[Labels, float] = {}
+        covered: set[Labels] = set()
+        errors: list[str] = []
+        for env in readiness_envs(self._topology):
+            try:
+                results = readiness(self._topology, self._clients, self._clock, env)
+            except Exception as err:
+                errors.append(_failure(f"readiness of {env}", err))
+                continue
+            covered.add((env,))
+            for result in results:
+                key = (env, str(result.check))
+                values[key] = min(values.get(key, 1.0), 1.0 if result.ok else 0.0)
+        return Reading(values, frozenset(covered), tuple(errors))
+
+    def health(self) -> Reading:
+        from dr.aws.route53 import health_check_status
+
+        values: dict[Labels, float] = {}
+        errors: list[str] = []
+        for owner, env, hc_id in health_checks(self._topology):
+            try:
+                values[(env, hc_id)] = 1.0 if health_check_status(self._clients, owner, hc_id) else 0.0
+            except Exception as err:
+                errors.append(_failure(f"health check {hc_id}", err))
+        return Reading(values, frozenset(values), tuple(errors))
+
+    def dns(self) -> Reading:
+        from dr.aws.route53 import record_side
+
+        values: dict[Labels, float] = {}
+        covered: set[Labels] = set()
+        errors: list[str] = []
+        for record in self._topology.dns:
+            try:
+                side = record_side(self._clients, self._topology, record)
+            except Exception as err:
+                errors.append(_failure(f"record {record.fqdn}", err))
+                continue
+            covered.add((record.fqdn,))
+            if side is not None:
+                values[(record.fqdn, side)] = 1.0
+        return Reading(values, frozenset(covered), tuple(errors))
+
+
+def readiness_envs(topology: Topology) -> list[str]:
+    """Environments whose readiness matters: both sides of every DR pair and those with readiness resources."""
+    envs = set(topology.readiness)
+    for name, env in topology.environments.items():
+        if env.dr_for:
+            envs.update({name, env.dr_for})
+    return sorted(e for e in envs if e in topology.environments)
+
+
+def health_checks(topology: Topology) -> list[tuple[str, str, str]]:
+    """(owning env, side env, health-check id) of every record, without duplicates, in file order."""
+    seen: dict[tuple[str, str], str] = {}
+    for record in topology.dns:
+        for side, hc_id in record.health_checks.items():
+            seen.setdefault((side, hc_id), record.env)
+    return [(owner, side, hc_id) for (side, hc_id), owner in seen.items()]
+
+
+def _failure(what: str, err: Exception) -> str:
+    from dr.aws.errors import describe
+
+    text = f"{what}: {describe(err)}"
+    log.warning("exporter could not read %s", text)
+    return text

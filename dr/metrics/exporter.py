@@ -1,0 +1,139 @@
+"""The drctl Prometheus exporter: a background refresher reads AWS, an HTTP server serves from memory.
+
+`GET /metrics` (and `/`) returns the exposition, `GET /healthz` says whether the refresher is alive and
+recent (200) or not (503). AWS being unreachable does not make /healthz fail: that shows in the metrics
+(`drctl_exporter_errors_total`), and restarting the exporter would not fix AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from socketserver import ThreadingMixIn
+from typing import TYPE_CHECKING, Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from prometheus_client import CollectorRegistry, make_wsgi_app
+
+from dr.clock import SYSTEM_CLOCK, Clock
+from dr.metrics import names
+from dr.metrics._collector import ExporterCollector
+from dr.metrics._refresher import Refresher
+from dr.metrics._sources import AwsSources, Sources
+from dr.metrics._state import ExporterState, LagPoint
+
+if TYPE_CHECKING:
+    from dr.aws.factory import ClientFactory
+    from dr.config.model import Topology
+
+DEFAULT_PORT = 9877
+DEFAULT_ADDRESS = "127.0.0.1"
+DEFAULT_INTERVAL_SECONDS = 60.0
+HOLD_INTERVALS = 3
+"""Readiness/health/DNS series survive this many refresh intervals of failed reads before disappearing."""
+LAG_WINDOW_SECONDS = 600.0
+
+StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+
+
+@dataclass(frozen=True)
+class Health:
+    ok: bool
+    detail: dict[str, Any]
+
+
+class Exporter:
+    """Wires the state, the refresher, the collector and the HTTP server for one topology."""
+
+    def __init__(self, topology: Topology, *, sources: Sources | None = None, clients: ClientFactory | None = None,
+                 clock: Clock = SYSTEM_CLOCK, interval: float = DEFAULT_INTERVAL_SECONDS) -> None:
+        self.clock = clock
+        self.interval = interval
+        if sources is None:
+            from dr.aws.factory import ClientFactory
+
+            sources = AwsSources(topology, clients or ClientFactory(topology, run_id="exporter"), clock,
+                                 LAG_WINDOW_SECONDS)
+        self.state = ExporterState(_initial_lags(topology), names.SOURCES, hold_seconds=HOLD_INTERVALS * interval)
+        self.refresher = Refresher(sources, self.state, clock, interval)
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(ExporterCollector(self.state, topology.objectives, clock))
+        self._metrics_app: Callable[..., Iterable[bytes]] = make_wsgi_app(self.registry)
+        self._server: WSGIServer | None = None
+        self._server_thread: threading.Thread | None = None
+        self._started_at = clock.now().timestamp()
+
+    def refresh_once(self) -> bool:
+        """Read every source now (tests and benchmarks; the server refreshes in the background)."""
+        return self.refresher.refresh_once()
+
+    def start(self, address: str = DEFAULT_ADDRESS, port: int = DEFAULT_PORT) -> tuple[str, int]:
+        """Start refreshing and serving; returns the bound (address, port) (port 0 picks a free one)."""
+        self._started_at = self.clock.now().timestamp()
+        self.refresher.start()
+        server = make_server(address, port, self.wsgi_app, _ThreadingServer, handler_class=_QuietHandler)
+        self._server = server
+        self._server_thread = threading.Thread(target=server.serve_forever, name="drctl-exporter-http", daemon=True)
+        self._server_thread.start()
+        return address, int(server.server_address[1])
+
+    def stop(self) -> None:
+        """Stop serving, then stop the refresher (a refresh in progress finishes or times out)."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._server_thread is not None:
+            self._server_thread.join(5)
+        self.refresher.stop()
+
+    def health(self) -> Health:
+        """Healthy when the refresher runs and has attempted a refresh within three intervals (+30 s slack)."""
+        now = self.clock.now().timestamp()
+        snap = self.state.snapshot(now)
+        reference = snap.last_attempt if snap.last_attempt is not None else self._started_at
+        recent = now - reference <= HOLD_INTERVALS * self.interval + 30
+        ok = self.refresher.alive and recent
+        return Health(ok, {"status": "ok" if ok else "unhealthy", "refresher_alive": self.refresher.alive,
+                           "last_refresh_attempt": snap.last_attempt, "last_full_refresh": snap.last_refresh,
+                           "errors": snap.errors})
+
+    def wsgi_app(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "/")
+        if path == "/healthz":
+            health = self.health()
+            body = json.dumps(health.detail).encode()
+            start_response("200 OK" if health.ok else "503 Service Unavailable",
+                           [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
+        if path in ("/", "/metrics"):
+            result: Iterable[bytes] = self._metrics_app(environ, start_response)
+            return result
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"not found: try /metrics or /healthz\n"]
+
+
+def _initial_lags(topology: Topology) -> dict[str, LagPoint]:
+    """Every database starts as never read (sample age +Inf), so a silent exporter is visible at once."""
+    from dr.checks.lag import declared_target
+
+    points = {}
+    for db in topology.databases:
+        target = declared_target(topology, db)
+        points[db.name] = LagPoint(db.name, target.source_region, target.region, None, None)
+    return points
+
+
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    """One thread per scrape, so a slow client never blocks Prometheus."""
+
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log on stderr for every scrape."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass

@@ -36,10 +36,14 @@ def main(
 
 
 def _register() -> None:
-    from dr.cli import config_cmd, exporter
+    from dr.cli import config_cmd, exporter, readiness, sandbox, status, runs
 
     config_cmd.register(app)
     exporter.register(app)
+    readiness.register(app)
+    sandbox.register(app)
+    status.register(app)
+    runs.register(app)
 
 
 _register()

@@ -1,0 +1,263 @@
+"""Control the sandbox: set health, lag, timings, faults; read call counts and promotion events.
+
+`LocalControl` acts on moto's backends in this process (tests under `mock_aws`); `HttpControl` talks
+to a sandbox server's `/_drctl/<method>` JSON endpoints, which run `LocalControl` in the server
+process. Settings are process-global there: every client of the server sees them.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any, Protocol
+
+from dr.clock import Clock
+from dr.errors import DrError
+from dr.sandbox.extensions.state import CallStats, LagSetting, PromotionEvent, ThrottleSpec
+
+CONTROL_PREFIX = "/_drctl/"
+
+
+class SandboxControlError(DrError):
+    """A control request named something the sandbox does not have, or the server refused it."""
+
+    exit_code = 2
+
+
+class SandboxControl(Protocol):
+    """What tests, seeding and benchmarks can change in the sandbox. All settings start off/zero."""
+
+    def set_health(self, health_check_id: str, healthy: bool) -> None:
+        """Make a Route53 health check's raw status healthy or unhealthy (Inverted/Disabled still apply)."""
+        ...
+
+    def set_replica_lag(  # noqa: PLR0917 - the control API's documented positional signature
+        self,
+        account_id: str,
+        region: str,
+        engine: str,
+        identifier: str,
+        seconds: float | None,
+        age_seconds: float = 0.0,
+    ) -> None:
+        """Publish `seconds` of lag for a replica (-1 broken, None no data), newest datapoint `age_seconds` old."""
+        ...
+
+    def set_promotion_seconds(self, seconds: float) -> None:
+        """How long a promotion / global switchover stays in its transitional status."""
+        ...
+
+    def set_change_pending_seconds(self, seconds: float) -> None:
+        """How long a Route53 change stays PENDING before INSYNC."""
+        ...
+
+    def set_db_status(self, account_id: str, region: str, identifier: str, status: str) -> None:
+        """Force a DB instance's or cluster's (or global cluster's) status, e.g. `backing-up`."""
+        ...
+
+    def set_latency(self, seconds: float) -> None:
+        """Per-call latency the server adds to every AWS call (server mode only)."""
+        ...
+
+    def set_route53_throttle(self, rate: float | None, burst: int = 50) -> None:
+        """Route53 token bucket per account (requests/s, burst); `rate=None` turns throttling off."""
+        ...
+
+    def stats(self) -> CallStats:
+        """Calls counted by the server since the last reset."""
+        ...
+
+    def promotion_events(self) -> list[PromotionEvent]:
+        """Promotions the sandbox performed, with the wall time each was marked done."""
+        ...
+
+    def reset(self) -> None:
+        """All settings back to their defaults, registries and counters emptied (AWS state untouched)."""
+        ...
+
+
+class LocalControl:
+    """Acts on this process's moto backends and sandbox state. `clock` drives every timed transition."""
+
+    def __init__(self, clock: Clock | None = None) -> None:
+        from dr.sandbox.extensions import STATE, install
+
+        install()
+        self._state = STATE
+        self._clock = clock
+        if clock is not None:
+            STATE.clock = clock
+
+    def set_health(self, health_check_id: str, healthy: bool) -> None:
+        from dr.sandbox.extensions.route53_health import find_health_check, set_health
+
+        if find_health_check(health_check_id) is None:
+            raise SandboxControlError(f"no Route53 health check {health_check_id!r} in the sandbox")
+        set_health(health_check_id, bool(healthy))
+
+    def set_replica_lag(  # noqa: PLR0917 - the control API's documented positional signature
+        self,
+        account_id: str,
+        region: str,
+        engine: str,
+        identifier: str,
+        seconds: float | None,
+        age_seconds: float = 0.0,
+    ) -> None:
+        from dr.config.model import Engine
+        from dr.sandbox.extensions.replica_lag import register
+
+        if engine not in {e.value for e in Engine}:
+            raise SandboxControlError(f"unknown engine {engine!r}; one of {', '.join(e.value for e in Engine)}")
+        value = None if seconds is None else float(seconds)
+        register(account_id, region, engine, identifier, LagSetting(value, float(age_seconds)))
+
+    def set_promotion_seconds(self, seconds: float) -> None:
+        self._state.promotion_seconds = _non_negative(seconds, "promotion seconds")
+
+    def set_change_pending_seconds(self, seconds: float) -> None:
+        self._state.change_pending_seconds = _non_negative(seconds, "change pending seconds")
+
+    def set_db_status(self, account_id: str, region: str, identifier: str, status: str) -> None:
+        from moto.rds.models import rds_backends
+
+        backend = rds_backends[account_id][region]
+        globals_ = rds_backends[account_id]["us-east-1"].global_clusters
+        for registry in (backend.databases, backend.clusters, globals_):
+            target = registry.get(identifier)
+            if target is not None:
+                target.status = status
+                return
+        raise SandboxControlError(f"no DB instance or cluster {identifier!r} in account {account_id} {region}")
+
+    def set_latency(self, seconds: float) -> None:
+        self._state.latency_seconds = _non_negative(seconds, "latency")
+
+    def set_route53_throttle(self, rate: float | None, burst: int = 50) -> None:
+        if rate is None:
+            self._state.route53_throttle = None
+            return
+        if rate <= 0 or burst < 1:
+            raise SandboxControlError(f"throttle needs rate > 0 and burst >= 1, got rate={rate} burst={burst}")
+        self._state.route53_throttle = ThrottleSpec(float(rate), int(burst))
+
+    def stats(self) -> CallStats:
+        with self._state.lock:
+            return CallStats.from_json(json.loads(json.dumps(self._state.stats.to_json())))
+
+    def promotion_events(self) -> list[PromotionEvent]:
+        with self._state.lock:
+            return list(self._state.events)
+
+    def reset(self) -> None:
+        self._state.reset(self._clock)
+
+
+def _non_negative(seconds: float, what: str) -> float:
+    value = float(seconds)
+    if value < 0:
+        raise SandboxControlError(f"{what} must be >= 0, got {value}")
+    return value
+
+
+_SETTERS = frozenset(
+    {
+        "set_health",
+        "set_replica_lag",
+        "set_promotion_seconds",
+        "set_change_pending_seconds",
+        "set_db_status",
+        "set_latency",
+        "set_route53_throttle",
+        "reset",
+    }
+)
+
+
+def dispatch(control: LocalControl, method: str, kwargs: dict[str, Any]) -> Any:
+    """Run one control request (the server side of `HttpControl`); returns a JSON-able result."""
+    if method in _SETTERS:
+        getattr(control, method)(**kwargs)
+        return None
+    if method == "stats":
+        return control.stats().to_json()
+    if method == "promotion_events":
+        return [event.to_json() for event in control.promotion_events()]
+    raise SandboxControlError(f"unknown sandbox control method {method!r}")
+
+
+class HttpControl:
+    """Controls a sandbox server at `endpoint_url` (e.g. `http://127.0.0.1:5000`)."""
+
+    def __init__(self, endpoint_url: str, timeout: float = 10.0) -> None:
+        self.endpoint_url = endpoint_url.rstrip("/")
+        self.timeout = timeout
+
+    def _call(self, method: str, **kwargs: Any) -> Any:
+        request = urllib.request.Request(
+            f"{self.endpoint_url}{CONTROL_PREFIX}{method}",
+            data=json.dumps(kwargs).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return json.loads(response.read() or b"null").get("result")
+        except urllib.error.HTTPError as err:
+            raise SandboxControlError(_error_text(err)) from None
+        except (urllib.error.URLError, OSError) as err:
+            raise SandboxControlError(f"sandbox server at {self.endpoint_url} unreachable: {err}") from None
+
+    def set_health(self, health_check_id: str, healthy: bool) -> None:
+        self._call("set_health", health_check_id=health_check_id, healthy=healthy)
+
+    def set_replica_lag(  # noqa: PLR0917 - the control API's documented positional signature
+        self,
+        account_id: str,
+        region: str,
+        engine: str,
+        identifier: str,
+        seconds: float | None,
+        age_seconds: float = 0.0,
+    ) -> None:
+        self._call(
+            "set_replica_lag",
+            account_id=account_id,
+            region=region,
+            engine=str(engine),
+            identifier=identifier,
+            seconds=seconds,
+            age_seconds=age_seconds,
+        )
+
+    def set_promotion_seconds(self, seconds: float) -> None:
+        self._call("set_promotion_seconds", seconds=seconds)
+
+    def set_change_pending_seconds(self, seconds: float) -> None:
+        self._call("set_change_pending_seconds", seconds=seconds)
+
+    def set_db_status(self, account_id: str, region: str, identifier: str, status: str) -> None:
+        self._call("set_db_status", account_id=account_id, region=region, identifier=identifier, status=status)
+
+    def set_latency(self, seconds: float) -> None:
+        self._call("set_latency", seconds=seconds)
+
+    def set_route53_throttle(self, rate: float | None, burst: int = 50) -> None:
+        self._call("set_route53_throttle", rate=rate, burst=burst)
+
+    def stats(self) -> CallStats:
+        return CallStats.from_json(self._call("stats"))
+
+    def promotion_events(self) -> list[PromotionEvent]:
+        return [PromotionEvent.from_json(item) for item in self._call("promotion_events")]
+
+    def reset(self) -> None:
+        self._call("reset")
+
+
+def _error_text(err: urllib.error.HTTPError) -> str:
+    try:
+        return str(json.loads(err.read()).get("error") or err)
+    except (ValueError, AttributeError):
+        return f"sandbox control request failed: HTTP {err.code}"

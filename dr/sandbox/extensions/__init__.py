@@ -1,0 +1,54 @@
+"""The sandbox's fidelity extensions to moto, one module each; `install()` applies them all.
+
+Each extension patches moto in-process (so it works under `mock_aws()` and in the moto server alike),
+checks first that moto still has the shape it was written against, and is idempotent.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from dr.sandbox.extensions._guard import MotoShapeError, check_moto_version
+from dr.sandbox.extensions.state import STATE, LagSetting, PromotionEvent, SandboxState, ThrottleSpec
+
+__all__ = [
+    "STATE",
+    "LagSetting",
+    "MotoShapeError",
+    "PromotionEvent",
+    "SandboxState",
+    "ThrottleSpec",
+    "install",
+]
+
+_lock = threading.Lock()
+_done: list[bool] = []
+
+
+def install() -> None:
+    """Verify moto's version and shape, then apply every extension (a second call does nothing)."""
+    with _lock:
+        if _done:
+            return
+        check_moto_version()
+        from dr.sandbox.extensions import (
+            aurora_global,
+            rds_promotion,
+            regions,
+            replica_lag,
+            route53_changes,
+            route53_dns_answer,
+            route53_health,
+        )
+
+        for extension in (
+            regions,
+            rds_promotion,
+            aurora_global,
+            route53_changes,
+            route53_health,
+            route53_dns_answer,
+            replica_lag,
+        ):
+            extension.install()
+        _done.append(True)

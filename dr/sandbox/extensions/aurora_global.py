@@ -1,0 +1,174 @@
+"""Aurora global database switchover and failover, which moto does not implement.
+
+`SwitchoverGlobalCluster` (planned, no data loss): every member must be available; the target
+secondary becomes the writer and the old writer a secondary. `FailoverGlobalCluster` with
+`AllowDataLoss=True` (unplanned): only the target must be available; the target becomes the writer
+and the old primary is no longer writer (AWS re-adds it as a secondary when its region recovers; the
+sandbox keeps it as a member that is not the writer). Without `AllowDataLoss`, or with `Switchover`,
+`FailoverGlobalCluster` is a switchover; both together are an `InvalidParameterCombination`, as the
+API documents. The global cluster reads `switching-over` / `failing-over` (with a `FailoverState`)
+for `STATE.promotion_seconds`. moto keeps global clusters in the us-east-1 backend.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dr.sandbox.extensions import _guard, transitions
+from dr.sandbox.extensions.state import STATE
+
+SWITCHING_OVER = "switching-over"
+FAILING_OVER = "failing-over"
+AVAILABLE = "available"
+
+
+def install() -> None:
+    from moto.rds.models import GlobalCluster, RDSBackend
+    from moto.rds.responses import RDSResponse
+
+    _guard.require_attrs(RDSResponse, ["global_backend"], "RDSResponse")
+    _guard.expect_params(
+        GlobalCluster.__init__,
+        [
+            "backend",
+            "global_cluster_identifier",
+            "engine",
+            "engine_version",
+            "storage_encrypted",
+            "deletion_protection",
+        ],
+        "GlobalCluster",
+    )
+    transitions.install_on(GlobalCluster)
+    if not isinstance(GlobalCluster.__dict__.get("failover_state"), property):
+        GlobalCluster.failover_state = property(_failover_state)  # type: ignore[attr-defined]
+    _guard.replace(
+        RDSBackend,
+        "create_global_cluster",
+        _create_global_cluster,
+        [
+            "global_cluster_identifier",
+            "source_db_cluster_identifier",
+            "engine",
+            "engine_version",
+            "storage_encrypted",
+            "deletion_protection",
+        ],
+    )
+    _guard.add(RDSBackend, "switchover_global_cluster", _switchover_backend)
+    _guard.add(RDSBackend, "failover_global_cluster", _failover_backend)
+    _guard.add(RDSResponse, "switchover_global_cluster", _switchover_response)
+    _guard.add(RDSResponse, "failover_global_cluster", _failover_response)
+
+
+def _error(code: str, message: str) -> Exception:
+    from moto.rds.exceptions import RDSClientError
+
+    return RDSClientError(code, message)
+
+
+def _failover_state(self: Any) -> dict[str, Any] | None:
+    state: dict[str, Any] | None = self.__dict__.get("_drctl_failover_state")
+    return state if state is not None and transitions.pending(self) is not None else None
+
+
+def _create_global_cluster(self: Any, *args: Any, **kwargs: Any) -> Any:
+    # moto adds the source cluster as a member but never marks it the writer (AWS does)
+    global_cluster = _guard.original(type(self), "create_global_cluster")(self, *args, **kwargs)
+    if global_cluster.members and not any(m.is_writer for m in global_cluster.members):
+        global_cluster.members[0].is_writer = True
+    return global_cluster
+
+
+def _find(backend: Any, global_cluster_identifier: str, target: str) -> tuple[Any, Any, Any]:
+    global_cluster = backend.global_clusters.get(global_cluster_identifier)
+    if global_cluster is None:
+        raise _error("GlobalClusterNotFoundFault", f"Global cluster {global_cluster_identifier} not found.")
+    if global_cluster.status != AVAILABLE:
+        raise _error(
+            "InvalidGlobalClusterStateFault",
+            f"Global cluster {global_cluster_identifier} is {global_cluster.status}, not available.",
+        )
+    member = next(
+        (m for m in global_cluster.members if target in (m.db_cluster_arn, m.db_cluster_identifier)),
+        None,
+    )
+    if member is None:
+        raise _error(
+            "DBClusterNotFoundFault",
+            f"DB cluster {target} is not a member of global cluster {global_cluster_identifier}.",
+        )
+    if member.is_writer:
+        raise _error("InvalidDBClusterStateFault", f"DB cluster {target} is already the primary of the global cluster.")
+    if transitions.settled_status(member) != AVAILABLE:
+        raise _error("InvalidDBClusterStateFault", f"DB cluster {target} is {member.status}, not available.")
+    writer = next((m for m in global_cluster.members if m.is_writer), None)
+    return global_cluster, member, writer
+
+
+def _move_writer(global_cluster: Any, target: Any, writer: Any, *, data_loss: bool) -> Any:
+    status = FAILING_OVER if data_loss else SWITCHING_OVER
+    if writer is not None:
+        writer.is_writer = False
+    target.is_writer = True
+    global_cluster.members.sort(key=lambda m: not m.is_writer)
+    global_cluster.__dict__["_drctl_failover_state"] = {
+        "Status": status,
+        "FromDbClusterArn": writer.db_cluster_arn if writer is not None else None,
+        "ToDbClusterArn": target.db_cluster_arn,
+        "IsDataLossAllowed": data_loss,
+    }
+    done_at = transitions.begin(global_cluster, status, AVAILABLE, STATE.promotion_seconds)
+    kind = "global-failover" if data_loss else "global-switchover"
+    STATE.record_promotion(kind, target.account_id, target.region, target.db_cluster_identifier, done_at)
+    return global_cluster
+
+
+def _switchover_backend(self: Any, global_cluster_identifier: str, target_db_cluster_identifier: str) -> Any:
+    global_cluster, target, writer = _find(self, global_cluster_identifier, target_db_cluster_identifier)
+    busy = [m.db_cluster_identifier for m in global_cluster.members if transitions.settled_status(m) != AVAILABLE]
+    if busy:
+        raise _error(
+            "InvalidGlobalClusterStateFault",
+            f"Switchover needs every member available; not available: {', '.join(busy)}. "
+            "Use FailoverGlobalCluster with AllowDataLoss for an unplanned failover.",
+        )
+    return _move_writer(global_cluster, target, writer, data_loss=False)
+
+
+def _failover_backend(
+    self: Any,
+    global_cluster_identifier: str,
+    target_db_cluster_identifier: str,
+    allow_data_loss: bool | None = None,
+    switchover: bool | None = None,
+) -> Any:
+    if allow_data_loss is not None and switchover is not None:
+        raise _error("InvalidParameterCombination", "AllowDataLoss can't be specified together with Switchover.")
+    if not allow_data_loss:
+        return _switchover_backend(self, global_cluster_identifier, target_db_cluster_identifier)
+    global_cluster, target, writer = _find(self, global_cluster_identifier, target_db_cluster_identifier)
+    return _move_writer(global_cluster, target, writer, data_loss=True)
+
+
+def _switchover_response(self: Any) -> Any:
+    from moto.core.responses import ActionResult
+
+    params = self.params
+    cluster = self.global_backend.switchover_global_cluster(
+        params["GlobalClusterIdentifier"], params["TargetDbClusterIdentifier"]
+    )
+    return ActionResult({"GlobalCluster": cluster})
+
+
+def _failover_response(self: Any) -> Any:
+    from moto.core.responses import ActionResult
+
+    params = self.params
+    cluster = self.global_backend.failover_global_cluster(
+        params["GlobalClusterIdentifier"],
+        params["TargetDbClusterIdentifier"],
+        params.get("AllowDataLoss"),
+        params.get("Switchover"),
+    )
+    return ActionResult({"GlobalCluster": cluster})

@@ -1,0 +1,97 @@
+"""Replication-lag metrics: CloudWatch answers with fresh datapoints for each registered replica.
+
+moto publishes no RDS metrics. moto's CloudWatch backend asks every `CloudWatchMetricProvider`
+subclass for metrics on each read (`GetMetricData`, `GetMetricStatistics`, `ListMetrics`), so the
+sandbox registers one provider; real `put_metric_data` keeps working alongside. The metric, its
+dimension and unit are the ones `dr.aws.lag_metrics` names for the engine, in the replica's account
+and region. A database that is no longer a replica (promoted, deleted) gets no datapoints.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, timedelta
+from typing import Any
+
+from dr.aws.lag_metrics import BROKEN, lag_metric
+from dr.config.model import Engine
+from dr.sandbox.extensions import _guard
+from dr.sandbox.extensions.state import STATE, LagKey, LagSetting
+
+HISTORY = 15
+"""Datapoints per replica, one a minute back from the newest: enough for any recent-window query."""
+STEP = timedelta(seconds=60)
+
+_providers: list[type] = []
+
+
+def install() -> None:
+    from moto.cloudwatch import models
+    from moto.core.common_models import CloudWatchMetricProvider
+
+    _guard.require_attrs(models.CloudWatchBackend, ["aws_metric_data", "get_all_metrics"], "CloudWatchBackend")
+    _guard.require_attrs(models, ["MetricDatum"], "moto.cloudwatch.models")
+    _guard.expect_params(
+        models.MetricDatum.__init__, ["namespace", "name", "value", "dimensions", "timestamp", "unit"], "MetricDatum"
+    )
+    if _providers:
+        return
+
+    class _ReplicaLagProvider(CloudWatchMetricProvider):
+        @staticmethod
+        def get_cloudwatch_metrics(account_id: str, region: str) -> list[Any]:
+            return datapoints(account_id, region)
+
+    _providers.append(_ReplicaLagProvider)
+
+
+def register(account_id: str, region: str, engine: str, identifier: str, setting: LagSetting) -> None:
+    key = LagKey(account_id, region, Engine(engine).value, identifier)
+    with STATE.lock:
+        STATE.lag[key] = setting
+
+
+def datapoints(account_id: str, region: str) -> list[Any]:
+    from moto.cloudwatch.models import MetricDatum
+
+    with STATE.lock:
+        entries = [(k, v) for k, v in STATE.lag.items() if k.account_id == account_id and k.region == region]
+    # moto compares naive UTC timestamps
+    now = STATE.now().astimezone(UTC).replace(tzinfo=None, microsecond=0)
+    points: list[Any] = []
+    for key, setting in entries:
+        if setting.seconds is None or not is_replica(key):
+            continue
+        metric = lag_metric(Engine(key.engine))
+        value = setting.seconds if setting.seconds == BROKEN else setting.seconds / metric.to_seconds
+        unit = "Milliseconds" if metric.to_seconds == 0.001 else "Seconds"
+        newest = now - timedelta(seconds=setting.age_seconds)
+        dims = [{"Name": metric.dimension, "Value": key.identifier}]
+        for k in range(HISTORY):
+            points.append(MetricDatum(metric.namespace, metric.metric, float(value), dims, newest - k * STEP, unit))
+    return points
+
+
+def is_replica(key: LagKey) -> bool:
+    """Whether the database is (still) a replica in its backend: promoted or deleted ones publish no lag."""
+    from moto.rds.models import rds_backends
+
+    backend = rds_backends[key.account_id][key.region]
+    if key.engine == Engine.RDS_INSTANCE.value:
+        db = backend.databases.get(key.identifier)
+        return bool(db is not None and db.is_replica)
+    cluster = backend.clusters.get(key.identifier)
+    if cluster is None:
+        return False
+    if key.engine == Engine.AURORA_CLUSTER.value:
+        return bool(cluster.replication_source_identifier)
+    return _is_global_secondary(cluster)
+
+
+def _is_global_secondary(cluster: Any) -> bool:
+    from moto.rds.models import rds_backends
+
+    for global_cluster in rds_backends[cluster.account_id]["us-east-1"].global_clusters.values():
+        if cluster in global_cluster.members:
+            return not cluster.is_writer
+    return False
+

@@ -1,0 +1,71 @@
+"""Route53 health checks whose status the sandbox controls, reported as AWS reports it.
+
+moto always reports one healthy observation. Here each check is healthy unless set unhealthy
+(`STATE.health`), and the reported status honours the check's config as AWS documents: a disabled
+check is considered healthy, and `Inverted` flips the result (so disabled + inverted is unhealthy).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dr.sandbox.extensions import _guard
+from dr.sandbox.extensions.state import STATE
+
+CHECKER_REGIONS = ("us-east-1", "us-west-1", "us-west-2", "eu-west-1", "ap-southeast-1", "ap-northeast-1")
+HEALTHY_REPORT = "Success: HTTP Status Code 200, OK"
+UNHEALTHY_REPORT = "Failure: HTTP Status Code 503, Service Unavailable"
+
+
+def install() -> None:
+    from moto.route53.models import HealthCheck, Route53Backend
+    from moto.route53.responses import Route53
+
+    _guard.require_attrs(Route53Backend, ["get_health_check"], "Route53Backend")
+    _guard.expect_params(
+        HealthCheck.__init__, ["health_check_id", "caller_reference", "health_check_args"], "HealthCheck"
+    )
+    _guard.replace(Route53, "get_health_check_status", _get_health_check_status, [])
+
+
+def set_health(health_check_id: str, healthy: bool) -> None:
+    with STATE.lock:
+        STATE.health[health_check_id] = healthy
+
+
+def effective_health(check: Any) -> bool:
+    """What Route53 considers the check to be: raw status, disabled => healthy, then inverted."""
+    with STATE.lock:
+        raw = STATE.health.get(check.id, True)
+    considered = True if check.disabled else raw
+    return considered != bool(check.inverted)
+
+
+def find_health_check(health_check_id: str) -> Any | None:
+    """The check with this id in any account the sandbox has seen, else None."""
+    from moto.route53.models import route53_backends
+
+    for _account, per_partition in list(route53_backends.items()):
+        for backend in list(per_partition.values()):
+            check = backend.health_checks.get(health_check_id)
+            if check is not None:
+                return check
+    return None
+
+
+def _get_health_check_status(self: Any) -> Any:
+    from moto.core.responses import ActionResult
+    from moto.core.utils import utcnow
+
+    check = self.backend.get_health_check(self._get_param("HealthCheckId"))  # NoSuchHealthCheck when missing
+    report = HEALTHY_REPORT if effective_health(check) else UNHEALTHY_REPORT
+    checked = utcnow()
+    observations = [
+        {
+            "Region": region,
+            "IPAddress": check.ip_address or "192.0.2.1",
+            "StatusReport": {"Status": report, "CheckedTime": checked},
+        }
+        for region in CHECKER_REGIONS
+    ]
+    return ActionResult({"HealthCheckObservations": observations})

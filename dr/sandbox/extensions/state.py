@@ -1,0 +1,154 @@
+"""The sandbox's process-global knobs and registries, shared by every extension and the control API.
+
+One `STATE` per process: in server mode it lives in the server process and `HttpControl` reaches it
+through the `/_drctl/` endpoints; under `mock_aws` it lives in the test process (`LocalControl`).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from dr.clock import SYSTEM_CLOCK, Clock, iso
+
+
+@dataclass(frozen=True)
+class LagSetting:
+    """What the CloudWatch backend answers for one replica's lag metric.
+
+    `seconds` None means "no data" (no datapoints at all); -1 means replication is broken (published as -1
+    for every engine). `age_seconds` is how old the newest datapoint is (a stale metric).
+    """
+
+    seconds: float | None
+    age_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class LagKey:
+    account_id: str
+    region: str
+    engine: str
+    identifier: str
+
+
+@dataclass(frozen=True)
+class PromotionEvent:
+    """A promotion the sandbox performed: `done_at` is the wall time its status reads final (available)."""
+
+    kind: str  # db-instance | db-cluster | global-switchover | global-failover
+    account_id: str
+    region: str
+    identifier: str
+    requested_at: datetime
+    done_at: datetime
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PromotionEvent:
+        from dr.clock import parse_iso
+
+        return cls(
+            data["kind"],
+            data["account_id"],
+            data["region"],
+            data["identifier"],
+            parse_iso(data["requested_at"]),
+            datetime.fromtimestamp(float(data["done_at_epoch"]), tz=UTC),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "account_id": self.account_id,
+            "region": self.region,
+            "identifier": self.identifier,
+            "requested_at": iso(self.requested_at),
+            "done_at": iso(self.done_at),
+            "done_at_epoch": self.done_at.timestamp(),
+        }
+
+
+@dataclass(frozen=True)
+class ThrottleSpec:
+    """Route53's control-plane token bucket: `rate` tokens/s refill, `burst` capacity."""
+
+    rate: float = 10.0
+    burst: int = 50
+
+
+@dataclass
+class CallStats:
+    """What the server's middleware counted: calls per service and operation, Route53 changes per
+    hosted zone, and rejections it injected (`Throttling`, `PriorRequestNotComplete`) per operation."""
+
+    calls: dict[str, dict[str, int]] = field(default_factory=dict)
+    route53_changes_by_zone: dict[str, int] = field(default_factory=dict)
+    rejected: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def add_call(self, service: str, operation: str) -> None:
+        per_service = self.calls.setdefault(service, {})
+        per_service[operation] = per_service.get(operation, 0) + 1
+
+    def add_zone_change(self, zone_id: str) -> None:
+        self.route53_changes_by_zone[zone_id] = self.route53_changes_by_zone.get(zone_id, 0) + 1
+
+    def add_rejection(self, code: str, operation: str) -> None:
+        per_code = self.rejected.setdefault(code, {})
+        per_code[operation] = per_code.get(operation, 0) + 1
+
+    def total(self, service: str | None = None) -> int:
+        return sum(n for svc, ops in self.calls.items() if service in (None, svc) for n in ops.values())
+
+    def to_json(self) -> dict[str, Any]:
+        return {"calls": self.calls, "route53_changes_by_zone": self.route53_changes_by_zone, "rejected": self.rejected}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CallStats:
+        return cls(
+            calls={k: dict(v) for k, v in data.get("calls", {}).items()},
+            route53_changes_by_zone=dict(data.get("route53_changes_by_zone", {})),
+            rejected={k: dict(v) for k, v in data.get("rejected", {}).items()},
+        )
+
+
+@dataclass
+class SandboxState:
+    """Everything the control API can set. `reset()` returns to the defaults (all faults off)."""
+
+    clock: Clock = SYSTEM_CLOCK
+    promotion_seconds: float = 0.0
+    change_pending_seconds: float = 0.0
+    latency_seconds: float = 0.0
+    route53_throttle: ThrottleSpec | None = None
+    health: dict[str, bool] = field(default_factory=dict)
+    lag: dict[LagKey, LagSetting] = field(default_factory=dict)
+    changes: dict[str, datetime] = field(default_factory=dict)
+    events: list[PromotionEvent] = field(default_factory=list)
+    stats: CallStats = field(default_factory=CallStats)
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    def reset(self, clock: Clock | None = None) -> None:
+        with self.lock:
+            self.clock = clock or SYSTEM_CLOCK
+            self.promotion_seconds = 0.0
+            self.change_pending_seconds = 0.0
+            self.latency_seconds = 0.0
+            self.route53_throttle = None
+            self.health.clear()
+            self.lag.clear()
+            self.changes.clear()
+            self.events.clear()
+            self.stats = CallStats()
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def record_promotion(self, kind: str, account_id: str, region: str, identifier: str, done_at: datetime) -> None:
+        event = PromotionEvent(kind, account_id, region, identifier, self.now(), done_at)
+        with self.lock:
+            self.events.append(event)
+
+
+STATE = SandboxState()

@@ -1,0 +1,142 @@
+"""The sandbox server's WSGI middleware: control endpoints, call counting, latency, Route53 throttling.
+
+Off by default (no latency, no throttling); counting is always on. Route53 admission, per account:
+1. the token bucket (`STATE.route53_throttle`: rate/s, burst) must have a token, else HTTP 400
+   `Throttling`, as AWS answers when the account exceeds its Route53 API rate;
+2. a `ChangeResourceRecordSets` is refused with HTTP 400 `PriorRequestNotComplete` while another
+   `ChangeResourceRecordSets` for the same hosted zone is still being processed, i.e. between its
+   arrival and its response (the injected latency counts as processing). A change that is merely
+   PENDING (propagating) does not block the next one, as in AWS. Applied only while throttling is on.
+Rejected calls are counted as calls and, separately, as rejections.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from dr.sandbox.calls import CallInfo, identify
+from dr.sandbox.control import CONTROL_PREFIX, LocalControl, SandboxControlError, dispatch
+from dr.sandbox.extensions.state import STATE, ThrottleSpec
+from dr.sandbox.throttle import BucketsByKey
+
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+THROTTLING = "Throttling"
+PRIOR_REQUEST_NOT_COMPLETE = "PriorRequestNotComplete"
+CHANGE_OPERATION = "ChangeResourceRecordSets"
+
+
+class SandboxMiddleware:
+    """Wraps moto's WSGI app; `monotonic` drives the token buckets (tests inject a fake)."""
+
+    def __init__(self, app: WsgiApp, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.app = app
+        self.control = LocalControl()
+        self._monotonic = monotonic
+        self._buckets: tuple[ThrottleSpec, BucketsByKey] | None = None
+        self._busy_zones: set[str] = set()
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(CONTROL_PREFIX):
+            return self._control(path[len(CONTROL_PREFIX) :], environ, start_response)
+        if path.startswith("/moto-api"):
+            return self.app(environ, start_response)
+        call = identify(environ)
+        with STATE.lock:
+            STATE.stats.add_call(call.service, call.operation)
+        if call.service != "route53":
+            _sleep(STATE.latency_seconds)
+            return self.app(environ, start_response)
+        return self._route53(call, environ, start_response)
+
+    def _route53(self, call: CallInfo, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        spec = STATE.route53_throttle
+        if spec is not None and not self._bucket(spec).take(_account(call.access_key)):
+            return self._reject(THROTTLING, "Rate exceeded", call, start_response)
+        zone = call.params.get("Id") if call.operation == CHANGE_OPERATION else None
+        if zone is not None and spec is not None and not self._claim(zone):
+            message = f"The request was rejected because Route 53 was still processing a prior request for {zone}."
+            return self._reject(PRIOR_REQUEST_NOT_COMPLETE, message, call, start_response)
+        try:
+            _sleep(STATE.latency_seconds)
+            iterable = self.app(environ, start_response)
+            response = list(iterable)
+            close = getattr(iterable, "close", None)
+            if close is not None:
+                close()
+        finally:
+            if zone is not None and spec is not None:
+                self._release(zone)
+        if zone is not None:
+            with STATE.lock:
+                STATE.stats.add_zone_change(zone)
+        return response
+
+    def _bucket(self, spec: ThrottleSpec) -> BucketsByKey:
+        with self._lock:
+            if self._buckets is None or self._buckets[0] != spec:
+                self._buckets = (spec, BucketsByKey(spec.rate, spec.burst, self._monotonic))
+            return self._buckets[1]
+
+    def _claim(self, zone: str) -> bool:
+        with self._lock:
+            if zone in self._busy_zones:
+                return False
+            self._busy_zones.add(zone)
+            return True
+
+    def _release(self, zone: str) -> None:
+        with self._lock:
+            self._busy_zones.discard(zone)
+
+    def _reject(self, code: str, message: str, call: CallInfo, start_response: StartResponse) -> Iterable[bytes]:
+        with STATE.lock:
+            STATE.stats.add_rejection(code, call.operation)
+        request_id = str(uuid.uuid4())
+        body = (
+            '<?xml version="1.0"?>\n<ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/">'
+            f"<Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"
+            f"<RequestId>{request_id}</RequestId></ErrorResponse>"
+        ).encode()
+        start_response(
+            "400 Bad Request",
+            [("Content-Type", "text/xml"), ("Content-Length", str(len(body))), ("x-amzn-RequestId", request_id)],
+        )
+        return [body]
+
+    def _control(self, method: str, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            raw = environ["wsgi.input"].read(length) if length > 0 else b""
+            kwargs = json.loads(raw or b"{}")
+            if not isinstance(kwargs, dict):
+                raise SandboxControlError("a control request body is a JSON object of arguments")
+            status, payload = "200 OK", {"result": dispatch(self.control, method, kwargs)}
+        except (SandboxControlError, TypeError, ValueError) as err:
+            status, payload = "400 Bad Request", {"error": str(err)}
+        body = json.dumps(payload).encode()
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
+
+
+def _sleep(seconds: float) -> None:
+    if seconds > 0:
+        time.sleep(seconds)
+
+
+def _account(access_key: str) -> str:
+    """The AWS account behind an access key (moto tracks assumed-role keys), for the per-account bucket."""
+    try:
+        from moto.iam.models import get_account_id_from
+
+        return str(get_account_id_from(access_key))
+    except (ImportError, KeyError, AttributeError):
+        return access_key

@@ -35,6 +35,8 @@ class Runbook:
     """
 
     name: ClassVar[str] = "runbook"
+    mode: ClassVar[str] = "real"
+    """The report's `mode` for a non-dry run: "real", or "drill" for game-day runbooks."""
 
     def phases(self, ctx: RunContext) -> list[Phase]:
         raise NotImplementedError("a Runbook subclass must define phases()")

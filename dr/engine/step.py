@@ -6,7 +6,7 @@ timing, budgets, retries, journaling and events; a step only talks to AWS throug
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -61,13 +61,14 @@ class RunContext:
     target: str
     options: RunOptions = field(default_factory=RunOptions)
     facts: dict[str, Any] = field(default_factory=dict)
+    on_fact: Callable[[str, Any], None] | None = field(default=None, repr=False, compare=False)
+    """Set by the engine: journals each fact as it is recorded (see dr.engine.facts for the names)."""
 
     def set_fact(self, key: str, value: Any) -> None:
-        """Record a fact; the executor journals it (JSON-serialisable values only)."""
+        """Record a fact; the engine journals it before returning (JSON-serialisable values only)."""
         self.facts[key] = value
-        hook = self.facts.get("__on_fact__")
-        if callable(hook):
-            hook(key, value)
+        if self.on_fact is not None:
+            self.on_fact(key, value)
 
 
 class Step:

@@ -1,0 +1,232 @@
+"""The options every mutating command shares, and `execute()`: the one way a command runs a runbook.
+
+`execute` loads the topology, resolves source and target, confirms with the operator, takes the lock,
+runs with journal, progress and report, exports run metrics and exits per CONTRACT §4:
+0 done or already done, 1 a step failed, 2 usage/configuration error (also: no TTY and no --yes),
+3 refused (gate, lock held, confirmation declined), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+
+from dr.cli.common import Output
+from dr.engine.env import PUSHGATEWAY_ENV_VAR
+
+if TYPE_CHECKING:
+    from dr.engine.runbook import Runbook
+    from dr.engine.session import RunOutcome, RunSession
+
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Plan and read-only checks only; nothing is changed.")]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask; required without a terminal.")]
+RunIdOpt = Annotated[str | None, typer.Option("--run-id", help="Run id (default: generated).", show_default=False)]
+IncidentStartOpt = Annotated[str | None, typer.Option(
+    "--incident-start", metavar="ISO8601", help="Start the RTO clock at the incident, not at the command.")]
+AcceptDataLossOpt = Annotated[bool, typer.Option(
+    "--accept-data-loss", help="Pass the RPO gate knowingly (unplanned failover with lag above the RPO).")]
+SimulateOutageOpt = Annotated[list[str] | None, typer.Option(
+    "--simulate-outage", metavar="REGION", help="Every call to REGION fails as in a regional outage (repeatable).")]
+BreakLockOpt = Annotated[bool, typer.Option(
+    "--break-lock", help="Take the run lock from another run (asks first; journaled). Only if that run is dead.")]
+PushgatewayOpt = Annotated[str | None, typer.Option(
+    "--pushgateway", metavar="URL", envvar=PUSHGATEWAY_ENV_VAR, help="Push run metrics to this Pushgateway.")]
+MetricsFileOpt = Annotated[str | None, typer.Option(
+    "--metrics-file", metavar="PATH", help="Write run metrics to a node-exporter textfile.")]
+
+
+@dataclass
+class RunFlags:
+    """The shared options' values, as a command received them."""
+
+    dry_run: bool = False
+    yes: bool = False
+    run_id: str | None = None
+    incident_start: str | None = None
+    accept_data_loss: bool = False
+    simulate_outage: list[str] = field(default_factory=list)
+    break_lock: bool = False
+    pushgateway: str | None = None
+    metrics_file: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Runbook-specific options, journaled and passed to the steps as `ctx.options.extra`."""
+
+
+def is_tty() -> bool:
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
+def fail(err: Exception) -> NoReturn:
+    """An expected failure: its message on stderr, its exit code, no traceback."""
+    from dr.errors import ConfigError, DrError
+
+    sys.stderr.write(f"drctl: {err}\n")
+    for finding in err.findings if isinstance(err, ConfigError) else []:
+        sys.stderr.write(f"  {finding}\n")
+    raise typer.Exit(err.exit_code if isinstance(err, DrError) else 1)
+
+
+def execute(runbook: str | type[Runbook], *, config: str | None, output: Output, target: str,
+            source: str | None = None, flags: RunFlags | None = None) -> NoReturn:
+    """Run `runbook` (a registered name or class) from `source` (default: derived) to `target`; exits."""
+    from dr.errors import DrError
+
+    flags = flags or RunFlags()
+    try:
+        session = _prepare(runbook, config=config, target=target, source=source, flags=flags)
+        _confirm(session, flags)
+        outcome = _run(session, flags, resume=None)
+    except DrError as err:
+        fail(err)
+    finish(outcome, output, flags)
+
+
+def _prepare(runbook: str | type[Runbook], *, config: str | None, target: str, source: str | None,
+             flags: RunFlags) -> RunSession:
+    from dr.clock import SYSTEM_CLOCK, parse_iso
+    from dr.config import config_path
+    from dr.engine import registry
+    from dr.engine.journal.base import check_run_id
+    from dr.engine.session import RunSession, new_header, new_run_id
+    from dr.engine.step import RunContext, RunOptions
+    from dr.errors import UsageError
+
+    cls = registry.get(runbook) if isinstance(runbook, str) else runbook
+    path = config_path(config)
+    topology = _load(path)
+    source = resolve_pair(topology, source, target)
+    now = SYSTEM_CLOCK.now()
+    run_id = check_run_id(flags.run_id or new_run_id(cls.name, target, now))
+    try:
+        incident = parse_iso(flags.incident_start) if flags.incident_start else None
+    except ValueError:
+        raise UsageError(f"--incident-start {flags.incident_start!r} is not an ISO 8601 time") from None
+    options = RunOptions(dry_run=flags.dry_run, yes=flags.yes, accept_data_loss=flags.accept_data_loss,
+                         simulate_outage=frozenset(_outage_regions(flags)), extra=dict(flags.extra))
+    header = new_header(cls, topology, path, source=source, target=target, run_id=run_id, options=options,
+                        now=now, incident_start=incident)
+    clients = _clients(topology, run_id, options.simulate_outage)
+    ctx = RunContext(topology=topology, clients=clients, clock=SYSTEM_CLOCK, run_id=run_id, runbook=cls.name,
+                     source=source, target=target, options=options)
+    return RunSession(cls(), ctx, header, _services(ctx, flags))
+
+
+def _load(path: Path) -> Any:
+    from dr.config import load
+
+    return load(path)
+
+
+def resolve_pair(topology: Any, source: str | None, target: str) -> str:
+    """The source environment for `target`; UsageError (exit 2) naming the choices when unknown."""
+    from dr.errors import UsageError
+
+    names = ", ".join(topology.environments)
+    for env in (target, source):
+        if env is not None and env not in topology.environments:
+            raise UsageError(f"unknown environment {env!r}; the topology has: {names}")
+    if source is None:
+        try:
+            source = str(topology.source_of(target))
+        except KeyError:
+            raise UsageError(f"{target!r} is no one's DR side and has none (no dr_for links it); "
+                             f"choose one of: {names}") from None
+    if source == target:
+        raise UsageError(f"source and target are both {target!r}")
+    return source
+
+
+def _outage_regions(flags: RunFlags) -> set[str]:
+    import os
+
+    from dr.aws.faults import OUTAGE_ENV_VAR
+
+    from_env = {r.strip() for r in os.environ.get(OUTAGE_ENV_VAR, "").split(",") if r.strip()}
+    return set(flags.simulate_outage) | from_env
+
+
+def _clients(topology: Any, run_id: str, outage: frozenset[str]) -> Any:
+    from dr.aws.factory import ClientFactory
+    from dr.aws.faults import Faults
+
+    return ClientFactory(topology, run_id=run_id, faults=Faults(outage_regions=set(outage)) if outage else None)
+
+
+def _services(ctx: Any, flags: RunFlags) -> Any:
+    from dr.engine.backends import journal_backend, run_lock
+    from dr.engine.lock.base import lock_key
+    from dr.engine.session import Services
+
+    lock = None if flags.dry_run else run_lock(ctx.topology, ctx.clients, lock_key(ctx.source, ctx.target),
+                                               ctx.clock)
+    return Services(clock=ctx.clock, backend=journal_backend(ctx.topology, ctx.clients), lock=lock)
+
+
+def _confirm(session: RunSession, flags: RunFlags) -> None:
+    """On a TTY, the operator types the runbook's confirmation text; without one, --yes is required."""
+    from dr.errors import GateRefused, UsageError
+
+    if flags.dry_run or flags.yes:
+        return
+    if not is_tty():
+        raise UsageError("this command changes things and there is no terminal to confirm on: pass --yes")
+    h = session.header
+    text = session.runbook.confirmation(session.ctx)
+    sys.stderr.write(f"{h.runbook}: {h.source} -> {h.target}, run {h.run_id}\n")
+    if text:
+        answer = typer.prompt(f"Type {text!r} to proceed", default="", show_default=False, err=True)
+        if answer.strip() != text:
+            raise GateRefused("confirmation declined: nothing was changed")
+    elif not typer.confirm("Proceed?", default=False, err=True):
+        raise GateRefused("confirmation declined: nothing was changed")
+    if flags.break_lock and not typer.confirm("Break the lock of another run, even if it is alive?",
+                                              default=False, err=True):
+        raise GateRefused("breaking the lock declined: nothing was changed")
+
+
+def _run(session: RunSession, flags: RunFlags, resume: Any) -> RunOutcome:
+    """Run (or resume) with the progress display matching the terminal."""
+    from dr.engine.progress import LiveProgress, PlainProgress
+
+    if is_tty():
+        live = LiveProgress(session.header, session.ctx.clock, session.order)
+        session.services.observers.append(live)
+        with live:
+            return _start_or_resume(session, flags, resume)
+    session.services.observers.append(PlainProgress(session.header, session.ctx.clock))
+    return _start_or_resume(session, flags, resume)
+
+
+def _start_or_resume(session: RunSession, flags: RunFlags, resume: Any) -> RunOutcome:
+    if resume is None:
+        return session.start(break_lock=flags.break_lock)
+    return session.resume(resume, break_lock=flags.break_lock)
+
+
+def finish(outcome: RunOutcome, output: Output, flags: RunFlags) -> NoReturn:
+    """Export run metrics (never failing the run), print the report, exit with the run's code."""
+    from dr.cli.common import print_json
+    from dr.engine.report_text import render_text
+
+    export_metrics(outcome.report, flags)
+    if output is Output.JSON:
+        print_json(outcome.report)
+    else:
+        sys.stdout.write(render_text(outcome.report) + "\n")
+    raise typer.Exit(outcome.exit_code)
+
+
+def export_metrics(report: dict[str, Any], flags: RunFlags) -> None:
+    if not (flags.pushgateway or flags.metrics_file):
+        return
+    try:
+        from dr.metrics.run_metrics import export_run  # type: ignore[import-not-found, unused-ignore]
+
+        export_run(report, pushgateway=flags.pushgateway, metrics_file=flags.metrics_file)
+    except Exception as err:
+        sys.stderr.write(f"drctl: warning: run metrics were not exported ({type(err).__name__}: {err}); "
+                         "the run itself is unaffected\n")

@@ -1,0 +1,34 @@
+"""The environment variables the engine and the run commands read, in one place."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+STATE_DIR_ENV_VAR = "DRCTL_STATE_DIR"
+"""Local journal and lock directory (default: $XDG_STATE_HOME/drctl, else ~/.local/state/drctl)."""
+RUNBOOK_MODULES_ENV_VAR = "DRCTL_RUNBOOK_MODULES"
+"""Comma-separated extra modules to import so that they register runbooks (plugins, tests)."""
+PUSHGATEWAY_ENV_VAR = "DRCTL_PUSHGATEWAY"
+"""Default for `--pushgateway URL`."""
+FAULT_KILL_AFTER_EVENTS_ENV_VAR = "DRCTL_FAULT_KILL_AFTER_JOURNAL_EVENTS"
+"""FAULT INJECTION, tests only: the journal SIGKILLs its own process right after its N-th durable event."""
+
+
+def state_dir() -> Path:
+    """Where local journals and locks live."""
+    explicit = os.environ.get(STATE_DIR_ENV_VAR)
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_STATE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".local" / "state"
+    return base / "drctl"
+
+
+def runbook_modules() -> list[str]:
+    return [m.strip() for m in os.environ.get(RUNBOOK_MODULES_ENV_VAR, "").split(",") if m.strip()]
+
+
+def kill_after_events() -> int | None:
+    value = os.environ.get(FAULT_KILL_AFTER_EVENTS_ENV_VAR, "").strip()
+    return int(value) if value else None

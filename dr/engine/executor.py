@@ -1,0 +1,96 @@
+"""Runs a runbook's phases in order: single steps inline, parallel groups on a bounded thread pool.
+
+A failed step with policy abort stops the run: members of its group already running finish, nothing
+new starts, later phases are reported `skipped`. An interrupt (the `stop` event) does the same.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+
+from dr.engine.events import Recorder, RunStatus
+from dr.engine.journal.replay import RunHistory
+from dr.engine.runbook import Parallel, Phase
+from dr.engine.step import FailurePolicy, RunContext, Step, StepStatus
+from dr.engine.step_runner import StepResult, StepRunner
+
+
+@dataclass
+class RunResult:
+    status: RunStatus
+    results: list[StepResult] = field(default_factory=list)
+    failed_step: str | None = None
+
+
+class Executor:
+    def __init__(self, ctx: RunContext, recorder: Recorder, *, dry_run: bool = False,
+                 history: RunHistory | None = None, stop: threading.Event | None = None) -> None:
+        self.stop = stop or threading.Event()
+        self.runner = StepRunner(ctx, recorder, dry_run=dry_run, history=history, stop=self.stop)
+        self.history = history
+        self._abort_reason: str | None = None
+        self._failed_step: str | None = None
+        self._lock = threading.Lock()
+
+    def run(self, phases: Sequence[Phase]) -> RunResult:
+        results: list[StepResult] = []
+        steps: list[Step] = []
+        for phase in phases:
+            members = list(phase.steps) if isinstance(phase, Parallel) else [phase]
+            steps.extend(members)
+            if isinstance(phase, Parallel):
+                results.extend(self._group(phase))
+            else:
+                results.append(self._member(phase))
+        return RunResult(self._status(steps, results), results, self._failed_step)
+
+    def _member(self, step: Step) -> StepResult:
+        reason = self._not_starting()
+        if reason is not None:
+            return self.runner.skip(step, reason)
+        result = self.runner.run(step)
+        if result.record.status is StepStatus.FAILED and step.policy is FailurePolicy.ABORT:
+            with self._lock:
+                if self._abort_reason is None:
+                    self._failed_step = step.name
+                    self._abort_reason = f"not started: {step.name} failed"
+        return result
+
+    def _not_starting(self) -> str | None:
+        if self._abort_reason is not None:
+            return self._abort_reason
+        if self.stop.is_set():
+            return "not started: the run was interrupted"
+        return None
+
+    def _group(self, group: Parallel) -> list[StepResult]:
+        limits = {family: threading.BoundedSemaphore(n) for family, n in group.family_limits.items()}
+
+        def member(step: Step) -> StepResult:
+            slot: AbstractContextManager[object] = limits.get(step.api_family) or nullcontext()
+            with slot:
+                return self._member(step)
+
+        workers = max(1, min(group.max_concurrency, len(group.steps)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"drctl-{group.name}") as pool:
+            futures = [pool.submit(member, step) for step in group.steps]
+            return [f.result() for f in futures]
+
+    def _status(self, steps: list[Step], results: list[StepResult]) -> RunStatus:
+        failed = [(s, r) for s, r in zip(steps, results, strict=True)
+                  if r.record.status is StepStatus.FAILED and s.policy is FailurePolicy.ABORT]
+        if failed:
+            mutated = self.history is not None and self.history.mutated
+            mutated = mutated or any(s.mutating and r.record.status is StepStatus.SUCCEEDED
+                                     for s, r in zip(steps, results, strict=True))
+            return RunStatus.REFUSED if all(r.refused for _, r in failed) and not mutated else RunStatus.FAILED
+        if self.stop.is_set() and any(r.record.status is StepStatus.SKIPPED for r in results):
+            return RunStatus.INTERRUPTED
+        mutating = [r.record.status for s, r in zip(steps, results, strict=True) if s.mutating]
+        if mutating and all(status is StepStatus.ALREADY_DONE for status in mutating):
+            return RunStatus.ALREADY_DONE
+        return RunStatus.SUCCEEDED

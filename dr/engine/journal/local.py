@@ -1,0 +1,57 @@
+"""Journals as files in a local state directory: `<dir>/runs/<run_id>.jsonl`, fsync'd per event."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import IO
+
+
+class LocalBackend:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory / "runs"
+        self.location = str(self.directory)
+        self._files: dict[str, IO[str]] = {}
+        self._lock = threading.Lock()
+
+    def _path(self, run_id: str) -> Path:
+        return self.directory / f"{run_id}.jsonl"
+
+    def append(self, run_id: str, seq: int, line: str) -> None:
+        with self._lock:
+            handle = self._files.get(run_id)
+            if handle is None:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                handle = self._path(run_id).open("a", encoding="utf-8")
+                self._files[run_id] = handle
+                _fsync_dir(self.directory)
+            handle.write(line + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def read(self, run_id: str) -> list[str] | None:
+        try:
+            return self._path(run_id).read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return None
+
+    def run_ids(self) -> list[str]:
+        if not self.directory.is_dir():
+            return []
+        return sorted(p.stem for p in self.directory.glob("*.jsonl"))
+
+    def close(self) -> None:
+        with self._lock:
+            for handle in self._files.values():
+                handle.close()
+            self._files.clear()
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make the new file's directory entry durable too."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

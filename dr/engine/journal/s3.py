@@ -1,0 +1,41 @@
+"""Journals in S3 for teams: one object per event, `<prefix><run_id>/<seq>.json`, so appends never rewrite.
+
+S3 has no append; an object per event keeps the journal append-only, and a completed PUT is durable.
+Reading lists the run's objects in key order (seq is zero-padded) and returns them as JSON Lines.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class S3Backend:
+    def __init__(self, client: Any, bucket: str, prefix: str = "drctl/runs/") -> None:
+        self.client = client
+        self.bucket = bucket
+        self.prefix = prefix if prefix.endswith("/") or not prefix else prefix + "/"
+        self.location = f"s3://{bucket}/{self.prefix}"
+
+    def append(self, run_id: str, seq: int, line: str) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=f"{self.prefix}{run_id}/{seq:08d}.json",
+                               Body=line.encode("utf-8"), ContentType="application/json")
+
+    def read(self, run_id: str) -> list[str] | None:
+        keys: list[str] = []
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=f"{self.prefix}{run_id}/"):
+            keys.extend(obj["Key"] for obj in page.get("Contents", []))
+        if not keys:
+            return None
+        return [self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read().decode("utf-8")
+                for key in sorted(keys)]
+
+    def run_ids(self) -> list[str]:
+        ids: list[str] = []
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix, Delimiter="/"):
+            ids.extend(p["Prefix"][len(self.prefix):].rstrip("/") for p in page.get("CommonPrefixes", []))
+        return sorted(ids)
+
+    def close(self) -> None:
+        """Nothing buffered: every event is its own completed PUT."""

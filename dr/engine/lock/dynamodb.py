@@ -1,0 +1,127 @@
+"""A DynamoDB lease in the DR region: conditional put, heartbeat renewal while running, release at the end.
+
+Table schema: partition key `lock_id` (String). Items: lock_id, run_id, holder, pid, since (ISO),
+expires_at (Number, epoch seconds; enable TTL on it if you like: the condition, not TTL, decides).
+A lease whose `expires_at` has passed is free: a crashed run blocks others for at most one lease.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from dr.clock import SYSTEM_CLOCK, Clock, iso, parse_iso
+from dr.engine.lock.base import LockInfo, held_error
+
+log = logging.getLogger(__name__)
+CONDITION_FAILED = "ConditionalCheckFailedException"
+
+
+class DynamoDbLease:
+    def __init__(self, client: Any, table: str, key: str, *, lease_seconds: float = 60.0,
+                 clock: Clock = SYSTEM_CLOCK) -> None:
+        self.client = client
+        self.table = table
+        self.key = key
+        self.lease_seconds = lease_seconds
+        self.clock = clock
+        self.location = f"dynamodb://{table}/{key}"
+        self.lost = False
+        """Set when a renewal found the lease taken over (someone used --break-lock)."""
+        self._me: LockInfo | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def acquire(self, me: LockInfo, *, break_lock: bool = False) -> LockInfo | None:
+        now = self.clock.now()
+        item = self._item(me, now)
+        try:
+            self.client.put_item(
+                TableName=self.table, Item=item,
+                ConditionExpression="attribute_not_exists(lock_id) OR expires_at < :now",
+                ExpressionAttributeValues={":now": {"N": _epoch(now)}})
+            broken = None
+        except Exception as err:
+            if _code(err) != CONDITION_FAILED:
+                raise
+            holder = self.holder()
+            if not break_lock:
+                raise held_error(holder, self.key, self.location) from None
+            self.client.put_item(TableName=self.table, Item=item)
+            broken = holder
+        self._me = me
+        self._start_heartbeat()
+        return broken
+
+    def _item(self, me: LockInfo, now: datetime) -> dict[str, Any]:
+        expires = now + timedelta(seconds=self.lease_seconds)
+        return {"lock_id": {"S": self.key}, "run_id": {"S": me.run_id}, "holder": {"S": me.holder},
+                "pid": {"N": str(me.pid)}, "since": {"S": iso(me.since)}, "expires_at": {"N": _epoch(expires)}}
+
+    def renew(self) -> bool:
+        """Push the expiry one lease ahead; False (and `lost`) when the lease is no longer ours."""
+        if self._me is None:
+            return False
+        expires = self.clock.now() + timedelta(seconds=self.lease_seconds)
+        try:
+            self.client.update_item(
+                TableName=self.table, Key={"lock_id": {"S": self.key}},
+                UpdateExpression="SET expires_at = :exp", ConditionExpression="run_id = :me",
+                ExpressionAttributeValues={":exp": {"N": _epoch(expires)}, ":me": {"S": self._me.run_id}})
+        except Exception as err:
+            if _code(err) != CONDITION_FAILED:
+                log.warning("lease renewal of %s failed (will retry): %s", self.location, err)
+                return True
+            log.error("the lease %s was taken over by another run; this run no longer holds the lock",
+                      self.location)
+            self.lost = True
+            return False
+        return True
+
+    def _start_heartbeat(self) -> None:
+        self._stop.clear()
+        interval = max(self.lease_seconds / 3.0, 0.05)
+
+        def beat() -> None:
+            while not self._stop.wait(interval):
+                if not self.renew():
+                    return
+
+        self._thread = threading.Thread(target=beat, name="drctl-lease-heartbeat", daemon=True)
+        self._thread.start()
+
+    def holder(self) -> LockInfo | None:
+        item = self.client.get_item(TableName=self.table, Key={"lock_id": {"S": self.key}},
+                                    ConsistentRead=True).get("Item")
+        if not item:
+            return None
+        return LockInfo(key=self.key, run_id=item["run_id"]["S"], holder=item["holder"]["S"],
+                        pid=int(item["pid"]["N"]), since=parse_iso(item["since"]["S"]),
+                        expires_at=datetime.fromtimestamp(float(item["expires_at"]["N"]), tz=UTC))
+
+    def release(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if self._me is None:
+            return
+        try:
+            self.client.delete_item(TableName=self.table, Key={"lock_id": {"S": self.key}},
+                                    ConditionExpression="run_id = :me",
+                                    ExpressionAttributeValues={":me": {"S": self._me.run_id}})
+        except Exception as err:
+            if _code(err) != CONDITION_FAILED:
+                raise
+        self._me = None
+
+
+def _epoch(ts: datetime) -> str:
+    return f"{ts.timestamp():.3f}"
+
+
+def _code(err: BaseException) -> str:
+    from dr.aws.errors import error_code
+
+    return error_code(err)

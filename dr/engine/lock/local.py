@@ -1,0 +1,72 @@
+"""A local file lock (fcntl.flock) in the state directory: released by the kernel if the process dies."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from pathlib import Path
+from typing import IO
+
+from dr.engine.lock.base import LockInfo, held_error
+
+
+class LocalLock:
+    def __init__(self, directory: Path, key: str) -> None:
+        self.key = key
+        self.path = directory / "locks" / f"{key}.lock"
+        self.location = str(self.path)
+        self._handle: IO[str] | None = None
+
+    def acquire(self, me: LockInfo, *, break_lock: bool = False) -> LockInfo | None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        broken: LockInfo | None = None
+        for _ in range(10):
+            handle = self.path.open("a+", encoding="utf-8")
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = self.holder()
+                handle.close()
+                if not break_lock:
+                    raise held_error(holder, self.key, self.location) from None
+                # The holder keeps its flock on the unlinked inode; everyone else now meets a fresh file.
+                broken = holder
+                self.path.unlink(missing_ok=True)
+                continue
+            if not self._still_linked(handle):
+                handle.close()
+                continue
+            self._write(handle, me)
+            self._handle = handle
+            return broken
+        raise held_error(self.holder(), self.key, self.location)
+
+    def _still_linked(self, handle: IO[str]) -> bool:
+        """The file we locked is still the one at our path (not unlinked by a release or a break)."""
+        try:
+            return os.fstat(handle.fileno()).st_ino == os.stat(self.path).st_ino
+        except FileNotFoundError:
+            return False
+
+    @staticmethod
+    def _write(handle: IO[str], me: LockInfo) -> None:
+        handle.seek(0)
+        handle.truncate()
+        handle.write(json.dumps(me.to_data()))
+        handle.flush()
+        os.fsync(handle.fileno())
+
+    def holder(self) -> LockInfo | None:
+        try:
+            return LockInfo.from_data(json.loads(self.path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def release(self) -> None:
+        if self._handle is None:
+            return
+        if self._still_linked(self._handle):
+            self.path.unlink(missing_ok=True)
+        self._handle.close()
+        self._handle = None

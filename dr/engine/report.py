@@ -1,0 +1,97 @@
+"""The run report of CONTRACT §5, built by listening to step events; plus a text rendering for humans.
+
+Extensions beyond §5 (additive): `journal` (where the journal is), `next_action` (what to do now),
+`rpo.per_database` (each database's data-loss window, from the `rpo.data_loss_window_seconds.<db>`
+facts: see dr.engine.facts). Unknown values are null, never a made-up zero.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from typing import Any
+
+from dr.clock import iso, parse_iso
+from dr.engine.events import Event, EventKind, RunStatus
+from dr.engine.facts import rpo_windows
+from dr.engine.journal.header import RunHeader
+from dr.engine.journal.replay import RunHistory, StepRecord
+from dr.engine.step import StepStatus
+
+
+class ReportBuilder:
+    """Observer: keeps the latest record of each step, in runbook order."""
+
+    def __init__(self, header: RunHeader, order: list[str], *, journal: str = "") -> None:
+        self.header = header
+        self.order = order
+        self.journal = journal
+        self._steps: dict[str, StepRecord] = {}
+        self._lock = threading.Lock()
+
+    def seed(self, history: RunHistory) -> None:
+        """Start from what an earlier part of the run already recorded (resume, `runs show`)."""
+        with self._lock:
+            self._steps.update(history.steps)
+
+    def notify(self, event: Event) -> None:
+        if event.kind is not EventKind.STEP_FINISHED or not event.step:
+            return
+        started = event.data.get("started_at")
+        record = StepRecord(name=event.step, resource=event.resource, status=StepStatus(event.status),
+                            started_at=parse_iso(started) if isinstance(started, str) else event.at,
+                            duration=event.duration or 0.0, budget=event.budget or 0.0,
+                            attempts=event.attempt, detail=event.detail)
+        with self._lock:
+            self._steps[event.step] = record
+
+    def build(self, status: RunStatus, finished_at: datetime, facts: dict[str, Any]) -> dict[str, Any]:
+        h = self.header
+        elapsed = (finished_at - h.clock_started_at).total_seconds()
+        succeeded = status in (RunStatus.SUCCEEDED, RunStatus.ALREADY_DONE)
+        windows = rpo_windows(facts)
+        window = max(windows.values()) if windows else None
+        return {
+            "run_id": h.run_id, "runbook": h.runbook, "source": h.source, "target": h.target, "mode": h.mode,
+            "status": str(status), "started_at": iso(h.started_at), "finished_at": iso(finished_at),
+            "clock_started_at": iso(h.clock_started_at),
+            "duration_seconds": round((finished_at - h.started_at).total_seconds(), 3),
+            "rto": {"target_seconds": h.rto_seconds, "elapsed_seconds": round(elapsed, 3),
+                    "met": None if h.mode == "dry-run" else succeeded and elapsed <= h.rto_seconds},
+            "rpo": {"target_seconds": h.rpo_seconds, "data_loss_window_seconds": window,
+                    "met": None if window is None else window <= h.rpo_seconds, "per_database": windows},
+            "steps": [self._step(name) for name in self._names()],
+            "journal": self.journal,
+            "next_action": next_action(status, h.run_id, self._first_failure()),
+        }
+
+    def _names(self) -> list[str]:
+        with self._lock:
+            extra = [n for n in self._steps if n not in self.order]
+        return [n for n in self.order if n in self._steps] + extra
+
+    def _first_failure(self) -> StepRecord | None:
+        for name in self._names():
+            if self._steps[name].status is StepStatus.FAILED:
+                return self._steps[name]
+        return None
+
+    def _step(self, name: str) -> dict[str, Any]:
+        r = self._steps[name]
+        return {"name": r.name, "resource": r.resource, "status": str(r.status),
+                "started_at": iso(r.started_at) if r.started_at else None,
+                "duration_seconds": round(r.duration, 3), "budget_seconds": r.budget,
+                "attempts": r.attempts, "detail": r.detail}
+
+
+def next_action(status: RunStatus, run_id: str, failure: StepRecord | None) -> str:
+    where = f" ({failure.name}: {failure.detail})" if failure else ""
+    return {
+        RunStatus.SUCCEEDED: "none: the run is complete",
+        RunStatus.ALREADY_DONE: "none: everything was already in the desired state",
+        RunStatus.FAILED: f"fix the failed step{where}, then `drctl resume {run_id}`; "
+                          f"`drctl runs show {run_id}` lists what was done",
+        RunStatus.REFUSED: f"nothing was changed; resolve the refusal{where} and run again",
+        RunStatus.INTERRUPTED: f"`drctl resume {run_id}` continues where the run stopped",
+        RunStatus.RUNNING: f"the run has not finished; if its process is gone, `drctl resume {run_id}`",
+    }[status]

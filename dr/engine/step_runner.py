@@ -1,0 +1,204 @@
+"""Runs one step: is_done -> check -> act (journaled intent/outcome, retried) -> verify (polled), on a budget.
+
+The step's budget bounds everything it does: retries stop at the attempt limit or when the next attempt
+could not start within the budget, whichever comes first; verification polls until the budget is spent.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from tenacity import RetryCallState
+
+from dr.aws.errors import describe as describe_error
+from dr.aws.errors import is_retryable
+from dr.engine.events import EventKind, Recorder
+from dr.engine.journal.replay import RunHistory, StepRecord
+from dr.engine.step import PreconditionFailed, RunContext, Step, StepStatus
+from dr.errors import GateRefused, Interrupted, StepFailed
+from dr.retry import retrying
+
+T = TypeVar("T")
+
+
+@dataclass
+class StepResult:
+    record: StepRecord
+    refused: bool = False
+    """A safety gate (PreconditionFailed or GateRefused) stopped the step."""
+
+
+class StepRunner:
+    def __init__(self, ctx: RunContext, recorder: Recorder, *, dry_run: bool = False,
+                 history: RunHistory | None = None, stop: threading.Event | None = None) -> None:
+        self.ctx = ctx
+        self.clock = ctx.clock
+        self.recorder = recorder
+        self.dry_run = dry_run
+        self.history = history
+        self.stop = stop or threading.Event()
+
+    def run(self, step: Step) -> StepResult:
+        settled = self.history.settled(step.name) if self.history else None
+        if settled is not None:
+            self._finished(step, settled, durable=False)
+            return StepResult(settled)
+        record = StepRecord(name=step.name, resource=step.resource, started_at=self.clock.now(),
+                            budget=step.budget)
+        self.recorder.emit(EventKind.STEP_STARTED, step=step.name, resource=step.resource, budget=step.budget)
+        attempt = _Attempt(self, step, record)
+        refused = False
+        try:
+            record.status, record.detail = attempt.run()
+        except (PreconditionFailed, GateRefused) as err:
+            record.status, record.detail, refused = StepStatus.FAILED, f"refused: {err}", True
+        except Interrupted as err:
+            record.status, record.detail = StepStatus.SKIPPED, f"interrupted: {err}"
+        except Exception as err:
+            record.status, record.detail = StepStatus.FAILED, _reason(err)
+        record.duration = attempt.elapsed()
+        self._finished(step, record)
+        return StepResult(record, refused)
+
+    def skip(self, step: Step, reason: str) -> StepResult:
+        record = StepRecord(name=step.name, resource=step.resource, status=StepStatus.SKIPPED,
+                            started_at=self.clock.now(), budget=step.budget, detail=reason)
+        self._finished(step, record)
+        return StepResult(record)
+
+    def _finished(self, step: Step, record: StepRecord, *, durable: bool = True) -> None:
+        started = record.started_at.isoformat() if record.started_at else None
+        self.recorder.emit(EventKind.STEP_FINISHED, durable=durable, step=step.name, resource=record.resource,
+                           status=str(record.status), attempt=record.attempts, budget=record.budget,
+                           duration=round(record.duration, 3), detail=record.detail,
+                           data={"started_at": started, "mutating": step.mutating, "policy": str(step.policy)})
+
+
+def _reason(err: BaseException) -> str:
+    return str(err) if isinstance(err, StepFailed) else describe_error(err)
+
+
+class _Attempt:
+    """The life of one step in one run."""
+
+    def __init__(self, runner: StepRunner, step: Step, record: StepRecord) -> None:
+        self.runner = runner
+        self.step = step
+        self.record = record
+        self.ctx = runner.ctx
+        self.clock = runner.clock
+        self.start = self.clock.monotonic()
+        self.deadline = self.start + step.budget
+
+    def elapsed(self) -> float:
+        return self.clock.monotonic() - self.start
+
+    def run(self) -> tuple[StepStatus, str]:
+        step = self.step
+        pending = self.runner.history is not None and step.name in self.runner.history.pending
+        if self._read(step.is_done):
+            if pending:
+                return StepStatus.SUCCEEDED, "completed by the interrupted run (is_done confirmed it on resume)"
+            return StepStatus.ALREADY_DONE, "already in the desired state"
+        if pending and type(step).is_done is Step.is_done:
+            raise StepFailed(f"a call of {step.name} was in flight when the run stopped and the step cannot tell "
+                             f"whether it took effect; check {step.resource or step.name} by hand, then resume")
+        self._read(step.check)
+        if self.runner.dry_run and step.mutating:
+            return StepStatus.PLANNED, "; ".join(step.describe(self.ctx)) or "would act"
+        detail = self._act()
+        self._verify()
+        return StepStatus.SUCCEEDED, detail or "done"
+
+    def _retrier(self) -> Any:
+        def on_retry(state: RetryCallState) -> None:
+            err = state.outcome.exception() if state.outcome else None
+            self.runner.recorder.emit(EventKind.STEP_RETRIED, step=self.step.name, attempt=state.attempt_number,
+                                      detail=describe_error(err) if err else "")
+
+        return retrying(clock=self.clock, attempts=self.step.max_attempts, deadline=self.deadline,
+                        before_sleep=on_retry)
+
+    def _read(self, fn: Callable[[RunContext], T]) -> T:
+        """A read-only call (is_done, check): retried on retryable errors within the budget."""
+        calls = 0
+        try:
+            for attempt in self._retrier():
+                with attempt:
+                    calls += 1
+                    return fn(self.ctx)
+        except Exception as err:
+            raise self._explain(err, f"{getattr(fn, '__name__', 'read')}", calls) from err
+        raise AssertionError("unreachable: tenacity re-raises or returns")
+
+    def _act(self) -> str | None:
+        calls = 0
+
+        def once() -> str | None:
+            nonlocal calls
+            if self.runner.stop.is_set():
+                raise Interrupted("stopped before acting")
+            if calls and self.step.mutating and self.step.is_done(self.ctx):
+                return "done (the previous, failed-looking call took effect)"
+            calls += 1
+            self.record.attempts = calls
+            return self._journaled_act(calls)
+
+        try:
+            for attempt in self._retrier():
+                with attempt:
+                    return once()
+        except (PreconditionFailed, GateRefused, Interrupted):
+            raise
+        except Exception as err:
+            raise self._explain(err, "act", calls) from err
+        raise AssertionError("unreachable: tenacity re-raises or returns")
+
+    def _journaled_act(self, attempt: int) -> str | None:
+        if not self.step.mutating:
+            return self.step.act(self.ctx)
+        recorder = self.runner.recorder
+        recorder.emit(EventKind.STEP_INTENT, step=self.step.name, resource=self.step.resource, attempt=attempt)
+        try:
+            result = self.step.act(self.ctx)
+        except BaseException as err:
+            recorder.emit(EventKind.STEP_OUTCOME, step=self.step.name, status="error", attempt=attempt,
+                          detail=describe_error(err))
+            raise
+        recorder.emit(EventKind.STEP_OUTCOME, step=self.step.name, status="ok", attempt=attempt,
+                      detail=result or "")
+        return result
+
+    def _explain(self, err: BaseException, what: str, calls: int) -> BaseException:
+        if isinstance(err, PreconditionFailed | GateRefused | Interrupted | StepFailed):
+            return err
+        budget = self.step.budget
+        tries = f" after {calls} attempt(s)" if calls else ""
+        if not is_retryable(err):
+            return StepFailed(f"{what} failed with a non-retryable error{tries}: {describe_error(err)}")
+        if calls < self.step.max_attempts:
+            return StepFailed(f"budget of {budget:g}s spent{tries}; last error: {describe_error(err)}")
+        return StepFailed(f"gave up{tries} (attempt limit {self.step.max_attempts}); "
+                          f"last error: {describe_error(err)}")
+
+    def _verify(self) -> None:
+        interval = self.step.poll_initial
+        last = ""
+        while True:
+            try:
+                if self.step.verify(self.ctx):
+                    return
+            except Exception as err:
+                if not is_retryable(err):
+                    raise StepFailed(f"verification failed: {describe_error(err)}") from err
+                last = f"; last error: {describe_error(err)}"
+            if self.runner.stop.is_set():
+                raise Interrupted("stopped while verifying; resume re-checks it")
+            remaining = self.deadline - self.clock.monotonic()
+            if remaining <= 0:
+                raise StepFailed(f"not verified within its budget of {self.step.budget:g}s{last}")
+            self.clock.sleep(min(interval, remaining))
+            interval = min(interval * 2, self.step.poll_max)

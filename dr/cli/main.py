@@ -36,10 +36,11 @@ def main(
 
 
 def _register() -> None:
-    from dr.cli import config_cmd, exporter, readiness, sandbox, status, runs
+    from dr.cli import config_cmd, exporter, failover, readiness, runs, sandbox, status
 
     config_cmd.register(app)
     exporter.register(app)
+    failover.register(app)
     readiness.register(app)
     sandbox.register(app)
     status.register(app)

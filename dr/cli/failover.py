@@ -1,0 +1,138 @@
+"""`drctl failover`, `drctl failback` and `drctl plan`: the failover and failback runbooks on the command line."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+
+from dr.cli.common import ConfigOpt, Output, OutputOpt, print_json
+from dr.cli.run_options import (
+    AcceptDataLossOpt,
+    BreakLockOpt,
+    DryRunOpt,
+    IncidentStartOpt,
+    MetricsFileOpt,
+    PushgatewayOpt,
+    RunFlags,
+    RunIdOpt,
+    SimulateOutageOpt,
+    YesOpt,
+)
+
+ToOpt = Annotated[str, typer.Option("--to", metavar="ENV", help="The environment to move to.")]
+
+
+class FailbackPhase(StrEnum):
+    REPROTECT = "reprotect"
+    SWITCH = "switch"
+    ALL = "all"
+
+
+class PlanRunbook(StrEnum):
+    FAILOVER = "failover"
+    FAILBACK = "failback"
+
+
+PhaseOpt = Annotated[FailbackPhase, typer.Option(
+    "--phase", help="reprotect: fence and re-create replicas; switch: the planned move back; all: both.")]
+
+
+def failover_cmd(
+    *, to: ToOpt, config: ConfigOpt = None, output: OutputOpt = Output.TEXT, dry_run: DryRunOpt = False,
+    yes: YesOpt = False, run_id: RunIdOpt = None, incident_start: IncidentStartOpt = None,
+    accept_data_loss: AcceptDataLossOpt = False, simulate_outage: SimulateOutageOpt = None,
+    break_lock: BreakLockOpt = False, pushgateway: PushgatewayOpt = None, metrics_file: MetricsFileOpt = None,
+) -> None:
+    """Fail over to ENV: prechecks, RPO gate, promote every database, move DNS, confirm; timed against the RTO."""
+    from dr.cli.run_options import execute
+
+    flags = RunFlags(dry_run=dry_run, yes=yes, run_id=run_id, incident_start=incident_start,
+                     accept_data_loss=accept_data_loss, simulate_outage=list(simulate_outage or []),
+                     break_lock=break_lock, pushgateway=pushgateway, metrics_file=metrics_file)
+    execute("failover", config=config, output=output, target=to, flags=flags)
+
+
+def failback_cmd(
+    *, to: ToOpt, phase: PhaseOpt = FailbackPhase.ALL, config: ConfigOpt = None, output: OutputOpt = Output.TEXT,
+    dry_run: DryRunOpt = False, yes: YesOpt = False, run_id: RunIdOpt = None,
+    incident_start: IncidentStartOpt = None, accept_data_loss: AcceptDataLossOpt = False,
+    simulate_outage: SimulateOutageOpt = None, break_lock: BreakLockOpt = False,
+    pushgateway: PushgatewayOpt = None, metrics_file: MetricsFileOpt = None,
+) -> None:
+    """Fail back to ENV: fence the stale copies, re-create replicas toward ENV, then switch back (planned)."""
+    from dr.cli.run_options import execute
+
+    flags = RunFlags(dry_run=dry_run, yes=yes, run_id=run_id, incident_start=incident_start,
+                     accept_data_loss=accept_data_loss, simulate_outage=list(simulate_outage or []),
+                     break_lock=break_lock, pushgateway=pushgateway, metrics_file=metrics_file,
+                     extra={"phase": str(phase)})
+    execute("failback", config=config, output=output, target=to, flags=flags)
+
+
+def plan_cmd(
+    runbook: Annotated[PlanRunbook, typer.Argument(help="failover or failback")],
+    to: ToOpt, phase: PhaseOpt = FailbackPhase.ALL, config: ConfigOpt = None, output: OutputOpt = Output.TEXT,
+) -> None:
+    """The ordered steps of a failover or failback: resources, budgets and the AWS calls each makes.
+    Calls nothing in AWS; `drctl failover --dry-run` also runs the read-only checks."""
+    from dr.cli.run_options import fail
+    from dr.errors import DrError
+
+    try:
+        document = build_plan(str(runbook), config=config, target=to, phase=str(phase))
+    except DrError as err:
+        fail(err)
+    if output is Output.JSON:
+        print_json(document)
+    else:
+        sys.stdout.write(render_plan(document))
+
+
+def build_plan(runbook: str, *, config: str | None, target: str, phase: str = "all") -> dict[str, Any]:
+    """The plan document: phases in order, each step with resource, budget, mutating and its calls."""
+    from dr.aws.factory import ClientFactory
+    from dr.cli.common import load_topology
+    from dr.cli.run_options import resolve_pair
+    from dr.clock import SYSTEM_CLOCK
+    from dr.engine import registry
+    from dr.engine.runbook import Parallel
+    from dr.engine.step import RunContext, RunOptions
+
+    cls = registry.get(runbook)
+    topology = load_topology(config)
+    source = resolve_pair(topology, None, target)
+    ctx = RunContext(topology=topology, clients=ClientFactory(topology, run_id="plan"), clock=SYSTEM_CLOCK,
+                     run_id="plan", runbook=cls.name, source=source, target=target,
+                     options=RunOptions(dry_run=True, extra={"phase": phase}))
+    phases: list[dict[str, Any]] = []
+    for item in cls().phases(ctx):
+        members = list(item.steps) if isinstance(item, Parallel) else [item]
+        phases.append({"name": item.name, "parallel": isinstance(item, Parallel), "steps": [
+            {"name": s.name, "resource": s.resource, "budget_seconds": s.budget, "mutating": s.mutating,
+             "calls": list(s.describe(ctx))} for s in members]})
+    critical = sum(max(float(s["budget_seconds"]) for s in p["steps"]) for p in phases)
+    return {"runbook": cls.name, "source": source, "target": target, "phase": phase if runbook == "failback" else None,
+            "rto_seconds": float(topology.objectives.rto), "rpo_seconds": float(topology.objectives.rpo),
+            "budget_seconds": critical, "phases": phases}
+
+
+def render_plan(plan: dict[str, Any]) -> str:
+    lines = [f"{plan['runbook']}: {plan['source']} -> {plan['target']} (RTO {plan['rto_seconds']:g}s, "
+             f"RPO {plan['rpo_seconds']:g}s; step budgets along the path: {plan['budget_seconds']:g}s)"]
+    for number, phase in enumerate(plan["phases"], 1):
+        together = " (in parallel)" if phase["parallel"] and len(phase["steps"]) > 1 else ""
+        lines.append(f"{number}. {phase['name']}{together}")
+        for step in phase["steps"]:
+            kind = "" if step["mutating"] else ", read-only"
+            lines.append(f"   - {step['name']}  [{step['resource']}]  budget {step['budget_seconds']:g}s{kind}")
+            lines.extend(f"       {call}" for call in step["calls"])
+    return "\n".join(lines) + "\n"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("failover")(failover_cmd)
+    app.command("failback")(failback_cmd)
+    app.command("plan")(plan_cmd)

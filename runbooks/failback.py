@@ -1,0 +1,70 @@
+"""The failback runbook: re-protect (fence the stale former writers, re-create replicas toward the original
+region under the original ids, wait until they replicate within the RPO), then a planned switch back with the
+failover's steps in reverse, then restore DR protection toward the DR region. See failback.md.
+
+`--phase reprotect|switch|all` (RunOptions.extra["phase"]) runs one half or both.
+"""
+
+from __future__ import annotations
+
+from dr.config.model import Engine
+from dr.engine.registry import register
+from dr.engine.runbook import Parallel, Phase, Runbook
+from dr.engine.step import RunContext, Step
+from dr.errors import UsageError
+from runbooks.failover import move_phases
+from runbooks.steps._common import Move, moves
+from runbooks.steps.complete import CompleteAtStart, Guarded
+from runbooks.steps.fence import RenameFormerWriter, StopFenced
+from runbooks.steps.reprotect import CreateReplica, RejoinGlobal, WaitReplicating
+
+PHASES = ("reprotect", "switch", "all")
+
+
+def protect_phases(pairs: list[Move], prefix: str = "") -> list[Phase]:
+    """Make each `move.new` a replica of `move.old` again (fencing whatever stale copy holds its id)."""
+    plain = [m for m in pairs if m.db.engine is not Engine.AURORA_GLOBAL]
+    fence: list[Step] = [RenameFormerWriter(m.db, m.new, writer=m.old) for m in plain]
+    create: list[Step] = [StopFenced(m.db, m.new) for m in plain] + [CreateReplica(m) for m in plain]
+    create += [RejoinGlobal(m) for m in pairs if m.db.engine is Engine.AURORA_GLOBAL]
+    wait: list[Step] = [WaitReplicating(m) for m in pairs]
+    for step in fence + create + wait:
+        step.name = prefix + step.name
+    groups = [(f"{prefix}fence", fence), (f"{prefix}reprotect", create), (f"{prefix}replicating", wait)]
+    return [Parallel(name, steps) for name, steps in groups if steps]
+
+
+def phase_of(ctx: RunContext) -> str:
+    phase = str(ctx.options.extra.get("phase", "all"))
+    if phase not in PHASES:
+        raise UsageError(f"--phase {phase!r}: choose one of {', '.join(PHASES)}")
+    return phase
+
+
+@register
+class Failback(Runbook):
+    """`drctl failback --to ORIGINAL`: re-protect toward the original region, then switch back (planned)."""
+
+    name = "failback"
+
+    def phases(self, ctx: RunContext) -> list[Phase]:
+        phase = phase_of(ctx)
+        complete = CompleteAtStart()
+        pairs = moves(ctx)
+        out: list[Phase] = []
+        if phase in ("reprotect", "all"):
+            out += [_guard(p, complete) for p in protect_phases(pairs)]
+        if phase in ("switch", "all"):
+            out += move_phases(ctx, complete)
+            out += protect_phases([Move(m.db, old=m.new, new=m.old) for m in pairs], prefix="dr-")
+        return out
+
+    def confirmation(self, ctx: RunContext) -> str | None:
+        return ctx.target
+
+
+def _guard(phase: Phase, complete: CompleteAtStart) -> Phase:
+    if isinstance(phase, Parallel):
+        return Parallel(phase.name, [Guarded(s, complete) for s in phase.steps], phase.max_concurrency,
+                        phase.family_limits)
+    return Guarded(phase, complete)

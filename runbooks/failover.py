@@ -1,0 +1,74 @@
+"""The failover runbook: prechecks, RPO gate, promote every database, move DNS, confirm; timed against the RTO.
+
+The critical path only calls the target's region, Route53 (us-east-1) and CloudWatch of the replica's region;
+calls to the source region are best-effort extras that never block. See failover.md for the human page.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from dr.config.model import DnsRecord, DnsStrategy, Engine
+from dr.engine.registry import register
+from dr.engine.runbook import Parallel, Phase, Runbook
+from dr.engine.step import RunContext, Step
+from runbooks.steps._common import Move, moves, records
+from runbooks.steps.complete import CompleteAtStart, Guarded
+from runbooks.steps.confirm import Confirm
+from runbooks.steps.dns_failover_routing import FailoverRoutingRecord
+from runbooks.steps.dns_upsert import UpsertZone
+from runbooks.steps.fence import TagFormerWriter
+from runbooks.steps.prechecks import Prechecks, source_health
+from runbooks.steps.promote_aurora import PromoteGlobalMember
+from runbooks.steps.promote_rds import PromoteReplica
+from runbooks.steps.rpo_gate import RpoGate
+
+
+def promote_step(move: Move) -> Step:
+    return PromoteGlobalMember(move) if move.db.engine is Engine.AURORA_GLOBAL else PromoteReplica(move)
+
+
+def dns_steps(dns: list[DnsRecord]) -> list[Step]:
+    """One UPSERT step per hosted zone (one change batch where AWS allows), one step per failover record."""
+    by_zone: dict[str, list[DnsRecord]] = defaultdict(list)
+    steps: list[Step] = []
+    for record in dns:
+        if record.strategy is DnsStrategy.UPSERT:
+            by_zone[record.zone_id].append(record)
+        else:
+            steps.append(FailoverRoutingRecord(record))
+    return [UpsertZone(zone, zone_records) for zone, zone_records in by_zone.items()] + steps
+
+
+def move_phases(ctx: RunContext, complete: CompleteAtStart, prefix: str = "") -> list[Phase]:
+    """The switch itself, in the direction of ctx (source -> target): shared by failover and failback."""
+    phases: list[Phase] = [Guarded(Prechecks(), complete), Guarded(RpoGate(), complete)]
+    promotions = [promote_step(m) for m in moves(ctx)]
+    if promotions:
+        phases.append(Parallel(f"{prefix}promote", promotions))
+    dns = dns_steps(records(ctx))
+    if dns:
+        phases.append(Parallel(f"{prefix}dns", dns))
+    phases.append(Guarded(Confirm(), complete))
+    return phases
+
+
+@register
+class Failover(Runbook):
+    """`drctl failover --to TARGET`: move the databases and traffic to the DR side."""
+
+    name = "failover"
+
+    def phases(self, ctx: RunContext) -> list[Phase]:
+        complete = CompleteAtStart()
+        phases = move_phases(ctx, complete)
+        fence: list[Step] = [Guarded(TagFormerWriter(m.db, m.old), complete) for m in moves(ctx)
+                             if m.db.engine is not Engine.AURORA_GLOBAL]
+        if fence:
+            phases.append(Parallel("fence-source", fence))
+        return phases
+
+    def confirmation(self, ctx: RunContext) -> str | None:
+        """A planned move (the source is healthy) is a choice: the operator types the target's name."""
+        health = source_health(ctx)
+        return ctx.target if not health or all(health.values()) else None

@@ -1,0 +1,115 @@
+"""What the runbook steps share: which databases and records a move touches, fact names, AWS call helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from dr.aws.rds import DbView, Role
+from dr.config.model import Database, DbLocation, DnsRecord, Engine
+from dr.engine.step import RunContext
+from dr.retry import retrying
+
+T = TypeVar("T")
+
+FACT_PLANNED = "move.planned"
+"""True when prechecks found the source healthy (a planned move)."""
+FACT_SOURCE_REACHABLE = "move.source_reachable"
+"""True when the source region answered a best-effort probe during prechecks."""
+FENCED_TAG = "drctl:fenced-by-run"
+ROLE_TAG = "drctl:role"
+
+
+def loss_window_fact(database: str) -> str:
+    """Fact name of a database's data-loss window in seconds (read by the report builder)."""
+    return f"rpo.data_loss_window_seconds.{database}"
+
+
+def inverted_fact(health_check_id: str) -> str:
+    """Fact name recording that a run inverted this health check (failback restores it)."""
+    return f"dns.inverted_health_check.{health_check_id}"
+
+
+@dataclass(frozen=True)
+class Move:
+    """One database of a move: `old` is the writer being left, `new` the copy that becomes the writer."""
+
+    db: Database
+    old: DbLocation
+    new: DbLocation
+
+
+def toward_dr(ctx: RunContext) -> bool:
+    """True when the target is the DR side of the source (a failover); False when returning (a failback)."""
+    return ctx.topology.environments[ctx.target].dr_for == ctx.source
+
+
+def moves(ctx: RunContext) -> list[Move]:
+    """The databases of the source/target pair, each with the side it leaves and the side it moves to."""
+    pair = {ctx.source, ctx.target}
+    out: list[Move] = []
+    for db in ctx.topology.databases:
+        if not pair & {db.primary.env, db.replica.env}:
+            continue
+        if toward_dr(ctx):
+            out.append(Move(db, old=db.primary, new=db.replica))
+        else:
+            out.append(Move(db, old=db.replica, new=db.primary))
+    return out
+
+
+def records(ctx: RunContext) -> list[DnsRecord]:
+    """The DNS records that name a target for both sides of the move."""
+    return [r for r in ctx.topology.dns if ctx.source in r.targets and ctx.target in r.targets]
+
+
+def region(ctx: RunContext, loc: DbLocation) -> str:
+    return ctx.topology.region_of(loc)
+
+
+def rds(ctx: RunContext, loc: DbLocation) -> Any:
+    """The RDS client of the account and region a database copy lives in."""
+    return ctx.clients.client("rds", loc.env, region(ctx, loc))
+
+
+def call(ctx: RunContext, fn: Callable[..., T], /, **kwargs: Any) -> T:
+    """One AWS call, retried on throttling/5xx/timeouts with the one retry builder (backoff on ctx.clock)."""
+    return retrying(clock=ctx.clock, attempts=6, initial=0.2, maximum=5.0)(fn, **kwargs)
+
+
+def call_once(fn: Callable[..., Any], /, **kwargs: Any) -> Any:
+    """One best-effort AWS call without retries (calls to a possibly dead region must never block)."""
+    return fn(**kwargs)
+
+
+def planned(ctx: RunContext) -> bool:
+    """Planned move? The prechecks' verdict (journaled as a fact), else the option, else planned."""
+    value = ctx.facts.get(FACT_PLANNED, ctx.options.planned)
+    return True if value is None else bool(value)
+
+
+def source_reachable(ctx: RunContext) -> bool:
+    return bool(ctx.facts.get(FACT_SOURCE_REACHABLE, True))
+
+
+def is_cluster(engine: Engine) -> bool:
+    return engine in (Engine.AURORA_CLUSTER, Engine.AURORA_GLOBAL)
+
+
+def view(ctx: RunContext, db: Database, loc: DbLocation, db_id: str | None = None) -> DbView:
+    """What AWS says of one member (optionally under another id), read in its own account and region."""
+    from dr.aws.rds import describe_cluster, describe_instance, describe_member
+
+    if db_id is None:
+        return call(ctx, describe_member, clients=ctx.clients, topology=ctx.topology, db=db, loc=loc)
+    reg = region(ctx, loc)
+    if is_cluster(db.engine):
+        return call(ctx, describe_cluster, client=rds(ctx, loc), cluster_id=db_id, env=loc.env, region=reg,
+                    engine=db.engine)
+    return call(ctx, describe_instance, client=rds(ctx, loc), db_id=db_id, env=loc.env, region=reg)
+
+
+def is_writer(found: DbView) -> bool:
+    """Available and replicating from nothing: the promoted (or original) writer."""
+    return found.available and found.role in (Role.PRIMARY, Role.STANDALONE) and not found.source_arn

@@ -1,0 +1,61 @@
+"""Confirm (read-only): the target side's health checks are healthy, its readiness green, its databases writers.
+
+By hand: `drctl readiness --env TARGET` and `drctl status`, or `aws route53 get-health-check-status` for the
+target's health checks and `aws rds describe-db-instances|describe-db-clusters` for each promoted copy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dr.engine.step import RunContext, Step
+from dr.errors import StepFailed
+from runbooks.steps._common import is_writer, moves, view
+from runbooks.steps.prechecks import target_not_ready
+
+
+class Confirm(Step):
+    """The target serves: health checks healthy, readiness green, every moved database a writer."""
+
+    name = "confirm"
+    budget = 120.0
+    mutating = False
+    max_attempts = 3
+    poll_initial = 1.0
+    poll_max = 5.0
+
+    def __init__(self) -> None:
+        self.resource = "target health, readiness, writers"
+        self.last_problems: list[str] = []
+        self.started = 0.0
+
+    def describe(self, ctx: RunContext) -> Sequence[str]:
+        return (f"readiness checks of {ctx.target} (route53:GetHealthCheckStatus, eks, ecs, autoscaling)",
+                "rds:DescribeDBInstances / DescribeDBClusters of each promoted database")
+
+    def problems(self, ctx: RunContext) -> list[str]:
+        from dr.checks.readiness import readiness
+
+        bad = [f"{r.check} {r.resource}: {r.reason}"
+               for r in target_not_ready(readiness(ctx.topology, ctx.clients, ctx.clock, ctx.target))]
+        for move in moves(ctx):
+            found = view(ctx, move.db, move.new)
+            if not is_writer(found):
+                bad.append(f"{move.db.name}: {move.new.id} is not a writer yet (status {found.status}, "
+                           f"role {found.role})")
+        return bad
+
+    def act(self, ctx: RunContext) -> str | None:
+        self.started = ctx.clock.monotonic()
+        self.last_problems = self.problems(ctx)
+        if self.last_problems:
+            return "waiting: " + "; ".join(self.last_problems)
+        return f"{ctx.target} serves: health checks healthy, readiness green, databases writable"
+
+    def verify(self, ctx: RunContext) -> bool:
+        if not self.last_problems:
+            return True
+        self.last_problems = self.problems(ctx)
+        if self.last_problems and ctx.clock.monotonic() - self.started >= self.budget - 2 * self.poll_max:
+            raise StepFailed(f"{ctx.target} not confirmed within {self.budget:g}s: " + "; ".join(self.last_problems))
+        return not self.last_problems

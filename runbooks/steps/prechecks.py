@@ -1,0 +1,91 @@
+"""Prechecks (read-only): is the target ready for traffic, and is this a planned or an unplanned move?
+
+By hand: `drctl readiness --env TARGET` (or the AWS CLI reads it lists), and
+`aws route53 get-health-check-status --health-check-id H` for each of the source side's health checks:
+all healthy means a planned move, any unhealthy an unplanned one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dr.aws.errors import describe
+from dr.checks.model import CheckKind, CheckResult
+from dr.engine.step import RunContext, Step
+from dr.errors import GateRefused
+from runbooks.steps._common import FACT_PLANNED, FACT_SOURCE_REACHABLE, moves, rds, records, region
+
+DATABASE_CHECKS = frozenset({CheckKind.REPLICA_EXISTS, CheckKind.REPLICA_SOURCE, CheckKind.REPLICA_AVAILABLE,
+                             CheckKind.REPLICATION_RUNNING, CheckKind.LAG_WITHIN_RPO})
+"""Databases are judged by the RPO gate and the promote steps (which know the direction of the move)."""
+
+
+def source_health(ctx: RunContext) -> dict[str, bool]:
+    """Each health check of the source side, read from Route53 (us-east-1), never from the source region."""
+    from dr.aws.route53 import health_check_status
+
+    out: dict[str, bool] = {}
+    for record in records(ctx):
+        hc = record.health_checks.get(ctx.source)
+        if hc and hc not in out:
+            try:
+                out[hc] = health_check_status(ctx.clients, record.env, hc)
+            except Exception:  # an unreadable health check cannot vouch for the source
+                out[hc] = False
+    return out
+
+
+def probe_source(ctx: RunContext) -> tuple[bool, str]:
+    """One best-effort read in the source region: does it answer at all?"""
+    olds = moves(ctx)
+    if not olds:
+        return True, "no database in the source region"
+    loc = olds[0].old
+    try:
+        rds(ctx, loc).describe_db_instances(MaxRecords=20)
+    except Exception as exc:
+        from dr.aws.errors import is_retryable
+
+        if is_retryable(exc):
+            return False, f"{region(ctx, loc)} unreachable: {describe(exc)}"
+    return True, f"{region(ctx, loc)} answers"
+
+
+def target_not_ready(results: list[CheckResult]) -> list[CheckResult]:
+    return [r for r in results if not r.ok and r.check not in DATABASE_CHECKS]
+
+
+class Prechecks(Step):
+    """Target readiness (health checks, EKS, ECS, ASG), source health and reachability; decides planned."""
+
+    name = "prechecks"
+    budget = 60.0
+    mutating = False
+    max_attempts = 2
+
+    resource = "readiness, source health"
+
+    def describe(self, ctx: RunContext) -> Sequence[str]:
+        return (f"readiness checks of {ctx.target} (route53:GetHealthCheckStatus, eks, ecs, autoscaling)",
+                f"route53:GetHealthCheckStatus for {ctx.source}'s health checks (planned or unplanned)",
+                f"rds:DescribeDBInstances in {ctx.source}'s region (best effort: is the source region reachable?)")
+
+    def act(self, ctx: RunContext) -> str | None:
+        from dr.checks.readiness import readiness
+
+        health = source_health(ctx)
+        reachable, probe = probe_source(ctx)
+        is_planned = all(health.values()) and (bool(health) or reachable)
+        if ctx.options.planned is not None:
+            is_planned = ctx.options.planned and is_planned
+        ctx.set_fact(FACT_PLANNED, is_planned)
+        ctx.set_fact(FACT_SOURCE_REACHABLE, reachable)
+        ctx.options.planned = is_planned
+        bad = target_not_ready(readiness(ctx.topology, ctx.clients, ctx.clock, ctx.target))
+        if bad:
+            raise GateRefused(f"{ctx.target} is not ready for traffic: "
+                              + "; ".join(f"{r.check} {r.resource}: {r.reason}" for r in bad))
+        unhealthy = [hc for hc, ok in health.items() if not ok]
+        kind = "planned" if is_planned else "unplanned"
+        why = f"source health checks unhealthy: {', '.join(unhealthy)}" if unhealthy else "source healthy"
+        return f"{kind} move ({why}; {probe}); {ctx.target} ready"

@@ -1,0 +1,86 @@
+"""Move the writer of an Aurora global database to the DR region's member cluster.
+
+Planned move with the source region reachable: `aws rds switchover-global-cluster` (no data loss).
+Otherwise: `aws rds failover-global-cluster --allow-data-loss` (the source may be gone). Both take
+`--global-cluster-identifier G --target-db-cluster-identifier <DR cluster ARN>`, called in the DR region;
+wait until `aws rds describe-global-clusters` shows the DR cluster as writer and status `available`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dr.aws.rds import GlobalClusterView, describe_global_cluster
+from dr.engine.step import PreconditionFailed, RunContext, Step
+from runbooks.steps._common import Move, call, planned, rds, region, source_reachable, view
+
+MOVING = frozenset({"switching-over", "failing-over"})
+
+
+class PromoteGlobalMember(Step):
+    """Make the DR member cluster of an Aurora global database its writer."""
+
+    budget = 480.0
+    api_family = "rds"
+    max_attempts = 3
+    poll_max = 5.0
+
+    def __init__(self, move: Move) -> None:
+        self.move = move
+        self.global_id = move.db.global_cluster_id or ""
+        self.name = f"promote:{move.db.name}"
+        self.resource = f"aurora-global {self.global_id} -> {move.new.id} ({move.new.region or move.new.env})"
+
+    def _switchover(self, ctx: RunContext) -> bool:
+        return planned(ctx) and source_reachable(ctx)
+
+    def describe(self, ctx: RunContext) -> Sequence[str]:
+        reg = region(ctx, self.move.new)
+        how = ("rds:SwitchoverGlobalCluster (planned, no data loss)" if self._switchover(ctx)
+               else "rds:FailoverGlobalCluster AllowDataLoss=true (unplanned)")
+        return (f"rds:DescribeGlobalClusters {self.global_id} in {reg}",
+                f"{how} {self.global_id} -> {self.move.new.id} in {reg}",
+                f"rds:DescribeGlobalClusters {self.global_id} in {reg} (poll until the writer is {self.move.new.id})")
+
+    def _target_arn(self, ctx: RunContext) -> str:
+        found = view(ctx, self.move.db, self.move.new)
+        if not found.exists or not found.arn:
+            raise PreconditionFailed(f"{self.move.db.name}: cluster {self.move.new.id} does not exist in "
+                                     f"{region(ctx, self.move.new)}")
+        return found.arn
+
+    def _global(self, ctx: RunContext) -> GlobalClusterView:
+        glob = call(ctx, describe_global_cluster, client=rds(ctx, self.move.new), global_id=self.global_id)
+        if not glob.exists:
+            raise PreconditionFailed(f"{self.move.db.name}: global cluster {self.global_id} not found from "
+                                     f"{region(ctx, self.move.new)}")
+        return glob
+
+    def is_done(self, ctx: RunContext) -> bool:
+        target = self._target_arn(ctx)
+        glob = self._global(ctx)
+        return glob.writer_arn == target and glob.status in (None, "available")
+
+    def check(self, ctx: RunContext) -> None:
+        target = self._target_arn(ctx)
+        glob = self._global(ctx)
+        if target != glob.writer_arn and target not in glob.reader_arns:
+            raise PreconditionFailed(f"{self.move.db.name}: {self.move.new.id} is not a member of global cluster "
+                                     f"{self.global_id}; it cannot take over the writer role")
+
+    def act(self, ctx: RunContext) -> str | None:
+        target = self._target_arn(ctx)
+        glob = self._global(ctx)
+        if glob.writer_arn == target or glob.status in MOVING:
+            return f"{self.global_id}: writer move already under way (status {glob.status})"
+        client = rds(ctx, self.move.new)
+        if self._switchover(ctx):
+            call(ctx, client.switchover_global_cluster, GlobalClusterIdentifier=self.global_id,
+                 TargetDbClusterIdentifier=target)
+            return f"switchover of {self.global_id} to {self.move.new.id} (no data loss)"
+        call(ctx, client.failover_global_cluster, GlobalClusterIdentifier=self.global_id,
+             TargetDbClusterIdentifier=target, AllowDataLoss=True)
+        return f"failover of {self.global_id} to {self.move.new.id} with data loss allowed (unplanned or source down)"
+
+    def verify(self, ctx: RunContext) -> bool:
+        return self.is_done(ctx)

@@ -1,0 +1,85 @@
+"""Promote an RDS read replica or an Aurora replica cluster in the DR region to a standalone writer.
+
+By hand: `aws rds promote-read-replica --db-instance-identifier ID --region R` (instance) or
+`aws rds promote-read-replica-db-cluster --db-cluster-identifier ID --region R` (Aurora cluster), then wait
+until `aws rds describe-db-instances|describe-db-clusters` shows `available` and no replication source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dr.aws.rds import DbView
+from dr.config.model import Engine
+from dr.engine.step import PreconditionFailed, RunContext, Step
+from runbooks.steps._common import Move, call, is_writer, rds, region, view
+
+BROKEN_REPLICATION = frozenset({"error", "terminated", "stopped"})
+REFUSED_STATES = {
+    "backing-up": "a backup is running and AWS refuses promotion meanwhile: wait until it completes "
+                  "(aws rds describe-db-instances shows 'available'), then resume",
+    "stopped": "the replica is stopped: start it (aws rds start-db-instance) and resume",
+    "storage-full": "the replica's storage is full: increase its storage, then resume",
+    "incompatible-parameters": "the replica's parameter group is incompatible: fix it, then resume",
+}
+
+
+class PromoteReplica(Step):
+    """Make the DR copy of one database (`rds-instance` or `aurora-cluster`) a standalone writer."""
+
+    budget = 480.0
+    api_family = "rds"
+    max_attempts = 3
+    poll_initial = 0.25
+    poll_max = 5.0
+
+    def __init__(self, move: Move) -> None:
+        self.move = move
+        self.cluster = move.db.engine is not Engine.RDS_INSTANCE
+        self.name = f"promote:{move.db.name}"
+        self.resource = f"{move.db.engine} {move.new.id} ({move.new.region or move.new.env})"
+
+    def _operation(self) -> str:
+        return "PromoteReadReplicaDBCluster" if self.cluster else "PromoteReadReplica"
+
+    def describe(self, ctx: RunContext) -> Sequence[str]:
+        reg = region(ctx, self.move.new)
+        kind = "DBClusters" if self.cluster else "DBInstances"
+        return (f"rds:Describe{kind} {self.move.new.id} in {reg}",
+                f"rds:{self._operation()} {self.move.new.id} in {reg}",
+                f"rds:Describe{kind} {self.move.new.id} in {reg} (poll until available, no replication source)")
+
+    def _current(self, ctx: RunContext) -> DbView:
+        found = view(ctx, self.move.db, self.move.new)
+        if not found.exists:
+            raise PreconditionFailed(f"{self.move.db.name}: {self.move.new.id} does not exist in "
+                                     f"{region(ctx, self.move.new)}; check the topology or create the replica")
+        return found
+
+    def is_done(self, ctx: RunContext) -> bool:
+        return is_writer(self._current(ctx))
+
+    def check(self, ctx: RunContext) -> None:
+        found = self._current(ctx)
+        status = found.status or ""
+        if status in REFUSED_STATES:
+            raise PreconditionFailed(f"{self.move.db.name}: {self.move.new.id} is {status}: {REFUSED_STATES[status]}")
+        state = (found.replication_state or "").lower()
+        if state in BROKEN_REPLICATION and not ctx.options.accept_data_loss:
+            raise PreconditionFailed(f"{self.move.db.name}: replication of {self.move.new.id} is '{state}' "
+                                     f"({found.replication_message or 'no message'}); promote anyway with "
+                                     "--accept-data-loss")
+
+    def act(self, ctx: RunContext) -> str | None:
+        found = self._current(ctx)
+        if not found.source_arn:
+            return f"{self.move.new.id} is already unlinked (promotion under way, status {found.status})"
+        client = rds(ctx, self.move.new)
+        if self.cluster:
+            call(ctx, client.promote_read_replica_db_cluster, DBClusterIdentifier=self.move.new.id)
+        else:
+            call(ctx, client.promote_read_replica, DBInstanceIdentifier=self.move.new.id)
+        return f"{self._operation()} {self.move.new.id} in {region(ctx, self.move.new)}"
+
+    def verify(self, ctx: RunContext) -> bool:
+        return self.is_done(ctx)

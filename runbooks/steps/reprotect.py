@@ -1,0 +1,210 @@
+"""Re-protect: a new cross-region replica of the current writer, under the original id in the other region,
+configured like the copy it replaces (class, parameter and subnet groups, KMS key). Aurora global: the old
+writer rejoins as a secondary by itself; wait for it.
+
+By hand: `aws rds create-db-instance-read-replica --db-instance-identifier ID --source-db-instance-identifier
+<writer ARN> --source-region R --region R2 [--kms-key-id K ...]` (Aurora: `create-db-cluster
+--replication-source-identifier <writer cluster ARN>` then `create-db-instance --db-cluster-identifier`),
+then wait until the replica is `available` and its lag metric is within the RPO.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from dr.aws.rds import DbView, describe_global_cluster, same_resource
+from dr.checks.lag import LagTarget, read_lag_targets, rpo_verdict
+from dr.engine.step import PreconditionFailed, RunContext, Step
+from runbooks.steps._common import ROLE_TAG, Move, call, is_cluster, rds, region, view
+from runbooks.steps.fence import fenced_id
+
+INSTANCE_SETTINGS = ("DBInstanceClass", "StorageType", "KmsKeyId", "MultiAZ")
+
+
+def _instance_template(client: Any, db_id: str) -> dict[str, Any]:
+    """Settings worth keeping from the copy being replaced (same region, so its KMS key is valid here)."""
+    try:
+        found = client.describe_db_instances(DBInstanceIdentifier=db_id)["DBInstances"][0]
+    except Exception:
+        return {}
+    out: dict[str, Any] = {k: found[k] for k in INSTANCE_SETTINGS if found.get(k) not in (None, "")}
+    groups = found.get("DBParameterGroups") or []
+    if groups:
+        out["DBParameterGroupName"] = groups[0]["DBParameterGroupName"]
+    subnet = (found.get("DBSubnetGroup") or {}).get("DBSubnetGroupName")
+    if subnet:
+        out["DBSubnetGroupName"] = subnet
+    vpc = [g["VpcSecurityGroupId"] for g in found.get("VpcSecurityGroups") or [] if g.get("VpcSecurityGroupId")]
+    if vpc:
+        out["VpcSecurityGroupIds"] = vpc
+    return out
+
+
+def _cluster_template(client: Any, cluster_id: str) -> dict[str, Any]:
+    try:
+        found = client.describe_db_clusters(DBClusterIdentifier=cluster_id)["DBClusters"][0]
+    except Exception:
+        return {}
+    out: dict[str, Any] = {}
+    for key, arg in (("KmsKeyId", "KmsKeyId"), ("DBClusterParameterGroup", "DBClusterParameterGroupName"),
+                     ("DBSubnetGroup", "DBSubnetGroupName"), ("EngineVersion", "EngineVersion")):
+        if found.get(key):
+            out[arg] = found[key]
+    vpc = [g["VpcSecurityGroupId"] for g in found.get("VpcSecurityGroups") or [] if g.get("VpcSecurityGroupId")]
+    if vpc:
+        out["VpcSecurityGroupIds"] = vpc
+    return out
+
+
+def member_instance_id(cluster_id: str, run_id: str) -> str:
+    suffix = re.sub(r"[^a-z0-9]", "", run_id.lower())[-8:] or "x"
+    return f"{cluster_id[:63 - len(suffix) - 3]}-r-{suffix}".replace("--", "-")
+
+
+def is_replica_of(here: DbView, writer: DbView) -> bool:
+    return here.exists and bool(writer.arn) and same_resource(here.source_arn, writer.arn or "")
+
+
+class CreateReplica(Step):
+    """A cross-region replica of the writer (`move.old`) at `move.new`'s id and region."""
+
+    budget = 3600.0
+    api_family = "rds"
+    poll_initial = 1.0
+    poll_max = 15.0
+
+    def __init__(self, move: Move) -> None:
+        self.move = move
+        self.name = f"reprotect:{move.db.name}"
+        self.resource = f"{move.new.id} ({move.new.region or move.new.env}) <- {move.old.id}"
+
+    def describe(self, ctx: RunContext) -> Sequence[str]:
+        reg = region(ctx, self.move.new)
+        if is_cluster(self.move.db.engine):
+            return (f"rds:CreateDBCluster {self.move.new.id} ReplicationSourceIdentifier={self.move.old.id} in {reg}",
+                    f"rds:CreateDBInstance {member_instance_id(self.move.new.id, ctx.run_id)} in {reg}")
+        return (f"rds:CreateDBInstanceReadReplica {self.move.new.id} from {self.move.old.id} in {reg}",)
+
+    def _views(self, ctx: RunContext) -> tuple[DbView, DbView]:
+        return view(ctx, self.move.db, self.move.new), view(ctx, self.move.db, self.move.old)
+
+    def is_done(self, ctx: RunContext) -> bool:
+        here, writer = self._views(ctx)
+        return is_replica_of(here, writer) and here.available
+
+    def check(self, ctx: RunContext) -> None:
+        here, writer = self._views(ctx)
+        if not writer.exists or writer.source_arn:
+            raise PreconditionFailed(f"{self.move.db.name}: {self.move.old.id} is not a writer; nothing to replicate")
+        if here.exists and not is_replica_of(here, writer):
+            raise PreconditionFailed(f"{self.move.db.name}: {self.move.new.id} still exists in "
+                                     f"{region(ctx, self.move.new)} and is not a replica of {self.move.old.id}: "
+                                     "fence it first (drctl failback --phase reprotect)")
+
+    def act(self, ctx: RunContext) -> str | None:
+        here, writer = self._views(ctx)
+        if here.exists:
+            return f"{self.move.new.id} already created, waiting for it"
+        client = rds(ctx, self.move.new)
+        template_id = fenced_id(self.move.new, ctx.run_id)
+        tags = [{"Key": ROLE_TAG, "Value": "replica"}, {"Key": "drctl:created-by-run", "Value": ctx.run_id}]
+        common = {"SourceRegion": region(ctx, self.move.old), "Tags": tags}
+        if is_cluster(self.move.db.engine):
+            return self._create_cluster(ctx, client, writer, template_id, common)
+        call(ctx, client.create_db_instance_read_replica, DBInstanceIdentifier=self.move.new.id,
+             SourceDBInstanceIdentifier=writer.arn, **_instance_template(client, template_id), **common)
+        return f"created replica {self.move.new.id} of {self.move.old.id}"
+
+    def _create_cluster(self, ctx: RunContext, client: Any, writer: DbView, template_id: str,
+                        common: dict[str, Any]) -> str:
+        source = rds(ctx, self.move.old)
+        found = call(ctx, source.describe_db_clusters, DBClusterIdentifier=self.move.old.id)["DBClusters"][0]
+        engine = found.get("Engine", "aurora-mysql")
+        settings = _cluster_template(client, template_id)
+        call(ctx, client.create_db_cluster, DBClusterIdentifier=self.move.new.id, Engine=engine,
+             ReplicationSourceIdentifier=writer.arn, **settings, **common)
+        instance_class = _member_class(source, found) or "db.r6g.large"
+        instance = member_instance_id(self.move.new.id, ctx.run_id)
+        call(ctx, client.create_db_instance, DBInstanceIdentifier=instance, DBClusterIdentifier=self.move.new.id,
+             Engine=engine, DBInstanceClass=instance_class, Tags=common["Tags"])
+        return f"created replica cluster {self.move.new.id} (instance {instance}) of {self.move.old.id}"
+
+    def verify(self, ctx: RunContext) -> bool:
+        return self.is_done(ctx)
+
+
+def _member_class(client: Any, cluster: dict[str, Any]) -> str | None:
+    members = cluster.get("DBClusterMembers") or []
+    if not members:
+        return None
+    found = client.describe_db_instances(DBInstanceIdentifier=members[0]["DBInstanceIdentifier"])["DBInstances"]
+    return str(found[0]["DBInstanceClass"]) if found else None
+
+
+class RejoinGlobal(Step):
+    """Aurora global: the former writer cluster must be a secondary of the global cluster again."""
+
+    budget = 3600.0
+    mutating = False
+    api_family = "rds"
+    poll_initial = 1.0
+    poll_max = 15.0
+
+    def __init__(self, move: Move) -> None:
+        self.move = move
+        self.name = f"reprotect:{move.db.name}"
+        self.resource = f"{move.new.id} in global cluster {move.db.global_cluster_id}"
+
+    def describe(self, ctx: RunContext) -> Sequence[str]:
+        return (f"rds:DescribeGlobalClusters {self.move.db.global_cluster_id} (wait for {self.move.new.id} "
+                "as a secondary)",)
+
+    def _secondary(self, ctx: RunContext) -> bool:
+        here = view(ctx, self.move.db, self.move.new)
+        glob = call(ctx, describe_global_cluster, client=rds(ctx, self.move.old),
+                    global_id=self.move.db.global_cluster_id or "")
+        return bool(here.arn) and here.arn in glob.reader_arns
+
+    def is_done(self, ctx: RunContext) -> bool:
+        return self._secondary(ctx)
+
+    def act(self, ctx: RunContext) -> str | None:
+        return f"waiting for {self.move.new.id} to rejoin {self.move.db.global_cluster_id} as a secondary"
+
+    def verify(self, ctx: RunContext) -> bool:
+        return self._secondary(ctx)
+
+
+class WaitReplicating(Step):
+    """The new replica replicates within the RPO (fresh lag datapoint, not -1)."""
+
+    budget = 3600.0
+    mutating = False
+    poll_initial = 2.0
+    poll_max = 30.0
+
+    def __init__(self, move: Move) -> None:
+        self.move = move
+        self.name = f"replicating:{move.db.name}"
+        self.resource = f"{move.new.id} ({move.new.region or move.new.env})"
+        self.last = ""
+
+    def describe(self, ctx: RunContext) -> Sequence[str]:
+        return (f"cloudwatch:GetMetricData lag of {self.move.new.id} in {region(ctx, self.move.new)} "
+                "(poll until within the RPO)",)
+
+    def _ok(self, ctx: RunContext) -> bool:
+        target = LagTarget(self.move.db.name, self.move.db.engine, self.move.new.env, region(ctx, self.move.new),
+                           self.move.new.id, region(ctx, self.move.old))
+        sample = read_lag_targets([target], ctx.clients, ctx.clock)[self.move.db.name]
+        ok, self.last = rpo_verdict(sample, ctx.topology.objectives.rpo)
+        return ok
+
+    def act(self, ctx: RunContext) -> str | None:
+        self._ok(ctx)
+        return self.last
+
+    def verify(self, ctx: RunContext) -> bool:
+        return self._ok(ctx)

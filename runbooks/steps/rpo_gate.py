@@ -1,0 +1,81 @@
+"""The RPO gate (read-only): every database's replication lag must be known, fresh, not -1 and within the RPO.
+
+Otherwise the run is refused (exit 3) before anything changes, naming each database and its lag, unless
+`--accept-data-loss`. By hand: read the engine's lag metric in the replica's region, e.g.
+`aws cloudwatch get-metric-statistics --namespace AWS/RDS --metric-name ReplicaLag
+--dimensions Name=DBInstanceIdentifier,Value=ID --statistics Maximum --period 60 ...`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dr.aws.lag_metrics import lag_metric
+from dr.checks.lag import LagSample, LagTarget, read_lag_targets, rpo_verdict
+from dr.config.model import Engine
+from dr.engine.facts import rpo_window_fact
+from dr.engine.step import RunContext, Step
+from dr.errors import GateRefused
+from runbooks.steps._common import Move, is_writer, moves, planned, region, source_reachable, view
+
+
+def lag_target(ctx: RunContext, move: Move) -> LagTarget:
+    """The lag of the copy being promoted, replicating from the side being left."""
+    return LagTarget(move.db.name, move.db.engine, move.new.env, region(ctx, move.new), move.new.id,
+                     region(ctx, move.old))
+
+
+def loss_window(ctx: RunContext, move: Move, sample: LagSample) -> float | None:
+    """Seconds of writes the promotion may lose: 0 for a switchover, the lag when the source answers,
+    lag + the datapoint's age when it does not (writes went on after the last datapoint); None if unknown."""
+    if move.db.engine is Engine.AURORA_GLOBAL and planned(ctx) and source_reachable(ctx):
+        return 0.0
+    if sample.seconds is None or sample.broken or sample.age_seconds is None:
+        return None
+    if source_reachable(ctx) and planned(ctx):
+        return sample.seconds
+    return sample.seconds + sample.age_seconds
+
+
+class RpoGate(Step):
+    """Refuse the move when any database could lose more than the RPO (unless --accept-data-loss)."""
+
+    name = "rpo-gate"
+    budget = 60.0
+    mutating = False
+    max_attempts = 3
+
+    resource = "replication lag of every database"
+
+    def describe(self, ctx: RunContext) -> Sequence[str]:
+        metrics = sorted({lag_metric(m.db.engine).metric for m in moves(ctx)})
+        regions = sorted({region(ctx, m.new) for m in moves(ctx)})
+        return (f"cloudwatch:GetMetricData {', '.join(metrics)} in {', '.join(regions)}",)
+
+    def _pending(self, ctx: RunContext) -> list[Move]:
+        return [m for m in moves(ctx) if not is_writer(view(ctx, m.db, m.new))]
+
+    def is_done(self, ctx: RunContext) -> bool:
+        return not self._pending(ctx)
+
+    def act(self, ctx: RunContext) -> str | None:
+        pending = self._pending(ctx)
+        samples = read_lag_targets([lag_target(ctx, m) for m in pending], ctx.clients, ctx.clock)
+        rpo = ctx.topology.objectives.rpo
+        refused: list[str] = []
+        passed: list[str] = []
+        for move in pending:
+            sample = samples[move.db.name]
+            ok, reason = rpo_verdict(sample, rpo)
+            (passed if ok else refused).append(f"{move.db.name}: {reason}")
+            window = loss_window(ctx, move, sample)
+            if window is not None:
+                ctx.set_fact(rpo_window_fact(move.db.name), window)
+            else:
+                ctx.set_fact(f"rpo.data_loss_unknown.{move.db.name}", reason)
+        if refused and not ctx.options.accept_data_loss:
+            raise GateRefused("RPO gate refused, nothing was changed: " + "; ".join(refused)
+                              + ". Re-run with --accept-data-loss to move anyway and lose those writes.")
+        if refused:
+            return "accepted data loss: " + "; ".join(refused)
+        return "; ".join(passed) or "no database to promote"

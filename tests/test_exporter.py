@@ -1,0 +1,250 @@
+"""The exporter's refresher, state and collector, with fake sources and a fake clock (no AWS, no sleeping)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_support import http_get
+
+from dr.checks.lag import LagSample
+from dr.clock import FakeClock
+from dr.config import load
+from dr.config.model import Topology
+from dr.metrics._state import Labels, Reading
+from dr.metrics.exporter import Exporter
+
+INTERVAL = 60.0
+
+
+class FakeSources:
+    """Sources whose next answers the test sets; raising `fail` makes a read fail as AWS would."""
+
+    def __init__(self) -> None:
+        self.lag: dict[str, LagSample] = {}
+        self.readings: dict[str, Reading] = {"readiness": Reading(), "health": Reading(), "dns": Reading()}
+        self.fail: set[str] = set()
+        self.calls = 0
+
+    def _read(self, source: str) -> Reading:
+        self.calls += 1
+        if source in self.fail:
+            raise ConnectionError(f"{source}: simulated outage")
+        return self.readings[source]
+
+    def lags(self) -> dict[str, LagSample]:
+        self.calls += 1
+        if "lag" in self.fail:
+            return {name: LagSample(name, s.source_region, s.replica_region, None, None, error="timeout")
+                    for name, s in self.lag.items()}
+        return self.lag
+
+    def readiness(self) -> Reading:
+        return self._read("readiness")
+
+    def health(self) -> Reading:
+        return self._read("health")
+
+    def dns(self) -> Reading:
+        return self._read("dns")
+
+
+def lag(database: str, seconds: float | None, age: float | None = 30.0) -> LagSample:
+    return LagSample(database, "eu-central-1", "eu-west-1", seconds, age if seconds is not None else None)
+
+
+def reading(values: dict[Labels, float], covered: list[Labels] | None = None) -> Reading:
+    return Reading(values, frozenset(covered if covered is not None else values))
+
+
+@pytest.fixture
+def topology(example_path: Path) -> Topology:
+    return load(example_path)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def sources() -> FakeSources:
+    return FakeSources()
+
+
+@pytest.fixture
+def exporter(topology: Topology, sources: FakeSources, clock: FakeClock) -> Exporter:
+    return Exporter(topology, sources=sources, clock=clock, interval=INTERVAL)
+
+
+def scrape(exporter: Exporter) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    text = generate_latest(exporter.registry).decode()
+    return {(s.name, frozenset(s.labels.items())): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+def get(exporter: Exporter, name: str, **labels: str) -> float | None:
+    return scrape(exporter).get((name, frozenset(labels.items())))
+
+
+ORDERS = {"database": "orders", "source_region": "eu-central-1", "replica_region": "eu-west-1"}
+
+
+class TestLag:
+    def test_lag_and_sample_age_come_from_the_datapoint(
+            self, exporter: Exporter, sources: FakeSources, clock: FakeClock) -> None:
+        """The lag is the datapoint's value; its age grows with time between refreshes."""
+        sources.lag = {"orders": lag("orders", 42.0, age=30.0)}
+        assert exporter.refresh_once()
+        assert get(exporter, "drctl_replication_lag_seconds", **ORDERS) == 42.0
+        assert get(exporter, "drctl_replication_lag_sample_age_seconds", database="orders") == 30.0
+        clock.advance(45)
+        assert get(exporter, "drctl_replication_lag_sample_age_seconds", database="orders") == 75.0
+
+    def test_broken_replication_is_minus_one(self, exporter: Exporter, sources: FakeSources) -> None:
+        """A replica whose replication is not running exports -1."""
+        sources.lag = {"orders": lag("orders", -1.0)}
+        exporter.refresh_once()
+        assert get(exporter, "drctl_replication_lag_seconds", **ORDERS) == -1.0
+
+    def test_database_never_read_has_infinite_age_and_no_lag(self, exporter: Exporter) -> None:
+        """Before any datapoint, the age is +Inf (so the stale alert can fire) and no lag value is invented."""
+        age = get(exporter, "drctl_replication_lag_sample_age_seconds", database="payments")
+        assert age is not None
+        assert math.isinf(age)
+        assert get(exporter, "drctl_replication_lag_seconds", database="payments", source_region="eu-central-1",
+                   replica_region="eu-west-1") is None
+
+    def test_failed_read_keeps_value_with_growing_age_and_counts_an_error(
+            self, exporter: Exporter, sources: FakeSources, clock: FakeClock) -> None:
+        """A failed lag read keeps the last value, its age keeps growing, errors_total{source=lag} counts it."""
+        sources.lag = {"orders": lag("orders", 12.0, age=0.0)}
+        exporter.refresh_once()
+        first_refresh = get(exporter, "drctl_exporter_last_refresh_timestamp_seconds")
+        sources.fail = {"lag"}
+        clock.advance(600)
+        assert not exporter.refresh_once()
+        assert get(exporter, "drctl_replication_lag_seconds", **ORDERS) == 12.0
+        assert get(exporter, "drctl_replication_lag_sample_age_seconds", database="orders") == 600.0
+        assert get(exporter, "drctl_exporter_errors_total", source="lag") == 1.0
+        assert get(exporter, "drctl_exporter_last_refresh_timestamp_seconds") == first_refresh
+
+    def test_empty_read_keeps_the_previous_datapoint(
+            self, exporter: Exporter, sources: FakeSources, clock: FakeClock) -> None:
+        """No datapoint in the window keeps the older one and its growing age, without counting an error."""
+        sources.lag = {"orders": lag("orders", 5.0, age=0.0)}
+        exporter.refresh_once()
+        sources.lag = {"orders": lag("orders", None)}
+        clock.advance(900)
+        assert exporter.refresh_once()
+        assert get(exporter, "drctl_replication_lag_sample_age_seconds", database="orders") == 900.0
+        assert get(exporter, "drctl_exporter_errors_total", source="lag") == 0.0
+
+
+class TestReadinessHealthDns:
+    def test_values_are_exported_with_contract_labels(self, exporter: Exporter, sources: FakeSources) -> None:
+        """Readiness per (env, check), health per (env, health_check), active site per (record, env)."""
+        sources.readings["readiness"] = reading({("qa", "ecs-service"): 0.0, ("qa", "eks-cluster"): 1.0},
+                                                [("qa",)])
+        sources.readings["health"] = reading({("qa", "hc-1"): 1.0})
+        sources.readings["dns"] = reading({("api.example.com.", "prod"): 1.0}, [("api.example.com.",)])
+        exporter.refresh_once()
+        assert get(exporter, "drctl_readiness_ok", env="qa", check="ecs-service") == 0.0
+        assert get(exporter, "drctl_readiness_ok", env="qa", check="eks-cluster") == 1.0
+        assert get(exporter, "drctl_health_check_healthy", env="qa", health_check="hc-1") == 1.0
+        assert get(exporter, "drctl_active_site_info", record="api.example.com.", env="prod") == 1.0
+
+    def test_active_site_moves_when_the_record_switches(self, exporter: Exporter, sources: FakeSources) -> None:
+        """After a failover the old (record, prod) series disappears instead of lingering beside qa."""
+        sources.readings["dns"] = reading({("api.example.com.", "prod"): 1.0}, [("api.example.com.",)])
+        exporter.refresh_once()
+        sources.readings["dns"] = reading({("api.example.com.", "qa"): 1.0}, [("api.example.com.",)])
+        exporter.refresh_once()
+        assert get(exporter, "drctl_active_site_info", record="api.example.com.", env="prod") is None
+        assert get(exporter, "drctl_active_site_info", record="api.example.com.", env="qa") == 1.0
+
+    def test_failed_reads_hold_values_for_three_intervals_then_drop_them(
+            self, exporter: Exporter, sources: FakeSources, clock: FakeClock) -> None:
+        """One flaky read keeps the last value; after three intervals of failures the series disappears."""
+        sources.readings["health"] = reading({("qa", "hc-1"): 0.0})
+        exporter.refresh_once()
+        sources.fail = {"health"}
+        clock.advance(INTERVAL)
+        exporter.refresh_once()
+        assert get(exporter, "drctl_health_check_healthy", env="qa", health_check="hc-1") == 0.0
+        clock.advance(3 * INTERVAL)
+        exporter.refresh_once()
+        assert get(exporter, "drctl_health_check_healthy", env="qa", health_check="hc-1") is None
+        assert get(exporter, "drctl_exporter_errors_total", source="health") == 2.0
+
+    def test_partial_failure_counts_an_error_and_keeps_what_was_read(
+            self, exporter: Exporter, sources: FakeSources) -> None:
+        """A reading with some failed items still updates the rest, and counts one error for the source."""
+        sources.readings["health"] = Reading({("qa", "hc-1"): 1.0}, frozenset({("qa", "hc-1")}),
+                                             ("health check hc-2: timeout",))
+        assert not exporter.refresh_once()
+        assert get(exporter, "drctl_health_check_healthy", env="qa", health_check="hc-1") == 1.0
+        assert get(exporter, "drctl_exporter_errors_total", source="health") == 1.0
+
+
+class TestTargetsAndSelf:
+    def test_objectives_are_exported(self, exporter: Exporter) -> None:
+        """RPO and RTO targets come from the topology (5m and 15m in the example)."""
+        assert get(exporter, "drctl_rpo_target_seconds") == 300.0
+        assert get(exporter, "drctl_rto_target_seconds") == 900.0
+
+    def test_scrapes_never_read_aws(self, exporter: Exporter, sources: FakeSources) -> None:
+        """Scraping serves from memory: the sources are called by refreshes only."""
+        exporter.refresh_once()
+        calls = sources.calls
+        for _ in range(5):
+            scrape(exporter)
+        assert sources.calls == calls
+
+    def test_successful_refresh_sets_timestamp_and_duration(
+            self, exporter: Exporter, clock: FakeClock) -> None:
+        """A refresh in which every source was read advances the last-refresh timestamp."""
+        assert get(exporter, "drctl_exporter_last_refresh_timestamp_seconds") is None
+        exporter.refresh_once()
+        assert get(exporter, "drctl_exporter_last_refresh_timestamp_seconds") == clock.now().timestamp()
+        assert get(exporter, "drctl_exporter_refresh_duration_seconds") == 0.0
+
+    def test_every_source_has_an_error_counter_from_the_start(self, exporter: Exporter) -> None:
+        """errors_total exists at 0 for each source, so rate() and increase() work from the first scrape."""
+        for source in ("lag", "readiness", "health", "dns"):
+            assert get(exporter, "drctl_exporter_errors_total", source=source) == 0.0
+
+
+@pytest.fixture
+def served(exporter: Exporter) -> Iterator[str]:
+    _, port = exporter.start("127.0.0.1", 0)
+    yield f"http://127.0.0.1:{port}"
+    exporter.stop()
+
+
+class TestHttp:
+    def test_metrics_endpoint_serves_the_exposition(self, served: str) -> None:
+        """GET /metrics returns the drctl families."""
+        status, body = http_get(f"{served}/metrics")
+        assert status == 200
+        assert b"drctl_rpo_target_seconds 300.0" in body
+
+    def test_healthz_is_ok_while_the_refresher_runs(self, served: str) -> None:
+        """/healthz answers 200 while the refresher thread is alive and recent."""
+        status, body = http_get(f"{served}/healthz")
+        assert status == 200
+        assert b'"status": "ok"' in body
+
+    def test_healthz_fails_when_the_refresher_has_stopped(self, served: str, exporter: Exporter) -> None:
+        """/healthz answers 503 once the refresher thread is gone."""
+        exporter.refresher.stop()
+        status, _ = http_get(f"{served}/healthz")
+        assert status == 503
+
+    def test_unknown_path_is_404(self, served: str) -> None:
+        """Paths other than /, /metrics and /healthz are not found."""
+        assert http_get(f"{served}/nope")[0] == 404

@@ -1,0 +1,126 @@
+"""The failover runbook on the in-process sandbox (example topology: every engine, both DNS strategies)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.failover_support import Harness, harness, instance, record_values, step
+
+
+@pytest.fixture
+def h(tmp_path: Path) -> Iterator[Harness]:
+    with harness(tmp_path) as built:
+        yield built
+
+
+class TestPlannedFailover:
+    def test_planned_failover_promotes_every_database_and_moves_dns(self, h: Harness) -> None:
+        """A planned failover promotes each engine's DR copy and points every record at qa."""
+        outcome = h.run("failover", "qa")
+        report = outcome.report
+        assert outcome.exit_code == 0, report
+        assert report["status"] == "succeeded"
+        orders = instance(h, "eu-west-1", "orders-db-euw1")
+        assert orders is not None
+        assert orders["DBInstanceStatus"] == "available"
+        assert not orders.get("ReadReplicaSourceDBInstanceIdentifier")
+        api = next(r for r in h.topology.dns if r.fqdn == "api.example.com.")
+        assert record_values(h, api.zone_id, "api.example.com.") == ["api.eu-west-1.example.com"]
+        assert "switchover" in step(report, "promote:payments")["detail"]
+
+    def test_planned_failover_inverts_the_primary_health_check_of_failover_records(self, h: Harness) -> None:
+        """failover-routing: the PRIMARY's health check is inverted and journaled so failback restores it."""
+        outcome = h.run("failover", "qa")
+        hc = h.health_check("www.example.com.", "prod")
+        config = h.route53().get_health_check(HealthCheckId=hc)["HealthCheck"]["HealthCheckConfig"]
+        assert config["Inverted"] is True
+        www = next(r for r in h.topology.dns if r.fqdn == "www.example.com.")
+        answer = h.route53().test_dns_answer(HostedZoneId=www.zone_id, RecordName=www.fqdn, RecordType="CNAME")
+        assert answer["RecordData"] == ["www.eu-west-1.example.com"]
+        assert outcome.report["status"] == "succeeded"
+
+    def test_rerun_of_a_finished_failover_is_already_done_without_mutating_calls(self, h: Harness) -> None:
+        """Re-running a finished failover exits 0, status already-done, and calls nothing mutating."""
+        assert h.run("failover", "qa").exit_code == 0
+        h.faults.calls.clear()
+        again = h.run("failover", "qa")
+        assert again.exit_code == 0
+        assert again.report["status"] == "already-done", again.report
+        assert h.mutating_calls() == []
+
+    def test_data_loss_window_is_reported_per_database(self, h: Harness) -> None:
+        """The report carries each database's data-loss window (0 for the Aurora global switchover)."""
+        report = h.run("failover", "qa").report
+        assert report["rpo"]["met"] is True
+        assert report["rpo"]["data_loss_window_seconds"] is not None
+
+
+class TestUnplannedFailover:
+    def test_unhealthy_source_fails_aurora_global_over_with_data_loss_allowed(self, h: Harness) -> None:
+        """Source health checks unhealthy: unplanned, Aurora global uses FailoverGlobalCluster AllowDataLoss."""
+        for record in h.topology.dns:
+            h.sbx.control.set_health(record.health_checks["prod"], False)
+        outcome = h.run("failover", "qa")
+        assert outcome.exit_code == 0, outcome.report
+        assert "data loss allowed" in step(outcome.report, "promote:payments")["detail"]
+        assert "unplanned" in step(outcome.report, "prechecks")["detail"]
+        hc = h.health_check("www.example.com.", "prod")
+        assert h.route53().get_health_check(HealthCheckId=hc)["HealthCheck"]["HealthCheckConfig"]["Inverted"] is False
+
+    def test_simulated_outage_of_the_source_region_still_completes(self, h: Harness) -> None:
+        """Every call to eu-central-1 fails: the failover completes; only the best-effort fencing fails."""
+        h.faults.outage_regions.add("eu-central-1")
+        outcome = h.run("failover", "qa")
+        assert outcome.exit_code == 0, outcome.report
+        assert outcome.report["rto"]["met"] is True
+        assert step(outcome.report, "tag-former-writer:orders")["status"] == "failed"
+        assert "data loss allowed" in step(outcome.report, "promote:payments")["detail"]
+        critical = [c for c in h.faults.calls if c[2] == "eu-central-1" and c[0] == "rds"
+                    and not c[1].startswith(("Describe", "List"))]
+        assert critical == []
+
+
+class TestRpoGate:
+    @pytest.mark.parametrize(("lag", "age", "words"), [
+        (900.0, 0.0, "> RPO"), (-1.0, 0.0, "replication broken"), (10.0, 420.0, "stale")])
+    def test_gate_refuses_before_anything_changes(self, h: Harness, lag: float, age: float, words: str) -> None:
+        """Lag over the RPO, -1 or a stale datapoint: exit 3, the database named, nothing mutated."""
+        h.set_lag("orders", lag, age)
+        outcome = h.run("failover", "qa")
+        assert outcome.exit_code == 3
+        assert outcome.report["status"] == "refused"
+        detail = step(outcome.report, "rpo-gate")["detail"]
+        assert "orders" in detail
+        assert words in detail
+        assert h.mutating_calls() == []
+        orders = instance(h, "eu-west-1", "orders-db-euw1")
+        assert orders is not None
+        assert orders.get("ReadReplicaSourceDBInstanceIdentifier")
+
+    def test_accept_data_loss_passes_the_gate(self, h: Harness) -> None:
+        """--accept-data-loss: the gate passes knowingly and the failover completes."""
+        h.set_lag("orders", 900.0)
+        outcome = h.run("failover", "qa", accept_data_loss=True)
+        assert outcome.exit_code == 0, outcome.report
+        assert "accepted data loss" in step(outcome.report, "rpo-gate")["detail"]
+        assert outcome.report["rpo"]["met"] is False
+
+
+class TestPartialFailure:
+    def test_backing_up_replica_fails_the_run_and_resume_completes_it(self, h: Harness) -> None:
+        """A replica in backing-up: exit 1, the others promoted and reported; resume completes the failover."""
+        account = h.topology.environments["prod"].account_id
+        h.sbx.control.set_db_status(account, "eu-west-1", "orders-db-euw1", "backing-up")
+        first = h.run("failover", "qa", run_id="partial")
+        assert first.exit_code == 1
+        assert "backing-up" in step(first.report, "promote:orders")["detail"]
+        assert step(first.report, "promote:customers")["status"] == "succeeded"
+        h.sbx.control.set_db_status(account, "eu-west-1", "orders-db-euw1", "available")
+        resumed = h.run("failover", "qa", run_id="partial", resume=True)
+        assert resumed.exit_code == 0, resumed.report
+        orders = instance(h, "eu-west-1", "orders-db-euw1")
+        assert orders is not None
+        assert not orders.get("ReadReplicaSourceDBInstanceIdentifier")

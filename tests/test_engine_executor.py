@@ -1,0 +1,189 @@
+"""The executor: ordering, parallel groups on a virtual clock, failure policies, observers, interrupts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dr.clock import FakeClock
+from dr.engine.events import Event, EventKind, RunStatus
+from dr.engine.runbook import Parallel
+from dr.engine.step import FailurePolicy, PreconditionFailed, RunContext
+from tests.fake_runbooks import Calls, FakeStep, Harness, ListRunbook, VirtualClock
+
+
+def statuses(report: dict[str, Any]) -> dict[str, str]:
+    return {s["name"]: s["status"] for s in report["steps"]}
+
+
+class TestOrdering:
+    def test_phases_run_in_order_each_step_is_done_check_act_verify(self, tmp_path: Path) -> None:
+        """Steps run phase by phase, each through is_done, check, act, verify in that order."""
+        calls = Calls()
+        steps = [FakeStep(n, calls) for n in ("one", "two", "three")]
+        outcome = Harness(tmp_path, FakeClock()).run(ListRunbook(list(steps)))
+        assert outcome.status is RunStatus.SUCCEEDED
+        assert outcome.exit_code == 0
+        assert calls.entries == [(n, m) for n in ("one", "two", "three") for m in ("is_done", "check", "act", "verify")]
+        assert [s["name"] for s in outcome.report["steps"]] == ["one", "two", "three"]
+
+    def test_step_already_in_desired_state_is_not_acted_on(self, tmp_path: Path) -> None:
+        """is_done true: the step ends already-done and act is never called; all done -> run already-done."""
+        calls = Calls()
+        outcome = Harness(tmp_path, FakeClock()).run(ListRunbook([FakeStep("a", calls, done=True)]))
+        assert statuses(outcome.report) == {"a": "already-done"}
+        assert calls.of("act") == []
+        assert outcome.status is RunStatus.ALREADY_DONE
+        assert outcome.exit_code == 0
+
+    def test_failed_precondition_before_any_change_refuses_with_exit_3(self, tmp_path: Path) -> None:
+        """A PreconditionFailed before anything changed: status refused, exit 3, later steps skipped."""
+        calls = Calls()
+        gate = FakeStep("gate", calls, mutating=False, check_error=PreconditionFailed("lag 900s > RPO 300s"))
+        outcome = Harness(tmp_path, FakeClock()).run(ListRunbook([gate, FakeStep("promote", calls)]))
+        assert outcome.status is RunStatus.REFUSED
+        assert outcome.exit_code == 3
+        assert statuses(outcome.report) == {"gate": "failed", "promote": "skipped"}
+        assert "lag 900s > RPO 300s" in outcome.report["steps"][0]["detail"]
+        assert calls.of("act") == []
+
+    def test_failure_after_a_change_fails_the_run_with_exit_1(self, tmp_path: Path) -> None:
+        """A refusal after a mutation is a failed run (exit 1): something was already changed."""
+        calls = Calls()
+        late_gate = FakeStep("late", calls, mutating=False, check_error=PreconditionFailed("not ready"))
+        outcome = Harness(tmp_path, FakeClock()).run(ListRunbook([FakeStep("a", calls), late_gate]))
+        assert outcome.status is RunStatus.FAILED
+        assert outcome.exit_code == 1
+        assert "resume" in outcome.report["next_action"]
+
+    def test_non_critical_step_failure_lets_the_run_continue(self, tmp_path: Path) -> None:
+        """Policy continue: the failure is reported and the following steps still run."""
+        calls = Calls()
+        soft = FakeStep("soft", calls, policy=FailurePolicy.CONTINUE, act_errors=[_client_error("AccessDenied")])
+        outcome = Harness(tmp_path, FakeClock()).run(ListRunbook([soft, FakeStep("b", calls)]))
+        assert statuses(outcome.report) == {"soft": "failed", "b": "succeeded"}
+        assert outcome.status is RunStatus.SUCCEEDED
+
+
+class TestParallel:
+    def test_group_members_overlap_in_time(self, tmp_path: Path) -> None:
+        """Four 10 s members of a group take 10 s of fake time together, not 40 s."""
+        clock, calls = VirtualClock(parties=4), Calls()
+        group = Parallel("g", [FakeStep(f"s{i}", calls, sleep=10) for i in range(4)])
+        outcome = Harness(tmp_path, clock).run(ListRunbook([group]))
+        assert outcome.status is RunStatus.SUCCEEDED
+        assert clock.monotonic() == pytest.approx(10.0)
+        assert all(span == (0.0, 10.0) for span in calls.spans.values())
+
+    def test_concurrency_bound_limits_overlap(self, tmp_path: Path) -> None:
+        """max_concurrency 2: four 10 s members take two rounds, 20 s."""
+        clock, calls = VirtualClock(parties=2), Calls()
+        group = Parallel("g", [FakeStep(f"s{i}", calls, sleep=10) for i in range(4)], max_concurrency=2)
+        Harness(tmp_path, clock).run(ListRunbook([group]))
+        assert clock.monotonic() == pytest.approx(20.0)
+
+    def test_api_family_limit_serialises_its_members(self, tmp_path: Path) -> None:
+        """Members of a family limited to 1 never overlap, while another family runs beside them."""
+        clock, calls = VirtualClock(parties=2), Calls()
+        group = Parallel("g", [FakeStep("r1", calls, sleep=10, family="route53"),
+                               FakeStep("r2", calls, sleep=10, family="route53"),
+                               FakeStep("rds", calls, sleep=10, family="rds")], family_limits={"route53": 1})
+        Harness(tmp_path, clock).run(ListRunbook([group]))
+        r1, r2 = sorted([calls.spans["r1"], calls.spans["r2"]])
+        assert r1[1] <= r2[0]
+        assert calls.spans["rds"][0] == 0.0
+
+    def test_failing_member_lets_running_ones_finish_and_starts_no_new_ones(self, tmp_path: Path) -> None:
+        """Abort in a group: the running member finishes, unstarted members and later phases are skipped."""
+        clock, calls = VirtualClock(parties=1), Calls()
+        bad = FakeStep("bad", calls, act_errors=[_client_error("AccessDenied")])
+        group = Parallel("g", [bad, FakeStep("running", calls, sleep=5), FakeStep("queued", calls),
+                               FakeStep("queued2", calls)], max_concurrency=2)
+        outcome = Harness(tmp_path, clock).run(ListRunbook([group, FakeStep("after", calls)]))
+        assert statuses(outcome.report) == {"bad": "failed", "running": "succeeded", "queued": "skipped",
+                                            "queued2": "skipped", "after": "skipped"}
+        assert outcome.status is RunStatus.FAILED
+        assert outcome.exit_code == 1
+
+
+class _Raising:
+    def notify(self, event: Event) -> None:
+        raise RuntimeError("progress display broke")
+
+
+class _Collect:
+    def __init__(self) -> None:
+        self.kinds: list[EventKind] = []
+
+    def notify(self, event: Event) -> None:
+        self.kinds.append(event.kind)
+
+
+class TestObservers:
+    def test_raising_observer_does_not_change_the_outcome(self, tmp_path: Path) -> None:
+        """An observer that raises on every event: same status, same steps, later observers still called."""
+        collect = _Collect()
+        calls = Calls()
+        harness = Harness(tmp_path, FakeClock(), observers=[_Raising(), collect])
+        outcome = harness.run(ListRunbook([FakeStep("a", calls), FakeStep("b", calls)]))
+        assert outcome.status is RunStatus.SUCCEEDED
+        assert statuses(outcome.report) == {"a": "succeeded", "b": "succeeded"}
+        assert collect.kinds[0] is EventKind.RUN_STARTED
+        assert collect.kinds[-1] is EventKind.RUN_FINISHED
+        assert collect.kinds.count(EventKind.STEP_FINISHED) == 2
+
+
+class TestInterrupts:
+    def test_interrupt_stops_new_steps_and_resume_finishes_the_run(self, tmp_path: Path) -> None:
+        """A stop request mid-run: status interrupted (exit 130); resume runs only what was left."""
+        calls = Calls()
+        harness = Harness(tmp_path, FakeClock())
+
+        def interrupt(ctx: RunContext) -> None:
+            harness.stop.set()
+
+        steps = [FakeStep("a", calls, on_act=interrupt), FakeStep("b", calls)]
+        outcome = harness.run(ListRunbook(steps))
+        assert outcome.status is RunStatus.INTERRUPTED
+        assert outcome.exit_code == 130
+        assert statuses(outcome.report) == {"a": "succeeded", "b": "skipped"}
+        from dr.engine.session import load_history
+
+        history = load_history(harness.session(ListRunbook(steps)).services.backend, "run-1")
+        harness.stop.clear()
+        resumed = harness.session(ListRunbook(steps)).resume(history)
+        assert resumed.status is RunStatus.SUCCEEDED
+        assert statuses(resumed.report) == {"a": "succeeded", "b": "succeeded"}
+        assert calls.of("act") == ["a", "b"]
+
+
+class TestReport:
+    def test_report_has_the_contract_fields_and_rpo_from_facts(self, tmp_path: Path) -> None:
+        """The JSON report carries every CONTRACT §5 field; the RPO window is the largest recorded fact."""
+        calls = Calls()
+
+        def facts(ctx: RunContext) -> None:
+            ctx.set_fact("rpo.data_loss_window_seconds.orders", 12.0)
+            ctx.set_fact("rpo.data_loss_window_seconds.payments", 400.0)
+
+        outcome = Harness(tmp_path, FakeClock()).run(ListRunbook([FakeStep("a", calls, on_act=facts)]))
+        report = outcome.report
+        assert set(report) >= {"run_id", "runbook", "source", "target", "mode", "status", "started_at",
+                               "finished_at", "clock_started_at", "duration_seconds", "rto", "rpo", "steps"}
+        assert report["rpo"]["data_loss_window_seconds"] == 400.0
+        assert report["rpo"]["met"] is False
+        assert report["rto"] == {"target_seconds": 900.0, "elapsed_seconds": 0.0, "met": True}
+        step = report["steps"][0]
+        assert set(step) == {"name", "resource", "status", "started_at", "duration_seconds", "budget_seconds",
+                             "attempts", "detail"}
+        assert step["attempts"] == 1
+        assert step["budget_seconds"] == 60.0
+
+
+def _client_error(code: str, status: int = 400) -> Exception:
+    from botocore.exceptions import ClientError
+
+    return ClientError({"Error": {"Code": code, "Message": f"injected {code}"},
+                        "ResponseMetadata": {"HTTPStatusCode": status}}, "Op")

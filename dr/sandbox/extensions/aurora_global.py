@@ -72,12 +72,56 @@ def _failover_state(self: Any) -> dict[str, Any] | None:
     return state if state is not None and transitions.pending(self) is not None else None
 
 
-def _create_global_cluster(self: Any, *args: Any, **kwargs: Any) -> Any:
-    # moto adds the source cluster as a member but never marks it the writer (AWS does)
-    global_cluster = _guard.original(type(self), "create_global_cluster")(self, *args, **kwargs)
+def _create_global_cluster(  # noqa: PLR0917 - mirrors moto's create_global_cluster
+    self: Any,
+    global_cluster_identifier: str,
+    source_db_cluster_identifier: str | None,
+    engine: str | None,
+    engine_version: str | None,
+    storage_encrypted: bool | None,
+    deletion_protection: bool | None,
+) -> Any:
+    # moto looks the source cluster up only in the us-east-1 backend (where it keeps global clusters),
+    # and never marks it the writer; AWS takes a source cluster in any region and makes it the writer.
+    create = _guard.original(type(self), "create_global_cluster")
+    source = _source_cluster(self, source_db_cluster_identifier) if engine is None else None
+    if source is None:
+        global_cluster = create(
+            self,
+            global_cluster_identifier,
+            source_db_cluster_identifier,
+            engine,
+            engine_version,
+            storage_encrypted,
+            deletion_protection,
+        )
+    else:
+        global_cluster = create(
+            self,
+            global_cluster_identifier,
+            None,
+            source.engine,
+            source.engine_version,
+            storage_encrypted,
+            deletion_protection,
+        )
+        source.global_cluster_identifier = global_cluster.global_cluster_arn
+        global_cluster.members.append(source)
     if global_cluster.members and not any(m.is_writer for m in global_cluster.members):
         global_cluster.members[0].is_writer = True
     return global_cluster
+
+
+def _source_cluster(backend: Any, identifier: str | None) -> Any | None:
+    """The source cluster when it lives in another region than `backend` (moto would not find it)."""
+    if not identifier or not identifier.startswith("arn:"):
+        return None
+    parts = identifier.split(":")
+    if len(parts) < 7 or parts[3] == backend.region_name:
+        return None
+    from moto.rds.models import rds_backends
+
+    return rds_backends[parts[4]][parts[3]].describe_db_clusters(identifier)[0]
 
 
 def _find(backend: Any, global_cluster_identifier: str, target: str) -> tuple[Any, Any, Any]:

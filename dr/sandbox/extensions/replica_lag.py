@@ -94,4 +94,3 @@ def _is_global_secondary(cluster: Any) -> bool:
         if cluster in global_cluster.members:
             return not cluster.is_writer
     return False
-

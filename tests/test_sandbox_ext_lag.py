@@ -1,0 +1,220 @@
+"""Replication-lag metrics in the sandbox: fresh CloudWatch datapoints per replica, per engine."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+
+from dr.aws.lag_metrics import LAG_METRICS
+from dr.clock import FakeClock
+from dr.config.model import Engine
+from dr.sandbox.control import LocalControl, SandboxControlError
+
+ACCOUNT = "123456789012"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2026, 3, 1, 12, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def sandbox(aws: None, clock: FakeClock) -> Iterator[LocalControl]:
+    control = LocalControl(clock)
+    control.reset()
+    yield control
+    control.reset()
+
+
+def _rds(region: str) -> Any:
+    return boto3.client("rds", region_name=region)
+
+
+@pytest.fixture
+def replica(sandbox: LocalControl) -> str:
+    primary = _rds("eu-central-1").create_db_instance(
+        DBInstanceIdentifier="orders-db",
+        DBInstanceClass="db.t3.micro",
+        Engine="postgres",
+        MasterUsername="admin",
+        MasterUserPassword="password1",
+    )["DBInstance"]
+    _rds("eu-west-1").create_db_instance_read_replica(
+        DBInstanceIdentifier="orders-db-euw1",
+        SourceDBInstanceIdentifier=primary["DBInstanceArn"],
+        SourceRegion="eu-central-1",
+    )
+    return "orders-db-euw1"
+
+
+def _latest(
+    clock: FakeClock, engine: Engine, identifier: str, region: str = "eu-west-1"
+) -> tuple[float, datetime] | None:
+    """The newest datapoint of the engine's lag metric over the last 10 minutes, via GetMetricData."""
+    metric = LAG_METRICS[engine]
+    now = clock.now()
+    result = boto3.client("cloudwatch", region_name=region).get_metric_data(
+        MetricDataQueries=[
+            {
+                "Id": "lag",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": metric.namespace,
+                        "MetricName": metric.metric,
+                        "Dimensions": [{"Name": metric.dimension, "Value": identifier}],
+                    },
+                    "Period": 60,
+                    "Stat": "Maximum",
+                },
+            }
+        ],
+        StartTime=now - timedelta(minutes=10),
+        EndTime=now + timedelta(minutes=1),
+        ScanBy="TimestampDescending",
+    )["MetricDataResults"][0]
+    if not result["Values"]:
+        return None
+    return float(result["Values"][0]), result["Timestamps"][0]
+
+
+class TestInstanceLag:
+    def test_a_registered_replica_gets_fresh_datapoints_of_the_set_value(
+        self, sandbox: LocalControl, replica: str, clock: FakeClock
+    ) -> None:
+        """ReplicaLag/DBInstanceIdentifier answers the configured seconds, timestamped at the sandbox's now."""
+        sandbox.set_replica_lag(ACCOUNT, "eu-west-1", "rds-instance", replica, 12.5)
+        latest = _latest(clock, Engine.RDS_INSTANCE, replica)
+        assert latest is not None
+        value, timestamp = latest
+        assert value == 12.5
+        assert abs((clock.now() - timestamp).total_seconds()) < 60
+
+    def test_the_datapoints_follow_the_clock(self, sandbox: LocalControl, replica: str, clock: FakeClock) -> None:
+        """An hour later the newest datapoint is still fresh: datapoints are made at read time."""
+        sandbox.set_replica_lag(ACCOUNT, "eu-west-1", "rds-instance", replica, 3)
+        clock.advance(3600)
+        latest = _latest(clock, Engine.RDS_INSTANCE, replica)
+        assert latest is not None
+        assert abs((clock.now() - latest[1]).total_seconds()) < 60
+
+    def test_broken_replication_publishes_minus_one(
+        self, sandbox: LocalControl, replica: str, clock: FakeClock
+    ) -> None:
+        """-1 is published as -1 (replication not running)."""
+        sandbox.set_replica_lag(ACCOUNT, "eu-west-1", "rds-instance", replica, -1)
+        latest = _latest(clock, Engine.RDS_INSTANCE, replica)
+        assert latest is not None
+        assert latest[0] == -1.0
+
+    def test_no_data_publishes_nothing(self, sandbox: LocalControl, replica: str, clock: FakeClock) -> None:
+        """seconds=None means the metric has no datapoints at all."""
+        sandbox.set_replica_lag(ACCOUNT, "eu-west-1", "rds-instance", replica, None)
+        assert _latest(clock, Engine.RDS_INSTANCE, replica) is None
+
+    def test_a_stale_metric_has_an_old_newest_datapoint(
+        self, sandbox: LocalControl, replica: str, clock: FakeClock
+    ) -> None:
+        """age_seconds makes the newest datapoint that old (a stale metric)."""
+        sandbox.set_replica_lag(ACCOUNT, "eu-west-1", "rds-instance", replica, 2, age_seconds=420)
+        statistics = boto3.client("cloudwatch", region_name="eu-west-1").get_metric_statistics(
+            Namespace="AWS/RDS",
+            MetricName="ReplicaLag",
+            Dimensions=[{"Name": "DBInstanceIdentifier", "Value": replica}],
+            StartTime=clock.now() - timedelta(minutes=30),
+            EndTime=clock.now(),
+            Period=60,
+            Statistics=["Maximum"],
+        )["Datapoints"]
+        newest = max(point["Timestamp"] for point in statistics)
+        assert (clock.now() - newest).total_seconds() == pytest.approx(420, abs=1)
+
+    def test_a_promoted_replica_stops_getting_lag(self, sandbox: LocalControl, replica: str, clock: FakeClock) -> None:
+        """After promotion the database is no replica any more, and its lag metric has no datapoints."""
+        sandbox.set_replica_lag(ACCOUNT, "eu-west-1", "rds-instance", replica, 4)
+        _rds("eu-west-1").promote_read_replica(DBInstanceIdentifier=replica)
+        assert _latest(clock, Engine.RDS_INSTANCE, replica) is None
+
+    def test_lag_is_published_only_in_the_replicas_account_and_region(
+        self, sandbox: LocalControl, replica: str, clock: FakeClock
+    ) -> None:
+        """The primary's region sees no datapoints for the replica."""
+        sandbox.set_replica_lag(ACCOUNT, "eu-west-1", "rds-instance", replica, 4)
+        assert _latest(clock, Engine.RDS_INSTANCE, replica, region="eu-central-1") is None
+
+    def test_put_metric_data_keeps_working_alongside(
+        self, sandbox: LocalControl, replica: str, clock: FakeClock
+    ) -> None:
+        """A metric published the ordinary way is still readable with the sandbox's provider installed."""
+        sandbox.set_replica_lag(ACCOUNT, "eu-west-1", "rds-instance", replica, 4)
+        cloudwatch = boto3.client("cloudwatch", region_name="eu-west-1")
+        naive_now = clock.now().replace(tzinfo=None)
+        cloudwatch.put_metric_data(
+            Namespace="Custom", MetricData=[{"MetricName": "Orders", "Value": 7.0, "Timestamp": naive_now}]
+        )
+        points = cloudwatch.get_metric_statistics(
+            Namespace="Custom",
+            MetricName="Orders",
+            StartTime=clock.now() - timedelta(minutes=5),
+            EndTime=clock.now() + timedelta(minutes=1),
+            Period=60,
+            Statistics=["Sum"],
+        )["Datapoints"]
+        assert [p["Sum"] for p in points] == [7.0]
+
+    def test_an_unknown_engine_is_refused(self, sandbox: LocalControl) -> None:
+        """The engine must be one of the topology's engines."""
+        with pytest.raises(SandboxControlError, match="unknown engine"):
+            sandbox.set_replica_lag(ACCOUNT, "eu-west-1", "oracle", "x", 1)
+
+
+class TestAuroraLag:
+    @pytest.fixture
+    def binlog_replica(self, sandbox: LocalControl) -> str:
+        source = _rds("eu-central-1").create_db_cluster(
+            DBClusterIdentifier="ledger", Engine="aurora-mysql", MasterUsername="admin", MasterUserPassword="password1"
+        )["DBCluster"]
+        _rds("eu-west-1").create_db_cluster(
+            DBClusterIdentifier="ledger-euw1",
+            Engine="aurora-mysql",
+            MasterUsername="admin",
+            MasterUserPassword="password1",
+            ReplicationSourceIdentifier=source["DBClusterArn"],
+            SourceRegion="eu-central-1",
+        )
+        return "ledger-euw1"
+
+    def test_an_aurora_replica_cluster_publishes_binlog_lag_in_seconds(
+        self, sandbox: LocalControl, binlog_replica: str, clock: FakeClock
+    ) -> None:
+        """AuroraBinlogReplicaLag/DBClusterIdentifier answers the configured seconds."""
+        sandbox.set_replica_lag(ACCOUNT, "eu-west-1", "aurora-cluster", binlog_replica, 8)
+        latest = _latest(clock, Engine.AURORA_CLUSTER, binlog_replica)
+        assert latest is not None
+        assert latest[0] == 8.0
+
+    def test_a_global_secondary_publishes_replication_lag_in_milliseconds(
+        self, sandbox: LocalControl, clock: FakeClock
+    ) -> None:
+        """AuroraGlobalDBReplicationLag is in milliseconds: 1.5 s is published as 1500, and stops after switchover."""
+        primary = _rds("eu-central-1").create_db_cluster(
+            DBClusterIdentifier="g1", Engine="aurora-postgresql", MasterUsername="admin", MasterUserPassword="password1"
+        )["DBCluster"]
+        _rds("eu-central-1").create_global_cluster(
+            GlobalClusterIdentifier="glob", SourceDBClusterIdentifier=primary["DBClusterArn"]
+        )
+        secondary = _rds("eu-west-1").create_db_cluster(
+            DBClusterIdentifier="g2", Engine="aurora-postgresql", GlobalClusterIdentifier="glob"
+        )["DBCluster"]
+        _rds("eu-west-1").describe_db_clusters()
+        sandbox.set_replica_lag(ACCOUNT, "eu-west-1", "aurora-global", "g2", 1.5)
+        latest = _latest(clock, Engine.AURORA_GLOBAL, "g2")
+        assert latest is not None
+        assert latest[0] == 1500.0
+        _rds("eu-west-1").switchover_global_cluster(
+            GlobalClusterIdentifier="glob", TargetDbClusterIdentifier=secondary["DBClusterArn"]
+        )
+        assert _latest(clock, Engine.AURORA_GLOBAL, "g2") is None

@@ -1,0 +1,199 @@
+"""RDS and Aurora promotion in the sandbox behave as AWS documents (moto alone only flips a flag)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from dr.clock import FakeClock
+from dr.sandbox.control import LocalControl
+
+ACCOUNT = "123456789012"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def sandbox(aws: None, clock: FakeClock) -> Iterator[LocalControl]:
+    control = LocalControl(clock)
+    control.reset()
+    yield control
+    control.reset()
+
+
+def _rds(region: str) -> Any:
+    return boto3.client("rds", region_name=region)
+
+
+def _instance(region: str, identifier: str) -> dict[str, Any]:
+    return _rds(region).describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]  # type: ignore[no-any-return]
+
+
+def _primary_and_replica() -> str:
+    primary = _rds("eu-central-1").create_db_instance(
+        DBInstanceIdentifier="orders-db",
+        DBInstanceClass="db.t3.micro",
+        Engine="postgres",
+        MasterUsername="admin",
+        MasterUserPassword="password1",
+    )["DBInstance"]
+    _rds("eu-west-1").create_db_instance_read_replica(
+        DBInstanceIdentifier="orders-db-euw1",
+        SourceDBInstanceIdentifier=primary["DBInstanceArn"],
+        SourceRegion="eu-central-1",
+    )
+    return str(primary["DBInstanceArn"])
+
+
+class TestInstancePromotion:
+    def test_promotion_unlinks_the_replica_on_both_sides_across_regions(self, sandbox: LocalControl) -> None:
+        """The promoted replica has no source and the primary in the other region no longer lists it."""
+        _primary_and_replica()
+        _rds("eu-west-1").promote_read_replica(DBInstanceIdentifier="orders-db-euw1")
+        assert "ReadReplicaSourceDBInstanceIdentifier" not in _instance("eu-west-1", "orders-db-euw1")
+        assert _instance("eu-central-1", "orders-db")["ReadReplicaDBInstanceIdentifiers"] == []
+
+    def test_promotion_reads_modifying_until_the_promotion_time_passes(
+        self, sandbox: LocalControl, clock: FakeClock
+    ) -> None:
+        """With promotion_seconds set, status is `modifying` until that time has passed, then `available`."""
+        _primary_and_replica()
+        sandbox.set_promotion_seconds(120)
+        answer = _rds("eu-west-1").promote_read_replica(DBInstanceIdentifier="orders-db-euw1")["DBInstance"]
+        assert answer["DBInstanceStatus"] == "modifying"
+        clock.advance(119)
+        assert _instance("eu-west-1", "orders-db-euw1")["DBInstanceStatus"] == "modifying"
+        clock.advance(1)
+        assert _instance("eu-west-1", "orders-db-euw1")["DBInstanceStatus"] == "available"
+
+    def test_promotion_is_recorded_with_the_time_it_is_done(self, sandbox: LocalControl, clock: FakeClock) -> None:
+        """Each promotion is an event whose done_at is when the status turns available."""
+        _primary_and_replica()
+        sandbox.set_promotion_seconds(30)
+        started = clock.now()
+        _rds("eu-west-1").promote_read_replica(DBInstanceIdentifier="orders-db-euw1")
+        [event] = sandbox.promotion_events()
+        assert (event.kind, event.account_id, event.region, event.identifier) == (
+            "db-instance",
+            ACCOUNT,
+            "eu-west-1",
+            "orders-db-euw1",
+        )
+        assert (event.done_at - started).total_seconds() == 30
+
+    def test_promotion_is_refused_while_the_replica_is_backing_up(self, sandbox: LocalControl) -> None:
+        """A replica in `backing-up` cannot be promoted: InvalidDBInstanceState, and it stays a replica."""
+        _primary_and_replica()
+        sandbox.set_db_status(ACCOUNT, "eu-west-1", "orders-db-euw1", "backing-up")
+        with pytest.raises(ClientError) as err:
+            _rds("eu-west-1").promote_read_replica(DBInstanceIdentifier="orders-db-euw1")
+        assert err.value.response["Error"]["Code"] == "InvalidDBInstanceState"
+        assert "backing-up" in err.value.response["Error"]["Message"]
+        assert _instance("eu-west-1", "orders-db-euw1")["ReadReplicaSourceDBInstanceIdentifier"]
+
+    def test_promoting_a_database_that_is_not_a_replica_is_refused(self, sandbox: LocalControl) -> None:
+        """Promoting a primary (or an already promoted replica) gives InvalidDBInstanceState."""
+        _primary_and_replica()
+        with pytest.raises(ClientError) as err:
+            _rds("eu-central-1").promote_read_replica(DBInstanceIdentifier="orders-db")
+        assert err.value.response["Error"]["Code"] == "InvalidDBInstanceState"
+
+    def test_promoting_a_missing_database_is_not_found(self, sandbox: LocalControl) -> None:
+        """A missing id gives DBInstanceNotFound (moto alone raises a bare KeyError)."""
+        with pytest.raises(ClientError) as err:
+            _rds("eu-west-1").promote_read_replica(DBInstanceIdentifier="nope")
+        assert err.value.response["Error"]["Code"] == "DBInstanceNotFound"
+
+
+class TestInstanceLifecycle:
+    def test_a_promoted_former_replica_can_be_deleted(self, sandbox: LocalControl) -> None:
+        """After promotion the former replica deletes cleanly and the primary is untouched."""
+        _primary_and_replica()
+        _rds("eu-west-1").promote_read_replica(DBInstanceIdentifier="orders-db-euw1")
+        _rds("eu-west-1").delete_db_instance(DBInstanceIdentifier="orders-db-euw1", SkipFinalSnapshot=True)
+        assert _rds("eu-west-1").describe_db_instances()["DBInstances"] == []
+        assert _instance("eu-central-1", "orders-db")["DBInstanceIdentifier"] == "orders-db"
+
+    def test_a_linked_cross_region_replica_can_be_deleted_and_is_unlisted(self, sandbox: LocalControl) -> None:
+        """Deleting a still-linked cross-region replica works (moto alone raises ValueError) and unlinks it."""
+        _primary_and_replica()
+        _rds("eu-west-1").delete_db_instance(DBInstanceIdentifier="orders-db-euw1", SkipFinalSnapshot=True)
+        assert _instance("eu-central-1", "orders-db")["ReadReplicaDBInstanceIdentifiers"] == []
+
+    def test_a_replica_whose_primary_is_gone_can_still_be_deleted(self, sandbox: LocalControl) -> None:
+        """A replica outliving its primary (region lost, primary deleted) deletes without error."""
+        _primary_and_replica()
+        _rds("eu-central-1").delete_db_instance(DBInstanceIdentifier="orders-db", SkipFinalSnapshot=True)
+        _rds("eu-west-1").delete_db_instance(DBInstanceIdentifier="orders-db-euw1", SkipFinalSnapshot=True)
+        assert _rds("eu-west-1").describe_db_instances()["DBInstances"] == []
+
+    def test_rename_with_apply_immediately_changes_the_identifier(self, sandbox: LocalControl) -> None:
+        """Failback fences the old primary by renaming it: the new id answers, the old one is gone."""
+        _primary_and_replica()
+        _rds("eu-central-1").modify_db_instance(
+            DBInstanceIdentifier="orders-db", NewDBInstanceIdentifier="orders-db-old", ApplyImmediately=True
+        )
+        assert _instance("eu-central-1", "orders-db-old")["DBInstanceIdentifier"] == "orders-db-old"
+        with pytest.raises(ClientError):
+            _instance("eu-central-1", "orders-db")
+
+
+def _aurora_replica_cluster() -> None:
+    source = _rds("eu-central-1").create_db_cluster(
+        DBClusterIdentifier="ledger",
+        Engine="aurora-mysql",
+        MasterUsername="admin",
+        MasterUserPassword="password1",
+    )["DBCluster"]
+    _rds("eu-west-1").create_db_cluster(
+        DBClusterIdentifier="ledger-euw1",
+        Engine="aurora-mysql",
+        MasterUsername="admin",
+        MasterUserPassword="password1",
+        ReplicationSourceIdentifier=source["DBClusterArn"],
+        SourceRegion="eu-central-1",
+    )
+
+
+def _cluster(region: str, identifier: str) -> dict[str, Any]:
+    return _rds(region).describe_db_clusters(DBClusterIdentifier=identifier)["DBClusters"][0]  # type: ignore[no-any-return]
+
+
+class TestClusterPromotion:
+    def test_cluster_promotion_unlinks_and_passes_through_promoting(
+        self, sandbox: LocalControl, clock: FakeClock
+    ) -> None:
+        """An Aurora replica cluster reads `promoting`, then `available`, with no replication source."""
+        _aurora_replica_cluster()
+        _cluster("eu-west-1", "ledger-euw1")  # moto reports a new cluster `creating` once
+        sandbox.set_promotion_seconds(60)
+        answer = _rds("eu-west-1").promote_read_replica_db_cluster(DBClusterIdentifier="ledger-euw1")["DBCluster"]
+        assert answer["Status"] == "promoting"
+        clock.advance(60)
+        promoted = _cluster("eu-west-1", "ledger-euw1")
+        assert promoted["Status"] == "available"
+        assert "ReplicationSourceIdentifier" not in promoted
+        assert _cluster("eu-central-1", "ledger").get("ReadReplicaIdentifiers", []) == []
+
+    def test_cluster_promotion_is_refused_for_a_cluster_that_is_not_a_replica(self, sandbox: LocalControl) -> None:
+        """Promoting the source cluster gives InvalidDBClusterStateFault."""
+        _aurora_replica_cluster()
+        with pytest.raises(ClientError) as err:
+            _rds("eu-central-1").promote_read_replica_db_cluster(DBClusterIdentifier="ledger")
+        assert err.value.response["Error"]["Code"] == "InvalidDBClusterStateFault"
+
+    def test_cluster_promotion_is_refused_while_not_available(self, sandbox: LocalControl) -> None:
+        """A replica cluster in `backing-up` is refused and keeps its source."""
+        _aurora_replica_cluster()
+        sandbox.set_db_status(ACCOUNT, "eu-west-1", "ledger-euw1", "backing-up")
+        with pytest.raises(ClientError) as err:
+            _rds("eu-west-1").promote_read_replica_db_cluster(DBClusterIdentifier="ledger-euw1")
+        assert err.value.response["Error"]["Code"] == "InvalidDBClusterStateFault"
+        assert _cluster("eu-west-1", "ledger-euw1")["ReplicationSourceIdentifier"]

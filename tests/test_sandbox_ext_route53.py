@@ -1,0 +1,182 @@
+"""Route53 in the sandbox: changes propagate over time, health checks have a settable status, and
+TestDNSAnswer answers as Route53's failover routing would."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from dr.clock import FakeClock
+from dr.sandbox.control import LocalControl, SandboxControlError
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def sandbox(aws: None, clock: FakeClock) -> Iterator[LocalControl]:
+    control = LocalControl(clock)
+    control.reset()
+    yield control
+    control.reset()
+
+
+@pytest.fixture
+def r53(sandbox: LocalControl) -> Any:
+    return boto3.client("route53", region_name="us-east-1")
+
+
+@pytest.fixture
+def zone(r53: Any) -> str:
+    return str(r53.create_hosted_zone(Name="example.com", CallerReference="zone")["HostedZone"]["Id"].split("/")[-1])
+
+
+def _health_check(r53: Any, name: str, **config: Any) -> str:
+    body = {"Type": "HTTPS", "FullyQualifiedDomainName": f"{name}.example.com", "Port": 443, **config}
+    return str(r53.create_health_check(CallerReference=name, HealthCheckConfig=body)["HealthCheck"]["Id"])
+
+
+def _upsert(r53: Any, zone: str, name: str, value: str, **extra: Any) -> dict[str, Any]:
+    record = {"Name": name, "Type": "CNAME", "TTL": 60, "ResourceRecords": [{"Value": value}], **extra}
+    change = {"Action": "UPSERT", "ResourceRecordSet": record}
+    return r53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [change]})["ChangeInfo"]  # type: ignore[no-any-return]
+
+
+def _status(r53: Any, check: str) -> str:
+    observations = r53.get_health_check_status(HealthCheckId=check)["HealthCheckObservations"]
+    statuses = {o["StatusReport"]["Status"].split(":")[0] for o in observations}
+    assert len(statuses) == 1
+    return statuses.pop()
+
+
+class TestChangePropagation:
+    def test_a_change_is_pending_until_the_pending_time_passes(
+        self, r53: Any, zone: str, sandbox: LocalControl, clock: FakeClock
+    ) -> None:
+        """ChangeResourceRecordSets answers PENDING; GetChange stays PENDING for the set time, then INSYNC."""
+        sandbox.set_change_pending_seconds(30)
+        info = _upsert(r53, zone, "api.example.com", "a.example.com")
+        assert info["Status"] == "PENDING"
+        clock.advance(29)
+        assert r53.get_change(Id=info["Id"])["ChangeInfo"]["Status"] == "PENDING"
+        clock.advance(1)
+        assert r53.get_change(Id=info["Id"])["ChangeInfo"]["Status"] == "INSYNC"
+
+    def test_every_change_gets_its_own_id(self, r53: Any, zone: str, sandbox: LocalControl) -> None:
+        """Two changes have two ids (moto alone answers one constant id)."""
+        first = _upsert(r53, zone, "a.example.com", "x.example.com")["Id"]
+        second = _upsert(r53, zone, "b.example.com", "y.example.com")["Id"]
+        assert first != second
+
+    def test_without_a_pending_time_the_change_is_insync_at_the_first_poll(self, r53: Any, zone: str) -> None:
+        """The response says PENDING (as AWS always does) and the first GetChange says INSYNC."""
+        info = _upsert(r53, zone, "api.example.com", "a.example.com")
+        assert info["Status"] == "PENDING"
+        assert r53.get_change(Id=info["Id"])["ChangeInfo"]["Status"] == "INSYNC"
+
+    def test_the_change_is_applied_to_the_zone_at_once(self, r53: Any, zone: str, sandbox: LocalControl) -> None:
+        """PENDING is about propagation: ListResourceRecordSets already shows the new value."""
+        sandbox.set_change_pending_seconds(300)
+        _upsert(r53, zone, "api.example.com", "b.example.com")
+        records = r53.list_resource_record_sets(HostedZoneId=zone)["ResourceRecordSets"]
+        assert [r["ResourceRecords"] for r in records if r["Name"] == "api.example.com."] == [
+            [{"Value": "b.example.com"}]
+        ]
+
+
+class TestHealthCheckStatus:
+    def test_checks_are_healthy_until_set_unhealthy(self, r53: Any, sandbox: LocalControl) -> None:
+        """A new check reports Success; after set_health(False) every observation reports Failure."""
+        check = _health_check(r53, "a")
+        assert _status(r53, check) == "Success"
+        sandbox.set_health(check, False)
+        assert _status(r53, check) == "Failure"
+        sandbox.set_health(check, True)
+        assert _status(r53, check) == "Success"
+
+    def test_an_inverted_check_reports_the_opposite(self, r53: Any, sandbox: LocalControl) -> None:
+        """Inverted flips the reported status both ways."""
+        check = _health_check(r53, "a", Inverted=True)
+        assert _status(r53, check) == "Failure"
+        sandbox.set_health(check, False)
+        assert _status(r53, check) == "Success"
+
+    def test_a_disabled_check_is_healthy_whatever_its_endpoint(self, r53: Any, sandbox: LocalControl) -> None:
+        """AWS considers a disabled check healthy, so an unhealthy endpoint still reports Success."""
+        check = _health_check(r53, "a", Disabled=True)
+        sandbox.set_health(check, False)
+        assert _status(r53, check) == "Success"
+
+    def test_a_disabled_inverted_check_is_unhealthy(self, r53: Any) -> None:
+        """AWS's advice to stop traffic to a disabled check is Inverted: disabled + inverted reports Failure."""
+        check = _health_check(r53, "a", Disabled=True)
+        r53.update_health_check(HealthCheckId=check, Inverted=True)
+        assert _status(r53, check) == "Failure"
+
+    def test_setting_an_unknown_check_is_an_error(self, sandbox: LocalControl) -> None:
+        """A typo in a health-check id is reported, not silently stored."""
+        with pytest.raises(SandboxControlError, match="no Route53 health check"):
+            sandbox.set_health("00000000-0000-0000-0000-000000000000", False)
+
+    def test_status_of_an_unknown_check_is_no_such_health_check(self, r53: Any) -> None:
+        """GetHealthCheckStatus for a missing id is NoSuchHealthCheck."""
+        with pytest.raises(ClientError) as err:
+            r53.get_health_check_status(HealthCheckId="nope")
+        assert err.value.response["Error"]["Code"] == "NoSuchHealthCheck"
+
+
+class TestDnsAnswer:
+    @pytest.fixture
+    def checks(self, r53: Any, zone: str) -> dict[str, str]:
+        primary, secondary = _health_check(r53, "primary"), _health_check(r53, "secondary")
+        for role, check, target in (("PRIMARY", primary, "euc1"), ("SECONDARY", secondary, "euw1")):
+            _upsert(
+                r53,
+                zone,
+                "api.example.com",
+                f"{target}.example.com",
+                SetIdentifier=role.lower(),
+                Failover=role,
+                HealthCheckId=check,
+            )
+        return {"primary": primary, "secondary": secondary}
+
+    def _answer(self, r53: Any, zone: str, name: str = "api.example.com") -> dict[str, Any]:
+        return r53.test_dns_answer(HostedZoneId=zone, RecordName=name, RecordType="CNAME")  # type: ignore[no-any-return]
+
+    def test_failover_answers_primary_while_it_is_healthy(self, r53: Any, zone: str, checks: dict[str, str]) -> None:
+        """Both healthy: the PRIMARY record's value is the answer."""
+        assert self._answer(r53, zone)["RecordData"] == ["euc1.example.com"]
+
+    def test_failover_answers_secondary_when_primary_is_unhealthy(
+        self, r53: Any, zone: str, checks: dict[str, str], sandbox: LocalControl
+    ) -> None:
+        """An unhealthy PRIMARY makes Route53 answer the SECONDARY: the data-plane failover drctl verifies."""
+        sandbox.set_health(checks["primary"], False)
+        answer = self._answer(r53, zone)
+        assert (answer["RecordData"], answer["ResponseCode"]) == (["euw1.example.com"], "NOERROR")
+
+    def test_failover_answers_primary_when_both_are_unhealthy(
+        self, r53: Any, zone: str, checks: dict[str, str], sandbox: LocalControl
+    ) -> None:
+        """With both sides unhealthy Route53 answers the PRIMARY."""
+        sandbox.set_health(checks["primary"], False)
+        sandbox.set_health(checks["secondary"], False)
+        assert self._answer(r53, zone)["RecordData"] == ["euc1.example.com"]
+
+    def test_a_simple_record_answers_its_value(self, r53: Any, zone: str) -> None:
+        """A plain record answers its current value, including after an UPSERT."""
+        _upsert(r53, zone, "web.example.com", "one.example.com")
+        _upsert(r53, zone, "web.example.com", "two.example.com")
+        assert self._answer(r53, zone, "web.example.com")["RecordData"] == ["two.example.com"]
+
+    def test_a_missing_name_is_nxdomain(self, r53: Any, zone: str) -> None:
+        """A name with no records answers NXDOMAIN and no data."""
+        answer = self._answer(r53, zone, "missing.example.com")
+        assert (answer["RecordData"], answer["ResponseCode"]) == ([], "NXDOMAIN")

@@ -139,8 +139,8 @@ class ListRunbook(Runbook):
 
     name = "fake"
 
-    def __init__(self, phases: list[Phase]) -> None:
-        self._phases = phases
+    def __init__(self, phases: Sequence[Phase]) -> None:
+        self._phases = list(phases)
 
     def phases(self, ctx: RunContext) -> list[Phase]:
         return self._phases

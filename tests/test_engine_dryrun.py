@@ -10,7 +10,7 @@ import pytest
 from dr.clock import FakeClock
 from dr.engine.events import RunStatus
 from dr.engine.journal.local import LocalBackend
-from dr.engine.runbook import Parallel
+from dr.engine.runbook import Parallel, Phase
 from dr.engine.session import RunSession, Services
 from dr.engine.step import RunContext, RunOptions, Step
 from tests.fake_runbooks import Calls, FakeStep, Harness, ListRunbook
@@ -28,7 +28,7 @@ class TestDryRun:
         """Mutating steps whose act would explode: all planned (or already-done), status succeeded."""
         calls = Calls()
         group = Parallel("g", [ExplodingAct("b", calls), ExplodingAct("c", calls, done=True)])
-        phases = [ExplodingAct("a", calls), group]
+        phases: list[Phase] = [ExplodingAct("a", calls), group]
         outcome = Harness(tmp_path, FakeClock()).run(ListRunbook(phases), dry_run=True)
         assert {s["name"]: s["status"] for s in outcome.report["steps"]} == {
             "a": "planned", "b": "planned", "c": "already-done"}

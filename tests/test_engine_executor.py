@@ -185,5 +185,6 @@ class TestReport:
 def _client_error(code: str, status: int = 400) -> Exception:
     from botocore.exceptions import ClientError
 
-    return ClientError({"Error": {"Code": code, "Message": f"injected {code}"},
-                        "ResponseMetadata": {"HTTPStatusCode": status}}, "Op")
+    error: Exception = ClientError({"Error": {"Code": code, "Message": f"injected {code}"},
+                                    "ResponseMetadata": {"HTTPStatusCode": status}}, "Op")
+    return error

@@ -14,6 +14,7 @@ from dr.clock import FakeClock
 from dr.engine.backends import journal_backend
 from dr.engine.registry import get
 from dr.engine.session import RunOutcome, RunSession, Services, load_history, new_header
+from dr.config import Topology
 from dr.engine.step import RunContext, RunOptions
 from dr.sandbox.session import Timings
 from dr.testing.sandbox import InProcessSandbox, in_process_sandbox
@@ -77,7 +78,7 @@ class Harness:
 
 
 @contextmanager
-def harness(workdir: Path, config: str | Path | None = None, timings: Timings = FAST) -> Iterator[Harness]:
+def harness(workdir: Path, config: str | Path | Topology | None = None, timings: Timings = FAST) -> Iterator[Harness]:
     clock = FakeClock()
     with in_process_sandbox(config, workdir, clock=clock, timings=timings) as sbx:
         yield Harness(sbx, clock)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from dr.aws.errors import describe
 from dr.checks.model import CheckKind, CheckResult
+from dr.config.model import DnsStrategy
 from dr.engine.step import RunContext, Step
 from dr.errors import GateRefused
 from runbooks.steps._common import FACT_PLANNED, FACT_SOURCE_REACHABLE, moves, rds, records, region
@@ -51,6 +52,18 @@ def probe_source(ctx: RunContext) -> tuple[bool, str]:
     return True, f"{region(ctx, loc)} answers"
 
 
+def inverted_target_checks(ctx: RunContext) -> set[str]:
+    """The target's health checks a failover inverted: unhealthy by design until the DNS step restores them."""
+    out: set[str] = set()
+    for record in records(ctx):
+        hc = record.health_checks.get(ctx.target)
+        if record.strategy is DnsStrategy.FAILOVER_ROUTING and hc:
+            found = ctx.clients.route53(record.env).get_health_check(HealthCheckId=hc)["HealthCheck"]
+            if found["HealthCheckConfig"].get("Inverted"):
+                out.add(hc)
+    return out
+
+
 def target_not_ready(results: list[CheckResult]) -> list[CheckResult]:
     return [r for r in results if not r.ok and r.check not in DATABASE_CHECKS]
 
@@ -81,7 +94,9 @@ class Prechecks(Step):
         ctx.set_fact(FACT_PLANNED, is_planned)
         ctx.set_fact(FACT_SOURCE_REACHABLE, reachable)
         ctx.options.planned = is_planned
-        bad = target_not_ready(readiness(ctx.topology, ctx.clients, ctx.clock, ctx.target))
+        restored = inverted_target_checks(ctx)
+        bad = [r for r in target_not_ready(readiness(ctx.topology, ctx.clients, ctx.clock, ctx.target))
+               if not (r.check is CheckKind.HEALTH_CHECK and r.resource in restored)]
         if bad:
             raise GateRefused(f"{ctx.target} is not ready for traffic: "
                               + "; ".join(f"{r.check} {r.resource}: {r.reason}" for r in bad))

@@ -1,0 +1,1 @@
+"""Game-day drills: temporary clones and their cleanup, the drill report (Markdown and JSON), history, findings."""

@@ -1,0 +1,86 @@
+"""drctl failover and failback as subprocesses against the sandbox server; AWS state checked independently."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from dr.config import Topology, load
+from dr.testing.sandbox import ServerSandbox
+from tests.conftest import EXAMPLE
+
+pytestmark = pytest.mark.e2e
+NAMES = ("orders", "customers", "payments")
+
+
+@pytest.fixture
+def sandbox_topology() -> Topology:
+    """The example without its aurora-cluster (moto's automated-snapshot names collide when failback re-creates
+    a cluster under its old id within the same minute; covered in-process by the failover tests)."""
+    example = load(EXAMPLE)
+    return example.model_copy(update={"databases": [d for d in example.databases if d.name in NAMES]})
+
+
+def independent(sbx: ServerSandbox, service: str, region: str, env: str = "prod") -> Any:
+    """A plain boto3 client (not drctl's factory) in env's account, through the sandbox endpoint."""
+    import boto3
+
+    role = sbx.topology.environments[env].role_arn
+    sts = boto3.client("sts", region_name=region, endpoint_url=sbx.endpoint, aws_access_key_id="testing",
+                       aws_secret_access_key="testing")
+    creds = sts.assume_role(RoleArn=role, RoleSessionName="e2e-check")["Credentials"]
+    return boto3.client(service, region_name=region, endpoint_url=sbx.endpoint,
+                        aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                        aws_session_token=creds["SessionToken"])
+
+
+def fast(sbx: ServerSandbox) -> None:
+    sbx.control.set_promotion_seconds(0.2)
+    sbx.control.set_change_pending_seconds(0.2)
+
+
+def source_of(sbx: ServerSandbox, rds: Any, db_id: str) -> str:
+    return str(rds.describe_db_instances(DBInstanceIdentifier=db_id)["DBInstances"][0]
+               .get("ReadReplicaSourceDBInstanceIdentifier") or "")
+
+
+def api_value(sbx: ServerSandbox) -> str:
+    api = next(r for r in sbx.topology.dns if r.fqdn == "api.example.com.")
+    route53 = independent(sbx, "route53", "us-east-1")
+    sets = route53.list_resource_record_sets(HostedZoneId=api.zone_id)["ResourceRecordSets"]
+    return next(s["ResourceRecords"][0]["Value"] for s in sets if s["Name"] == api.fqdn)
+
+
+class TestFailoverEndToEnd:
+    def test_failover_under_simulated_outage_then_failback(self, sandbox_server: ServerSandbox) -> None:
+        """failover --simulate-outage eu-central-1 moves everything to qa; failback returns it, fenced."""
+        sbx = sandbox_server
+        fast(sbx)
+        done = sbx.run_drctl("failover", "--to", "qa", "--yes", "--simulate-outage", "eu-central-1", "-o", "json")
+        assert done.returncode == 0, done.stderr
+        report = json.loads(done.stdout)
+        assert report["status"] == "succeeded"
+        assert report["rto"]["met"] is True
+        west = independent(sbx, "rds", "eu-west-1")
+        assert source_of(sbx, west, "orders-db-euw1") == ""
+        assert api_value(sbx) == "api.eu-west-1.example.com"
+
+        again = sbx.run_drctl("failover", "--to", "qa", "--yes", "-o", "json")
+        assert again.returncode == 0, again.stderr
+        assert json.loads(again.stdout)["status"] == "already-done"
+
+        account = sbx.topology.environments["prod"].account_id
+        for db in sbx.topology.databases:
+            sbx.control.set_replica_lag(account, "eu-central-1", db.engine.value, db.primary.id, 5.0)
+            sbx.control.set_replica_lag(account, "eu-west-1", db.engine.value, db.replica.id, 5.0)
+        back = sbx.run_drctl("failback", "--to", "prod", "--yes", "-o", "json", timeout=180)
+        assert back.returncode == 0, back.stdout + back.stderr
+        central = independent(sbx, "rds", "eu-central-1")
+        assert source_of(sbx, central, "orders-db") == ""
+        fenced = [d for d in central.describe_db_instances()["DBInstances"]
+                  if d["DBInstanceIdentifier"].startswith("orders-db-fenced-")]
+        assert [d["DBInstanceStatus"] for d in fenced] in (["stopped"], ["stopping"])
+        assert "orders-db" in source_of(sbx, west, "orders-db-euw1")
+        assert api_value(sbx) == "api.eu-central-1.example.com"

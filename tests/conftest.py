@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["dr.testing.fixtures"]  # sandbox, sandbox_server, sandbox_topology, fake_clock
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "dr" / "examples" / "dr.yaml"
 

@@ -109,7 +109,6 @@ class ServedSandbox:
         self.config_path = config_path
         self.timings = timings
         self.topology: Topology = source
-        self._seeded = False
 
     @property
     def endpoint(self) -> str:
@@ -125,19 +124,17 @@ class ServedSandbox:
         return client_env(self.endpoint, self.config_path)
 
     def seed(self, source: Topology | None = None) -> Topology:
-        """(Re)seed: a used sandbox is reset first. Writes the config with the real ids and returns it."""
+        """Reset the sandbox and seed it. Writes the config with the real ids and returns the topology."""
         from dr.aws.factory import ClientFactory
         from dr.sandbox.seed import seed
         from dr.sandbox.topology_file import write_topology
 
         if source is not None:
             self.source = source
-        if self._seeded:
-            self.reset()
+        self.reset()
         self.timings.apply(self.control)
         with patched_environ(client_env(self.endpoint)):
             self.topology = seed(self.source, ClientFactory(self.source, run_id="sandbox-seed"), self.control)
-        self._seeded = True
         write_topology(self.topology, self.config_path)
         return self.topology
 
@@ -152,19 +149,24 @@ class ServedSandbox:
         self.server.stop()
 
 
-def start(config: str | Path | Topology | None, config_path: Path, *, host: str = "127.0.0.1", port: int = 0,
-          timings: Timings | None = None) -> ServedSandbox:
-    """Start the sandbox server on `host:port` (0: a free port), seed it, write the matching config."""
+def start_unseeded(config_path: Path, *, host: str = "127.0.0.1", port: int = 0,
+                   timings: Timings | None = None, config: str | Path | Topology | None = None) -> ServedSandbox:
+    """Start the sandbox server on `host:port` (0: a free port) without seeding it; `seed()` does that."""
     from dr.sandbox.server import start_server
 
     source = load_source(config)
     os.environ.update(MOTO_SETTINGS)
-    server = start_server(host, port)
-    sandbox = ServedSandbox(server, source, config_path, timings or Timings())
+    return ServedSandbox(start_server(host, port), source, config_path, timings or Timings())
+
+
+def start(config: str | Path | Topology | None, config_path: Path, *, host: str = "127.0.0.1", port: int = 0,
+          timings: Timings | None = None) -> ServedSandbox:
+    """Start the sandbox server on `host:port` (0: a free port), seed it, write the matching config."""
+    sandbox = start_unseeded(config_path, host=host, port=port, timings=timings, config=config)
     try:
         sandbox.seed()
     except BaseException:
-        server.stop()
+        sandbox.stop()
         raise
     return sandbox
 

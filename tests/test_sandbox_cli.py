@@ -1,0 +1,103 @@
+"""`drctl sandbox up|demo` and the sandbox_server fixture, exercised as users run them: drctl subprocesses."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import boto3
+import pytest
+
+from dr.config import check_file
+from dr.sandbox.demo import DEMO_STEPS, demo_argv
+from dr.sandbox.session import drctl_command, subprocess_env
+from dr.testing import SandboxProcess, ServerSandbox
+
+
+def _drctl(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*drctl_command(), *args], env=subprocess_env(env or {}), cwd=cwd, capture_output=True,
+                          text=True, timeout=300, check=False)
+
+
+class TestDemoSteps:
+    def test_demo_steps_target_the_topologys_dr_side(self, example_path: Path) -> None:
+        """The demo checks readiness of the first DR environment (qa in the example), then status."""
+        from dr.config import load
+
+        assert demo_argv(load(example_path)) == [("readiness", "--env", "qa"), ("status",)]
+        assert len(DEMO_STEPS) >= 2
+
+
+@pytest.mark.e2e
+class TestSandboxUp:
+    def test_up_writes_a_valid_config_prints_the_env_and_stops_on_sigterm(self, tmp_path: Path) -> None:
+        """`drctl sandbox up` serves the seeded example; its config validates; SIGTERM stops it with exit 0."""
+        config = tmp_path / "sandbox-dr.yaml"
+        with SandboxProcess.start(config, "--promotion-seconds", "1") as up:
+            assert up.env["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
+            assert up.env["DRCTL_CONFIG"] == str(config)
+            assert {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"} <= set(up.env)
+            model, findings = check_file(config)
+            assert model is not None, findings
+            zone_id = model.dns[0].zone_id
+            sts = boto3.client("sts", endpoint_url=up.env["AWS_ENDPOINT_URL"], region_name="us-east-1")
+            creds = sts.assume_role(RoleArn=model.environments["prod"].role_arn or "", RoleSessionName="test")
+            route53 = boto3.client(
+                "route53", endpoint_url=up.env["AWS_ENDPOINT_URL"], region_name="us-east-1",
+                aws_access_key_id=creds["Credentials"]["AccessKeyId"],
+                aws_secret_access_key=creds["Credentials"]["SecretAccessKey"],
+                aws_session_token=creds["Credentials"]["SessionToken"])
+            assert route53.get_hosted_zone(Id=zone_id)["HostedZone"]["Name"] == "example.com."
+            code, err = up.stop()
+        assert code == 0, err
+        assert "sandbox stopped" in err
+
+    def test_up_with_an_invalid_topology_exits_2_naming_the_field(self, tmp_path: Path) -> None:
+        """A bad --config is refused before any server starts: exit 2 and the finding's path."""
+        bad = tmp_path / "bad.yaml"
+        bad.write_text("version: 1\nenvironments:\n  prod: {account_id: '1', region: eu-central-1}\n")
+        result = _drctl("sandbox", "up", "--port", "0", "--config", str(bad), "--write-config",
+                        str(tmp_path / "out.yaml"))
+        assert result.returncode == 2
+        assert "environments.prod.account_id" in result.stderr
+        assert not (tmp_path / "out.yaml").exists()
+
+
+@pytest.mark.e2e
+class TestDemo:
+    def test_validate_then_demo_both_exit_0(self, example_path: Path, tmp_path: Path) -> None:
+        """`drctl config validate` on the example and `drctl sandbox demo` both succeed as a new user runs them."""
+        validate = _drctl("config", "validate", "--config", str(example_path))
+        assert validate.returncode == 0, validate.stderr
+        demo = _drctl("sandbox", "demo", "-o", "json", cwd=tmp_path)
+        assert demo.returncode == 0, demo.stderr[-3000:]
+        assert "$ drctl readiness --env qa" in demo.stderr
+        summary = json.loads(demo.stdout[demo.stdout.rindex('{\n  "steps"'):])
+        assert summary["succeeded"] is True
+        assert [s["argv"][:2] for s in summary["steps"]] == [["drctl", "readiness"], ["drctl", "status"]]
+
+
+@pytest.mark.e2e
+class TestSandboxServerFixture:
+    def test_readiness_is_green_then_red_when_a_dr_health_check_fails(self, sandbox_server: ServerSandbox) -> None:
+        """drctl readiness --env qa exits 0 on the seeded sandbox, 1 once a qa health check is unhealthy."""
+        ready = sandbox_server.run_drctl("readiness", "--env", "qa", "-o", "json")
+        assert ready.returncode == 0, ready.stderr
+        hc_id = sandbox_server.topology.dns[0].health_checks["qa"]
+        sandbox_server.control.set_health(hc_id, False)
+        not_ready = sandbox_server.run_drctl("readiness", "--env", "qa", "-o", "json")
+        assert not_ready.returncode == 1
+        assert hc_id in not_ready.stdout
+
+    def test_each_test_gets_a_freshly_seeded_server(self, sandbox_server: ServerSandbox) -> None:
+        """Health set unhealthy by another test is healthy again: readiness of qa passes."""
+        result = sandbox_server.run_drctl("readiness", "--env", "qa")
+        assert result.returncode == 0, result.stdout + result.stderr
+
+    def test_in_process_clients_reach_the_server_inside_aws_env(self, sandbox_server: ServerSandbox) -> None:
+        """sandbox_server.clients() within aws_env() sees the seeded replica in prod's account."""
+        with sandbox_server.aws_env():
+            rds = sandbox_server.clients().client("rds", "prod", "eu-west-1")
+            replica = rds.describe_db_instances(DBInstanceIdentifier="orders-db-euw1")["DBInstances"][0]
+        assert replica["ReadReplicaSourceDBInstanceIdentifier"].endswith(":db:orders-db")

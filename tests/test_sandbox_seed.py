@@ -1,0 +1,309 @@
+"""Seeding the sandbox recreates any valid topology in the right accounts and regions, in steady state."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dr.config import check_file
+from dr.config.model import Topology
+from dr.sandbox.seed import SeedError, serving_sides, zone_name
+from dr.testing import InProcessSandbox, in_process_sandbox
+
+PROD, QA = "111111111111", "222222222222"
+
+GLOBAL_ONLY = """
+version: 1
+objectives: {rto: 10m, rpo: 1m}
+environments:
+  main:    {account_id: "444444444444", region: us-east-1, role_arn: "arn:aws:iam::444444444444:role/dr"}
+  standby: {account_id: "555555555555", region: us-west-2, role_arn: "arn:aws:iam::555555555555:role/dr",
+            dr_for: main}
+databases:
+  - name: ledger
+    engine: aurora-global
+    global_cluster_id: ledger-global
+    primary: {env: main, id: ledger-use1}
+    replica: {env: main, region: us-west-2, id: ledger-usw2}
+"""
+
+MULTI = """
+version: 1
+environments:
+  eu:    {account_id: "600000000001", region: eu-central-1, role_arn: "arn:aws:iam::600000000001:role/dr"}
+  eu-dr: {account_id: "600000000002", region: eu-west-1, role_arn: "arn:aws:iam::600000000002:role/dr", dr_for: eu}
+  us:    {account_id: "600000000003", region: us-east-1, role_arn: "arn:aws:iam::600000000003:role/dr"}
+  us-dr: {account_id: "600000000004", region: us-west-2, role_arn: "arn:aws:iam::600000000004:role/dr", dr_for: us}
+databases:
+  - name: carts
+    engine: rds-instance
+    primary: {env: eu, id: carts}
+    replica: {env: eu, region: eu-west-1, id: carts-r}
+  - name: catalog
+    engine: aurora-cluster
+    primary: {env: us, id: catalog}
+    replica: {env: us, region: us-west-2, id: catalog-r}
+dns:
+  - zone_id: ZONE-EU
+    env: eu
+    name: shop.eu.example.net.
+    strategy: upsert
+    targets: {eu: shop.eu-central-1.example.net, eu-dr: shop.eu-west-1.example.net,
+              us: shop.us-east-1.example.net, us-dr: shop.us-west-2.example.net}
+    health_checks: {eu: hc-eu, eu-dr: hc-eu-dr}
+  - zone_id: ZONE-US
+    env: us
+    name: www.shop.example.org.
+    strategy: failover-routing
+    targets: {eu: www.eu-central-1.example.org, eu-dr: www.eu-west-1.example.org,
+              us: www.us-east-1.example.org, us-dr: www.us-west-2.example.org}
+    health_checks: {eu: hc-www-eu, us: hc-www-us, us-dr: hc-www-us-dr}
+    drill_name: drill.shop.example.org.
+  - zone_id: ZONE-US
+    env: us
+    name: api.shop.example.org.
+    type: A
+    ttl: 20
+    targets: {eu: 192.0.2.1, eu-dr: 192.0.2.2, us: 198.51.100.1, us-dr: 198.51.100.2}
+    health_checks: {us: hc-api-us}
+readiness:
+  eu-dr:
+    ecs_services: [{cluster: shop, service: web, min_running: 3}, {cluster: shop, service: worker, min_running: 1}]
+    autoscaling_groups: [{name: edge, min_in_service: 3}]
+  us-dr:
+    eks_clusters: [apps]
+    autoscaling_groups: [{name: edge, min_in_service: 1}]
+"""
+
+
+@pytest.fixture(scope="class")
+def seeded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessSandbox]:
+    """One seeded sandbox per test class (its TOPOLOGY text, else the example): these tests only read."""
+    workdir = tmp_path_factory.mktemp("seeded")
+    text = getattr(request.cls, "TOPOLOGY", None)
+    with in_process_sandbox(_write(workdir, text) if text else None, workdir) as box:
+        yield box
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "topology.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _rds(box: InProcessSandbox, env: str, region: str) -> Any:
+    return box.clients.client("rds", env, region)
+
+
+def _instance(box: InProcessSandbox, env: str, region: str, ident: str) -> dict[str, Any]:
+    return _rds(box, env, region).describe_db_instances(DBInstanceIdentifier=ident)["DBInstances"][0]  # type: ignore[no-any-return]
+
+
+def _cluster(box: InProcessSandbox, env: str, region: str, ident: str) -> dict[str, Any]:
+    return _rds(box, env, region).describe_db_clusters(DBClusterIdentifier=ident)["DBClusters"][0]  # type: ignore[no-any-return]
+
+
+def _record_sets(box: InProcessSandbox, env: str, zone_id: str) -> list[dict[str, Any]]:
+    route53 = box.clients.route53(env)
+    return route53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]  # type: ignore[no-any-return]
+
+
+def _latest_lag(box: InProcessSandbox, env: str, region: str, metric: str, *, dim: str, ident: str) -> float:
+    now = datetime.now(UTC)
+    stats = box.clients.client("cloudwatch", env, region).get_metric_statistics(
+        Namespace="AWS/RDS", MetricName=metric, Dimensions=[{"Name": dim, "Value": ident}],
+        StartTime=now - timedelta(minutes=10), EndTime=now + timedelta(minutes=1), Period=60, Statistics=["Maximum"])
+    points = sorted(stats["Datapoints"], key=lambda p: p["Timestamp"])
+    assert points, f"no {metric} datapoints for {ident}"
+    return float(points[-1]["Maximum"])
+
+
+class TestZoneName:
+    def test_zone_is_the_common_suffix_of_its_records(self) -> None:
+        """Records api.example.com. and www.example.com. live in zone example.com."""
+        assert zone_name(["api.example.com.", "www.example.com"]) == "example.com."
+
+    def test_single_record_zone_is_its_parent_domain(self) -> None:
+        """A lone record gets its parent domain as zone, so a CNAME is never at the apex."""
+        assert zone_name(["payments.internal.example.com."]) == "internal.example.com."
+
+    def test_records_of_unrelated_domains_cannot_share_a_zone(self) -> None:
+        """One hosted zone holds one domain: records under two TLDs are refused with the names."""
+        with pytest.raises(SeedError, match=r"example\.org"):
+            zone_name(["a.example.com.", "b.example.org."])
+
+
+class TestServingSides:
+    def test_record_served_by_its_env_pair_in_a_multi_pair_topology(self, tmp_path: Path) -> None:
+        """With two DR pairs, a record of env `us` serves `us` with `us-dr` as its DR side."""
+        model, findings = check_file(_write(tmp_path, MULTI))
+        assert model is not None, findings
+        assert serving_sides(model, model.dns[1]) == ("us", "us-dr")
+        assert serving_sides(model, model.dns[0]) == ("eu", "eu-dr")
+
+
+class TestSeedExample:
+    def test_rds_replicas_link_to_the_primary_arn_in_the_primary_account(self, seeded: InProcessSandbox) -> None:
+        """orders-db-euw1 (prod account, eu-west-1) replicates from orders-db's ARN in eu-central-1."""
+        primary = _instance(seeded, "prod", "eu-central-1", "orders-db")
+        replica = _instance(seeded, "prod", "eu-west-1", "orders-db-euw1")
+        assert primary["DBInstanceArn"] == f"arn:aws:rds:eu-central-1:{PROD}:db:orders-db"
+        assert replica["ReadReplicaSourceDBInstanceIdentifier"] == primary["DBInstanceArn"]
+        assert replica["DBInstanceArn"] in primary["ReadReplicaDBInstanceIdentifiers"]
+        assert primary["Engine"] in {"postgres", "mysql"}
+        assert primary["EngineVersion"]
+
+    def test_accounts_are_isolated(self, seeded: InProcessSandbox) -> None:
+        """The DR account qa holds no databases: replicas stay in the primary's account."""
+        for region in ("eu-central-1", "eu-west-1"):
+            assert _rds(seeded, "qa", region).describe_db_instances()["DBInstances"] == []
+        assert seeded.topology.environments["qa"].account_id == QA
+
+    def test_aurora_cluster_replica_replicates_from_the_primary_cluster(self, seeded: InProcessSandbox) -> None:
+        """inventory-cluster-euw1 has ReplicationSourceIdentifier = inventory-cluster's ARN."""
+        primary = _cluster(seeded, "prod", "eu-central-1", "inventory-cluster")
+        replica = _cluster(seeded, "prod", "eu-west-1", "inventory-cluster-euw1")
+        assert replica["ReplicationSourceIdentifier"] == primary["DBClusterArn"]
+        assert replica["DBClusterArn"] in primary["ReadReplicaIdentifiers"]
+
+    def test_aurora_global_has_writer_in_primary_region_and_secondary_in_dr_region(
+            self, seeded: InProcessSandbox) -> None:
+        """payments-global: payments-cluster writes, payments-cluster-euw1 (eu-west-1) reads."""
+        glob = _rds(seeded, "prod", "eu-central-1").describe_global_clusters(
+            GlobalClusterIdentifier="payments-global")["GlobalClusters"][0]
+        members = {m["DBClusterArn"]: m["IsWriter"] for m in glob["GlobalClusterMembers"]}
+        assert members == {f"arn:aws:rds:eu-central-1:{PROD}:cluster:payments-cluster": True,
+                           f"arn:aws:rds:eu-west-1:{PROD}:cluster:payments-cluster-euw1": False}
+
+    def test_replica_lag_is_published_fresh_and_small(self, seeded: InProcessSandbox) -> None:
+        """Each replica reports a lag of 2 s in its engine's metric, in its own account and region."""
+        assert _latest_lag(seeded, "prod", "eu-west-1", "ReplicaLag", dim="DBInstanceIdentifier",
+                           ident="orders-db-euw1") == pytest.approx(2.0)
+        assert _latest_lag(seeded, "prod", "eu-west-1", "AuroraGlobalDBReplicationLag",
+                           dim="DBClusterIdentifier", ident="payments-cluster-euw1") == pytest.approx(2000.0)
+
+    def test_zones_and_health_checks_get_real_ids(self, seeded: InProcessSandbox) -> None:
+        """Placeholders are replaced: two zones and six health checks exist in prod's account under the new ids."""
+        route53 = seeded.clients.route53("prod")
+        zones = {z["Id"].rsplit("/", 1)[-1]: z["Name"] for z in route53.list_hosted_zones()["HostedZones"]}
+        assert {r.zone_id for r in seeded.topology.dns} == set(zones)
+        assert sorted(zones.values()) == ["example.com.", "internal.example.com."]
+        checks = {c["Id"] for c in route53.list_health_checks()["HealthChecks"]}
+        used = {hc for r in seeded.topology.dns for hc in r.health_checks.values()}
+        assert used == checks
+        assert len(checks) == 6
+        assert seeded.clients.route53("qa").list_hosted_zones()["HostedZones"] == []
+
+    def test_records_are_in_steady_state_and_drill_records_absent(self, seeded: InProcessSandbox) -> None:
+        """api points at prod; www has PRIMARY prod / SECONDARY qa with their checks; no drill-* record."""
+        api, www, _ = seeded.topology.dns
+        sets = _record_sets(seeded, "prod", api.zone_id)
+        values = {(s["Name"], s.get("Failover")): (s["ResourceRecords"][0]["Value"], s.get("HealthCheckId"))
+                  for s in sets if s["Type"] == "CNAME"}
+        assert values == {
+            ("api.example.com.", None): ("api.eu-central-1.example.com", None),
+            ("www.example.com.", "PRIMARY"): ("www.eu-central-1.example.com", www.health_checks["prod"]),
+            ("www.example.com.", "SECONDARY"): ("www.eu-west-1.example.com", www.health_checks["qa"]),
+        }
+
+    def test_readiness_resources_at_capacity_in_the_env_account(self, seeded: InProcessSandbox) -> None:
+        """qa: EKS clusters ACTIVE, ECS services running 2, ASG web with 2 healthy InService instances."""
+        eks = seeded.clients.client("eks", "qa")
+        assert {eks.describe_cluster(name=n)["cluster"]["status"] for n in ("cluster-1", "cluster-2")} == {"ACTIVE"}
+        services = seeded.clients.client("ecs", "qa").describe_services(
+            cluster="ecs-1", services=["service-a", "service-b"])["services"]
+        assert [s["runningCount"] for s in services] == [2, 2]
+        group = seeded.clients.client("autoscaling", "qa").describe_auto_scaling_groups(
+            AutoScalingGroupNames=["web"])["AutoScalingGroups"][0]
+        healthy = [i for i in group["Instances"]
+                   if (i["LifecycleState"], i["HealthStatus"]) == ("InService", "Healthy")]
+        assert len(healthy) == 2
+        assert group["AutoScalingGroupARN"].split(":")[4] == QA
+
+    def test_written_config_validates_and_matches_the_seeded_topology(self, seeded: InProcessSandbox) -> None:
+        """The YAML written for the sandbox round-trips through the validator to the same model."""
+        model, findings = check_file(seeded.config_path)
+        assert [f for f in findings if f.severity == "error"] == []
+        assert model == seeded.topology
+        assert seeded.topology.objectives == seeded.source.objectives
+
+
+class TestSeedAuroraGlobalOnly:
+    TOPOLOGY = GLOBAL_ONLY
+
+    def test_global_cluster_spans_both_regions_in_the_primary_account(self, seeded: InProcessSandbox) -> None:
+        """ledger-global: writer ledger-use1 in us-east-1, secondary ledger-usw2 in us-west-2, account 444..."""
+        glob = _rds(seeded, "main", "us-east-1").describe_global_clusters(
+            GlobalClusterIdentifier="ledger-global")["GlobalClusters"][0]
+        writers = [m["DBClusterArn"] for m in glob["GlobalClusterMembers"] if m["IsWriter"]]
+        assert writers == ["arn:aws:rds:us-east-1:444444444444:cluster:ledger-use1"]
+        secondary = _cluster(seeded, "main", "us-west-2", "ledger-usw2")
+        assert secondary["DBClusterArn"] == "arn:aws:rds:us-west-2:444444444444:cluster:ledger-usw2"
+        assert _rds(seeded, "standby", "us-west-2").describe_db_clusters()["DBClusters"] == []
+
+    def test_topology_without_dns_or_readiness_writes_a_valid_config(self, seeded: InProcessSandbox) -> None:
+        """Nothing but a database: the written config still validates, with the objectives kept."""
+        model, _ = check_file(seeded.config_path)
+        assert model is not None
+        assert (model.objectives.rto, model.objectives.rpo) == (600.0, 60.0)
+
+
+class TestSeedMultiPairMultiZone:
+    TOPOLOGY = MULTI
+
+    def test_each_pair_replicates_in_its_own_account(self, seeded: InProcessSandbox) -> None:
+        """carts-r (eu account, eu-west-1) and catalog-r (us account, us-west-2) link to their primaries."""
+        carts = _instance(seeded, "eu", "eu-west-1", "carts-r")
+        assert carts["ReadReplicaSourceDBInstanceIdentifier"] == "arn:aws:rds:eu-central-1:600000000001:db:carts"
+        catalog = _cluster(seeded, "us", "us-west-2", "catalog-r")
+        assert catalog["ReplicationSourceIdentifier"] == "arn:aws:rds:us-east-1:600000000003:cluster:catalog"
+
+    def test_each_zone_lives_in_its_record_env_account(self, seeded: InProcessSandbox) -> None:
+        """ZONE-EU is created in eu's account, ZONE-US in us's, each under its own domain."""
+        eu_zone, us_zone, _ = (r.zone_id for r in seeded.topology.dns)
+        assert seeded.clients.route53("eu").get_hosted_zone(Id=eu_zone)["HostedZone"]["Name"] == "eu.example.net."
+        assert seeded.clients.route53("us").get_hosted_zone(Id=us_zone)["HostedZone"]["Name"] == "shop.example.org."
+        assert [z["Id"] for z in seeded.clients.route53("eu").list_hosted_zones()["HostedZones"]] == [
+            f"/hostedzone/{eu_zone}"]
+
+    def test_failover_and_a_records_serve_the_record_env(self, seeded: InProcessSandbox) -> None:
+        """www: PRIMARY us / SECONDARY us-dr with their checks; api: A 198.51.100.1; no drill record."""
+        _, www, _ = seeded.topology.dns
+        sets = _record_sets(seeded, "us", www.zone_id)
+        found = {(s["Name"], s["Type"], s.get("Failover")): (s["ResourceRecords"][0]["Value"], s.get("HealthCheckId"))
+                 for s in sets if s["Type"] in ("A", "CNAME")}
+        assert found == {
+            ("www.shop.example.org.", "CNAME", "PRIMARY"): ("www.us-east-1.example.org", www.health_checks["us"]),
+            ("www.shop.example.org.", "CNAME", "SECONDARY"): ("www.us-west-2.example.org", www.health_checks["us-dr"]),
+            ("api.shop.example.org.", "A", None): ("198.51.100.1", None),
+        }
+
+    def test_health_checks_are_mapped_in_the_zone_owner_account(self, seeded: InProcessSandbox) -> None:
+        """Every health-check placeholder maps to a real check of the zone's account, probing its side."""
+        for rec in seeded.topology.dns:
+            route53 = seeded.clients.route53(rec.env)
+            for side, hc_id in rec.health_checks.items():
+                config = route53.get_health_check(HealthCheckId=hc_id)["HealthCheck"]["HealthCheckConfig"]
+                assert rec.targets[side] in (config.get("FullyQualifiedDomainName"), config.get("IPAddress"))
+
+    def test_readiness_in_each_dr_env_at_its_min_capacity(self, seeded: InProcessSandbox) -> None:
+        """eu-dr: ECS web runs 3, worker 1, ASG edge 3 healthy; us-dr: EKS apps ACTIVE, ASG edge 1."""
+        ecs = seeded.clients.client("ecs", "eu-dr")
+        running = {s["serviceName"]: s["runningCount"]
+                   for s in ecs.describe_services(cluster="shop", services=["web", "worker"])["services"]}
+        assert running == {"web": 3, "worker": 1}
+        for env, count in (("eu-dr", 3), ("us-dr", 1)):
+            group = seeded.clients.client("autoscaling", env).describe_auto_scaling_groups(
+                AutoScalingGroupNames=["edge"])["AutoScalingGroups"][0]
+            assert sum(i["HealthStatus"] == "Healthy" for i in group["Instances"]) == count
+        assert seeded.clients.client("eks", "us-dr").describe_cluster(name="apps")["cluster"]["status"] == "ACTIVE"
+
+    def test_rewritten_topology_keeps_everything_but_the_ids(self, seeded: InProcessSandbox) -> None:
+        """Only zone_id and health-check ids differ from the source topology."""
+        strip: dict[str, Any] = {"dns": {"__all__": {"zone_id", "health_checks"}}}
+        assert seeded.topology.model_dump(exclude=strip) == seeded.source.model_dump(exclude=strip)
+        assert isinstance(seeded.topology, Topology)

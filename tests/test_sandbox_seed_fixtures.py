@@ -1,0 +1,63 @@
+"""The dr.testing sandbox fixtures: seeded, controllable, overridable, isolated between tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dr.aws.route53 import health_check_status
+from dr.config import check_file
+from dr.testing import FakeClock, InProcessSandbox
+
+SMALL = """
+version: 1
+environments:
+  a: {account_id: "700000000001", region: ap-southeast-2, role_arn: "arn:aws:iam::700000000001:role/dr"}
+  b: {account_id: "700000000002", region: ap-northeast-1, role_arn: "arn:aws:iam::700000000002:role/dr", dr_for: a}
+databases:
+  - {name: db, engine: rds-instance, primary: {env: a, id: db}, replica: {env: a, region: ap-northeast-1, id: db-r}}
+"""
+
+
+class TestSandboxFixture:
+    def test_seeds_the_packaged_example_by_default(self, sandbox: InProcessSandbox) -> None:
+        """Without an override the example is seeded and its config written and valid."""
+        assert [db.name for db in sandbox.topology.databases] == ["orders", "customers", "inventory", "payments"]
+        model, _ = check_file(sandbox.config_path)
+        assert model == sandbox.topology
+
+    def test_control_acts_on_seeded_health_checks(self, sandbox: InProcessSandbox) -> None:
+        """control.set_health(id, False) makes that seeded check read unhealthy through drctl's adapter."""
+        record = sandbox.topology.dns[0]
+        hc_id = record.health_checks["qa"]
+        assert health_check_status(sandbox.clients, record.env, hc_id) is True
+        sandbox.control.set_health(hc_id, False)
+        assert health_check_status(sandbox.clients, record.env, hc_id) is False
+
+    def test_each_test_starts_from_a_fresh_seed(self, sandbox: InProcessSandbox) -> None:
+        """Health checks set unhealthy in another test are healthy again here."""
+        for record in sandbox.topology.dns:
+            for hc_id in record.health_checks.values():
+                assert health_check_status(sandbox.clients, record.env, hc_id) is True
+
+    def test_fake_clock_fixture_never_sleeps(self, fake_clock: FakeClock) -> None:
+        """fake_clock.sleep advances time instead of waiting."""
+        start = fake_clock.now()
+        fake_clock.sleep(3600)
+        assert (fake_clock.now() - start).total_seconds() == 3600
+
+
+class TestSandboxTopologyOverride:
+    @pytest.fixture
+    def sandbox_topology(self, tmp_path: Path) -> Path:
+        path = tmp_path / "small.yaml"
+        path.write_text(SMALL, encoding="utf-8")
+        return path
+
+    def test_override_seeds_the_given_topology(self, sandbox: InProcessSandbox) -> None:
+        """Overriding sandbox_topology seeds that file: its replica exists in its account and region."""
+        rds = sandbox.clients.client("rds", "a", "ap-northeast-1")
+        replica = rds.describe_db_instances(DBInstanceIdentifier="db-r")["DBInstances"][0]
+        assert replica["ReadReplicaSourceDBInstanceIdentifier"] == "arn:aws:rds:ap-southeast-2:700000000001:db:db"
+        assert set(sandbox.topology.environments) == {"a", "b"}

@@ -52,7 +52,7 @@ class Seeded:
     clients: ClientFactory
     faults: Faults
     clock: FakeClock
-    unhealthy: set[str] = field(default_factory=set)
+    reports: dict[str, list[str]] = field(default_factory=dict)
 
     def fresh(self, hours: int) -> Seeded:
         """A view `hours` later with its own faults, clients, and a fresh 2 s lag on every replica.
@@ -101,15 +101,22 @@ class Seeded:
 
     def make_unhealthy(self, hc_id: str) -> None:
         """Route53 (moto) always reports healthy: rewrite the observations of `hc_id` to all-failure."""
-        self.unhealthy.add(hc_id)
+        self.reports[hc_id] = ["Failure: HTTP Status Code 503, Service Unavailable"]
+
+    def set_reports(self, hc_id: str, reports: list[str]) -> None:
+        """Make GetHealthCheckStatus of `hc_id` return one observation per report (as seen by this client)."""
+        self.reports[hc_id] = reports
 
     def _remember_id(self, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         context["drctl_test_hc"] = params.get("HealthCheckId")
 
     def _rewrite_health(self, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-        if context.get("drctl_test_hc") in self.unhealthy:
-            for obs in parsed.get("HealthCheckObservations", []):
-                obs["StatusReport"]["Status"] = "Failure: HTTP Status Code 503, Service Unavailable"
+        reports = self.reports.get(str(context.get("drctl_test_hc")))
+        if reports is not None:
+            parsed["HealthCheckObservations"] = [
+                {"Region": "us-east-1", "IPAddress": f"192.0.2.{i}", "StatusReport": {"Status": text}}
+                for i, text in enumerate(reports)
+            ]
 
     _placeholders: dict[tuple[str, str], str] = field(default_factory=dict)
     _undo: list[Callable[[], object]] = field(default_factory=list)

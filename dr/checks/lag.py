@@ -43,7 +43,11 @@ class LagTarget:
 
 @dataclass(frozen=True)
 class LagSample:
-    """The newest lag of one database in seconds (-1 = replication broken, None = no datapoint)."""
+    """The newest lag of one database in seconds (-1 = replication broken, None = no datapoint).
+
+    `age_seconds` counts from the start of the newest datapoint's one-minute period (CloudWatch's timestamp),
+    so it errs on the old side by up to a minute: staleness is never under-reported.
+    """
 
     database: str
     source_region: str

@@ -58,7 +58,7 @@ def _global() -> dict[str, Any]:
 
 
 def _writer() -> str:
-    return next(m["DBClusterArn"] for m in _global()["GlobalClusterMembers"] if m["IsWriter"])
+    return str(next(m["DBClusterArn"] for m in _global()["GlobalClusterMembers"] if m["IsWriter"]))
 
 
 class TestGlobalSwitchover:

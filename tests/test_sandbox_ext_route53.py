@@ -52,7 +52,7 @@ def _status(r53: Any, check: str) -> str:
     observations = r53.get_health_check_status(HealthCheckId=check)["HealthCheckObservations"]
     statuses = {o["StatusReport"]["Status"].split(":")[0] for o in observations}
     assert len(statuses) == 1
-    return statuses.pop()
+    return str(statuses.pop())
 
 
 class TestChangePropagation:

@@ -1,0 +1,179 @@
+"""The sandbox server's middleware and its parts, without a server: call naming, token bucket, zone busy rule."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import pytest
+
+from dr.sandbox.calls import identify
+from dr.sandbox.control import LocalControl
+from dr.sandbox.extensions.state import STATE
+from dr.sandbox.middleware import SandboxMiddleware
+from dr.sandbox.throttle import BucketsByKey, TokenBucket
+
+
+def _auth(service: str, region: str = "us-east-1", key: str = "AKIDEXAMPLE") -> str:
+    return (
+        f"AWS4-HMAC-SHA256 Credential={key}/20260101/{region}/{service}/aws4_request, SignedHeaders=host, Signature=x"
+    )
+
+
+def _environ(method: str, path: str, service: str, body: bytes = b"", **extra: str) -> dict[str, Any]:
+    return {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "HTTP_AUTHORIZATION": _auth(service),
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+        **extra,
+    }
+
+
+class _FakeTime:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class TestCallNaming:
+    def test_a_query_call_is_named_from_its_form_body_which_stays_readable(self) -> None:
+        """RDS (query protocol): Action comes from the body, and the app behind still reads the whole body."""
+        body = b"Action=DescribeDBInstances&Version=2014-10-31"
+        environ = _environ("POST", "/", "rds", body, CONTENT_TYPE="application/x-www-form-urlencoded; charset=utf-8")
+        call = identify(environ)
+        assert (call.service, call.operation, call.region) == ("rds", "DescribeDBInstances", "us-east-1")
+        assert environ["wsgi.input"].read() == body
+
+    def test_a_json_call_is_named_from_its_target_header(self) -> None:
+        """DynamoDB (json protocol): the operation is the X-Amz-Target suffix."""
+        call = identify(_environ("POST", "/", "dynamodb", HTTP_X_AMZ_TARGET="DynamoDB_20120810.PutItem"))
+        assert (call.service, call.operation) == ("dynamodb", "PutItem")
+
+    def test_a_cbor_call_is_named_from_its_path_and_signing_name_mapped(self) -> None:
+        """CloudWatch (rpc-v2-cbor, signed as `monitoring`): named cloudwatch/GetMetricData."""
+        call = identify(
+            _environ("POST", "/service/GraniteServiceVersion20100801/operation/GetMetricData", "monitoring")
+        )
+        assert (call.service, call.operation) == ("cloudwatch", "GetMetricData")
+
+    @pytest.mark.parametrize(
+        ("method", "path", "operation", "params"),
+        [
+            ("POST", "/2013-04-01/hostedzone/Z1/rrset/", "ChangeResourceRecordSets", {"Id": "Z1"}),
+            ("GET", "/2013-04-01/change/C1", "GetChange", {"Id": "C1"}),
+            ("GET", "/2013-04-01/healthcheck/h1/status", "GetHealthCheckStatus", {"HealthCheckId": "h1"}),
+            ("GET", "/2013-04-01/testdnsanswer", "TestDNSAnswer", {}),
+        ],
+    )
+    def test_a_rest_call_is_named_from_method_and_path(
+        self, method: str, path: str, operation: str, params: dict[str, str]
+    ) -> None:
+        """Route53 (rest-xml): botocore's model maps method and path to the operation and its path parameters."""
+        call = identify(_environ(method, path, "route53"))
+        assert (call.operation, call.params) == (operation, params)
+
+
+class TestTokenBucket:
+    def test_the_bucket_allows_the_burst_then_refuses(self) -> None:
+        """A full bucket of 3 allows 3 calls at once and refuses the 4th."""
+        bucket = TokenBucket(rate=10, burst=3, monotonic=_FakeTime())
+        assert [bucket.take() for _ in range(4)] == [True, True, True, False]
+
+    def test_the_bucket_refills_at_its_rate(self) -> None:
+        """After 0.1 s at 10/s one more call is allowed, not two."""
+        time = _FakeTime()
+        bucket = TokenBucket(rate=10, burst=1, monotonic=time)
+        assert bucket.take()
+        time.now += 0.1
+        assert [bucket.take(), bucket.take()] == [True, False]
+
+    def test_each_account_has_its_own_bucket(self) -> None:
+        """An empty bucket for one account does not throttle another."""
+        buckets = BucketsByKey(rate=1, burst=1, monotonic=_FakeTime())
+        assert [buckets.take("111111111111"), buckets.take("111111111111"), buckets.take("222222222222")] == [
+            True,
+            False,
+            True,
+        ]
+
+    def test_a_bucket_without_capacity_is_refused(self) -> None:
+        """rate 0 or burst 0 is a configuration error, not a bucket that refuses everything."""
+        with pytest.raises(ValueError, match="rate > 0"):
+            TokenBucket(rate=0, burst=1)
+
+
+def _change_environ(zone: str) -> dict[str, Any]:
+    return _environ("POST", f"/2013-04-01/hostedzone/{zone}/rrset/", "route53")
+
+
+class _ReentrantApp:
+    """An inner app that, while 'processing' a change, lets another request through the middleware."""
+
+    def __init__(self) -> None:
+        self.middleware: SandboxMiddleware | None = None
+        self.nested: list[str] = []
+        self.pending: list[dict[str, Any]] = []
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        while self.pending:
+            self.nested.append(_call(self, self.pending.pop(0)))
+        start_response("200 OK", [])
+        return [b"ok"]
+
+
+@pytest.fixture
+def app() -> Iterator[_ReentrantApp]:
+    LocalControl().reset()
+    inner = _ReentrantApp()
+    inner.middleware = SandboxMiddleware(inner, monotonic=_FakeTime())
+    yield inner
+    LocalControl().reset()
+
+
+def _call(app: _ReentrantApp, environ: dict[str, Any]) -> str:
+    assert app.middleware is not None
+    statuses: list[str] = []
+    body = b"".join(app.middleware(environ, lambda status, headers: statuses.append(status)))
+    return f"{statuses[0]} {body.decode()}"
+
+
+class TestZoneBusyRule:
+    def test_a_change_to_a_zone_being_changed_is_prior_request_not_complete(self, app: _ReentrantApp) -> None:
+        """While a change to Z1 is processed, a second change to Z1 gets 400 PriorRequestNotComplete."""
+        LocalControl().set_route53_throttle(100, 100)
+        app.pending.append(_change_environ("Z1"))
+        assert _call(app, _change_environ("Z1")) == "200 OK ok"
+        [nested] = app.nested
+        assert nested.startswith("400 Bad Request")
+        assert "<Code>PriorRequestNotComplete</Code>" in nested
+        assert STATE.stats.rejected == {"PriorRequestNotComplete": {"ChangeResourceRecordSets": 1}}
+        assert STATE.stats.route53_changes_by_zone == {"Z1": 1}
+
+    def test_a_change_to_another_zone_proceeds(self, app: _ReentrantApp) -> None:
+        """Changes to different zones do not block each other."""
+        LocalControl().set_route53_throttle(100, 100)
+        app.pending.append(_change_environ("Z2"))
+        _call(app, _change_environ("Z1"))
+        assert app.nested == ["200 OK ok"]
+
+    def test_a_zone_is_free_again_once_its_change_answered(self, app: _ReentrantApp) -> None:
+        """A PENDING (propagating) change does not block the next one: only in-flight requests do."""
+        LocalControl().set_route53_throttle(100, 100)
+        assert [_call(app, _change_environ("Z1")), _call(app, _change_environ("Z1"))] == ["200 OK ok"] * 2
+
+    def test_without_throttling_concurrent_changes_are_not_refused(self, app: _ReentrantApp) -> None:
+        """Fault fidelity is off by default: no PriorRequestNotComplete either."""
+        app.pending.append(_change_environ("Z1"))
+        _call(app, _change_environ("Z1"))
+        assert app.nested == ["200 OK ok"]
+
+    def test_a_control_request_body_must_be_an_object(self, app: _ReentrantApp) -> None:
+        """The control endpoint answers 400 with a message for a body that is not a JSON object."""
+        environ = _environ("POST", "/_drctl/set_latency", "none", b"[1]")
+        assert _call(app, environ).startswith("400 Bad Request")

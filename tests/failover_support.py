@@ -11,10 +11,10 @@ from typing import Any
 from dr.aws.factory import ClientFactory
 from dr.aws.faults import Faults
 from dr.clock import FakeClock
+from dr.config import Topology
 from dr.engine.backends import journal_backend
 from dr.engine.registry import get
 from dr.engine.session import RunOutcome, RunSession, Services, load_history, new_header
-from dr.config import Topology
 from dr.engine.step import RunContext, RunOptions
 from dr.sandbox.session import Timings
 from dr.testing.sandbox import InProcessSandbox, in_process_sandbox
@@ -99,3 +99,9 @@ def record_values(h: Harness, zone_id: str, name: str) -> list[str]:
     sets = h.route53().list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
     return [v["Value"] for s in sets if s["Name"] == name and "SetIdentifier" not in s
             for v in s.get("ResourceRecords", [])]
+
+
+def answer_of(route53: Any, record: Any) -> str:
+    """What Route53 answers for the record now (TestDNSAnswer applies failover routing and health)."""
+    found = route53.test_dns_answer(HostedZoneId=record.zone_id, RecordName=record.fqdn, RecordType=record.type)
+    return ",".join(str(v).rstrip(".") for v in found["RecordData"])

@@ -11,7 +11,6 @@ from dr.config import Topology, load
 from tests.conftest import EXAMPLE
 from tests.failover_support import Harness, harness, instance, record_values, step
 
-
 NAMES = ("orders", "customers", "payments")
 
 

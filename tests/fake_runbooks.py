@@ -259,4 +259,4 @@ class HoldRunbook(Runbook):
     name = "test-hold"
 
     def phases(self, ctx: RunContext) -> list[Phase]:
-        return [HoldStep()]
+        return [HoldStep(), LedgerStep("after-hold")]

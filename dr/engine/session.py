@@ -153,8 +153,7 @@ class RunSession:
 
     def _recorder(self, journal: Journal, history: RunHistory | None) -> tuple[Recorder, ReportBuilder]:
         bus = EventBus()
-        where = f"{self.services.backend.location}/{self.header.run_id}"
-        report = ReportBuilder(self.header, self.order, journal=where)
+        report = ReportBuilder(self.header, self.order, journal=self.services.backend.where(self.header.run_id))
         if history is not None:
             report.seed(history)
         bus.subscribe(report)

@@ -98,9 +98,10 @@ class _Attempt:
 
     def run(self) -> tuple[StepStatus, str]:
         step = self.step
-        pending = self.runner.history is not None and step.name in self.runner.history.pending
+        history = self.runner.history
+        pending = history is not None and step.name in history.pending
         if self._read(step.is_done):
-            if pending:
+            if pending or (history is not None and step.name in history.acted):
                 return StepStatus.SUCCEEDED, "completed by the interrupted run (is_done confirmed it on resume)"
             return StepStatus.ALREADY_DONE, "already in the desired state"
         if pending and type(step).is_done is Step.is_done:

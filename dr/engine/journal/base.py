@@ -23,6 +23,10 @@ class JournalBackend(Protocol):
     location: str
     """Human-readable place, for messages (a directory or s3://bucket/prefix)."""
 
+    def where(self, run_id: str) -> str:
+        """Where one run's journal is, for the report and messages."""
+        ...
+
     def append(self, run_id: str, seq: int, line: str) -> None: ...
 
     def read(self, run_id: str) -> list[str] | None:

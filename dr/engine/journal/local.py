@@ -18,6 +18,9 @@ class LocalBackend:
     def _path(self, run_id: str) -> Path:
         return self.directory / f"{run_id}.jsonl"
 
+    def where(self, run_id: str) -> str:
+        return str(self._path(run_id))
+
     def append(self, run_id: str, seq: int, line: str) -> None:
         with self._lock:
             handle = self._files.get(run_id)

@@ -36,6 +36,8 @@ class RunHistory:
     """The last finished record of each step."""
     pending: set[str] = field(default_factory=set)
     """Steps whose last mutating call has an intent and no outcome: a crash hit between the two."""
+    acted: set[str] = field(default_factory=set)
+    """Steps whose mutation completed (outcome ok) but which never recorded their end: the crash came after."""
     facts: dict[str, Any] = field(default_factory=dict)
     status: RunStatus = RunStatus.RUNNING
     """The last `run-finished` status, RUNNING when the journal has none after the last (re)start."""
@@ -64,12 +66,15 @@ def _apply(history: RunHistory, event: Event) -> None:
         history.pending.add(name)
     elif event.kind is EventKind.STEP_OUTCOME:
         history.pending.discard(name)
-        history.mutated = history.mutated or event.status == "ok"
+        if event.status == "ok":
+            history.mutated = True
+            history.acted.add(name)
     elif event.kind is EventKind.STEP_FINISHED:
         history.steps[name] = StepRecord(
             name=name, resource=event.resource, status=StepStatus(event.status),
             started_at=_started(event), duration=event.duration or 0.0, budget=event.budget or 0.0,
             attempts=event.attempt, detail=event.detail)
+        history.acted.discard(name)
         if event.status != StepStatus.FAILED:
             history.pending.discard(name)
     elif event.kind is EventKind.FACT:

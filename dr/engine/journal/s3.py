@@ -16,6 +16,9 @@ class S3Backend:
         self.prefix = prefix if prefix.endswith("/") or not prefix else prefix + "/"
         self.location = f"s3://{bucket}/{self.prefix}"
 
+    def where(self, run_id: str) -> str:
+        return f"{self.location}{run_id}/"
+
     def append(self, run_id: str, seq: int, line: str) -> None:
         self.client.put_object(Bucket=self.bucket, Key=f"{self.prefix}{run_id}/{seq:08d}.json",
                                Body=line.encode("utf-8"), ContentType="application/json")

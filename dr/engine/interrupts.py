@@ -4,6 +4,7 @@ journal consistent); a second one stops at once with KeyboardInterrupt."""
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,9 @@ def interrupt_guard(stop: threading.Event) -> Iterator[None]:
         stop.set()
         if received > 1:
             raise KeyboardInterrupt
+        sys.stderr.write(f"drctl: {signal.Signals(signum).name} received: running steps finish, nothing new "
+                         "starts, then the run stops (resumable). Send it again to stop at once.\n")
+        sys.stderr.flush()
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:

@@ -1,0 +1,69 @@
+"""`drctl plan failover|failback` and `drctl failover --dry-run`: the ordered steps, nothing changed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from dr.cli.main import app
+from tests.failover_support import Harness, harness
+
+
+@pytest.fixture
+def h(tmp_path: Path) -> Iterator[Harness]:
+    with harness(tmp_path) as built:
+        yield built
+
+
+def plan(*args: str) -> dict[str, object]:
+    result = CliRunner().invoke(app, ["plan", *args, "-o", "json"])
+    assert result.exit_code == 0, result.output
+    document: dict[str, object] = json.loads(result.stdout)
+    return document
+
+
+class TestPlan:
+    def test_failover_plan_lists_phases_in_order_with_budgets_and_calls(self, example_path: Path, aws: None) -> None:
+        """The failover plan: prechecks, RPO gate, promotions, DNS, confirm, fencing; each with calls."""
+        document = plan("failover", "--to", "qa", "-c", str(example_path))
+        phases = document["phases"]
+        assert isinstance(phases, list)
+        assert [p["name"] for p in phases] == ["prechecks", "rpo-gate", "promote", "dns", "confirm", "fence-source"]
+        promote = phases[2]["steps"]
+        assert {s["name"] for s in promote} == {"promote:orders", "promote:customers", "promote:inventory",
+                                                "promote:payments"}
+        assert all(s["budget_seconds"] > 0 and s["calls"] for s in promote)
+        assert document["budget_seconds"] <= document["rto_seconds"]
+
+    def test_failback_plan_reprotects_then_switches(self, example_path: Path, aws: None) -> None:
+        """The failback plan fences and re-creates before the switch, and restores DR protection after it."""
+        names = [p["name"] for p in plan("failback", "--to", "prod", "-c", str(example_path))["phases"]]
+        assert names.index("fence") < names.index("reprotect") < names.index("promote")
+        assert names[-1] == "dr-replicating"
+
+    def test_failback_switch_phase_alone_starts_at_prechecks(self, example_path: Path, aws: None) -> None:
+        """--phase switch skips re-protection."""
+        names = [p["name"] for p in plan("failback", "--to", "prod", "--phase", "switch", "-c",
+                                         str(example_path))["phases"]]
+        assert names[0] == "prechecks"
+        assert "fence" not in names
+
+    def test_unknown_target_is_a_usage_error(self, example_path: Path) -> None:
+        """An environment the topology lacks exits 2."""
+        result = CliRunner().invoke(app, ["plan", "failover", "--to", "nowhere", "-c", str(example_path)])
+        assert result.exit_code == 2
+
+
+class TestDryRun:
+    def test_dry_run_plans_every_mutation_and_changes_nothing(self, h: Harness) -> None:
+        """--dry-run: read-only checks run, mutating steps end `planned`, no mutating AWS call is made."""
+        outcome = h.run("failover", "qa", dry_run=True)
+        assert outcome.exit_code == 0, outcome.report
+        statuses = {s["name"]: s["status"] for s in outcome.report["steps"]}
+        assert statuses["promote:orders"] == "planned"
+        assert statuses["prechecks"] == "succeeded"
+        assert h.mutating_calls() == []

@@ -142,3 +142,31 @@ class TestReportAndRuns:
         result = run_ledger("--yes", "--metrics-file", str(metrics), "--pushgateway", "http://127.0.0.1:9")
         assert result.exit_code == 0, result.stderr
         assert "drctl_run_duration_seconds" in metrics.read_text()
+
+
+class TestConfirmation:
+    @pytest.fixture(autouse=True)
+    def _tty(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr("dr.cli.run_options.is_tty", lambda: True)
+        monkeypatch.setattr("dr.cli.run_options._run", _plain_run)
+
+    def test_declined_confirmation_exits_3_and_changes_nothing(self, tmp_path: Path) -> None:
+        """On a terminal, anything but the confirmation text refuses the run: exit 3, no journal, no change."""
+        result = CliRunner().invoke(app, ["run", "test-ledger", "--to", "qa", "-c", str(EXAMPLE)], input="nope\n")
+        assert result.exit_code == 3
+        assert "declined" in result.stderr
+        assert state_runs(tmp_path) == []
+        assert not (tmp_path / "ledger").exists()
+
+    def test_typed_confirmation_runs(self, tmp_path: Path) -> None:
+        """Typing the confirmation text runs the runbook."""
+        result = CliRunner().invoke(app, ["run", "test-ledger", "--to", "qa", "-c", str(EXAMPLE)], input="yes\n")
+        assert result.exit_code == 0, result.stderr
+        assert len((tmp_path / "ledger").read_text().splitlines()) == 5
+
+
+def _plain_run(session: Any, flags: Any, resume: Any) -> Any:
+    """The run without the live display (CliRunner's stderr is no terminal)."""
+    from dr.cli.run_options import _start_or_resume
+
+    return _start_or_resume(session, flags, resume)

@@ -177,15 +177,19 @@ def _confirm(session: RunSession, flags: RunFlags) -> None:
     h = session.header
     text = session.runbook.confirmation(session.ctx)
     sys.stderr.write(f"{h.runbook}: {h.source} -> {h.target}, run {h.run_id}\n")
-    if text:
-        answer = typer.prompt(f"Type {text!r} to proceed", default="", show_default=False, err=True)
-        if answer.strip() != text:
-            raise GateRefused("confirmation declined: nothing was changed")
-    elif not typer.confirm("Proceed?", default=False, err=True):
+    expected = text or "yes"
+    if _ask(f"Type {expected!r} to proceed") != expected:
         raise GateRefused("confirmation declined: nothing was changed")
-    if flags.break_lock and not typer.confirm("Break the lock of another run, even if it is alive?",
-                                              default=False, err=True):
+    if flags.break_lock and _ask("Type 'break' to take the lock even from a run that may be alive") != "break":
         raise GateRefused("breaking the lock declined: nothing was changed")
+
+
+def _ask(question: str) -> str:
+    """The operator's typed answer; end of input or Ctrl-C at the prompt count as no."""
+    try:
+        return str(typer.prompt(question, default="", show_default=False, err=True)).strip()
+    except (typer.Abort, EOFError, KeyboardInterrupt):
+        return ""
 
 
 def _run(session: RunSession, flags: RunFlags, resume: Any) -> RunOutcome:

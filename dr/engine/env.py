@@ -11,6 +11,8 @@ RUNBOOK_MODULES_ENV_VAR = "DRCTL_RUNBOOK_MODULES"
 """Comma-separated extra modules to import so that they register runbooks (plugins, tests)."""
 PUSHGATEWAY_ENV_VAR = "DRCTL_PUSHGATEWAY"
 """Default for `--pushgateway URL`."""
+MAX_CONCURRENCY_ENV_VAR = "DRCTL_MAX_CONCURRENCY"
+"""Caps the steps a parallel group runs at once (1 = strictly sequential: the benchmark's contrast run)."""
 FAULT_KILL_AFTER_EVENTS_ENV_VAR = "DRCTL_FAULT_KILL_AFTER_JOURNAL_EVENTS"
 """FAULT INJECTION, tests only: the journal SIGKILLs its own process right after its N-th durable event."""
 
@@ -32,3 +34,9 @@ def runbook_modules() -> list[str]:
 def kill_after_events() -> int | None:
     value = os.environ.get(FAULT_KILL_AFTER_EVENTS_ENV_VAR, "").strip()
     return int(value) if value else None
+
+
+def max_concurrency() -> int | None:
+    """The cap from DRCTL_MAX_CONCURRENCY, or None (each group's own limit applies); ignored unless >= 1."""
+    value = os.environ.get(MAX_CONCURRENCY_ENV_VAR, "").strip()
+    return int(value) if value.isdigit() and int(value) >= 1 else None

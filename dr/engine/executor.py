@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
+from dr.engine.env import max_concurrency
 from dr.engine.events import Recorder, RunStatus
 from dr.engine.journal.replay import RunHistory
 from dr.engine.runbook import Parallel, Phase
@@ -75,7 +76,7 @@ class Executor:
             with slot:
                 return self._member(step)
 
-        workers = max(1, min(group.max_concurrency, len(group.steps)))
+        workers = max(1, min(group.max_concurrency, max_concurrency() or group.max_concurrency, len(group.steps)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"drctl-{group.name}") as pool:
             futures = [pool.submit(member, step) for step in group.steps]
             return [f.result() for f in futures]

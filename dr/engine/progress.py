@@ -54,12 +54,13 @@ class PlainProgress:
 
 
 class LiveProgress:
-    """A live table (rich): each step with status and elapsed vs budget, and the RTO left."""
+    """A live table (rich), redrawn 4 times a second: each step with status, elapsed vs budget, and the RTO
+    left. It renders itself (`__rich__`), so running steps and the RTO countdown tick between events."""
 
     def __init__(self, header: RunHeader, clock: Clock, order: list[str]) -> None:
         self.header = header
         self.clock = clock
-        self.rows: dict[str, list[str]] = {name: ["pending", "", ""] for name in order}
+        self.rows: dict[str, _Row] = {name: _Row() for name in order}
         self._live: Any = None
         self._lock = threading.Lock()
 
@@ -67,30 +68,30 @@ class LiveProgress:
         from rich.console import Console
         from rich.live import Live
 
-        self._live = Live(self._table(), console=Console(stderr=True), refresh_per_second=4, transient=False)
+        self._live = Live(self, console=Console(stderr=True), refresh_per_second=4, transient=False)
         self._live.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._live is not None:
-            self._live.update(self._table())
+            self._live.refresh()
             self._live.__exit__(None, None, None)
 
     def notify(self, event: Event) -> None:
         if not event.step:
             return
         with self._lock:
-            row = self.rows.setdefault(event.step, ["pending", "", ""])
+            row = self.rows.setdefault(event.step, _Row())
             if event.kind is EventKind.STEP_STARTED:
-                row[:] = ["running", f"budget {event.budget or 0:g}s", ""]
+                row.status, row.budget, row.started, row.detail = "running", event.budget or 0.0, \
+                    self.clock.monotonic(), ""
             elif event.kind is EventKind.STEP_RETRIED:
-                row[2] = f"retry {event.attempt}: {event.detail}"
+                row.detail = f"retry {event.attempt}: {event.detail}"
             elif event.kind is EventKind.STEP_FINISHED:
-                row[:] = [event.status, f"{event.duration or 0:.1f}s / {event.budget or 0:g}s", event.detail]
-            if self._live is not None:
-                self._live.update(self._table())
+                row.status, row.budget, row.detail = event.status, event.budget or 0.0, event.detail
+                row.duration, row.started = event.duration or 0.0, None
 
-    def _table(self) -> Any:
+    def __rich__(self) -> Any:
         from rich.table import Table
 
         spent = (self.clock.now() - self.header.clock_started_at).total_seconds()
@@ -98,6 +99,19 @@ class LiveProgress:
                             f"run {self.header.run_id}  RTO left {self.header.rto_seconds - spent:.0f}s")
         for column in ("step", "status", "time", "detail"):
             table.add_column(column)
-        for name, (status, timing, detail) in self.rows.items():
-            table.add_row(name, status, timing, detail)
+        now = self.clock.monotonic()
+        with self._lock:
+            for name, row in self.rows.items():
+                elapsed = now - row.started if row.started is not None else row.duration
+                timing = f"{elapsed:.1f}s / {row.budget:g}s" if row.status != "pending" else ""
+                table.add_row(name, row.status, timing, row.detail)
         return table
+
+
+class _Row:
+    def __init__(self) -> None:
+        self.status = "pending"
+        self.budget = 0.0
+        self.duration = 0.0
+        self.started: float | None = None
+        self.detail = ""

@@ -33,6 +33,8 @@ def install() -> None:
         check_moto_version()
         from dr.sandbox.extensions import (
             aurora_global,
+            aurora_membership,
+            rds_clone,
             rds_promotion,
             regions,
             replica_lag,
@@ -44,7 +46,9 @@ def install() -> None:
         for extension in (
             regions,
             rds_promotion,
+            rds_clone,
             aurora_global,
+            aurora_membership,
             route53_changes,
             route53_health,
             route53_dns_answer,

@@ -3,20 +3,51 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
-from typing import Any
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
+from dr.config.model import DnsRecord, DnsStrategy
 from dr.engine.step import RunContext, Step
 from runbooks.steps._common import is_writer, moves, records, view
 
+T = TypeVar("T")
+MAX_READS = 16
+"""Reads in flight at once: quick at seed scale, gentle on API rate limits."""
+
+
+def all_true(items: Iterable[T], predicate: Callable[[T], bool]) -> bool:
+    """`predicate` over `items` concurrently (reads only)."""
+    pending = list(items)
+    if not pending:
+        return True
+    with ThreadPoolExecutor(max_workers=min(MAX_READS, len(pending)), thread_name_prefix="drctl-read") as pool:
+        return all(pool.map(predicate, pending))
+
+
+def writers_in_place(ctx: RunContext) -> bool:
+    """Every database's copy on the target side is a writer (one describe per database, concurrently)."""
+    return all_true(moves(ctx), lambda m: is_writer(view(ctx, m.db, m.new)))
+
+
+def dns_in_place(ctx: RunContext) -> bool:
+    """Every record answers the target: one listing per zone for upsert records, one answer per failover record."""
+    from runbooks.steps.dns_failover_routing import FailoverRoutingRecord
+    from runbooks.steps.dns_upsert import UpsertZone
+
+    by_zone: dict[str, list[DnsRecord]] = defaultdict(list)
+    failover: list[DnsRecord] = []
+    for record in records(ctx):
+        (by_zone[record.zone_id] if record.strategy is DnsStrategy.UPSERT else failover).append(record)
+    checks: list[Step] = [UpsertZone(zone, recs) for zone, recs in by_zone.items()]
+    checks += [FailoverRoutingRecord(r) for r in failover]
+    return all_true(checks, lambda s: s.is_done(ctx))
+
 
 def move_complete(ctx: RunContext) -> bool:
-    """Every database's copy on the target side is a writer and every record serves the target."""
-    from dr.aws.route53 import record_side
-
-    if not all(is_writer(view(ctx, m.db, m.new)) for m in moves(ctx)):
-        return False
-    return all(record_side(ctx.clients, ctx.topology, r) == ctx.target for r in records(ctx))
+    """Databases first (cheap, and false on every first run), then DNS."""
+    return writers_in_place(ctx) and dns_in_place(ctx)
 
 
 class CompleteAtStart:

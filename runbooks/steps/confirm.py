@@ -7,6 +7,7 @@ target's health checks and `aws rds describe-db-instances|describe-db-clusters` 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from dr.engine.step import RunContext, Step
 from dr.errors import StepFailed
@@ -38,8 +39,10 @@ class Confirm(Step):
 
         bad = [f"{r.check} {r.resource}: {r.reason}"
                for r in target_not_ready(readiness(ctx.topology, ctx.clients, ctx.clock, ctx.target))]
-        for move in moves(ctx):
-            found = view(ctx, move.db, move.new)
+        todo = moves(ctx)
+        with ThreadPoolExecutor(max_workers=max(1, min(16, len(todo))), thread_name_prefix="drctl-read") as pool:
+            views = list(pool.map(lambda m: view(ctx, m.db, m.new), todo))
+        for move, found in zip(todo, views, strict=True):
             if not is_writer(found):
                 bad.append(f"{move.db.name}: {move.new.id} is not a writer yet (status {found.status}, "
                            f"role {found.role})")

@@ -53,7 +53,15 @@ class RpoGate(Step):
         return (f"cloudwatch:GetMetricData {', '.join(metrics)} in {', '.join(regions)}",)
 
     def _pending(self, ctx: RunContext) -> list[Move]:
-        return [m for m in moves(ctx) if not is_writer(view(ctx, m.db, m.new))]
+        """The databases not yet promoted (described concurrently)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        todo = moves(ctx)
+        if not todo:
+            return []
+        with ThreadPoolExecutor(max_workers=min(16, len(todo)), thread_name_prefix="drctl-read") as pool:
+            done = list(pool.map(lambda m: is_writer(view(ctx, m.db, m.new)), todo))
+        return [m for m, promoted in zip(todo, done, strict=True) if not promoted]
 
     def is_done(self, ctx: RunContext) -> bool:
         return not self._pending(ctx)

@@ -20,15 +20,20 @@ GLOBAL_ONLY = """
 version: 1
 objectives: {rto: 10m, rpo: 1m}
 environments:
-  main:    {account_id: "444444444444", region: us-east-1, role_arn: "arn:aws:iam::444444444444:role/dr"}
+  main:    {account_id: "444444444444", region: us-east-1}
   standby: {account_id: "555555555555", region: us-west-2, role_arn: "arn:aws:iam::555555555555:role/dr",
             dr_for: main}
+  dev:     {account_id: "777777777777", region: us-east-2}
 databases:
   - name: ledger
     engine: aurora-global
     global_cluster_id: ledger-global
     primary: {env: main, id: ledger-use1}
     replica: {env: main, region: us-west-2, id: ledger-usw2}
+  - name: scratch
+    engine: rds-instance
+    primary: {env: dev, id: scratch}
+    replica: {env: dev, region: us-west-1, id: scratch-ro}
 """
 
 MULTI = """
@@ -244,6 +249,14 @@ class TestSeedAuroraGlobalOnly:
         secondary = _cluster(seeded, "main", "us-west-2", "ledger-usw2")
         assert secondary["DBClusterArn"] == "arn:aws:rds:us-west-2:444444444444:cluster:ledger-usw2"
         assert _rds(seeded, "standby", "us-west-2").describe_db_clusters()["DBClusters"] == []
+
+    def test_environment_without_role_gets_a_sandbox_role_in_its_own_account(self, seeded: InProcessSandbox) -> None:
+        """main and dev have no role_arn: their resources still land in their accounts, reached by a sandbox role."""
+        assert seeded.topology.environments["main"].role_arn == "arn:aws:iam::444444444444:role/drctl-sandbox"
+        assert seeded.source.environments["main"].role_arn is None
+        scratch = _instance(seeded, "dev", "us-west-1", "scratch-ro")
+        assert scratch["DBInstanceArn"] == "arn:aws:rds:us-west-1:777777777777:db:scratch-ro"
+        assert scratch["ReadReplicaSourceDBInstanceIdentifier"] == "arn:aws:rds:us-east-2:777777777777:db:scratch"
 
     def test_topology_without_dns_or_readiness_writes_a_valid_config(self, seeded: InProcessSandbox) -> None:
         """Nothing but a database: the written config still validates, with the objectives kept."""

@@ -84,8 +84,9 @@ class RdsSeeder:
         p_region, r_region = self._regions(db)
         creds = {"MasterUsername": MASTER_USER, "MasterUserPassword": MASTER_PASSWORD}
         primary = self._cluster(db.primary.env, p_region, db.primary.id, db, "primary", **creds)
-        self._cluster(db.replica.env, r_region, db.replica.id, db, "replica", **creds,
-                      ReplicationSourceIdentifier=primary["DBClusterArn"], SourceRegion=p_region)
+        source = {} if p_region == r_region else {"SourceRegion": p_region}
+        self._cluster(db.replica.env, r_region, db.replica.id, db, "replica", **creds, **source,
+                      ReplicationSourceIdentifier=primary["DBClusterArn"])
 
     def _global_pair(self, db: Database) -> None:
         choice = ENGINES[db.engine]

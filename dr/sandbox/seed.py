@@ -10,13 +10,17 @@ from typing import Any, Protocol
 
 from dr.aws.factory import ClientFactory
 from dr.aws.lag_metrics import lag_metric
+from dr.aws.rds import partition_of
 from dr.config.model import Database, Topology
 from dr.sandbox._seed_dns import DnsIds, DnsSeeder, SeedError, serving_sides, zone_name
 from dr.sandbox._seed_rds import ENGINES, RdsSeeder
 from dr.sandbox._seed_readiness import ReadinessSeeder
 
 __all__ = ["DEFAULT_LAG_SECONDS", "ENGINES", "LagControl", "SeedError", "rewrite", "seed", "serving_sides",
-           "zone_name"]
+           "with_account_roles", "zone_name"]
+
+SANDBOX_ROLE = "drctl-sandbox"
+"""The role name given to environments that have no role_arn (moto accepts any role)."""
 
 DEFAULT_LAG_SECONDS = 2.0
 """Replication lag of every replica right after seeding: fresh and well inside any RPO."""
@@ -38,7 +42,13 @@ def seed(topology: Topology, clients: ClientFactory, control: LagControl | None 
     """Create the topology's resources in the (mocked) AWS behind `clients`; return it with the real ids.
 
     Without a control (plain moto), one lag datapoint per replica is put into CloudWatch directly.
+    An environment without `role_arn` gets a sandbox role in its account (see `with_account_roles`).
     """
+    prepared = with_account_roles(topology)
+    if prepared != topology:
+        clients = ClientFactory(prepared, run_id=clients.run_id, user=clients.user, faults=clients.faults,
+                                settings=clients.settings)
+    topology = prepared
     rds = RdsSeeder(topology, clients)
     for db in topology.databases:
         rds.seed(db)
@@ -47,6 +57,22 @@ def seed(topology: Topology, clients: ClientFactory, control: LagControl | None 
     for env, readiness in topology.readiness.items():
         ReadinessSeeder(topology, clients, env).seed(readiness)
     return rewrite(topology, ids)
+
+
+def with_account_roles(topology: Topology) -> Topology:
+    """Every environment reached through a role in its own account.
+
+    Ambient credentials all land in one moto account, while the topology (and drctl's ARN checks) place each
+    environment in its `account_id`; a role per account keeps the sandbox's accounts where the topology says.
+    """
+    environments = {
+        name: env if env.role_arn else env.model_copy(
+            update={"role_arn": f"arn:{partition_of(env.region)}:iam::{env.account_id}:role/{SANDBOX_ROLE}"})
+        for name, env in topology.environments.items()
+    }
+    if environments == topology.environments:
+        return topology
+    return topology.model_copy(update={"environments": environments})
 
 
 def rewrite(topology: Topology, ids: DnsIds) -> Topology:

@@ -10,7 +10,10 @@ from dr.config.model import Topology
 _QUIET_WHEN_DEFAULT = ("aws", "state")
 """Sections left out of the file while they hold only defaults (the file stays close to the original)."""
 
-HEADER = "# Written by drctl sandbox: the topology with the sandbox's real hosted-zone and health-check ids.\n"
+HEADER = (
+    "# Written by drctl sandbox: the topology with the sandbox's real hosted-zone and health-check ids\n"
+    "# (and a role in its account for each environment that had none).\n"
+)
 
 
 def to_yaml(topology: Topology, header: str = HEADER) -> str:

@@ -188,3 +188,31 @@ def _client_error(code: str, status: int = 400) -> Exception:
     error: Exception = ClientError({"Error": {"Code": code, "Message": f"injected {code}"},
                                     "ResponseMetadata": {"HTTPStatusCode": status}}, "Op")
     return error
+
+
+class _Reversible(FakeStep):
+    def compensate(self, ctx: RunContext) -> None:
+        self.calls.add(self.name, "compensate")
+
+
+class TestCompensation:
+    def test_opted_in_runbook_rolls_back_succeeded_steps_newest_first(self, tmp_path: Path) -> None:
+        """compensate_on_failure: after a failure, this run's succeeded mutations are undone in reverse."""
+        calls = Calls()
+
+        class Reversible(ListRunbook):
+            compensate_on_failure = True
+
+        steps = [_Reversible("a", calls), _Reversible("b", calls),
+                 _Reversible("c", calls, act_errors=[_client_error("AccessDenied")])]
+        outcome = Harness(tmp_path, FakeClock()).run(Reversible(steps))
+        assert outcome.status is RunStatus.FAILED
+        assert calls.of("compensate") == ["b", "a"]
+        assert outcome.report["steps"][0]["detail"].endswith("compensated")
+
+    def test_runbooks_do_not_roll_back_by_default(self, tmp_path: Path) -> None:
+        """Without opting in, a failure leaves completed steps as they are (resume finishes the job)."""
+        calls = Calls()
+        steps = [_Reversible("a", calls), _Reversible("b", calls, act_errors=[_client_error("AccessDenied")])]
+        Harness(tmp_path, FakeClock()).run(ListRunbook(steps))
+        assert calls.of("compensate") == []

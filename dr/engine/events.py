@@ -31,6 +31,9 @@ class EventKind(StrEnum):
     STEP_RETRIED = "step-retried"
     STEP_FINISHED = "step-finished"
     """`status` is a StepStatus: succeeded, failed, skipped, already-done or planned."""
+    STEP_COMPENSATING = "step-compensating"
+    """Before a step's `compensate` (rollback runbooks only); STEP_COMPENSATED carries ok/error after."""
+    STEP_COMPENSATED = "step-compensated"
     FACT = "fact"
     LOCK_BROKEN = "lock-broken"
 

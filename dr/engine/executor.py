@@ -23,6 +23,7 @@ from dr.engine.step_runner import StepResult, StepRunner
 @dataclass
 class RunResult:
     status: RunStatus
+    steps: list[Step] = field(default_factory=list)
     results: list[StepResult] = field(default_factory=list)
     failed_step: str | None = None
 
@@ -47,7 +48,7 @@ class Executor:
                 results.extend(self._group(phase))
             else:
                 results.append(self._member(phase))
-        return RunResult(self._status(steps, results), results, self._failed_step)
+        return RunResult(self._status(steps, results), steps, results, self._failed_step)
 
     def _member(self, step: Step) -> StepResult:
         reason = self._not_starting()

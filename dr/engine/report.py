@@ -35,6 +35,8 @@ class ReportBuilder:
             self._steps.update(history.steps)
 
     def notify(self, event: Event) -> None:
+        if event.kind is EventKind.STEP_COMPENSATED and event.step:
+            self._compensated(event.step, event)
         if event.kind is not EventKind.STEP_FINISHED or not event.step:
             return
         started = event.data.get("started_at")
@@ -44,6 +46,13 @@ class ReportBuilder:
                             attempts=event.attempt, detail=event.detail)
         with self._lock:
             self._steps[event.step] = record
+
+    def _compensated(self, name: str, event: Event) -> None:
+        with self._lock:
+            record = self._steps.get(name)
+            if record is not None:
+                note = "compensated" if event.status == "ok" else f"compensation FAILED: {event.detail}"
+                record.detail = f"{record.detail}; {note}" if record.detail else note
 
     def build(self, status: RunStatus, finished_at: datetime, facts: dict[str, Any]) -> dict[str, Any]:
         h = self.header

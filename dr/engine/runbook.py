@@ -37,6 +37,9 @@ class Runbook:
     name: ClassVar[str] = "runbook"
     mode: ClassVar[str] = "real"
     """The report's `mode` for a non-dry run: "real", or "drill" for game-day runbooks."""
+    compensate_on_failure: ClassVar[bool] = False
+    """True: when the run fails, the engine calls `compensate` of this run's succeeded mutating steps, newest
+    first (see dr.engine.compensation). For drills and reversible runbooks."""
 
     def phases(self, ctx: RunContext) -> list[Phase]:
         raise NotImplementedError("a Runbook subclass must define phases()")

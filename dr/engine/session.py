@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dr.engine.compensation import compensate
 from dr.engine.env import kill_after_events
 from dr.engine.events import EventBus, EventKind, Observer, Recorder, RunStatus
 from dr.engine.executor import Executor
@@ -172,7 +173,10 @@ class RunSession:
         executor = Executor(self.ctx, recorder, dry_run=self.header.options.dry_run, history=history, stop=stop)
         try:
             with interrupt_guard(stop):
-                status = executor.run(self.phases).status
+                result = executor.run(self.phases)
+                status = result.status
+                if status is RunStatus.FAILED and self.runbook.compensate_on_failure:
+                    compensate(self.ctx, recorder, result.steps, result.results)
         except KeyboardInterrupt:
             status = RunStatus.INTERRUPTED
         document = report.build(status, self.services.clock.now(), self.ctx.facts)

@@ -84,3 +84,24 @@ class TestFailoverEndToEnd:
         assert [d["DBInstanceStatus"] for d in fenced] in (["stopped"], ["stopping"])
         assert "orders-db" in source_of(sbx, west, "orders-db-euw1")
         assert api_value(sbx) == "api.eu-central-1.example.com"
+
+    def test_failed_promotion_is_reported_and_drctl_resume_completes_it(self, sandbox_server: ServerSandbox) -> None:
+        """A replica in backing-up: exit 1, the report names it; `drctl resume` finishes once the backup ends."""
+        sbx = sandbox_server
+        fast(sbx)
+        account = sbx.topology.environments["prod"].account_id
+        sbx.control.set_db_status(account, "eu-west-1", "orders-db-euw1", "backing-up")
+        first = sbx.run_drctl("failover", "--to", "qa", "--yes", "--run-id", "e2e-partial", "-o", "json")
+        assert first.returncode == 1, first.stdout + first.stderr
+        report = json.loads(first.stdout)
+        orders = next(s for s in report["steps"] if s["name"] == "promote:orders")
+        assert orders["status"] == "failed"
+        assert "backing-up" in orders["detail"]
+        west = independent(sbx, "rds", "eu-west-1")
+        assert source_of(sbx, west, "customers-db-euw1") == ""
+        sbx.control.set_db_status(account, "eu-west-1", "orders-db-euw1", "available")
+        resumed = sbx.run_drctl("resume", "e2e-partial", "--yes", "-o", "json")
+        assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+        assert json.loads(resumed.stdout)["status"] == "succeeded"
+        assert source_of(sbx, west, "orders-db-euw1") == ""
+        assert api_value(sbx) == "api.eu-west-1.example.com"

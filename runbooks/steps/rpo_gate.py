@@ -76,11 +76,8 @@ class RpoGate(Step):
             sample = samples[move.db.name]
             ok, reason = rpo_verdict(sample, rpo)
             (passed if ok else refused).append(f"{move.db.name}: {reason}")
-            window = loss_window(ctx, move, sample)
-            if window is not None:
-                ctx.set_fact(rpo_window_fact(move.db.name), window)
-            else:
-                ctx.set_fact(f"rpo.data_loss_unknown.{move.db.name}", reason)
+            # None (JSON null) says "unknown": lag -1 or no datapoint, passed only with --accept-data-loss
+            ctx.set_fact(rpo_window_fact(move.db.name), loss_window(ctx, move, sample))
         if refused and not ctx.options.accept_data_loss:
             raise GateRefused("RPO gate refused, nothing was changed: " + "; ".join(refused)
                               + ". Re-run with --accept-data-loss to move anyway and lose those writes.")

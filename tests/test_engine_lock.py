@@ -123,6 +123,8 @@ class TestDynamoDbLease:
         client, clock = make_table(), FakeClock(SINCE)
         first = self.lease(client, clock)
         first.acquire(info("run-1"))
+        stopped: list[bool] = []
+        first.on_lost(lambda: stopped.append(True))
         clock.advance(50)
         assert first.renew() is True
         clock.advance(50)

@@ -130,6 +130,8 @@ class RunSession:
     def _run(self, history: RunHistory | None, *, break_lock: bool) -> RunOutcome:
         lock = self.services.lock
         broken = lock.acquire(self._me(), break_lock=break_lock) if lock is not None else None
+        if lock is not None:
+            lock.on_lost(self.services.stop.set)
         backend = self.services.backend
         seq = last_seq(backend, self.header.run_id) if history is not None else 0
         journal = Journal(backend, self.header.run_id, last_seq=seq, kill_after=kill_after_events())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -65,5 +66,9 @@ class RunLock(Protocol):
         ...
 
     def holder(self) -> LockInfo | None: ...
+
+    def on_lost(self, callback: Callable[[], None]) -> None:
+        """Call `callback` (from any thread) if the lock is lost while held: the run then stops starting steps."""
+        ...
 
     def release(self) -> None: ...

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,6 +32,8 @@ class DynamoDbLease:
         self.lost = False
         """Set when a renewal found the lease taken over (someone used --break-lock)."""
         self._me: LockInfo | None = None
+        self._expires: datetime | None = None
+        self._on_lost: Callable[[], None] | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -52,8 +55,19 @@ class DynamoDbLease:
             self.client.put_item(TableName=self.table, Item=item)
             broken = holder
         self._me = me
+        self._expires = now + timedelta(seconds=self.lease_seconds)
         self._start_heartbeat()
         return broken
+
+    def on_lost(self, callback: Callable[[], None]) -> None:
+        self._on_lost = callback
+
+    def _lost(self, why: str) -> bool:
+        log.error("lease %s lost: %s; this run stops starting steps", self.location, why)
+        self.lost = True
+        if self._on_lost is not None:
+            self._on_lost()
+        return False
 
     def _item(self, me: LockInfo, now: datetime) -> dict[str, Any]:
         expires = now + timedelta(seconds=self.lease_seconds)
@@ -71,13 +85,13 @@ class DynamoDbLease:
                 UpdateExpression="SET expires_at = :exp", ConditionExpression="run_id = :me",
                 ExpressionAttributeValues={":exp": {"N": _epoch(expires)}, ":me": {"S": self._me.run_id}})
         except Exception as err:
-            if _code(err) != CONDITION_FAILED:
-                log.warning("lease renewal of %s failed (will retry): %s", self.location, err)
-                return True
-            log.error("the lease %s was taken over by another run; this run no longer holds the lock",
-                      self.location)
-            self.lost = True
-            return False
+            if _code(err) == CONDITION_FAILED:
+                return self._lost("another run took it over (--break-lock)")
+            if self._expires is not None and self.clock.now() >= self._expires:
+                return self._lost(f"it expired while renewals failed ({err})")
+            log.warning("lease renewal of %s failed (will retry): %s", self.location, err)
+            return True
+        self._expires = expires
         return True
 
     def _start_heartbeat(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -62,6 +63,10 @@ class LocalLock:
             return LockInfo.from_data(json.loads(self.path.read_text(encoding="utf-8")))
         except (OSError, ValueError, KeyError):
             return None
+
+    def on_lost(self, callback: Callable[[], None]) -> None:
+        """A kernel flock is never lost while the process lives (a --break-lock replaces the file: the
+        breaker was told to use it only on dead runs), so there is nothing to watch."""
 
     def release(self) -> None:
         if self._handle is None:

@@ -75,6 +75,7 @@ dns:
     ttl: 20
     targets: {eu: 192.0.2.1, eu-dr: 192.0.2.2, us: 198.51.100.1, us-dr: 198.51.100.2}
     health_checks: {us: hc-api-us}
+state: {env: us-dr, s3_bucket: shop-drctl-runs, dynamodb_table: shop-drctl-lock}
 readiness:
   eu-dr:
     ecs_services: [{cluster: shop, service: web, min_running: 3}, {cluster: shop, service: worker, min_running: 1}]
@@ -314,6 +315,14 @@ class TestSeedMultiPairMultiZone:
                 AutoScalingGroupNames=["edge"])["AutoScalingGroups"][0]
             assert sum(i["HealthStatus"] == "Healthy" for i in group["Instances"]) == count
         assert seeded.clients.client("eks", "us-dr").describe_cluster(name="apps")["cluster"]["status"] == "ACTIVE"
+
+    def test_state_bucket_and_lock_table_exist_where_runs_look_for_them(self, seeded: InProcessSandbox) -> None:
+        """state.s3_bucket and state.dynamodb_table are created in us-dr's account and region."""
+        s3 = seeded.clients.client("s3", "us-dr")
+        assert s3.get_bucket_location(Bucket="shop-drctl-runs")["LocationConstraint"] == "us-west-2"
+        table = seeded.clients.client("dynamodb", "us-dr").describe_table(TableName="shop-drctl-lock")["Table"]
+        assert table["KeySchema"] == [{"AttributeName": "lock_id", "KeyType": "HASH"}]
+        assert table["TableArn"].split(":")[3:5] == ["us-west-2", "600000000004"]
 
     def test_rewritten_topology_keeps_everything_but_the_ids(self, seeded: InProcessSandbox) -> None:
         """Only zone_id and health-check ids differ from the source topology."""

@@ -15,6 +15,7 @@ from dr.config.model import Database, Topology
 from dr.sandbox._seed_dns import DnsIds, DnsSeeder, SeedError, serving_sides, zone_name
 from dr.sandbox._seed_rds import ENGINES, RdsSeeder
 from dr.sandbox._seed_readiness import ReadinessSeeder
+from dr.sandbox._seed_state import seed_state
 
 __all__ = ["DEFAULT_LAG_SECONDS", "ENGINES", "LagControl", "SeedError", "rewrite", "seed", "serving_sides",
            "with_account_roles", "zone_name"]
@@ -56,6 +57,7 @@ def seed(topology: Topology, clients: ClientFactory, control: LagControl | None 
     ids = DnsSeeder(topology, clients).seed()
     for env, readiness in topology.readiness.items():
         ReadinessSeeder(topology, clients, env).seed(readiness)
+    seed_state(topology, clients)
     return rewrite(topology, ids)
 
 

@@ -55,15 +55,16 @@ def objective_findings(rto: Mapping[str, Any], rpo: Mapping[str, Any]) -> list[F
         out.append(Finding("critical", "rto-missed", "rto",
                            f"achieved RTO {text}, target {rto['target_seconds']:.0f} s",
                            "shorten the slowest critical-path step (promotion, DNS) shown above, or revisit the RTO"))
-    if rpo.get("met") is False:
-        out.append(Finding("critical", "rpo-missed", "rpo",
-                           f"replication lag at drill start {rpo.get('data_loss_window_seconds')} s, "
-                           f"target {rpo['target_seconds']:.0f} s",
-                           "find why replication lags (write load, replica class, network) before relying on DR"))
-    elif rpo.get("met") is None and rpo.get("unknown"):
+    if rpo.get("unknown"):
         out.append(Finding("critical", "rpo-unknown", "rpo",
-                           "replication lag unknown for: " + ", ".join(rpo["unknown"]),
+                           "replication lag unknown (no datapoint, or replication broken) for: "
+                           + ", ".join(rpo["unknown"]),
                            "make sure the lag metric is published (CloudWatch ReplicaLag) and replication runs"))
+    elif rpo.get("met") is False:
+        out.append(Finding("critical", "rpo-missed", "rpo",
+                           f"replication lag {rpo.get('data_loss_window_seconds')} s, target "
+                           f"{rpo['target_seconds']:.0f} s",
+                           "find why replication lags (write load, replica class, network) before relying on DR"))
     return out
 
 

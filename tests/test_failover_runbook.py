@@ -124,3 +124,15 @@ class TestPartialFailure:
         orders = instance(h, "eu-west-1", "orders-db-euw1")
         assert orders is not None
         assert not orders.get("ReadReplicaSourceDBInstanceIdentifier")
+
+    def test_a_new_run_after_a_partial_planned_move_is_still_planned(self, h: Harness) -> None:
+        """A health check inverted by an earlier run does not make the next run think the source is down."""
+        h.faults.throttle["ChangeResourceRecordSets"] = 10_000
+        first = h.run("failover", "qa")
+        assert first.exit_code == 1
+        hc = h.health_check("www.example.com.", "prod")
+        assert h.route53().get_health_check(HealthCheckId=hc)["HealthCheck"]["HealthCheckConfig"]["Inverted"]
+        h.faults.throttle.clear()
+        second = h.run("failover", "qa")
+        assert second.exit_code == 0, second.report
+        assert step(second.report, "prechecks")["detail"].startswith("planned")

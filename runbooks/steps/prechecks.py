@@ -29,6 +29,8 @@ def source_health(ctx: RunContext) -> dict[str, bool]:
     for record in records(ctx):
         hc = record.health_checks.get(ctx.source)
         if hc and hc not in out:
+            if _inverted(ctx, record.env, hc):
+                continue  # inverted by an earlier (partial) planned move: it says nothing of the source's health
             try:
                 out[hc] = health_check_status(ctx.clients, record.env, hc)
             except Exception:  # an unreadable health check cannot vouch for the source
@@ -52,16 +54,19 @@ def probe_source(ctx: RunContext) -> tuple[bool, str]:
     return True, f"{region(ctx, loc)} answers"
 
 
+def _inverted(ctx: RunContext, env: str, health_check: str) -> bool:
+    try:
+        found = ctx.clients.route53(env).get_health_check(HealthCheckId=health_check)["HealthCheck"]
+    except Exception:
+        return False
+    return bool(found["HealthCheckConfig"].get("Inverted"))
+
+
 def inverted_target_checks(ctx: RunContext) -> set[str]:
     """The target's health checks a failover inverted: unhealthy by design until the DNS step restores them."""
-    out: set[str] = set()
-    for record in records(ctx):
-        hc = record.health_checks.get(ctx.target)
-        if record.strategy is DnsStrategy.FAILOVER_ROUTING and hc:
-            found = ctx.clients.route53(record.env).get_health_check(HealthCheckId=hc)["HealthCheck"]
-            if found["HealthCheckConfig"].get("Inverted"):
-                out.add(hc)
-    return out
+    return {hc for record in records(ctx)
+            if record.strategy is DnsStrategy.FAILOVER_ROUTING and (hc := record.health_checks.get(ctx.target))
+            and _inverted(ctx, record.env, hc)}
 
 
 def target_not_ready(results: list[CheckResult]) -> list[CheckResult]:

@@ -179,3 +179,35 @@ class TestGlobalFailover:
             )
         assert err.value.response["Error"]["Code"] == "InvalidParameterCombination"
         assert _writer() == arns["primary"]
+
+
+class TestGlobalMembership:
+    def test_a_secondary_detached_from_another_region_leaves_the_global_cluster(self, arns: dict[str, str]) -> None:
+        """RemoveFromGlobalCluster called in eu-west-1 detaches the secondary (moto alone ignores it there)."""
+        _rds("eu-west-1").remove_from_global_cluster(
+            GlobalClusterIdentifier=GLOBAL, DbClusterIdentifier=arns["secondary"]
+        )
+        assert [m["DBClusterArn"] for m in _global()["GlobalClusterMembers"]] == [arns["primary"]]
+
+    def test_detaching_a_cluster_that_is_not_a_member_is_not_found(self, arns: dict[str, str]) -> None:
+        """A cluster outside the global cluster cannot be detached from it."""
+        with pytest.raises(ClientError) as err:
+            _rds("eu-west-1").remove_from_global_cluster(
+                GlobalClusterIdentifier=GLOBAL, DbClusterIdentifier="arn:aws:rds:eu-west-1:123456789012:cluster:other"
+            )
+        assert err.value.response["Error"]["Code"] == "DBClusterNotFoundFault"
+
+    def test_a_deleted_member_cluster_is_no_longer_listed(self, arns: dict[str, str]) -> None:
+        """Deleting a secondary cluster in eu-west-1 drops it from the global cluster's members."""
+        _rds("eu-west-1").delete_db_cluster(DBClusterIdentifier="orders-euw1", SkipFinalSnapshot=True)
+        assert [m["DBClusterArn"] for m in _global()["GlobalClusterMembers"]] == [arns["primary"]]
+
+    def test_a_clone_of_a_secondary_does_not_join_the_global_cluster(self, arns: dict[str, str]) -> None:
+        """A copy-on-write clone of a global secondary is standalone, as in AWS (moto copies the membership)."""
+        _rds("eu-west-1").restore_db_cluster_to_point_in_time(
+            DBClusterIdentifier="orders-clone",
+            SourceDBClusterIdentifier="orders-euw1",
+            RestoreType="copy-on-write",
+            UseLatestRestorableTime=True,
+        )
+        assert len(_global()["GlobalClusterMembers"]) == 2

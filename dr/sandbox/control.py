@@ -48,6 +48,10 @@ class SandboxControl(Protocol):
         """How long a promotion / global switchover stays in its transitional status."""
         ...
 
+    def set_promotion_seconds_for(self, identifier: str, seconds: float | None) -> None:
+        """How long promoting this one instance/cluster (the member that becomes writer) takes; None: the global."""
+        ...
+
     def set_change_pending_seconds(self, seconds: float) -> None:
         """How long a Route53 change stays PENDING before INSYNC."""
         ...
@@ -116,6 +120,13 @@ class LocalControl:
     def set_promotion_seconds(self, seconds: float) -> None:
         self._state.promotion_seconds = _non_negative(seconds, "promotion seconds")
 
+    def set_promotion_seconds_for(self, identifier: str, seconds: float | None) -> None:
+        with self._state.lock:
+            if seconds is None:
+                self._state.promotion_seconds_by_id.pop(identifier, None)
+            else:
+                self._state.promotion_seconds_by_id[identifier] = _non_negative(seconds, "promotion seconds")
+
     def set_change_pending_seconds(self, seconds: float) -> None:
         self._state.change_pending_seconds = _non_negative(seconds, "change pending seconds")
 
@@ -166,6 +177,7 @@ _SETTERS = frozenset(
         "set_health",
         "set_replica_lag",
         "set_promotion_seconds",
+        "set_promotion_seconds_for",
         "set_change_pending_seconds",
         "set_db_status",
         "set_latency",
@@ -233,6 +245,9 @@ class HttpControl:
 
     def set_promotion_seconds(self, seconds: float) -> None:
         self._call("set_promotion_seconds", seconds=seconds)
+
+    def set_promotion_seconds_for(self, identifier: str, seconds: float | None) -> None:
+        self._call("set_promotion_seconds_for", identifier=identifier, seconds=seconds)
 
     def set_change_pending_seconds(self, seconds: float) -> None:
         self._call("set_change_pending_seconds", seconds=seconds)

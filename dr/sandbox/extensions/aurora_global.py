@@ -162,7 +162,9 @@ def _move_writer(global_cluster: Any, target: Any, writer: Any, *, data_loss: bo
         "ToDbClusterArn": target.db_cluster_arn,
         "IsDataLossAllowed": data_loss,
     }
-    done_at = transitions.begin(global_cluster, status, AVAILABLE, STATE.promotion_seconds)
+    done_at = transitions.begin(
+        global_cluster, status, AVAILABLE, STATE.promotion_seconds_for(target.db_cluster_identifier)
+    )
     kind = "global-failover" if data_loss else "global-switchover"
     STATE.record_promotion(kind, target.account_id, target.region, target.db_cluster_identifier, done_at)
     return global_cluster

@@ -4,8 +4,8 @@ moto only flips a flag on `promote_read_replica` (the replica keeps its source, 
 listing it), promotes non-replicas silently, answers a missing id with a bare KeyError, and cannot
 delete a linked cross-region replica. Here: the replica is unlinked on both sides (the primary may
 live in another region's backend), the status reads `modifying` (clusters: `promoting`) for
-`STATE.promotion_seconds` and then `available`, and each promotion is recorded for detection-latency
-measurements.
+`STATE.promotion_seconds` (or the database's own time) and then `available`, and each promotion is
+recorded for detection-latency measurements.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def _promote_read_replica(self: Any, db_kwargs: Any) -> Any:
     unlink_replica(database)
     updates = {k: v for k, v in dict(db_kwargs).items() if k != "db_instance_identifier"}
     database.update(**updates)
-    done_at = transitions.begin(database, INSTANCE_PROMOTING, AVAILABLE, STATE.promotion_seconds)
+    done_at = transitions.begin(database, INSTANCE_PROMOTING, AVAILABLE, STATE.promotion_seconds_for(identifier))
     STATE.record_promotion("db-instance", database.account_id, database.region, identifier, done_at)
     return database
 
@@ -138,6 +138,8 @@ def _promote_read_replica_db_cluster(self: Any, db_cluster_identifier: str) -> A
     if primary is not None and cluster.db_cluster_arn in primary.read_replica_identifiers:
         primary.read_replica_identifiers.remove(cluster.db_cluster_arn)
     cluster.replication_source_identifier = None
-    done_at = transitions.begin(cluster, CLUSTER_PROMOTING, AVAILABLE, STATE.promotion_seconds)
+    done_at = transitions.begin(
+        cluster, CLUSTER_PROMOTING, AVAILABLE, STATE.promotion_seconds_for(cluster.db_cluster_identifier)
+    )
     STATE.record_promotion("db-cluster", cluster.account_id, cluster.region, cluster.db_cluster_identifier, done_at)
     return cluster

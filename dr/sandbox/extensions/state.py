@@ -119,6 +119,8 @@ class SandboxState:
 
     clock: Clock = SYSTEM_CLOCK
     promotion_seconds: float = 0.0
+    promotion_seconds_by_id: dict[str, float] = field(default_factory=dict)
+    """Per-database promotion times (by the promoted instance's or cluster's id), overriding the global one."""
     change_pending_seconds: float = 0.0
     latency_seconds: float = 0.0
     route53_throttle: ThrottleSpec | None = None
@@ -133,6 +135,7 @@ class SandboxState:
         with self.lock:
             self.clock = clock or SYSTEM_CLOCK
             self.promotion_seconds = 0.0
+            self.promotion_seconds_by_id.clear()
             self.change_pending_seconds = 0.0
             self.latency_seconds = 0.0
             self.route53_throttle = None
@@ -141,6 +144,11 @@ class SandboxState:
             self.changes.clear()
             self.events.clear()
             self.stats = CallStats()
+
+    def promotion_seconds_for(self, identifier: str) -> float:
+        """How long promoting `identifier` (an instance, a cluster, a global cluster's target member) takes."""
+        with self.lock:
+            return self.promotion_seconds_by_id.get(identifier, self.promotion_seconds)
 
     def now(self) -> datetime:
         return self.clock.now()

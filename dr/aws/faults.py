@@ -33,10 +33,18 @@ class Faults:
         service = client.meta.service_model.service_name
         events = client.meta.events
         events.register(f"before-call.{service}", self._before_call(service, region))
-        events.register(f"before-send.{service}", self._before_send(region))
+        events.register(f"before-send.{service}", self._before_send())
 
     def _before_call(self, service: str, region: str) -> Callable[..., Any]:
         def hook(model: Any, **_: Any) -> Any:
+            if region in self.outage_regions:
+                # Raised before botocore's own retry loop: the failure is immediate and drctl's retry
+                # policy, not botocore's backoff, decides what happens next.
+                from botocore.exceptions import ConnectTimeoutError
+
+                with self._lock:
+                    self.calls.append((service, model.name, region))
+                raise ConnectTimeoutError(endpoint_url=f"{service}.{region} (simulated outage of {region})")
             with self._lock:
                 self.calls.append((service, model.name, region))
                 remaining = self.throttle.get(model.name, 0)
@@ -50,12 +58,8 @@ class Faults:
 
         return hook
 
-    def _before_send(self, region: str) -> Callable[..., Any]:
-        def hook(request: Any, **_: Any) -> None:
-            if region in self.outage_regions:
-                from botocore.exceptions import ConnectTimeoutError
-
-                raise ConnectTimeoutError(endpoint_url=f"{getattr(request, 'url', '')} (simulated outage of {region})")
+    def _before_send(self) -> Callable[..., Any]:
+        def hook(**_: Any) -> None:
             if self.latency > 0:
                 time.sleep(self.latency)
 

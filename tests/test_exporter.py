@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -29,6 +29,7 @@ class FakeSources:
         self.readings: dict[str, Reading] = {"readiness": Reading(), "health": Reading(), "dns": Reading()}
         self.fail: set[str] = set()
         self.calls = 0
+        self.readiness_lags: list[Mapping[str, LagSample] | None] = []
 
     def _read(self, source: str) -> Reading:
         self.calls += 1
@@ -43,7 +44,8 @@ class FakeSources:
                     for name, s in self.lag.items()}
         return self.lag
 
-    def readiness(self) -> Reading:
+    def readiness(self, lags: Mapping[str, LagSample] | None = None) -> Reading:
+        self.readiness_lags.append(lags)
         return self._read("readiness")
 
     def health(self) -> Reading:
@@ -132,6 +134,13 @@ class TestLag:
         assert get(exporter, "drctl_replication_lag_sample_age_seconds", database="orders") == 600.0
         assert get(exporter, "drctl_exporter_errors_total", source="lag") == 1.0
         assert get(exporter, "drctl_exporter_last_refresh_timestamp_seconds") == first_refresh
+
+    def test_readiness_reuses_the_lag_read_of_the_same_refresh(
+            self, exporter: Exporter, sources: FakeSources) -> None:
+        """Readiness gets this refresh's lag samples, so CloudWatch is not read twice per refresh."""
+        sources.lag = {"orders": lag("orders", 7.0)}
+        exporter.refresh_once()
+        assert sources.readiness_lags == [sources.lag]
 
     def test_empty_read_keeps_the_previous_datapoint(
             self, exporter: Exporter, sources: FakeSources, clock: FakeClock) -> None:

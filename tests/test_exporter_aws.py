@@ -45,6 +45,20 @@ def many_databases(count: int) -> Topology:
     })
 
 
+def create_rds_pairs(topology: Topology) -> None:
+    """Each database as a primary in eu-central-1 and a cross-region read replica in eu-west-1, lag 3 s."""
+    clients = ClientFactory(topology, run_id="seed")
+    primary_rds = clients.client("rds", "prod", "eu-central-1")
+    replica_rds = clients.client("rds", "prod", "eu-west-1")
+    for db in topology.databases:
+        arn = primary_rds.create_db_instance(
+            DBInstanceIdentifier=db.primary.id, Engine="postgres", DBInstanceClass="db.t3.micro",
+            MasterUsername="admin", MasterUserPassword="password1", AllocatedStorage=20)["DBInstance"]["DBInstanceArn"]
+        replica_rds.create_db_instance_read_replica(DBInstanceIdentifier=db.replica.id,
+                                                    SourceDBInstanceIdentifier=arn, SourceRegion="eu-central-1")
+        put_lag(clients, topology, db.name, 3.0)
+
+
 @pytest.fixture(scope="module")
 def seeded_exposition() -> tuple[str, Exporter]:
     """The example topology seeded into moto, orders' lag at 42 s, read by one exporter refresh."""
@@ -130,6 +144,17 @@ class TestBatching:
         samples = sources.lags()
         assert len(samples) == replicas
         assert faults.count("cloudwatch", "GetMetricData") == calls
+
+    def test_whole_refresh_reads_each_lag_series_once(self) -> None:
+        """A refresh of seeded replicas (lag read + readiness of both sides) makes one GetMetricData call."""
+        topology = many_databases(12)
+        create_rds_pairs(topology)
+        faults = Faults()
+        exporter = Exporter(topology, clients=ClientFactory(topology, run_id="exporter", faults=faults))
+        assert exporter.refresh_once()
+        assert faults.count("cloudwatch", "GetMetricData") == 1
+        text = generate_latest(exporter.registry).decode()
+        assert sample(text, "drctl_readiness_ok", env="qa", check="lag-within-rpo") == 1.0
 
     def test_regional_outage_counts_an_error_and_keeps_age_growing(self) -> None:
         """With the replicas' region unreachable the lag read fails: errors_total{source=lag} rises."""

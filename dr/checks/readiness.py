@@ -17,7 +17,7 @@ from dr.checks.asg import check_autoscaling_groups
 from dr.checks.ecs import check_ecs_services
 from dr.checks.eks import check_eks_cluster
 from dr.checks.health import check_health, health_checks_of
-from dr.checks.lag import read_lag_targets
+from dr.checks.lag import LagSample, LagTarget, read_lag_targets
 from dr.checks.model import CheckKind, CheckResult, failed
 from dr.checks.rds import Member, database_checks, lag_target, member_in
 from dr.config.model import Topology
@@ -29,9 +29,17 @@ if TYPE_CHECKING:
 MAX_WORKERS = 16
 """Reads in flight at once: quick at 60 databases, gentle on AWS API rate limits."""
 
+LagReader = Callable[[list[LagTarget]], dict[str, LagSample]]
+"""Reads the lag of lag targets, keyed by database (the exporter passes one that reuses its fresh read)."""
 
-def readiness(topology: Topology, clients: ClientFactory, clock: Clock, env: str) -> list[CheckResult]:
-    """Every check of `env`, in a stable order: databases, health checks, EKS, ECS, ASG."""
+
+def readiness(topology: Topology, clients: ClientFactory, clock: Clock, env: str,
+              *, lag_reader: LagReader | None = None) -> list[CheckResult]:
+    """Every check of `env`, in a stable order: databases, health checks, EKS, ECS, ASG.
+
+    `lag_reader` replaces the batched lag read (default: `read_lag_targets`); the exporter passes the lag it
+    has just read, so that one refresh reads each CloudWatch series once.
+    """
     if env not in topology.environments:
         from dr.errors import UsageError
 
@@ -41,17 +49,17 @@ def readiness(topology: Topology, clients: ClientFactory, clock: Clock, env: str
         views = [pool.submit(describe_member, clients, topology, m.db, m.loc) for m in members]
         others = _other_checks(pool, topology, clients, env)
         read = [(m, _outcome(v)) for m, v in zip(members, views, strict=True)]
-        database_results = _database_results(topology, clients, clock, env, read)
+        database_results = _database_results(topology, clients, clock, env, read, lag_reader=lag_reader)
         other_results = [r for pending in others for r in _results_of(pending, env)]
     return database_results + other_results
 
 
 def _database_results(
     topology: Topology, clients: ClientFactory, clock: Clock, env: str,
-    read: list[tuple[Member, DbView | BaseException]],
+    read: list[tuple[Member, DbView | BaseException]], *, lag_reader: LagReader | None = None,
 ) -> list[CheckResult]:
     targets = [t for m, v in read if isinstance(v, DbView) and (t := lag_target(topology, m, v)) is not None]
-    lags = read_lag_targets(targets, clients, clock)
+    lags = lag_reader(targets) if lag_reader is not None else read_lag_targets(targets, clients, clock)
     results: list[CheckResult] = []
     for member, view in read:
         results.extend(database_checks(topology, env, member, view, lags.get(member.db.name)))
@@ -63,8 +71,8 @@ _Pending = tuple[CheckKind, str, "Future[list[CheckResult]]"]
 
 def _other_checks(pool: ThreadPoolExecutor, topology: Topology, clients: ClientFactory, env: str) -> list[_Pending]:
     pending: list[_Pending] = [
-        (CheckKind.HEALTH_CHECK, hc, pool.submit(_as_list, check_health, clients, env, owner, hc))
-        for owner, hc in health_checks_of(topology, env)
+        (CheckKind.HEALTH_CHECK, hc.id, pool.submit(_as_list, check_health, clients, env, hc))
+        for hc in health_checks_of(topology, env)
     ]
     spec = topology.readiness.get(env)
     if spec is None:

@@ -32,17 +32,23 @@ class Refresher:
         self._lag_points: dict[str, LagPoint] = {}
 
     def refresh_once(self) -> bool:
-        """Read every source once (concurrently: one slow region must not delay the rest); True if all read."""
+        """Read every source once; True if all were read without error.
+
+        Sources run concurrently (one slow region must not delay the rest), except that readiness waits for
+        the lag read and reuses it, so that a refresh reads each CloudWatch series once.
+        """
         started = self._clock.monotonic()
-        readers: dict[str, Callable[[], bool]] = {
-            names.SOURCE_LAG: self._refresh_lags,
-            names.SOURCE_READINESS: lambda: self._refresh(names.SOURCE_READINESS, self._sources.readiness),
-            names.SOURCE_HEALTH: lambda: self._refresh(names.SOURCE_HEALTH, self._sources.health),
-            names.SOURCE_DNS: lambda: self._refresh(names.SOURCE_DNS, self._sources.dns),
-        }
-        with ThreadPoolExecutor(max_workers=len(readers), thread_name_prefix="drctl-refresh") as pool:
+        with ThreadPoolExecutor(max_workers=len(names.SOURCES), thread_name_prefix="drctl-refresh") as pool:
+            lag = pool.submit(self._read_lags)
+            readers: dict[str, Callable[[], bool]] = {
+                names.SOURCE_READINESS: lambda: self._refresh(
+                    names.SOURCE_READINESS, lambda: self._sources.readiness(lag.result()[1])),
+                names.SOURCE_HEALTH: lambda: self._refresh(names.SOURCE_HEALTH, self._sources.health),
+                names.SOURCE_DNS: lambda: self._refresh(names.SOURCE_DNS, self._sources.dns),
+            }
             futures = {source: pool.submit(self._guarded, source, read) for source, read in readers.items()}
-            outcomes = {source: future.result() for source, future in futures.items()}
+            outcomes = {names.SOURCE_LAG: lag.result()[0]}
+            outcomes.update({source: future.result() for source, future in futures.items()})
         now = self._now()
         for source, ok in outcomes.items():
             self._state.record_outcome(source, ok, now)
@@ -87,15 +93,21 @@ class Refresher:
         self._state.update(source, reading, self._now())
         return not reading.errors
 
-    def _refresh_lags(self) -> bool:
-        samples = self._sources.lags()
+    def _read_lags(self) -> tuple[bool, dict[str, LagSample] | None]:
+        """Read and store the lag; (ok, samples) with samples None when the read failed as a whole."""
+        try:
+            samples = self._sources.lags()
+        except Exception as err:
+            from dr.aws.errors import describe
+
+            log.warning("exporter could not read the replication lag: %s", describe(err))
+            return False, None
         now = self._now()
-        points = {name: self._lag_point(sample, now) for name, sample in samples.items()}
-        self._state.update_lags(points)
+        self._state.update_lags({name: self._lag_point(sample, now) for name, sample in samples.items()})
         failed = [s for s in samples.values() if s.error is not None]
         for sample in failed:
             log.warning("exporter could not read the lag of %s: %s", sample.database, sample.error)
-        return not failed
+        return not failed, samples
 
     def _lag_point(self, sample: LagSample, now: float) -> LagPoint:
         """A fresh datapoint replaces the old one; a failed or empty read keeps it, so its age keeps growing."""

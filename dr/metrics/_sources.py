@@ -7,13 +7,14 @@ Every method may fail wholly (raise) or partly (`Reading.errors`); the refresher
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Protocol
 
 from dr.metrics._state import Labels, Reading
 
 if TYPE_CHECKING:
     from dr.aws.factory import ClientFactory
-    from dr.checks.lag import LagSample
+    from dr.checks.lag import LagSample, LagTarget
     from dr.clock import Clock
     from dr.config.model import Topology
 
@@ -27,8 +28,11 @@ class Sources(Protocol):
         """Lag of every database in one batched read; a sample with `error` set is a failed read."""
         ...
 
-    def readiness(self) -> Reading:
-        """`(env, check) -> 1/0` (1 only if every resource of the check is ready); covered by `(env,)`."""
+    def readiness(self, lags: Mapping[str, LagSample] | None = None) -> Reading:
+        """`(env, check) -> 1/0` (1 only if every resource of the check is ready); covered by `(env,)`.
+
+        `lags` is this refresh's lag read, reused by the lag checks instead of reading CloudWatch again.
+        """
         ...
 
     def health(self) -> Reading:
@@ -54,15 +58,16 @@ class AwsSources:
 
         return read_lags(self._topology, self._clients, self._clock, window_seconds=self._window)
 
-    def readiness(self) -> Reading:
+    def readiness(self, lags: Mapping[str, LagSample] | None = None) -> Reading:
         from dr.checks.readiness import readiness
 
+        reader = self._reuse(lags) if lags is not None else None
         values: dict[Labels, float] = {}
         covered: set[Labels] = set()
         errors: list[str] = []
         for env in readiness_envs(self._topology):
             try:
-                results = readiness(self._topology, self._clients, self._clock, env)
+                results = readiness(self._topology, self._clients, self._clock, env, lag_reader=reader)
             except Exception as err:
                 errors.append(_failure(f"readiness of {env}", err))
                 continue
@@ -71,6 +76,22 @@ class AwsSources:
                 key = (env, str(result.check))
                 values[key] = min(values.get(key, 1.0), 1.0 if result.ok else 0.0)
         return Reading(values, frozenset(covered), tuple(errors))
+
+    def _reuse(self, fresh: Mapping[str, LagSample]) -> Callable[[list[LagTarget]], dict[str, LagSample]]:
+        """A lag reader answering from `fresh` for targets in the declared direction, reading the rest."""
+        from dr.checks.lag import declared_target, read_lag_targets
+
+        declared = {db.name: declared_target(self._topology, db) for db in self._topology.databases}
+
+        def read(targets: list[LagTarget]) -> dict[str, LagSample]:
+            known = {t.database: fresh[t.database] for t in targets
+                     if t.database in fresh and declared.get(t.database) == t}
+            missing = [t for t in targets if t.database not in known]
+            if missing:
+                known.update(read_lag_targets(missing, self._clients, self._clock, self._window))
+            return known
+
+        return read
 
     def health(self) -> Reading:
         from dr.aws.route53 import health_check_status

@@ -73,9 +73,14 @@ class Exporter:
         """Start refreshing and serving; returns the bound (address, port) (port 0 picks a free one)."""
         self._started_at = self.clock.now().timestamp()
         self.refresher.start()
+        return self.serve(address, port)
+
+    def serve(self, address: str = DEFAULT_ADDRESS, port: int = DEFAULT_PORT) -> tuple[str, int]:
+        """Serve HTTP from the current state without starting the refresher (benchmarks; `start` does both)."""
         server = make_server(address, port, self.wsgi_app, _ThreadingServer, handler_class=_QuietHandler)
         self._server = server
-        self._server_thread = threading.Thread(target=server.serve_forever, name="drctl-exporter-http", daemon=True)
+        self._server_thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                                               name="drctl-exporter-http", daemon=True)
         self._server_thread.start()
         return address, int(server.server_address[1])
 

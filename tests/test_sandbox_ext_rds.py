@@ -197,3 +197,43 @@ class TestClusterPromotion:
             _rds("eu-west-1").promote_read_replica_db_cluster(DBClusterIdentifier="ledger-euw1")
         assert err.value.response["Error"]["Code"] == "InvalidDBClusterStateFault"
         assert _cluster("eu-west-1", "ledger-euw1")["ReplicationSourceIdentifier"]
+
+
+class TestRename:
+    def test_renaming_a_primary_keeps_its_replica_linked(self, sandbox: LocalControl) -> None:
+        """The replica's source follows the renamed primary's ARN, so the replica stays promotable and deletable."""
+        _primary_and_replica()
+        _rds("eu-central-1").modify_db_instance(
+            DBInstanceIdentifier="orders-db", NewDBInstanceIdentifier="orders-db-v2", ApplyImmediately=True
+        )
+        source = _instance("eu-west-1", "orders-db-euw1")["ReadReplicaSourceDBInstanceIdentifier"]
+        assert source == "arn:aws:rds:eu-central-1:123456789012:db:orders-db-v2"
+        _rds("eu-west-1").promote_read_replica(DBInstanceIdentifier="orders-db-euw1")
+        assert _instance("eu-central-1", "orders-db-v2")["ReadReplicaDBInstanceIdentifiers"] == []
+
+    def test_renaming_a_replica_updates_its_primarys_list(self, sandbox: LocalControl) -> None:
+        """The primary lists the replica under its new ARN."""
+        _primary_and_replica()
+        _rds("eu-west-1").modify_db_instance(
+            DBInstanceIdentifier="orders-db-euw1", NewDBInstanceIdentifier="orders-dr", ApplyImmediately=True
+        )
+        assert _instance("eu-central-1", "orders-db")["ReadReplicaDBInstanceIdentifiers"] == [
+            "arn:aws:rds:eu-west-1:123456789012:db:orders-dr"
+        ]
+
+    def test_renaming_onto_an_existing_identifier_is_refused(self, sandbox: LocalControl) -> None:
+        """A rename onto a taken id is DBInstanceAlreadyExists and changes nothing."""
+        _primary_and_replica()
+        _rds("eu-west-1").create_db_instance(
+            DBInstanceIdentifier="taken",
+            DBInstanceClass="db.t3.micro",
+            Engine="postgres",
+            MasterUsername="admin",
+            MasterUserPassword="password1",
+        )
+        with pytest.raises(ClientError) as err:
+            _rds("eu-west-1").modify_db_instance(
+                DBInstanceIdentifier="orders-db-euw1", NewDBInstanceIdentifier="taken", ApplyImmediately=True
+            )
+        assert err.value.response["Error"]["Code"] == "DBInstanceAlreadyExists"
+        assert _instance("eu-west-1", "orders-db-euw1")["DBInstanceIdentifier"] == "orders-db-euw1"

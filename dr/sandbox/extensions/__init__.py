@@ -36,6 +36,7 @@ def install() -> None:
             aurora_membership,
             rds_clone,
             rds_promotion,
+            rds_rename,
             regions,
             replica_lag,
             route53_changes,
@@ -46,6 +47,7 @@ def install() -> None:
         for extension in (
             regions,
             rds_promotion,
+            rds_rename,
             rds_clone,
             aurora_global,
             aurora_membership,

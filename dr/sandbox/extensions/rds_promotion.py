@@ -73,12 +73,12 @@ def unlink_replica(database: Any) -> None:
     database.source_db_instance_identifier = None
     if not source:
         return
-    primary = _find_instance(database, source)
+    primary = find_instance(database, source)
     if primary is not None:
         _forget(primary, database)
 
 
-def _find_instance(near: Any, identifier: str) -> Any | None:
+def find_instance(near: Any, identifier: str) -> Any | None:
     from moto.rds.models import rds_backends
 
     backend = near.backend

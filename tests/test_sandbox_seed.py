@@ -85,6 +85,25 @@ readiness:
     autoscaling_groups: [{name: edge, min_in_service: 1}]
 """
 
+SHARED_ACCOUNT = """
+version: 1
+environments:
+  prod:     {account_id: "800000000001", region: eu-central-1, role_arn: "arn:aws:iam::800000000001:role/dr"}
+  prod-app: {account_id: "800000000001", region: eu-central-1}
+  dr:       {account_id: "800000000002", region: eu-west-1, role_arn: "arn:aws:iam::800000000002:role/dr",
+             dr_for: prod}
+readiness:
+  prod:
+    ecs_services: [{cluster: ecs-1, service: api, min_running: 2}]
+    autoscaling_groups: [{name: web, min_in_service: 2}]
+  prod-app:
+    eks_clusters: [apps]
+    ecs_services: [{cluster: ecs-1, service: api, min_running: 2}, {cluster: ecs-1, service: jobs, min_running: 1}]
+    autoscaling_groups: [{name: web, min_in_service: 2}, {name: batch, min_in_service: 1}]
+  dr:
+    autoscaling_groups: [{name: web, min_in_service: 2}]
+"""
+
 
 @pytest.fixture(scope="class")
 def seeded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessSandbox]:
@@ -329,3 +348,22 @@ class TestSeedMultiPairMultiZone:
         strip: dict[str, Any] = {"dns": {"__all__": {"zone_id", "health_checks"}}}
         assert seeded.topology.model_dump(exclude=strip) == seeded.source.model_dump(exclude=strip)
         assert isinstance(seeded.topology, Topology)
+
+
+class TestSeedSharedAccount:
+    TOPOLOGY = SHARED_ACCOUNT
+
+    def test_resources_listed_by_two_envs_of_one_account_are_made_once(self, seeded: InProcessSandbox) -> None:
+        """prod and prod-app share account and region: ecs-1/api and ASG web exist once, the rest alongside."""
+        ecs = seeded.clients.client("ecs", "prod-app")
+        services = ecs.list_services(cluster="ecs-1")["serviceArns"]
+        assert sorted(a.rsplit("/", 1)[-1] for a in services) == ["api", "jobs"]
+        groups = seeded.clients.client("autoscaling", "prod").describe_auto_scaling_groups()["AutoScalingGroups"]
+        assert sorted(g["AutoScalingGroupName"] for g in groups) == ["batch", "web"]
+
+    def test_same_name_in_another_account_is_its_own_resource(self, seeded: InProcessSandbox) -> None:
+        """dr's ASG web lives in dr's account and region with its 2 instances."""
+        group = seeded.clients.client("autoscaling", "dr").describe_auto_scaling_groups(
+            AutoScalingGroupNames=["web"])["AutoScalingGroups"][0]
+        assert group["AutoScalingGroupARN"].split(":")[3:5] == ["eu-west-1", "800000000002"]
+        assert len(group["Instances"]) == 2

@@ -55,8 +55,7 @@ def seed(topology: Topology, clients: ClientFactory, control: LagControl | None 
         rds.seed(db)
         _set_lag(topology, clients, control, db, lag_seconds)
     ids = DnsSeeder(topology, clients).seed()
-    for env, readiness in topology.readiness.items():
-        ReadinessSeeder(topology, clients, env).seed(readiness)
+    ReadinessSeeder(topology, clients).seed()
     seed_state(topology, clients)
     return rewrite(topology, ids)
 

@@ -98,6 +98,20 @@ class TestTextfile:
         export_run(report(mode="dry-run"), pushgateway=None, metrics_file=str(path))
         assert not path.exists()
 
+    def test_dry_run_drill_exports_nothing(self, tmp_path: Path) -> None:
+        """A `drill --mode dry-run` report (mode drill, drill.mode dry-run) does not count as a drill."""
+        path = tmp_path / "drctl.prom"
+        export_run({**report(runbook="drill", mode="drill"), "drill": {"mode": "dry-run"}}, pushgateway=None,
+                   metrics_file=str(path))
+        assert not path.exists()
+
+    def test_clone_drill_counts_as_a_drill(self, tmp_path: Path) -> None:
+        """A successful clone drill sets the drill last-success timestamp."""
+        path = tmp_path / "drctl.prom"
+        export_run({**report(runbook="drill", mode="drill"), "drill": {"mode": "clone"}}, pushgateway=None,
+                   metrics_file=str(path))
+        assert value(path.read_text(), "drctl_drill_last_success_timestamp_seconds", target="qa") == FINISHED
+
     def test_planned_and_already_done_runs_do_not_count_as_success(self, tmp_path: Path) -> None:
         """An already-done re-run records its duration but no new last-success timestamp."""
         path = tmp_path / "drctl.prom"

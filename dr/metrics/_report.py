@@ -46,6 +46,10 @@ class RunRecord:
 def parse_report(report: Mapping[str, Any]) -> RunRecord:
     """The run record of `report`; raises KeyError/ValueError/TypeError when the report is malformed."""
     finished = report.get("finished_at")
+    drill = report.get("drill")
+    drill_mode = drill.get("mode") if isinstance(drill, Mapping) else None
+    # A dry-run drill runs as a "drill" but exercises nothing: it is a dry run for metrics too.
+    mode = DRY_RUN if drill_mode == DRY_RUN else str(report.get("mode", "real"))
     steps = tuple(
         StepRecord(
             name=str(step["name"]),
@@ -59,7 +63,7 @@ def parse_report(report: Mapping[str, Any]) -> RunRecord:
     return RunRecord(
         runbook=str(report["runbook"]),
         target=str(report["target"]),
-        mode=str(report.get("mode", "real")),
+        mode=mode,
         outcome=str(report["status"]),
         duration_seconds=float(report.get("duration_seconds") or 0.0),
         finished_at=parse_iso(str(finished)).timestamp() if finished else None,

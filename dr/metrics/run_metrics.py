@@ -3,7 +3,8 @@
 Pushgateway: one group per (job="drctl", runbook, target), written with PUSHADD (HTTP POST), which
 replaces only the metric names being pushed. A failed run pushes step durations and run duration but
 no last-success gauges, so the previous success stays visible to `DRDrillOverdue` and dashboards.
-Dry-run runs export nothing: their steps only planned, and they must not overwrite a real run's numbers.
+Dry runs (`--dry-run`, `drill --mode dry-run`) export nothing: their steps are only planned, and they must
+not overwrite a real run's numbers or count as a drill.
 """
 
 from __future__ import annotations

@@ -152,9 +152,10 @@ def describe_global_cluster(client: Any, global_id: str) -> GlobalClusterView:
         if is_not_found(exc):
             return GlobalClusterView(global_id, exists=False)
         raise
-    if not found:
+    # Match the id: moto (5.2) ignores the filter and lists every global cluster of the account.
+    g = next((c for c in found if c.get("GlobalClusterIdentifier") == global_id), None)
+    if g is None:
         return GlobalClusterView(global_id, exists=False)
-    g = found[0]
     members = g.get("GlobalClusterMembers") or []
     writer = next((m["DBClusterArn"] for m in members if m.get("IsWriter")), None)
     readers = tuple(m["DBClusterArn"] for m in members if not m.get("IsWriter"))

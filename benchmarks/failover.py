@@ -1,0 +1,135 @@
+"""One timed failover of a seeded estate: `drctl failover` as a subprocess against the sandbox server.
+
+The sandbox is reseeded before each run, then given the scenario's timings (per-database promotion times,
+Route53 PENDING time, per-call latency, Route53 throttling). The run is measured from outside: process wall
+time, the run report, the server's call counts, and the sandbox's promotion events.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from benchmarks.estate import TARGET, PromotionTimes, promoted_ids
+from dr.clock import parse_iso
+from dr.sandbox.extensions.state import CallStats, PromotionEvent
+from dr.sandbox.session import ServedSandbox, drctl_command, subprocess_env
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """What the sandbox does during the run."""
+
+    latency_seconds: float = 0.030
+    change_pending_seconds: float = 1.0
+    throttle_rate: float | None = 10.0
+    throttle_burst: int = 50
+    promotions: PromotionTimes = field(default_factory=PromotionTimes)
+
+
+@dataclass
+class FailoverRun:
+    """What one run measured."""
+
+    concurrency: str
+    exit_code: int
+    status: str
+    wall_seconds: float
+    """Process start to exit of `drctl failover` (interpreter start-up included)."""
+    engine_seconds: float
+    """The run report's duration (the engine's own clock, first step to last)."""
+    slowest_promotion: float
+    dns_sync: float
+    stats: CallStats
+    events: list[PromotionEvent]
+    report: dict[str, Any]
+    stderr: str = ""
+
+    @property
+    def critical_path(self) -> float:
+        return self.slowest_promotion + self.dns_sync
+
+    @property
+    def ratio(self) -> float:
+        return self.wall_seconds / self.critical_path if self.critical_path else float("nan")
+
+    def step_finish(self, name: str) -> datetime | None:
+        for step in self.report.get("steps", []):
+            if step["name"] == name and step.get("started_at"):
+                return parse_iso(step["started_at"]) + timedelta(seconds=float(step["duration_seconds"]))
+        return None
+
+
+def prepare(sandbox: ServedSandbox, scenario: Scenario) -> dict[str, float]:
+    """Reseed the sandbox and apply the scenario; returns the promotion time given to each replica id."""
+    topology = sandbox.seed()
+    control = sandbox.control
+    times = scenario.promotions.draw(promoted_ids(topology))
+    for identifier, seconds in times.items():
+        control.set_promotion_seconds_for(identifier, seconds)
+    control.set_change_pending_seconds(scenario.change_pending_seconds)
+    control.set_latency(scenario.latency_seconds)
+    control.set_route53_throttle(scenario.throttle_rate, scenario.throttle_burst)
+    return times
+
+
+def run_failover(sandbox: ServedSandbox, scenario: Scenario, workdir: Path, *, sequential: bool = False,
+                 timeout: float = 1800.0) -> FailoverRun:
+    """Reseed, apply the scenario, run `drctl failover --to qa --yes -o json` and collect what it did."""
+    prepare(sandbox, scenario)
+    control = sandbox.control
+    before = control.stats()
+    env = {**sandbox.env(), "DRCTL_STATE_DIR": str(workdir / ("state-seq" if sequential else "state-par"))}
+    if sequential:
+        env["DRCTL_MAX_CONCURRENCY"] = "1"
+    command = [*drctl_command(), "failover", "--to", TARGET, "--yes", "-o", "json"]
+    started = time.perf_counter()
+    done = subprocess.run(command, env=subprocess_env(env), capture_output=True, text=True, timeout=timeout,
+                          check=False)
+    wall = time.perf_counter() - started
+    stats = subtract(control.stats(), before)
+    events = control.promotion_events()
+    control.set_latency(0.0)
+    control.set_route53_throttle(None)
+    report = _report(done.stdout)
+    durations = [(e.done_at - e.requested_at).total_seconds() for e in events]
+    return FailoverRun(
+        concurrency="1 (sequential)" if sequential else "default", exit_code=done.returncode,
+        status=str(report.get("status", "no report")), wall_seconds=wall,
+        engine_seconds=float(report.get("duration_seconds", float("nan"))),
+        slowest_promotion=max(durations, default=0.0), dns_sync=scenario.change_pending_seconds,
+        stats=stats, events=events, report=report, stderr=done.stderr[-4000:],
+    )
+
+
+def _report(stdout: str) -> dict[str, Any]:
+    try:
+        document = json.loads(stdout)
+    except ValueError:
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+def subtract(after: CallStats, before: CallStats) -> CallStats:
+    """The calls made between two snapshots of the server's counters."""
+    out = CallStats()
+    for service, ops in after.calls.items():
+        for op, n in ops.items():
+            delta = n - before.calls.get(service, {}).get(op, 0)
+            if delta:
+                out.calls.setdefault(service, {})[op] = delta
+    for zone, n in after.route53_changes_by_zone.items():
+        delta = n - before.route53_changes_by_zone.get(zone, 0)
+        if delta:
+            out.route53_changes_by_zone[zone] = delta
+    for code, ops in after.rejected.items():
+        for op, n in ops.items():
+            delta = n - before.rejected.get(code, {}).get(op, 0)
+            if delta:
+                out.rejected.setdefault(code, {})[op] = delta
+    return out

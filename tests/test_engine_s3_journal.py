@@ -56,3 +56,14 @@ class TestS3Journal:
         seqs = [int(k.rsplit("/", 1)[1].split(".")[0]) for k in sorted(
             o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"])]
         assert seqs == list(range(1, len(seqs) + 1))
+
+    def test_an_event_is_never_overwritten_by_another_writer(self, s3: Any) -> None:
+        """A second writer of the same seq is refused; re-sending our own line (a retried PUT) is fine."""
+        from dr.engine.journal.s3 import JournalConflict
+
+        backend = S3Backend(s3, BUCKET)
+        backend.append("run-9", 1, '{"seq":1}')
+        backend.append("run-9", 1, '{"seq":1}')
+        with pytest.raises(JournalConflict, match="two runs are writing journal run-9"):
+            backend.append("run-9", 1, '{"seq":1,"other":true}')
+        assert backend.read("run-9") == ['{"seq":1}']

@@ -8,6 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from dr.errors import DrError
+
+
+class JournalConflict(DrError):
+    """Another process wrote the same journal event: the run stops rather than interleave."""
+
 
 class S3Backend:
     def __init__(self, client: Any, bucket: str, prefix: str = "drctl/runs/") -> None:
@@ -20,8 +26,21 @@ class S3Backend:
         return f"{self.location}{run_id}/"
 
     def append(self, run_id: str, seq: int, line: str) -> None:
-        self.client.put_object(Bucket=self.bucket, Key=f"{self.prefix}{run_id}/{seq:08d}.json",
-                               Body=line.encode("utf-8"), ContentType="application/json")
+        """A conditional PUT (If-None-Match: *): an event is never overwritten, so two writers of one run
+        cannot interleave silently; a retried PUT of our own line is recognised as such."""
+        key = f"{self.prefix}{run_id}/{seq:08d}.json"
+        body = line.encode("utf-8")
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/json",
+                                   IfNoneMatch="*")
+        except Exception as err:
+            from dr.aws.errors import error_code
+
+            if error_code(err) != "PreconditionFailed":
+                raise
+            if self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read() != body:
+                raise JournalConflict(f"{self.location}{key} was written by another process; two runs are "
+                                      f"writing journal {run_id}") from err
 
     def read(self, run_id: str) -> list[str] | None:
         keys: list[str] = []

@@ -64,6 +64,43 @@ class TestJournalFormat:
         assert history.status is RunStatus.SUCCEEDED
 
 
+class _FailingBackend(LocalBackend):
+    """A local journal whose store breaks after `ok` events (disk full, bucket gone)."""
+
+    def __init__(self, directory: Path, ok: int) -> None:
+        super().__init__(directory)
+        self.ok = ok
+
+    def append(self, run_id: str, seq: int, line: str) -> None:
+        if seq > self.ok:
+            raise OSError(28, "No space left on device")
+        super().append(run_id, seq, line)
+
+
+class TestJournalFailure:
+    def test_unwritable_journal_stops_the_run_before_the_mutation(self, tmp_path: Path) -> None:
+        """The intent cannot be written: act is never called, JournalError says what to do, lock released."""
+        from dr.engine.journal.base import JournalError
+        from dr.engine.lock.local import LocalLock
+
+        calls = Calls()
+        harness = Harness(tmp_path, FakeClock())
+        session = harness.session(ListRunbook([FakeStep("a", calls)]), backend=_FailingBackend(tmp_path, ok=2))
+        with pytest.raises(JournalError, match="No space left on device") as err:
+            session.start()
+        assert "drctl resume run-1" in str(err.value)
+        assert calls.of("act") == []
+        assert LocalLock(tmp_path, "prod--qa").acquire(_lock_info()) is None
+
+
+def _lock_info() -> Any:
+    from datetime import UTC, datetime
+
+    from dr.engine.lock.base import LockInfo
+
+    return LockInfo(key="prod--qa", run_id="next", holder="bob@host", pid=1, since=datetime(2026, 1, 1, tzinfo=UTC))
+
+
 class TestResumeAfterCrash:
     def test_crash_after_the_mutation_is_not_repeated_on_resume(self, tmp_path: Path) -> None:
         """Intent journaled, mutation done, outcome lost: resume asks is_done and does not act again."""

@@ -16,6 +16,7 @@ from tenacity import RetryCallState
 from dr.aws.errors import describe as describe_error
 from dr.aws.errors import is_retryable
 from dr.engine.events import EventKind, Recorder
+from dr.engine.journal.base import JournalError
 from dr.engine.journal.replay import RunHistory, StepRecord
 from dr.engine.step import PreconditionFailed, RunContext, Step, StepStatus
 from dr.errors import GateRefused, Interrupted, StepFailed
@@ -57,6 +58,8 @@ class StepRunner:
             record.status, record.detail, refused = StepStatus.FAILED, f"refused: {err}", True
         except Interrupted as err:
             record.status, record.detail = StepStatus.SKIPPED, f"interrupted: {err}"
+        except JournalError:
+            raise
         except Exception as err:
             record.status, record.detail = StepStatus.FAILED, _reason(err)
         record.duration = attempt.elapsed()
@@ -152,7 +155,7 @@ class _Attempt:
             for attempt in self._retrier():
                 with attempt:
                     return once()
-        except (PreconditionFailed, GateRefused, Interrupted):
+        except (PreconditionFailed, GateRefused, Interrupted, JournalError):
             raise
         except Exception as err:
             raise self._explain(err, "act", calls) from err
@@ -174,7 +177,7 @@ class _Attempt:
         return result
 
     def _explain(self, err: BaseException, what: str, calls: int) -> BaseException:
-        if isinstance(err, PreconditionFailed | GateRefused | Interrupted | StepFailed):
+        if isinstance(err, PreconditionFailed | GateRefused | Interrupted | StepFailed | JournalError):
             return err
         budget = self.step.budget
         tries = f" after {calls} attempt(s)" if calls else ""

@@ -11,10 +11,14 @@ import threading
 from typing import Any, Protocol
 
 from dr.engine.events import Event
-from dr.errors import UsageError
+from dr.errors import DrError, UsageError
 
 log = logging.getLogger(__name__)
 RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+class JournalError(DrError):
+    """The journal could not be written: the run stops, since it could no longer promise exactly-once."""
 
 
 class JournalBackend(Protocol):
@@ -64,7 +68,15 @@ class Journal:
         with self._lock:
             self._seq += 1
             line = json.dumps({"seq": self._seq, **event.to_record()}, default=str, separators=(",", ":"))
-            self.backend.append(self.run_id, self._seq, line)
+            try:
+                self.backend.append(self.run_id, self._seq, line)
+            except DrError:
+                raise
+            except Exception as err:
+                raise JournalError(
+                    f"cannot write the journal at {self.backend.where(self.run_id)} ({type(err).__name__}: {err}); "
+                    f"the run stopped after: {event.kind} {event.step or ''}. Fix the journal store, check the "
+                    f"step by hand, then `drctl resume {self.run_id}`") from err
             self._written += 1
             if self._kill_after is not None and self._written >= self._kill_after:
                 os.kill(os.getpid(), signal.SIGKILL)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from prometheus_support import free_port, http_get, pushgateway
+from prometheus_support import free_port, http_get, promtool, pushgateway
 
 from dr.metrics import names
 from dr.metrics.run_metrics import export_run
@@ -91,6 +91,19 @@ class TestTextfile:
         text = path.read_text()
         assert value(text, "drctl_run_last_success_timestamp_seconds", runbook="failover", target="qa") == FINISHED
         assert value(text, "drctl_run_last_success_timestamp_seconds", runbook="failback", target="prod") == FINISHED
+        assert value(text, "drctl_step_duration_seconds_count", runbook="failover", target="qa", step="promote",
+                     outcome="succeeded") == 1.0
+
+    @pytest.mark.promtool
+    def test_merged_textfile_passes_promtool_check_metrics(self, tmp_path: Path) -> None:
+        """The textfile after several runs of several runbooks is valid, lint-clean exposition."""
+        path = tmp_path / "drctl.prom"
+        export_run(report(), pushgateway=None, metrics_file=str(path))
+        export_run(report(runbook="drill", mode="drill"), pushgateway=None, metrics_file=str(path))
+        export_run(report(status="failed"), pushgateway=None, metrics_file=str(path))
+        result = promtool("check", "metrics", stdin=path.read_text())
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert result.stdout.strip() == ""
 
     def test_dry_run_exports_nothing(self, tmp_path: Path) -> None:
         """A dry run's planned steps are not durations: nothing is written."""

@@ -51,7 +51,7 @@ def serve(exporter: Exporter, address: str, port: int) -> None:
 
     previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        host, bound = exporter.start(address, port)
+        host, bound = _start(exporter, address, port)
         sys.stderr.write(f"drctl exporter listening on http://{host}:{bound}/metrics "
                          f"(refresh every {exporter.interval:g}s)\n")
         sys.stderr.flush()
@@ -62,6 +62,16 @@ def serve(exporter: Exporter, address: str, port: int) -> None:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     sys.stderr.write("drctl exporter stopped\n")
+
+
+def _start(exporter: Exporter, address: str, port: int) -> tuple[str, int]:
+    from dr.errors import UsageError
+
+    try:
+        return exporter.start(address, port)
+    except OSError as err:  # port taken, address not local: the operator's to fix, not a traceback
+        raise UsageError(f"cannot listen on {address}:{port}: {err.strerror or err}; "
+                         "choose another --port or --address") from None
 
 
 def register(app: typer.Typer) -> None:

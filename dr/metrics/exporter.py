@@ -72,8 +72,9 @@ class Exporter:
     def start(self, address: str = DEFAULT_ADDRESS, port: int = DEFAULT_PORT) -> tuple[str, int]:
         """Start refreshing and serving; returns the bound (address, port) (port 0 picks a free one)."""
         self._started_at = self.clock.now().timestamp()
+        bound = self.serve(address, port)  # bind first: a taken port must not leave a refresher running
         self.refresher.start()
-        return self.serve(address, port)
+        return bound
 
     def serve(self, address: str = DEFAULT_ADDRESS, port: int = DEFAULT_PORT) -> tuple[str, int]:
         """Serve HTTP from the current state without starting the refresher (benchmarks; `start` does both)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,11 +25,15 @@ def clock() -> FakeClock:
 def sandbox(aws: None, clock: FakeClock) -> Iterator[LocalControl]:
     control = LocalControl(clock)
     control.reset()
+    _rds.cache_clear()
     yield control
+    _rds.cache_clear()
     control.reset()
 
 
+@functools.cache
 def _rds(region: str) -> Any:
+    """One client per region per test (the sandbox fixture clears the cache): creating clients is slow."""
     return boto3.client("rds", region_name=region)
 
 

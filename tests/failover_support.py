@@ -55,6 +55,12 @@ class Harness:
             return session.resume(load_history(backend, run_id))
         return session.start()
 
+    def context(self, runbook: str, target: str) -> RunContext:
+        """A run context as `execute` builds it (for questions asked before a run, e.g. confirmation)."""
+        clients = ClientFactory(self.topology, run_id="ctx", faults=self.faults)
+        return RunContext(topology=self.topology, clients=clients, clock=self.clock, run_id="ctx", runbook=runbook,
+                          source=self.topology.source_of(target), target=target, options=RunOptions())
+
     def rds(self, region: str, env: str = "prod") -> Any:
         return self.sbx.clients.client("rds", env, region)
 

@@ -136,3 +136,19 @@ class TestPartialFailure:
         second = h.run("failover", "qa")
         assert second.exit_code == 0, second.report
         assert step(second.report, "prechecks")["detail"].startswith("planned")
+
+
+class TestConfirmation:
+    def test_planned_failover_asks_for_the_target_name(self, h: Harness) -> None:
+        """Source healthy: the operator must type the target's name."""
+        from dr.engine.registry import get
+
+        assert get("failover")().confirmation(h.context("failover", "qa")) == "qa"
+
+    def test_unplanned_failover_asks_no_name(self, h: Harness) -> None:
+        """Source unhealthy: no typed name (the engine still asks yes/no, or needs --yes)."""
+        from dr.engine.registry import get
+
+        for record in h.topology.dns:
+            h.sbx.control.set_health(record.health_checks["prod"], False)
+        assert get("failover")().confirmation(h.context("failover", "qa")) is None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import io
 import subprocess
 from pathlib import Path
 
@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from dr.config import check_file
-from dr.sandbox.demo import DEMO_STEPS, demo_argv
+from dr.sandbox.demo import DEMO_STEPS, demo_argv, run_demo
 from dr.sandbox.session import drctl_command, subprocess_env
 from dr.testing import SandboxProcess, ServerSandbox
 
@@ -70,12 +70,24 @@ class TestDemo:
         """`drctl config validate` on the example and `drctl sandbox demo` both succeed as a new user runs them."""
         validate = _drctl("config", "validate", "--config", str(example_path))
         assert validate.returncode == 0, validate.stderr
-        demo = _drctl("sandbox", "demo", "-o", "json", cwd=tmp_path)
+        demo = _drctl("sandbox", "demo", cwd=tmp_path)
         assert demo.returncode == 0, demo.stderr[-3000:]
         assert "$ drctl readiness --env qa" in demo.stderr
-        summary = json.loads(demo.stdout[demo.stdout.rindex('{\n  "steps"'):])
-        assert summary["succeeded"] is True
-        assert [s["argv"][:2] for s in summary["steps"]] == [["drctl", "readiness"], ["drctl", "status"]]
+        assert "$ drctl status" in demo.stderr
+        assert "demo finished: 2 step(s), all exit 0" in demo.stderr
+        assert "qa is ready" in demo.stdout
+        assert list(tmp_path.iterdir()) == [], "the demo leaves no files behind in the working directory"
+
+    def test_demo_stops_at_the_first_failing_step_and_keeps_json_documents(
+            self, sandbox_server: ServerSandbox, tmp_path: Path) -> None:
+        """A failing step ends the demo with its exit code; with json each step's own document is kept."""
+        steps = [("readiness", "--env", "{target}"), ("config", "validate", "--config", str(tmp_path / "none.yaml")),
+                 ("status",)]
+        results = run_demo(sandbox_server.served, steps, json_output=True, log=io.StringIO(),
+                           state_dir=tmp_path / "state")
+        assert [(r.argv[0], r.exit_code) for r in results] == [("readiness", 0), ("config", 2)]
+        assert isinstance(results[0].output, dict)
+        assert results[1].output["valid"] is False
 
 
 @pytest.mark.e2e

@@ -71,11 +71,10 @@ def demo_cmd(
         sys.stderr.write("starting the sandbox and seeding the topology...\n")
         with running(config, Path(work) / "sandbox-dr.yaml", timings=timings) as sandbox:
             sys.stderr.write(f"sandbox at {sandbox.endpoint}, config {sandbox.config_path}\n")
-            results = run_demo(sandbox)
+            results = run_demo(sandbox, json_output=output is Output.JSON)
     failed = [r for r in results if r.exit_code != 0]
     if output is Output.JSON:
-        print_json({"steps": [{"argv": ["drctl", *r.argv], "exit_code": r.exit_code} for r in results],
-                    "succeeded": not failed})
+        print_json({"steps": [r.to_dict() for r in results], "succeeded": not failed})
     if failed:
         raise typer.Exit(failed[0].exit_code)
     sys.stderr.write(f"\ndemo finished: {len(results)} step(s), all exit 0\n")

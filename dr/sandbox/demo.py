@@ -5,12 +5,14 @@ Adding a step to the demo is adding one line to DEMO_STEPS.
 
 from __future__ import annotations
 
+import json
 import shlex
 import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TextIO
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 
 from dr.sandbox.session import drctl_command, subprocess_env
 
@@ -29,6 +31,11 @@ DEMO_STEPS: tuple[tuple[str, ...], ...] = (
 class StepResult:
     argv: tuple[str, ...]
     exit_code: int
+    output: Any = None
+    """With json output: the step's own JSON document (or its raw stdout when that is not JSON)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"argv": ["drctl", *self.argv], "exit_code": self.exit_code, "output": self.output}
 
 
 def dr_pair(topology: Topology) -> tuple[str, str]:
@@ -46,17 +53,38 @@ def demo_argv(topology: Topology, steps: Sequence[Sequence[str]] = DEMO_STEPS) -
     return [tuple(arg.format(source=source, target=target) for arg in step) for step in steps]
 
 
-def run_demo(sandbox: ServedSandbox, steps: Sequence[Sequence[str]] = DEMO_STEPS,
-             log: TextIO = sys.stderr, timeout: float = 600) -> list[StepResult]:
-    """Run each step as `drctl ...` against the sandbox, stopping at the first that does not exit 0."""
-    env = subprocess_env(sandbox.env())
+def run_demo(sandbox: ServedSandbox, steps: Sequence[Sequence[str]] = DEMO_STEPS, *, state_dir: Path | None = None,
+             json_output: bool = False, log: TextIO = sys.stderr, timeout: float = 600) -> list[StepResult]:
+    """Run each step as `drctl ...` against the sandbox, stopping at the first that does not exit 0.
+
+    Runs keep their journal in `state_dir` (default: beside the sandbox's config), never in the user's own.
+    With `json_output` each step runs with `-o json` and its document is kept in its result.
+    """
+    from dr.engine.env import STATE_DIR_ENV_VAR
+
+    state = state_dir or sandbox.config_path.parent / "drctl-state"
+    env = subprocess_env({**sandbox.env(), STATE_DIR_ENV_VAR: str(state)})
     results: list[StepResult] = []
     for argv in demo_argv(sandbox.topology, steps):
         log.write(f"\n$ drctl {shlex.join(argv)}\n")
         log.flush()
-        code = subprocess.run([*drctl_command(), *argv], env=env, timeout=timeout, check=False).returncode
-        results.append(StepResult(argv, code))
+        result = _run_step(argv, env, json_output, timeout)
+        results.append(result)
+        code = result.exit_code
         if code != 0:
             log.write(f"drctl {shlex.join(argv)} exited {code}: demo stopped\n")
             break
     return results
+
+
+def _run_step(argv: tuple[str, ...], env: dict[str, str], json_output: bool, timeout: float) -> StepResult:
+    command = [*drctl_command(), *argv]
+    if not json_output:
+        return StepResult(argv, subprocess.run(command, env=env, timeout=timeout, check=False).returncode)
+    done = subprocess.run([*command, "-o", "json"], env=env, timeout=timeout, check=False, text=True,
+                          stdout=subprocess.PIPE)
+    try:
+        output: Any = json.loads(done.stdout)
+    except ValueError:
+        output = done.stdout
+    return StepResult(argv, done.returncode, output)

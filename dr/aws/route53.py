@@ -73,14 +73,20 @@ def record_side(clients: ClientFactory, topology: Topology, record: DnsRecord) -
 
 
 def read_record(
-    clients: ClientFactory, topology: Topology, record: DnsRecord, name: str | None = None
+    clients: ClientFactory, topology: Topology, record: DnsRecord, name: str | None = None,
+    healthy: Callable[[str], bool] | None = None,
 ) -> RecordAnswer:
-    """Read the record (or its drill clone `name`) and resolve which side it serves, for both strategies."""
+    """Read the record (or its drill clone `name`) and resolve which side it serves, for both strategies.
+
+    `healthy(hc_id)` answers for the health checks of failover records (default: ask Route53); pass a cache
+    when the statuses were just read, to spare Route53's small GetHealthCheckStatus rate limit.
+    """
     fqdn = _norm(name or record.fqdn)
     client = clients.route53(record.env)
     sets = _record_sets(client, record.zone_id, fqdn, record.type)
     if record.strategy is DnsStrategy.FAILOVER_ROUTING:
-        return _failover_answer(record, fqdn, sets, lambda hc: health_check_status(clients, record.env, hc))
+        ask = healthy or (lambda hc: health_check_status(clients, record.env, hc))
+        return _failover_answer(record, fqdn, sets, ask)
     plain = [s for s in sets if "SetIdentifier" not in s]
     if not plain:
         return RecordAnswer(fqdn, record.strategy, None, None, f"no {record.type} record {fqdn} in {record.zone_id}")

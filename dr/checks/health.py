@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dr.aws.errors import describe
@@ -13,20 +14,33 @@ if TYPE_CHECKING:
     from dr.aws.factory import ClientFactory
 
 
-def health_checks_of(topology: Topology, env: str) -> list[tuple[str, str]]:
-    """(owning env, health check id) of ENV's side, once each even when several records share one."""
-    seen: dict[str, str] = {}
+@dataclass(frozen=True)
+class SideHealthCheck:
+    """A health check of ENV's side, the environment owning it (the record's zone owner) and its records."""
+
+    owner: str
+    id: str
+    records: tuple[str, ...]
+
+
+def health_checks_of(topology: Topology, env: str) -> list[SideHealthCheck]:
+    """ENV's health checks, once each even when several records share one."""
+    seen: dict[str, SideHealthCheck] = {}
     for record in topology.dns:
         hc = record.health_checks.get(env)
-        if hc and hc not in seen:
-            seen[hc] = record.env
-    return [(owner, hc) for hc, owner in seen.items()]
+        if hc:
+            before = seen.get(hc)
+            names = (*before.records, record.fqdn) if before else (record.fqdn,)
+            seen[hc] = SideHealthCheck(before.owner if before else record.env, hc, names)
+    return list(seen.values())
 
 
-def check_health(clients: ClientFactory, env: str, owner: str, hc_id: str) -> CheckResult:
+def check_health(clients: ClientFactory, env: str, hc: SideHealthCheck) -> CheckResult:
     """One health check, read through the account that owns the record's zone."""
+    used_by = f" (for {', '.join(hc.records)})"
     try:
-        status = read_health_check(clients, owner, hc_id)
+        status = read_health_check(clients, hc.owner, hc.id)
     except Exception as exc:  # an AWS error fails this check with its reason, never a traceback
-        return failed(env, CheckKind.HEALTH_CHECK, hc_id, f"could not read health check {hc_id}: {describe(exc)}")
-    return CheckResult(env, CheckKind.HEALTH_CHECK, hc_id, status.healthy, status.reason)
+        return failed(env, CheckKind.HEALTH_CHECK, hc.id, f"could not read health check {hc.id}{used_by}: "
+                      f"{describe(exc)}")
+    return CheckResult(env, CheckKind.HEALTH_CHECK, hc.id, status.healthy, status.reason + used_by)

@@ -27,6 +27,7 @@ DEFAULT_WINDOW_SECONDS = 600.0
 """How far back to look for a lag datapoint: none in this window means "unknown", which fails."""
 DEFAULT_MAX_AGE_SECONDS = 300.0
 """A newest datapoint older than this is stale: the metric stopped, which fails (AWS publishes every minute)."""
+_PERIOD = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,8 @@ def _read_group(
     now = clock.now()
     try:
         client = clients.client("cloudwatch", env, region)
-        points = latest_datapoints(client, queries, now - timedelta(seconds=window_seconds), now)
+        # EndTime one period ahead: the current, still filling minute counts as recent, not as missing
+        points = latest_datapoints(client, queries, now - timedelta(seconds=window_seconds), now + _PERIOD)
     except Exception as exc:  # one unreachable region must not hide the lag of the others
         return {t.database: _sample(t, None, window_seconds, now, error=describe(exc)) for t in targets}
     return {t.database: _sample(t, points.get(t.database), window_seconds, now) for t in targets}

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from dr.aws.errors import describe, is_unreachable
 from dr.aws.rds import DbView, Role, describe_member
-from dr.aws.route53 import HealthStatus, RecordAnswer, read_health_check, read_record
+from dr.aws.route53 import HealthStatus, RecordAnswer, health_check_status, read_health_check, read_record
 from dr.checks.lag import LagSample, LagTarget, read_lag_targets, rpo_verdict
 from dr.config.model import Database, DbLocation, Topology
 
@@ -125,13 +125,14 @@ def status(topology: Topology, clients: ClientFactory, clock: Clock) -> StatusRe
         members = [[pool.submit(_member, clients, topology, db, declared, loc)
                     for declared, loc in (("primary", db.primary), ("replica", db.replica))]
                    for db in topology.databases]
-        records = [pool.submit(_record, clients, topology, i) for i in range(len(topology.dns))]
-        checks = [pool.submit(_health, clients, owner, hc, side, names)
-                  for (owner, hc, side), names in _health_checks(topology).items()]
+        checks = [f.result() for f in [pool.submit(_health, clients, owner, hc, side, names)
+                                       for (owner, hc, side), names in _health_checks(topology).items()]]
+        known = {h.id: h.healthy for h in checks if h.healthy is not None}
+        records = [pool.submit(_record, clients, topology, i, known) for i in range(len(topology.dns))]
         read = [(db, tuple(f.result() for f in futures)) for db, futures in zip(topology.databases, members,
                                                                                  strict=True)]
         databases = _databases(topology, clients, clock, read)
-        return StatusReport(databases, tuple(f.result() for f in records), tuple(f.result() for f in checks))
+        return StatusReport(databases, tuple(f.result() for f in records), tuple(checks))
 
 
 def _member(clients: ClientFactory, topology: Topology, db: Database, declared: str, loc: DbLocation) -> MemberStatus:
@@ -178,10 +179,15 @@ def _replication(members: tuple[MemberStatus, ...], lag: LagSample | None) -> st
     return "replicating"
 
 
-def _record(clients: ClientFactory, topology: Topology, index: int) -> RecordStatus:
+def _record(clients: ClientFactory, topology: Topology, index: int, known: dict[str, bool]) -> RecordStatus:
+    """One record's side; failover records reuse the health statuses just read (Route53 rate limits)."""
     record = topology.dns[index]
+
+    def healthy(hc_id: str) -> bool:
+        return known[hc_id] if hc_id in known else health_check_status(clients, record.env, hc_id)
+
     try:
-        answer = read_record(clients, topology, record)
+        answer = read_record(clients, topology, record, healthy=healthy)
     except Exception as exc:
         return RecordStatus(record.fqdn, record.zone_id, str(record.strategy), None, describe(exc))
     return RecordStatus(record.fqdn, record.zone_id, str(record.strategy), answer)

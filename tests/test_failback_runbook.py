@@ -64,3 +64,11 @@ class TestFailback:
         assert dr_copy is not None
         assert "orders-db" in dr_copy["ReadReplicaSourceDBInstanceIdentifier"]
         assert step(outcome.report, "promote:payments")["status"] == "succeeded"
+
+    def test_failback_while_the_home_region_is_down_fails_naming_it(self, failed_over: Harness) -> None:
+        """Re-protecting needs the home region: with it down the run fails (exit 1) and says why."""
+        h = failed_over
+        h.faults.outage_regions.add("eu-central-1")
+        outcome = h.run("failback", "prod", extra={"phase": "reprotect"})
+        assert outcome.exit_code == 1
+        assert "eu-central-1" in step(outcome.report, "fence:orders")["detail"]

@@ -74,8 +74,15 @@ def rds(ctx: RunContext, loc: DbLocation) -> Any:
 
 
 def call(ctx: RunContext, fn: Callable[..., T], /, **kwargs: Any) -> T:
-    """One AWS call, retried on throttling/5xx/timeouts with the one retry builder (backoff on ctx.clock)."""
-    return retrying(clock=ctx.clock, attempts=6, initial=0.2, maximum=5.0)(fn, **kwargs)
+    """One AWS call, retried on throttling and 5xx with the one retry builder (backoff on ctx.clock). An endpoint
+    that does not answer at all is not retried here: botocore already did, and the step's own retries decide."""
+    return retrying(clock=ctx.clock, attempts=6, initial=0.2, maximum=5.0, retry_on=_worth_retrying)(fn, **kwargs)
+
+
+def _worth_retrying(exc: BaseException) -> bool:
+    from dr.aws.errors import is_retryable, is_unreachable
+
+    return is_retryable(exc) and not is_unreachable(exc)
 
 
 def call_once(fn: Callable[..., Any], /, **kwargs: Any) -> Any:

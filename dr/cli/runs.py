@@ -46,7 +46,7 @@ def _backend(config: str | None) -> tuple[Any, Any]:
     return journal_backend(topology, ClientFactory(topology, run_id="runs")), topology
 
 
-def _stored_report(history: Any) -> dict[str, Any]:
+def _stored_report(history: Any, backend: Any) -> dict[str, Any]:
     """The report of the run's last finish, or one rebuilt from the journal when it never finished."""
     from dr.engine.events import EventKind, RunStatus
     from dr.engine.report import ReportBuilder
@@ -55,7 +55,7 @@ def _stored_report(history: Any) -> dict[str, Any]:
     if history.status is not RunStatus.RUNNING and finished and "report" in finished[-1].data:
         report: dict[str, Any] = finished[-1].data["report"]
         return report
-    builder = ReportBuilder(history.header, list(history.steps))
+    builder = ReportBuilder(history.header, list(history.steps), journal=backend.where(history.header.run_id))
     builder.seed(history)
     return builder.build(RunStatus.RUNNING, history.events[-1].at, history.facts)
 
@@ -114,7 +114,7 @@ def show_cmd(run_id: RunIdArg, config: ConfigOpt = None, output: OutputOpt = Out
         for event in history.events:
             sys.stdout.write(json.dumps(event.to_record(), default=str) + "\n")
         return
-    report = _stored_report(history)
+    report = _stored_report(history, backend)
     if output is Output.JSON:
         print_json(report)
     else:
@@ -135,7 +135,7 @@ def resume_cmd(run_id: RunIdArg, *, config: ConfigOpt = None, output: OutputOpt 
         history = load_history(backend, run_id)
         if history.status in (RunStatus.SUCCEEDED, RunStatus.ALREADY_DONE):
             sys.stderr.write(f"run {run_id} already finished ({history.status}); nothing to resume\n")
-            _print(_stored_report(history), output)
+            _print(_stored_report(history, backend), output)
             raise typer.Exit(0)
         outcome = _resume(history, config, flags)
     except DrError as err:

@@ -1,6 +1,7 @@
 """The run report of CONTRACT §5, built by listening to step events; plus a text rendering for humans.
 
 Extensions beyond §5 (additive): `journal` (where the journal is), `next_action` (what to do now),
+`in_flight` (steps started and not finished when the journal ends: `drctl runs show` of a live or dead run),
 `rpo.per_database` (each database's data-loss window, from the `rpo.data_loss_window_seconds.<db>`
 facts: see dr.engine.facts). Unknown values are null, never a made-up zero.
 """
@@ -27,12 +28,14 @@ class ReportBuilder:
         self.order = order
         self.journal = journal
         self._steps: dict[str, StepRecord] = {}
+        self.in_flight: set[str] = set()
         self._lock = threading.Lock()
 
     def seed(self, history: RunHistory) -> None:
         """Start from what an earlier part of the run already recorded (resume, `runs show`)."""
         with self._lock:
             self._steps.update(history.steps)
+            self.in_flight = set(history.running) if history.status is RunStatus.RUNNING else set()
 
     def notify(self, event: Event) -> None:
         if event.kind is EventKind.STEP_COMPENSATED and event.step:
@@ -58,6 +61,7 @@ class ReportBuilder:
         h = self.header
         elapsed = (finished_at - h.clock_started_at).total_seconds()
         succeeded = status in (RunStatus.SUCCEEDED, RunStatus.ALREADY_DONE)
+        settled = status not in (RunStatus.RUNNING, RunStatus.INTERRUPTED) and h.mode != "dry-run"
         windows = rpo_windows(facts)
         window = max(windows.values()) if windows else None
         return {
@@ -66,11 +70,12 @@ class ReportBuilder:
             "clock_started_at": iso(h.clock_started_at),
             "duration_seconds": round((finished_at - h.started_at).total_seconds(), 3),
             "rto": {"target_seconds": h.rto_seconds, "elapsed_seconds": round(elapsed, 3),
-                    "met": None if h.mode == "dry-run" else succeeded and elapsed <= h.rto_seconds},
+                    "met": succeeded and elapsed <= h.rto_seconds if settled else None},
             "rpo": {"target_seconds": h.rpo_seconds, "data_loss_window_seconds": window,
                     "met": None if window is None else window <= h.rpo_seconds, "per_database": windows},
             "steps": [self._step(name) for name in self._names()],
             "journal": self.journal,
+            "in_flight": sorted(self.in_flight),
             "next_action": next_action(status, h.run_id, self._first_failure()),
         }
 

@@ -25,5 +25,7 @@ def render_text(report: dict[str, Any]) -> str:
     for step in report["steps"]:
         lines.append(f"  {step['status']:<12} {step['name']:<{width}} {step['duration_seconds']:7.1f}s"
                      f"/{step['budget_seconds']:g}s  x{step['attempts']}  {step['detail']}")
+    if report.get("in_flight"):
+        lines.append(f"  in flight when the journal ends (outcome unknown): {', '.join(report['in_flight'])}")
     lines += ["", f"journal: {report.get('journal', '')}", f"next: {report.get('next_action', '')}"]
     return "\n".join(lines)

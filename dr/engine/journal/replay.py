@@ -36,6 +36,8 @@ class RunHistory:
     """The last finished record of each step."""
     pending: set[str] = field(default_factory=set)
     """Steps whose last mutating call has an intent and no outcome: a crash hit between the two."""
+    running: set[str] = field(default_factory=set)
+    """Steps started and not finished (in flight when the journal ends)."""
     acted: set[str] = field(default_factory=set)
     """Steps whose mutation completed (outcome ok) but which never recorded their end: the crash came after."""
     facts: dict[str, Any] = field(default_factory=dict)
@@ -62,7 +64,9 @@ def replay(events: list[Event]) -> RunHistory:
 
 def _apply(history: RunHistory, event: Event) -> None:
     name = event.step or ""
-    if event.kind is EventKind.STEP_INTENT:
+    if event.kind is EventKind.STEP_STARTED:
+        history.running.add(name)
+    elif event.kind is EventKind.STEP_INTENT:
         history.pending.add(name)
     elif event.kind is EventKind.STEP_OUTCOME:
         history.pending.discard(name)
@@ -75,6 +79,7 @@ def _apply(history: RunHistory, event: Event) -> None:
             started_at=_started(event), duration=event.duration or 0.0, budget=event.budget or 0.0,
             attempts=event.attempt, detail=event.detail)
         history.acted.discard(name)
+        history.running.discard(name)
         if event.status != StepStatus.FAILED:
             history.pending.discard(name)
     elif event.kind is EventKind.FACT:
@@ -83,6 +88,7 @@ def _apply(history: RunHistory, event: Event) -> None:
         history.status = RunStatus(event.status)
         history.finished_at = event.at
     elif event.kind is EventKind.RUN_RESUMED:
+        history.running.clear()
         history.status = RunStatus.RUNNING
         history.finished_at = None
 

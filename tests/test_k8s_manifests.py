@@ -67,6 +67,8 @@ class TestDrillCronJob:
 
         cron = of_kind("CronJob")[0]
         minute, hour, dom, month, dow = cron["spec"]["schedule"].split()
+        assert minute.isdigit()
+        assert hour.isdigit()
         assert (dom, month) == ("*", "*")
         assert re.fullmatch(r"[0-6]", dow)
         assert cron["spec"]["concurrencyPolicy"] == "Forbid"

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import sys
 from pathlib import Path
+
+from prometheus_support import free_port, running, stop_process
 
 DRCTL = [sys.executable, "-c", "from dr.cli.main import run; run()"]
 
@@ -39,3 +43,14 @@ class TestExporterCommand:
         assert result.returncode == 0
         for option in ("--port", "--address", "--interval", "--config"):
             assert option in result.stdout
+
+    def test_sigterm_stops_the_exporter_cleanly(self, example_path: Path, tmp_path: Path) -> None:
+        """SIGTERM makes a serving `drctl exporter` stop and exit 0 (AWS unreachable does not matter)."""
+        port = free_port()
+        env = {**os.environ, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}", "AWS_MAX_ATTEMPTS": "1"}
+        args = [*DRCTL, "exporter", "-c", str(example_path), "--port", str(port), "--interval", "1s"]
+        with running(args, ready_url=f"http://127.0.0.1:{port}/healthz", log=tmp_path / "exporter.log",
+                     env=env) as proc:
+            proc.send_signal(signal.SIGTERM)
+            assert stop_process(proc, timeout=20) == 0
+        assert "drctl exporter stopped" in (tmp_path / "exporter.log").read_text()

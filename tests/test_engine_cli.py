@@ -136,6 +136,21 @@ class TestReportAndRuns:
         assert events[0]["type"] == "run-started"
         assert events[-1]["type"] == "run-finished"
 
+    def test_runs_show_of_a_dead_run_names_the_step_in_flight(self, tmp_path: Path) -> None:
+        """A journal that ends after an intent: status running, that step in flight, next action resume."""
+        assert run_ledger("--yes", "--run-id", "r-dead").exit_code == 0
+        journal = tmp_path / "drctl-state" / "runs" / "r-dead.jsonl"
+        lines = journal.read_text().splitlines()
+        cut = next(i for i, line in enumerate(lines) if '"step-intent"' in line and '"par-b"' in line)
+        journal.write_text("\n".join(lines[: cut + 1]) + "\n")
+        shown = json.loads(drctl("runs", "show", "r-dead", "-o", "json").stdout)
+        assert shown["status"] == "running"
+        assert "par-b" in shown["in_flight"]
+        assert shown["rto"]["met"] is None
+        assert "drctl resume r-dead" in shown["next_action"]
+        listed = json.loads(drctl("runs", "list", "-o", "json").stdout)["runs"]
+        assert [r["status"] for r in listed] == ["running"]
+
     def test_metrics_file_is_written_and_a_dead_pushgateway_does_not_fail_the_run(self, tmp_path: Path) -> None:
         """--metrics-file gets the run metrics; an unreachable --pushgateway only warns, exit stays 0."""
         metrics = tmp_path / "drctl.prom"

@@ -154,3 +154,17 @@ class TestDynamoDbLease:
         assert len(broken) == 1
         assert broken[0].data["run_id"] == "stale-run"
         assert self.lease(client, clock).holder() is None
+
+    def test_unreachable_lock_table_refuses_the_run_touching_nothing(self, tmp_path: Path) -> None:
+        """The lock table is missing (or access denied): exit 3, no step called, no journal written."""
+        from dr.engine.session import StateUnavailable
+
+        client, clock = make_table("other-table"), FakeClock(SINCE)
+        calls = Calls()
+        session = Harness(tmp_path, clock).session(ListRunbook([FakeStep("a", calls)]),
+                                                   lock=self.lease(client, clock))
+        with pytest.raises(StateUnavailable, match="cannot take the run lock dynamodb://drctl-locks") as err:
+            session.start()
+        assert err.value.exit_code == 3
+        assert calls.entries == []
+        assert not (tmp_path / "runs").exists()

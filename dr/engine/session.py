@@ -11,10 +11,11 @@ import os
 import secrets
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from dr.engine.compensation import compensate
 from dr.engine.env import kill_after_events
@@ -28,12 +29,13 @@ from dr.engine.lock.base import LockInfo, RunLock, lock_key
 from dr.engine.report import ReportBuilder
 from dr.engine.runbook import Runbook, steps_of
 from dr.engine.step import RunContext, RunOptions
-from dr.errors import ConfigError, UsageError
+from dr.errors import ConfigError, DrError, GateRefused, UsageError
 
 if TYPE_CHECKING:
     from dr.clock import Clock
     from dr.config.model import Topology
 
+T = TypeVar("T")
 EXIT_CODES: dict[RunStatus, int] = {
     RunStatus.SUCCEEDED: 0, RunStatus.ALREADY_DONE: 0, RunStatus.FAILED: 1, RunStatus.REFUSED: 3,
     RunStatus.INTERRUPTED: 130, RunStatus.RUNNING: 1,
@@ -104,6 +106,23 @@ def check_topology_unchanged(header: RunHeader, path: Path) -> None:
                           "steps. Restore the file, or start a new run")
 
 
+class StateUnavailable(GateRefused):
+    """The journal store or the lock cannot be reached: the run does not start (exit 3, nothing touched)."""
+
+
+def _state(what: str, call: Callable[[], T]) -> T:
+    """A call to the run state store; its failures (access denied, unreachable) refuse the run cleanly."""
+    try:
+        return call()
+    except DrError:
+        raise
+    except Exception as err:
+        from dr.aws.errors import describe
+
+        raise StateUnavailable(f"cannot {what}: {describe(err)}; nothing was changed. Check access to it "
+                               "(topology `state` section) and run again") from err
+
+
 class RunSession:
     def __init__(self, runbook: Runbook, ctx: RunContext, header: RunHeader, services: Services) -> None:
         self.runbook = runbook
@@ -118,7 +137,8 @@ class RunSession:
                              "steps by name")
 
     def start(self, *, break_lock: bool = False) -> RunOutcome:
-        if self.services.backend.read(self.header.run_id) is not None:
+        backend = self.services.backend
+        if _state(f"read the journal store {backend.location}", lambda: backend.read(self.header.run_id)) is not None:
             raise UsageError(f"run id {self.header.run_id} is already used; pick another or "
                              f"`drctl resume {self.header.run_id}`")
         return self._run(None, break_lock=break_lock)
@@ -129,7 +149,9 @@ class RunSession:
 
     def _run(self, history: RunHistory | None, *, break_lock: bool) -> RunOutcome:
         lock = self.services.lock
-        broken = lock.acquire(self._me(), break_lock=break_lock) if lock is not None else None
+        me = self._me()
+        broken = _state(f"take the run lock {lock.location}", lambda: lock.acquire(me, break_lock=break_lock)
+                        ) if lock is not None else None
         if lock is not None:
             lock.on_lost(self.services.stop.set)
         backend = self.services.backend

@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from dr.clock import FakeClock
-from dr.sandbox.control import LocalControl
+from dr.sandbox.control import LocalControl, SandboxControlError
 
 ACCOUNT = "123456789012"
 
@@ -242,3 +242,31 @@ class TestRename:
             )
         assert err.value.response["Error"]["Code"] == "DBInstanceAlreadyExists"
         assert _instance("eu-west-1", "orders-db-euw1")["DBInstanceIdentifier"] == "orders-db-euw1"
+
+
+class TestReplicationState:
+    def test_a_replica_reports_replicating_in_status_infos(self, sandbox: LocalControl) -> None:
+        """Read replicas report StatusInfos read replication / replicating (moto alone reports none)."""
+        _primary_and_replica()
+        [info] = _instance("eu-west-1", "orders-db-euw1")["StatusInfos"]
+        assert (info["StatusType"], info["Status"], info["Normal"]) == ("read replication", "replicating", True)
+
+    def test_a_set_replication_state_is_reported_with_its_message(self, sandbox: LocalControl) -> None:
+        """set_replication_state makes the replica report that state, not Normal."""
+        _primary_and_replica()
+        sandbox.set_replication_state(ACCOUNT, "eu-west-1", "orders-db-euw1", "error", "IO thread stopped")
+        [info] = _instance("eu-west-1", "orders-db-euw1")["StatusInfos"]
+        assert (info["Status"], info["Normal"], info["Message"]) == ("error", False, "IO thread stopped")
+
+    def test_primaries_and_promoted_replicas_report_no_replication(self, sandbox: LocalControl) -> None:
+        """Only replicas carry a read-replication status."""
+        _primary_and_replica()
+        _rds("eu-west-1").promote_read_replica(DBInstanceIdentifier="orders-db-euw1")
+        assert "StatusInfos" not in _instance("eu-central-1", "orders-db")
+        assert "StatusInfos" not in _instance("eu-west-1", "orders-db-euw1")
+
+    def test_an_unknown_state_is_refused(self, sandbox: LocalControl) -> None:
+        """Only the states AWS reports can be set."""
+        _primary_and_replica()
+        with pytest.raises(SandboxControlError, match="unknown replication state"):
+            sandbox.set_replication_state(ACCOUNT, "eu-west-1", "orders-db-euw1", "sleepy")

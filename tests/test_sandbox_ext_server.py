@@ -78,6 +78,15 @@ class TestExtensionsOverHttp:
             _client(server, "rds", "eu-west-1").promote_read_replica(DBInstanceIdentifier="busy-replica")
         assert err.value.response["Error"]["Code"] == "InvalidDBInstanceState"
 
+    def test_replication_state_set_over_http_is_reported(self, server: SandboxServer, control: HttpControl) -> None:
+        """set_replication_state through the server shows in the replica's StatusInfos."""
+        _replica(server, "state")
+        control.set_replication_state(ACCOUNT, "eu-west-1", "state-replica", "replication degraded")
+        [found] = _client(server, "rds", "eu-west-1").describe_db_instances(DBInstanceIdentifier="state-replica")[
+            "DBInstances"
+        ]
+        assert found["StatusInfos"][0]["Status"] == "replication degraded"
+
     def test_health_set_over_http_moves_the_dns_answer(self, server: SandboxServer, control: HttpControl) -> None:
         """An unhealthy primary (set through HttpControl) makes TestDNSAnswer return the secondary."""
         r53 = _client(server, "route53")

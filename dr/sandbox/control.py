@@ -56,6 +56,12 @@ class SandboxControl(Protocol):
         """How long a Route53 change stays PENDING before INSYNC."""
         ...
 
+    def set_replication_state(
+        self, account_id: str, region: str, identifier: str, state: str, message: str | None = None
+    ) -> None:
+        """What a read replica reports in StatusInfos: replicating (default), replication degraded, error..."""
+        ...
+
     def set_db_status(self, account_id: str, region: str, identifier: str, status: str) -> None:
         """Force a DB instance's or cluster's (or global cluster's) status, e.g. `backing-up`."""
         ...
@@ -130,6 +136,19 @@ class LocalControl:
     def set_change_pending_seconds(self, seconds: float) -> None:
         self._state.change_pending_seconds = _non_negative(seconds, "change pending seconds")
 
+    def set_replication_state(
+        self, account_id: str, region: str, identifier: str, state: str, message: str | None = None
+    ) -> None:
+        from moto.rds.models import rds_backends
+
+        from dr.sandbox.extensions.rds_replication_state import STATES, set_state
+
+        if state not in STATES:
+            raise SandboxControlError(f"unknown replication state {state!r}; one of {', '.join(STATES)}")
+        if identifier not in rds_backends[account_id][region].databases:
+            raise SandboxControlError(f"no DB instance {identifier!r} in account {account_id} {region}")
+        set_state(account_id, region, identifier, state, message)
+
     def set_db_status(self, account_id: str, region: str, identifier: str, status: str) -> None:
         from moto.rds.models import rds_backends
 
@@ -179,6 +198,7 @@ _SETTERS = frozenset(
         "set_promotion_seconds",
         "set_promotion_seconds_for",
         "set_change_pending_seconds",
+        "set_replication_state",
         "set_db_status",
         "set_latency",
         "set_route53_throttle",
@@ -251,6 +271,18 @@ class HttpControl:
 
     def set_change_pending_seconds(self, seconds: float) -> None:
         self._call("set_change_pending_seconds", seconds=seconds)
+
+    def set_replication_state(
+        self, account_id: str, region: str, identifier: str, state: str, message: str | None = None
+    ) -> None:
+        self._call(
+            "set_replication_state",
+            account_id=account_id,
+            region=region,
+            identifier=identifier,
+            state=state,
+            message=message,
+        )
 
     def set_db_status(self, account_id: str, region: str, identifier: str, status: str) -> None:
         self._call("set_db_status", account_id=account_id, region=region, identifier=identifier, status=status)

@@ -126,6 +126,8 @@ class SandboxState:
     route53_throttle: ThrottleSpec | None = None
     health: dict[str, bool] = field(default_factory=dict)
     lag: dict[LagKey, LagSetting] = field(default_factory=dict)
+    replication_states: dict[tuple[str, str, str], tuple[str, str | None]] = field(default_factory=dict)
+    """Read-replication state per (account, region, lower-case instance id), when not `replicating`."""
     changes: dict[str, datetime] = field(default_factory=dict)
     events: list[PromotionEvent] = field(default_factory=list)
     stats: CallStats = field(default_factory=CallStats)
@@ -142,6 +144,7 @@ class SandboxState:
             self.health.clear()
             self.lag.clear()
             self.changes.clear()
+            self.replication_states.clear()
             self.events.clear()
             self.stats = CallStats()
 

@@ -45,6 +45,7 @@ class TestFailback:
         replica = instance(h, "eu-central-1", "orders-db")
         assert replica is not None
         assert "orders-db-euw1" in replica["ReadReplicaSourceDBInstanceIdentifier"]
+        assert replica["DBInstanceClass"] == fenced[0]["DBInstanceClass"]
 
     def test_full_failback_returns_traffic_and_restores_protection(self, failed_over: Harness) -> None:
         """--phase all: prod writes again, DNS points at prod, the inverted check is restored, qa replicates."""
@@ -72,3 +73,15 @@ class TestFailback:
         outcome = h.run("failback", "prod", extra={"phase": "reprotect"})
         assert outcome.exit_code == 1
         assert "eu-central-1" in step(outcome.report, "fence:orders")["detail"]
+
+    def test_rerun_of_a_finished_failback_is_already_done(self, failed_over: Harness) -> None:
+        """Failing back twice: the second run changes nothing and says already-done."""
+        h = failed_over
+        for name in NAMES:
+            h.set_lag(name, 5.0)
+        assert h.run("failback", "prod").exit_code == 0
+        h.faults.calls.clear()
+        again = h.run("failback", "prod")
+        assert again.exit_code == 0
+        assert again.report["status"] == "already-done", again.report
+        assert h.mutating_calls() == []

@@ -22,8 +22,8 @@ class Confirm(Step):
     budget = 120.0
     mutating = False
     max_attempts = 3
-    poll_initial = 1.0
-    poll_max = 5.0
+    poll_initial = 0.5
+    poll_max = 2.0
 
     def __init__(self) -> None:
         self.resource = "target health, readiness, writers"

@@ -24,7 +24,7 @@ class FailoverRoutingRecord(Step):
     api_family = "route53"
     max_attempts = 5
     poll_initial = 0.5
-    poll_max = 5.0
+    poll_max = 2.0
 
     def __init__(self, record: DnsRecord) -> None:
         self.record = record

@@ -23,7 +23,7 @@ class PromoteGlobalMember(Step):
     budget = 480.0
     api_family = "rds"
     max_attempts = 3
-    poll_max = 5.0
+    poll_max = 2.0
 
     def __init__(self, move: Move) -> None:
         self.move = move

@@ -31,7 +31,7 @@ class PromoteReplica(Step):
     api_family = "rds"
     max_attempts = 3
     poll_initial = 0.25
-    poll_max = 5.0
+    poll_max = 2.0
 
     def __init__(self, move: Move) -> None:
         self.move = move

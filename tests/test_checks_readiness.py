@@ -79,6 +79,19 @@ class TestDatabaseChecks:
         result = check(run(world), "replica-available", "orders-db-euw1")
         assert (result.ok, result.reason) == (False, "orders-db-euw1 is backing-up")
 
+    def test_headless_cluster_fails_replica_available(self, world: Seeded) -> None:
+        """An Aurora replica cluster without DB instances cannot take traffic."""
+        from moto.rds.models import rds_backends
+
+        databases = rds_backends[PROD]["eu-west-1"].databases
+        instances = {k: v for k, v in databases.items() if k.startswith("payments-cluster-euw1-")}
+        for key in instances:
+            del databases[key]
+        world.on_teardown(lambda: databases.update(instances))
+        result = check(run(world), "replica-available", "payments-cluster-euw1")
+        assert not result.ok
+        assert result.reason.startswith("payments-cluster-euw1 has no DB instances (headless cluster)")
+
     def test_aurora_global_reader_of_another_writer_fails_replica_source(self, world: Seeded) -> None:
         """A global-cluster reader whose writer is not the declared primary fails replica-source."""
         world.replace_db("payments", primary={"id": "payments-cluster-v2"})

@@ -46,6 +46,8 @@ class DbView:
     replication_state: str | None = None
     """AWS's read-replication state when it reports one (replicating, replication degraded, error...)."""
     replication_message: str | None = None
+    instances: tuple[str, ...] = ()
+    """A cluster's DB instances (DBClusterMembers); a cluster without any is headless and serves nothing."""
 
     @property
     def available(self) -> bool:
@@ -56,7 +58,7 @@ class DbView:
             "id": self.id, "engine": str(self.engine), "env": self.env, "region": self.region,
             "exists": self.exists, "status": self.status, "role": str(self.role) if self.role else None,
             "arn": self.arn, "source_arn": self.source_arn, "replicas": list(self.replicas),
-            "replication_state": self.replication_state,
+            "replication_state": self.replication_state, "instances": list(self.instances),
         }
 
 
@@ -138,9 +140,11 @@ def describe_cluster(client: Any, cluster_id: str, *, env: str, region: str, eng
     c = found[0]
     source = c.get("ReplicationSourceIdentifier") or None
     replicas = tuple(c.get("ReadReplicaIdentifiers") or ())
+    instances = tuple(m["DBInstanceIdentifier"] for m in c.get("DBClusterMembers") or [])
     return DbView(
         cluster_id, engine, env, region, exists=True, status=c.get("Status"),
         role=_role(source, replicas), arn=c.get("DBClusterArn"), source_arn=source, replicas=replicas,
+        instances=instances,
     )
 
 

@@ -9,7 +9,7 @@ from dr.aws.errors import describe
 from dr.aws.rds import DbView, Role, member_arn, same_resource
 from dr.checks.lag import LagSample, LagTarget, rpo_verdict
 from dr.checks.model import CheckKind, CheckResult, failed, passed
-from dr.config.model import Database, DbLocation, Topology
+from dr.config.model import Database, DbLocation, Engine, Topology
 
 RUNNING = "replicating"
 """AWS's read-replication state when all is well; degraded, error, stopped and terminated all fail."""
@@ -57,10 +57,7 @@ def database_checks(
     if not view.exists:
         return [failed(env, CheckKind.REPLICA_EXISTS, mid, f"{mid} not found in {where}")]
     results = [passed(env, CheckKind.REPLICA_EXISTS, mid, f"{mid} exists in {where} ({view.role})")]
-    if view.available:
-        results.append(passed(env, CheckKind.REPLICA_AVAILABLE, mid, f"{mid} is available"))
-    else:
-        results.append(failed(env, CheckKind.REPLICA_AVAILABLE, mid, f"{mid} is {view.status or 'in no status'}"))
+    results.append(_available(env, mid, view))
     if view.role is not Role.REPLICA:
         results.append(passed(env, CheckKind.REPLICA_SOURCE, mid,
                               f"{mid} is {view.role} (writable): no replication source to check"))
@@ -74,6 +71,15 @@ def database_checks(
     results.append(_replication_running(env, mid, view, lag))
     results.append(_lag(env, mid, topology.objectives.rpo, lag))
     return results
+
+
+def _available(env: str, mid: str, view: DbView) -> CheckResult:
+    if not view.available:
+        return failed(env, CheckKind.REPLICA_AVAILABLE, mid, f"{mid} is {view.status or 'in no status'}")
+    if view.engine is not Engine.RDS_INSTANCE and not view.instances:
+        return failed(env, CheckKind.REPLICA_AVAILABLE, mid,
+                      f"{mid} has no DB instances (headless cluster): add one before it can take traffic")
+    return passed(env, CheckKind.REPLICA_AVAILABLE, mid, f"{mid} is available")
 
 
 def _replication_running(env: str, mid: str, view: DbView, lag: LagSample | None) -> CheckResult:

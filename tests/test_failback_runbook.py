@@ -85,3 +85,20 @@ class TestFailback:
         assert again.exit_code == 0
         assert again.report["status"] == "already-done", again.report
         assert h.mutating_calls() == []
+
+
+class TestIdentifiers:
+    @pytest.mark.parametrize("db_id", ["orders-db", "a" * 63, "x"])
+    def test_fenced_and_member_ids_are_valid_rds_identifiers(self, db_id: str) -> None:
+        """Generated ids: <= 63 chars, start with a letter, letters/digits/single hyphens, no trailing hyphen."""
+        import re
+
+        from dr.config.model import DbLocation
+        from runbooks.steps.fence import fenced_id
+        from runbooks.steps.reprotect import member_instance_id
+
+        rule = re.compile(r"^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{0,62}(?<!-)$")
+        run_id = "20261126T130000Z-failback-prod-ab12"
+        for made in (fenced_id(DbLocation(env="prod", id=db_id), run_id), member_instance_id(db_id, run_id)):
+            assert rule.match(made), made
+            assert made != db_id

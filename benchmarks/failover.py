@@ -80,8 +80,7 @@ def prepare(sandbox: ServedSandbox, scenario: Scenario) -> dict[str, float]:
 
 def run_failover(sandbox: ServedSandbox, scenario: Scenario, workdir: Path, *, sequential: bool = False,
                  timeout: float = 1800.0) -> FailoverRun:
-    """Reseed, apply the scenario, run `drctl failover --to qa --yes -o json` and collect what it did."""
-    prepare(sandbox, scenario)
+    """Run `drctl failover --to qa --yes -o json` on a `prepare`d sandbox and collect what it did."""
     control = sandbox.control
     before = control.stats()
     env = {**sandbox.env(), "DRCTL_STATE_DIR": str(workdir / ("state-seq" if sequential else "state-par"))}

@@ -1,0 +1,96 @@
+"""What the API-call counts of a run mean: Route53 change batches against the minimum AWS allows, retries
+after throttling, RDS describes per promotion, detection latency of each promotion."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+
+from benchmarks.failover import FailoverRun
+from dr.config.model import DnsStrategy, Topology
+
+MAX_BATCH_WEIGHT = 1000
+UPSERT_WEIGHT = 2
+"""Route53: at most 1,000 changes per ChangeResourceRecordSets, an UPSERT counting as two."""
+RDS_DESCRIBES = ("DescribeDBInstances", "DescribeDBClusters", "DescribeGlobalClusters")
+
+
+@dataclass(frozen=True)
+class Route53Changes:
+    per_zone: dict[str, int]
+    expected_per_zone: dict[str, int]
+    throttled: int
+    prior_request_not_complete: int
+
+    @property
+    def made(self) -> int:
+        return sum(self.per_zone.values())
+
+    @property
+    def expected(self) -> int:
+        return sum(self.expected_per_zone.values())
+
+
+def route53_changes(run: FailoverRun, topology: Topology) -> Route53Changes:
+    """Successful change calls per zone vs Σ zones ⌈weighted changes / 1000⌉; rejections counted apart."""
+    upserts = Counter(r.zone_id for r in topology.dns if r.strategy is DnsStrategy.UPSERT)
+    expected = {zone: math.ceil(n * UPSERT_WEIGHT / MAX_BATCH_WEIGHT) for zone, n in upserts.items()}
+    rejected = run.stats.rejected
+    return Route53Changes(
+        per_zone=dict(run.stats.route53_changes_by_zone), expected_per_zone=expected,
+        throttled=sum(rejected.get("Throttling", {}).values()),
+        prior_request_not_complete=sum(rejected.get("PriorRequestNotComplete", {}).values()),
+    )
+
+
+def rds_describes(run: FailoverRun) -> int:
+    rds = run.stats.calls.get("rds", {})
+    return sum(rds.get(op, 0) for op in RDS_DESCRIBES)
+
+
+@dataclass(frozen=True)
+class Detection:
+    """Seconds from the sandbox marking a promotion done to drctl's promote step finishing."""
+
+    latencies: dict[str, float]
+    unmatched: list[str]
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.latencies.values()) if self.latencies else math.nan
+
+    @property
+    def worst(self) -> float:
+        return max(self.latencies.values(), default=math.nan)
+
+
+def detection(run: FailoverRun, topology: Topology) -> Detection:
+    by_replica = {db.replica.id: db.name for db in topology.databases}
+    latencies: dict[str, float] = {}
+    unmatched: list[str] = []
+    for event in run.events:
+        name = by_replica.get(event.identifier)
+        finished = run.step_finish(f"promote:{name}") if name else None
+        if finished is None:
+            unmatched.append(event.identifier)
+            continue
+        latencies[str(name)] = (finished - event.done_at).total_seconds()
+    return Detection(latencies, unmatched)
+
+
+def phase_seconds(run: FailoverRun) -> dict[str, float]:
+    """Wall time of each phase from the run report: first member start to last member finish."""
+    spans: dict[str, tuple[float, float]] = {}
+    for step in run.report.get("steps", []):
+        if not step.get("started_at") or step.get("status") == "skipped":
+            continue
+        from dr.clock import parse_iso
+
+        start = parse_iso(step["started_at"]).timestamp()
+        end = start + float(step["duration_seconds"])
+        phase = str(step["name"]).split(":", 1)[0]
+        low, high = spans.get(phase, (start, end))
+        spans[phase] = (min(low, start), max(high, end))
+    return {phase: round(high - low, 3) for phase, (low, high) in spans.items()}

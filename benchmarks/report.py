@@ -1,0 +1,184 @@
+"""The benchmark's tables: one row per measurement with its target and verdict, a scaling table across
+sizes, and the API calls by service and operation. Plain text (aligned columns) and JSON."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from benchmarks.calls import detection, phase_seconds, rds_describes, route53_changes
+from benchmarks.estate import EstateSize
+from benchmarks.exporter_timing import ExporterTiming
+from benchmarks.failover import FailoverRun
+from benchmarks.startup import StartTime
+from dr.config.model import Topology
+
+WALL_RATIO_TARGET = 1.10
+DETECTION_TARGET = 2.0
+SCRAPE_P99_TARGET = 0.050
+STARTUP_RATIO_TARGET = 0.5
+
+ROW_NAMES = (
+    "failover wall (parallel)", "engine run time (report)", "critical path (slowest promotion + DNS sync)",
+    "ratio wall / critical path", "overhead by phase", "failover wall (sequential, concurrency 1)",
+    "ratio sequential / critical path", "Route53 ChangeResourceRecordSets", "Route53 retries after throttling",
+    "RDS describes per promotion", "detection latency p50", "detection latency max", "API calls total",
+    "exporter first refresh", "exporter refresh", "CloudWatch GetMetricData per refresh", "scrape latency p50",
+    "scrape latency p99", "drctl --version", "drctl --help", "aws --version", "drctl --version / aws --version",
+)
+"""Every row the main table has, in order (the smoke test checks them)."""
+
+
+@dataclass
+class SizeResult:
+    size: EstateSize
+    topology: Topology
+    parallel: FailoverRun
+    exporter: ExporterTiming
+    sequential: FailoverRun | None = None
+
+
+@dataclass
+class Row:
+    name: str
+    value: str
+    target: str = ""
+    verdict: str = ""
+
+
+@dataclass
+class Tables:
+    main: list[Row] = field(default_factory=list)
+    scaling: list[dict[str, Any]] = field(default_factory=list)
+    calls: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"main": [asdict(r) for r in self.main], "scaling": self.scaling, "calls": self.calls}
+
+
+def verdict(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("met" if ok else "MISSED")
+
+
+def _s(seconds: float | None) -> str:
+    return "n/a" if seconds is None or math.isnan(seconds) else f"{seconds:.2f} s"
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def failover_rows(result: SizeResult) -> list[Row]:
+    run = result.parallel
+    rows = [
+        Row("failover wall (parallel)", f"{_s(run.wall_seconds)} (exit {run.exit_code}, {run.status})"),
+        Row("engine run time (report)", _s(run.engine_seconds)),
+        Row("critical path (slowest promotion + DNS sync)",
+            f"{_s(run.critical_path)} ({run.slowest_promotion:.2f} + {run.dns_sync:.2f})"),
+        Row("ratio wall / critical path", f"{run.ratio:.2f}", f"<= {WALL_RATIO_TARGET:.2f}",
+            verdict(run.ratio <= WALL_RATIO_TARGET)),
+        Row("overhead by phase", ", ".join(f"{k} {v:.2f}" for k, v in phase_seconds(run).items())),
+    ]
+    seq = result.sequential
+    rows += [
+        Row("failover wall (sequential, concurrency 1)",
+            f"{_s(seq.wall_seconds)} (exit {seq.exit_code}, {seq.status})" if seq else "not run at this size"),
+        Row("ratio sequential / critical path", f"{seq.ratio:.2f}" if seq else "n/a"),
+    ]
+    return rows + _call_rows(result)
+
+
+def _call_rows(result: SizeResult) -> list[Row]:
+    run, topology = result.parallel, result.topology
+    r53 = route53_changes(run, topology)
+    zones = ", ".join(f"{z[-6:]}: {n}" for z, n in sorted(r53.per_zone.items()))
+    promotions = max(len(run.events), 1)
+    found = detection(run, topology)
+    ok_detect = None if math.isnan(found.worst) else found.worst <= DETECTION_TARGET
+    unmatched = f" ({len(found.unmatched)} promotions without a finished step)" if found.unmatched else ""
+    return [
+        Row("Route53 ChangeResourceRecordSets", f"{r53.made} ({zones})", f"= {r53.expected} (Σ zones ⌈2n/1000⌉)",
+            verdict(r53.made == r53.expected)),
+        Row("Route53 retries after throttling",
+            f"{r53.throttled} Throttling + {r53.prior_request_not_complete} PriorRequestNotComplete",
+            "reported apart"),
+        Row("RDS describes per promotion", f"{rds_describes(run) / promotions:.1f} "
+            f"({rds_describes(run)} describes, {len(run.events)} promotions, prechecks and confirm included)"),
+        Row("detection latency p50", _s(found.p50) + unmatched),
+        Row("detection latency max", _s(found.worst), f"<= {DETECTION_TARGET:.1f} s", verdict(ok_detect)),
+        Row("API calls total", str(run.stats.total())),
+    ]
+
+
+def exporter_rows(timing: ExporterTiming) -> list[Row]:
+    expected = timing.expected_get_metric_data
+    return [
+        Row("exporter first refresh", _s(timing.first_refresh_seconds) + " (clients built)"),
+        Row("exporter refresh", _s(timing.refresh_seconds)),
+        Row("CloudWatch GetMetricData per refresh",
+            f"{timing.get_metric_data_per_refresh} for {timing.lag_series} lag series",
+            f"= {expected} (⌈series/500⌉ per account+region)", verdict(timing.get_metric_data_per_refresh == expected)),
+        Row("scrape latency p50", _ms(timing.scrape_p50) + f" ({timing.scrapes} scrapes, {timing.exposition_bytes} B)"),
+        Row("scrape latency p99", _ms(timing.scrape_p99), f"<= {SCRAPE_P99_TARGET * 1000:.0f} ms",
+            verdict(timing.scrape_p99 <= SCRAPE_P99_TARGET)),
+    ]
+
+
+def startup_rows(times: list[StartTime]) -> list[Row]:
+    by = {t.command: t for t in times}
+    rows = [Row(t.command, (_s(t.median) + (f" ({t.note})" if t.note else "")) if t.median is not None else t.note)
+            for t in times]
+    version, aws = by["drctl --version"].median, by["aws --version"].median
+    if version is None or aws is None:
+        rows.append(Row("drctl --version / aws --version", "n/a (no AWS CLI to compare with)",
+                        f"<= {STARTUP_RATIO_TARGET}", verdict(None)))
+    else:
+        ratio = version / aws
+        rows.append(Row("drctl --version / aws --version", f"{ratio:.2f}", f"<= {STARTUP_RATIO_TARGET}",
+                        verdict(ratio <= STARTUP_RATIO_TARGET)))
+    return rows
+
+
+def scaling_row(result: SizeResult) -> dict[str, Any]:
+    run = result.parallel
+    found = detection(run, result.topology)
+    r53 = route53_changes(run, result.topology)
+    seq = result.sequential
+    return {
+        "databases": result.size.databases, "records": result.size.records, "zones": result.size.zones,
+        "wall_s": round(run.wall_seconds, 2), "critical_s": round(run.critical_path, 2), "ratio": round(run.ratio, 2),
+        "sequential_s": round(seq.wall_seconds, 2) if seq else None, "status": run.status,
+        "api_calls": run.stats.total(), "r53_changes": r53.made, "r53_rejected": r53.throttled
+        + r53.prior_request_not_complete, "detect_max_s": round(found.worst, 2),
+        "refresh_s": round(result.exporter.refresh_seconds, 3),
+        "scrape_p99_ms": round(result.exporter.scrape_p99 * 1000, 1),
+    }
+
+
+def build(results: list[SizeResult], main: SizeResult, startup: list[StartTime]) -> Tables:
+    return Tables(main=failover_rows(main) + exporter_rows(main.exporter) + startup_rows(startup),
+                  scaling=[scaling_row(r) for r in results], calls=main.parallel.stats.calls)
+
+
+def render(tables: Tables, title: str) -> str:
+    lines = [f"## {title}", "", _grid(["measurement", "value", "target", "verdict"],
+                                      [[r.name, r.value, r.target, r.verdict] for r in tables.main])]
+    if tables.scaling:
+        keys = list(tables.scaling[0])
+        lines += ["", "## Scaling", "", _grid(keys, [[_cell(row[k]) for k in keys] for row in tables.scaling])]
+    calls = [[svc, op, str(n)] for svc, ops in sorted(tables.calls.items()) for op, n in sorted(ops.items())]
+    lines += ["", "## API calls of the parallel failover (main size)", "",
+              _grid(["service", "operation", "calls"], calls)]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(value: Any) -> str:
+    return "-" if value is None else str(value)
+
+
+def _grid(header: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table (readable as plain text too)."""
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(cell.replace("|", "/") for cell in row) + " |" for row in rows]
+    return "\n".join(out)

@@ -102,3 +102,30 @@ class TestIdentifiers:
         for made in (fenced_id(DbLocation(env="prod", id=db_id), run_id), member_instance_id(db_id, run_id)):
             assert rule.match(made), made
             assert made != db_id
+
+
+class TestAuroraClusterFailback:
+    def test_aurora_cluster_is_fenced_and_recreated_as_a_replica_cluster(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """aurora-cluster: the old writer cluster is renamed and stopped, a replica cluster takes its id."""
+        from datetime import timedelta
+
+        import moto.rds.models as rds_models
+
+        example = load(EXAMPLE)
+        only = example.model_copy(update={"databases": [d for d in example.databases if d.name == "inventory"]})
+        with harness(tmp_path, only) as h:
+            assert h.run("failover", "qa").exit_code == 0
+            h.set_lag("inventory", 5.0, at_primary=True)
+            # moto names a cluster's automated snapshot by id and minute: a later minute, as in AWS
+            later = rds_models.utcnow() + timedelta(hours=1)
+            monkeypatch.setattr(rds_models, "utcnow", lambda: later)
+            outcome = h.run("failback", "prod", run_id="fb-aurora", extra={"phase": "reprotect"})
+            assert outcome.exit_code == 0, outcome.report
+            central = h.rds("eu-central-1")
+            clusters = {c["DBClusterIdentifier"]: c for c in central.describe_db_clusters()["DBClusters"]}
+            fenced = [c for name, c in clusters.items() if name.startswith("inventory-cluster-fenced-")]
+            assert [c["Status"] for c in fenced] in (["stopped"], ["stopping"])
+            assert "inventory-cluster-euw1" in clusters["inventory-cluster"]["ReplicationSourceIdentifier"]
+            assert clusters["inventory-cluster"]["DBClusterMembers"]

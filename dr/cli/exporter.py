@@ -33,8 +33,10 @@ def exporter_cmd(
         raise UsageError(f"--interval {interval!r}: {err}") from None
     if seconds <= 0:
         raise UsageError(f"--interval {interval!r}: must be more than 0 seconds")
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+    # drctl's own messages at INFO; botocore's per-client INFO chatter stays out of the exporter's log.
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("dr").setLevel(logging.INFO)
     topology = load_topology(config)
     serve(Exporter(topology, interval=seconds), address, port)
 

@@ -108,7 +108,7 @@ class TestAuroraClusterFailback:
     def test_aurora_cluster_is_fenced_and_recreated_as_a_replica_cluster(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        """aurora-cluster: the old writer cluster is renamed and stopped, a replica cluster takes its id."""
+        """aurora-cluster: the old writer is fenced, a replica cluster takes its id, the switch restores DR."""
         from datetime import timedelta
 
         import moto.rds.models as rds_models
@@ -129,3 +129,9 @@ class TestAuroraClusterFailback:
             assert [c["Status"] for c in fenced] in (["stopped"], ["stopping"])
             assert "inventory-cluster-euw1" in clusters["inventory-cluster"]["ReplicationSourceIdentifier"]
             assert clusters["inventory-cluster"]["DBClusterMembers"]
+            switched = h.run("failback", "prod", run_id="fb-aurora-switch", extra={"phase": "switch"})
+            assert switched.exit_code == 0, switched.report
+            home = central.describe_db_clusters(DBClusterIdentifier="inventory-cluster")["DBClusters"][0]
+            assert not home.get("ReplicationSourceIdentifier")
+            west = h.rds("eu-west-1").describe_db_clusters(DBClusterIdentifier="inventory-cluster-euw1")
+            assert "inventory-cluster" in west["DBClusters"][0]["ReplicationSourceIdentifier"]

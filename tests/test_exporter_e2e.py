@@ -44,25 +44,23 @@ def short_for_rules(tmp: Path) -> Path:
 
 
 @pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[Any]:
-    """The sandbox server seeded with a two-database topology; its config (real ids) written beside it."""
-    from dr.sandbox.session import running as sandbox_running
-
-    source = tmp_path / "source-dr.yaml"
-    source.write_text(TOPOLOGY)
-    with sandbox_running(source, tmp_path / "dr.yaml") as served:
-        yield served
+def sandbox_topology(tmp_path: Path) -> Path:
+    """The topology `sandbox_server` (dr.testing) seeds for this module: two databases, one record."""
+    path = tmp_path / "source-dr.yaml"
+    path.write_text(TOPOLOGY)
+    return path
 
 
 @pytest.fixture
-def exporter(sandbox: Any, tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`drctl exporter --interval 1s` as a subprocess against the sandbox; yields its address and process."""
+def exporter(sandbox_server: Any, tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`drctl exporter --interval 1s` as a subprocess against the sandbox server; yields its address and process."""
     from dr.sandbox.session import drctl_command, subprocess_env
 
     port = free_port()
-    args = [*drctl_command(), "exporter", "-c", str(sandbox.config_path), "--port", str(port), "--interval", "1s"]
+    args = [*drctl_command(), "exporter", "-c", str(sandbox_server.config_path), "--port", str(port),
+            "--interval", "1s"]
     with running(args, ready_url=f"http://127.0.0.1:{port}/healthz", log=tmp_path / "exporter.log",
-                 env=subprocess_env(sandbox.env())) as proc:
+                 env=subprocess_env(sandbox_server.env)) as proc:
         yield f"127.0.0.1:{port}", proc
 
 
@@ -95,7 +93,7 @@ def firing(prom: str, alertname: str) -> list[dict[str, Any]]:
 
 class TestPrometheusScrapesTheExporter:
     def test_sandbox_state_reaches_prometheus_and_the_rpo_alert_fires_on_raised_lag(
-            self, sandbox: Any, prometheus: str) -> None:
+            self, sandbox_server: Any, prometheus: str) -> None:
         """Seeded lag, health and active site reach Prometheus; lag above the RPO fires DRReplicationLagAboveRPO.
 
         One scenario on one stack (sandbox, exporter, Prometheus take seconds to start): first the steady
@@ -112,8 +110,8 @@ class TestPrometheusScrapesTheExporter:
         assert sorted(s["metric"]["env"] for s in health) == ["prod", "qa"]
         assert firing(prometheus, "DRReplicationLagAboveRPO") == []
 
-        db = next(d for d in sandbox.topology.databases if d.name == "orders")
-        sandbox.control.set_replica_lag("111111111111", "eu-west-1", "rds-instance", db.replica.id, 900.0)
+        db = next(d for d in sandbox_server.topology.databases if d.name == "orders")
+        sandbox_server.control.set_replica_lag("111111111111", "eu-west-1", "rds-instance", db.replica.id, 900.0)
 
         alerts = poll(lambda: firing(prometheus, "DRReplicationLagAboveRPO") or None, deadline=45,
                       what="DRReplicationLagAboveRPO to fire")

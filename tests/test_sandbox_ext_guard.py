@@ -64,6 +64,7 @@ class TestShapeGuard:
             ("moto.rds.models", "RDSBackend", "delete_db_cluster"),
             ("moto.rds.models", "RDSBackend", "restore_db_cluster_to_point_in_time"),
             ("moto.rds.models", "DBInstance", "remove_replica"),
+            ("moto.cloudwatch.models", "CloudWatchBackend", "get_metric_data"),
             ("moto.route53.responses", "Route53", "change_resource_record_sets"),
             ("moto.route53.responses", "Route53", "get_change"),
             ("moto.route53.responses", "Route53", "get_health_check_status"),

@@ -34,6 +34,7 @@ def install() -> None:
         from dr.sandbox.extensions import (
             aurora_global,
             aurora_membership,
+            cloudwatch_batch,
             rds_clone,
             rds_promotion,
             rds_rename,
@@ -57,6 +58,7 @@ def install() -> None:
             route53_health,
             route53_dns_answer,
             replica_lag,
+            cloudwatch_batch,
         ):
             extension.install()
         _done.append(True)

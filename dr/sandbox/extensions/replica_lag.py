@@ -17,8 +17,9 @@ from dr.config.model import Engine
 from dr.sandbox.extensions import _guard
 from dr.sandbox.extensions.state import STATE, LagKey, LagSetting
 
-HISTORY = 15
-"""Datapoints per replica, one a minute back from the newest: enough for any recent-window query."""
+HISTORY = 5
+"""Datapoints per replica, one a minute back from the newest: the recent past readers look at, kept short
+because moto's GetMetricData cost grows with queries x datapoints."""
 STEP = timedelta(seconds=60)
 
 _providers: list[type] = []

@@ -104,6 +104,35 @@ readiness:
     autoscaling_groups: [{name: web, min_in_service: 2}]
 """
 
+CHAIN = """
+version: 1
+objectives: {rto: 1h30m, rpo: 90s}
+environments:
+  a: {account_id: "900000000001", region: ap-south-1}
+  b: {account_id: "900000000002", region: sa-east-1, dr_for: a}
+  c: {account_id: "900000000003", region: ca-central-1, dr_for: b}
+databases:
+  - {name: x, engine: aurora-cluster, primary: {env: a, id: x}, replica: {env: a, region: sa-east-1, id: x-r}}
+  - name: y
+    engine: aurora-global
+    global_cluster_id: yg
+    primary: {env: b, id: y}
+    replica: {env: b, region: ca-central-1, id: y-r}
+dns:
+  - zone_id: ZA
+    env: b
+    name: Example.COM
+    type: AAAA
+    strategy: failover-routing
+    targets: {a: "2001:db8::1", b: "2001:db8::2", c: "2001:db8::3"}
+    health_checks: {a: h1, b: h2, c: h3}
+  - {zone_id: ZA, env: b, name: www.example.com, targets: {a: a.example.com, b: b.example.com, c: c.example.com}}
+readiness:
+  c:
+    ecs_services: [{cluster: e, service: s, min_running: 0}]
+state: {dynamodb_table: locks}
+"""
+
 
 @pytest.fixture(scope="class")
 def seeded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessSandbox]:
@@ -367,3 +396,30 @@ class TestSeedSharedAccount:
             AutoScalingGroupNames=["web"])["AutoScalingGroups"][0]
         assert group["AutoScalingGroupARN"].split(":")[3:5] == ["eu-west-1", "800000000002"]
         assert len(group["Instances"]) == 2
+
+
+class TestSeedChainAndOddNames:
+    TOPOLOGY = CHAIN
+
+    def test_mixed_case_names_share_one_lower_case_zone(self, seeded: InProcessSandbox) -> None:
+        """Example.COM and www.example.com land in zone example.com., listed in lower case as AWS does."""
+        zone = seeded.topology.dns[0].zone_id
+        assert seeded.clients.route53("b").get_hosted_zone(Id=zone)["HostedZone"]["Name"] == "example.com."
+        names = {s["Name"] for s in _record_sets(seeded, "b", zone) if s["Type"] in ("AAAA", "CNAME")}
+        assert names == {"example.com.", "www.example.com."}
+
+    def test_failover_pair_follows_the_record_env_in_a_dr_chain(self, seeded: InProcessSandbox) -> None:
+        """In a -> b -> c, a record of env b fails over from b to c (its own DR side)."""
+        sets = _record_sets(seeded, "b", seeded.topology.dns[0].zone_id)
+        roles = {s.get("Failover"): s["ResourceRecords"][0]["Value"] for s in sets if s["Type"] == "AAAA"}
+        assert roles == {"PRIMARY": "2001:db8::2", "SECONDARY": "2001:db8::3"}
+
+    def test_lock_table_defaults_to_the_first_dr_environment(self, seeded: InProcessSandbox) -> None:
+        """state without env: the lock table is in b (the first DR environment), in b's region."""
+        table = seeded.clients.client("dynamodb", "b").describe_table(TableName="locks")["Table"]
+        assert table["TableArn"].split(":")[3:5] == ["sa-east-1", "900000000002"]
+
+    def test_service_with_min_running_zero_still_runs_a_task(self, seeded: InProcessSandbox) -> None:
+        """min_running 0 is met with one running task, as a live service would have."""
+        service = seeded.clients.client("ecs", "c").describe_services(cluster="e", services=["s"])["services"][0]
+        assert service["runningCount"] == 1

@@ -48,9 +48,8 @@ def serving_sides(topology: Topology, rec: DnsRecord) -> tuple[str, str | None]:
     """(side that serves in steady state, its DR side): the record env's DR pair when it has one."""
     pairs = [(e.dr_for, name) for name, e in topology.environments.items() if e.dr_for]
     covered = [(src, dr) for src, dr in pairs if src in rec.targets and dr in rec.targets]
-    for src, dr in covered:
-        if src == rec.env:
-            return src, dr
+    # the record env's own pair first, then pairs whose source is nobody's DR side (the production site)
+    covered.sort(key=lambda pair: (pair[0] != rec.env, bool(topology.environments[pair[0]].dr_for)))
     if covered:
         return covered[0]
     sides = list(rec.targets)
@@ -123,7 +122,9 @@ class DnsSeeder:
 
 
 def _record_set(rec: DnsRecord, side: str) -> dict[str, Any]:
-    return {"Name": rec.fqdn, "Type": rec.type, "TTL": rec.ttl, "ResourceRecords": [{"Value": rec.targets[side]}]}
+    # Route53 names are case-insensitive and AWS lists them in lower case (moto compares them as written).
+    return {"Name": rec.fqdn.lower(), "Type": rec.type, "TTL": rec.ttl,
+            "ResourceRecords": [{"Value": rec.targets[side]}]}
 
 
 def _upsert(record: dict[str, Any]) -> dict[str, Any]:

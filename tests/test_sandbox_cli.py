@@ -25,7 +25,11 @@ class TestDemoSteps:
         """The demo checks readiness of the first DR environment (qa in the example), then status."""
         from dr.config import load
 
-        assert demo_argv(load(example_path)) == [("readiness", "--env", "qa"), ("status",)]
+        assert demo_argv(load(example_path)) == [
+            ("readiness", "--env", "qa"),
+            ("failover", "--to", "qa", "--yes", "--simulate-outage", "eu-central-1"),
+            ("status",),
+        ]
         assert len(DEMO_STEPS) >= 2
 
 
@@ -74,8 +78,10 @@ class TestDemo:
         assert demo.returncode == 0, demo.stderr[-3000:]
         assert "$ drctl readiness --env qa" in demo.stderr
         assert "$ drctl status" in demo.stderr
-        assert "demo finished: 2 step(s), all exit 0" in demo.stderr
+        assert f"demo finished: {len(DEMO_STEPS)} step(s), all exit 0" in demo.stderr
         assert "qa is ready" in demo.stdout
+        assert "failover prod -> qa (real) SUCCEEDED" in demo.stdout  # the timed report
+        assert "RTO met" in demo.stdout
         assert list(tmp_path.iterdir()) == [], "the demo leaves no files behind in the working directory"
 
     def test_demo_stops_at_the_first_failing_step_and_keeps_json_documents(

@@ -22,9 +22,11 @@ if TYPE_CHECKING:
 
 DEMO_STEPS: tuple[tuple[str, ...], ...] = (
     ("readiness", "--env", "{target}"),
+    ("failover", "--to", "{target}", "--yes", "--simulate-outage", "{source_region}"),
     ("status",),
 )
-"""drctl arguments per step; `{source}` and `{target}` are the topology's first DR pair."""
+"""drctl arguments per step; `{source}` and `{target}` are the topology's first DR pair, `{source_region}` the
+source's home region (the demo's failover runs as if that region were down)."""
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,8 @@ def dr_pair(topology: Topology) -> tuple[str, str]:
 
 def demo_argv(topology: Topology, steps: Sequence[Sequence[str]] = DEMO_STEPS) -> list[tuple[str, ...]]:
     source, target = dr_pair(topology)
-    return [tuple(arg.format(source=source, target=target) for arg in step) for step in steps]
+    region = topology.environments[source].region
+    return [tuple(arg.format(source=source, target=target, source_region=region) for arg in step) for step in steps]
 
 
 def run_demo(sandbox: ServedSandbox, steps: Sequence[Sequence[str]] = DEMO_STEPS, *, state_dir: Path | None = None,

@@ -68,6 +68,20 @@ class TestSandboxUp:
         assert not (tmp_path / "out.yaml").exists()
 
 
+    def test_up_on_a_busy_port_exits_2_with_a_hint(self, tmp_path: Path) -> None:
+        """A port already taken gives exit 2 and says to use --port 0, not a traceback."""
+        import socket
+
+        with socket.socket() as busy:
+            busy.bind(("127.0.0.1", 0))
+            busy.listen()
+            port = busy.getsockname()[1]
+            result = _drctl("sandbox", "up", "--port", str(port), "--write-config", str(tmp_path / "out.yaml"))
+        assert result.returncode == 2
+        assert "--port 0" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
 @pytest.mark.e2e
 class TestDemo:
     def test_validate_then_demo_both_exit_0(self, example_path: Path, tmp_path: Path) -> None:

@@ -40,8 +40,12 @@ def up_cmd(
     output: OutputOpt = Output.TEXT,
 ) -> None:
     """Start the sandbox, seed it, write the matching config, print the environment; serve until Ctrl-C."""
-    from dr.sandbox.session import Timings, start
+    from dr.errors import UsageError
+    from dr.sandbox.session import Timings, port_in_use, start
 
+    if port and port_in_use(host, port):
+        raise UsageError(f"{host}:{port} is already in use (another sandbox?): pass --port 0 for any free port, "
+                         "or another --port")
     sandbox = start(config, write_config.resolve(), host=host, port=port,
                     timings=Timings(promotion_seconds, change_pending_seconds))
     try:

@@ -78,6 +78,19 @@ def load_source(config: str | Path | Topology | None) -> Topology:
     return load(config or EXAMPLE_CONFIG)
 
 
+def port_in_use(host: str, port: int) -> bool:
+    """Whether something already listens on host:port (checked before starting: the server would exit)."""
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
 def drctl_command() -> list[str]:
     """How to start drctl from this interpreter: the console script beside it, else the module entry point."""
     script = Path(sys.executable).with_name("drctl")

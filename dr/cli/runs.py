@@ -84,6 +84,7 @@ def list_cmd(config: ConfigOpt = None, output: OutputOpt = Output.TEXT) -> None:
                          "by": f"{h.header.user}@{h.header.host}"})
     except DrError as err:
         fail(err)
+    rows.sort(key=lambda r: (r["started_at"], r["run_id"]))
     if output is Output.JSON:
         print_json({"journal": backend.location, "runs": rows})
         return

@@ -72,7 +72,12 @@ class RunContext:
 
 
 class Step:
-    """Base class of a runbook step. Subclasses set the attributes and override the methods they need."""
+    """Base class of a runbook step. Subclasses set the attributes and override the methods they need.
+
+    A mutating step should override `is_done`: it is asked before every `act` (also before a retry, and on
+    resume after a crash mid-call), and it is what keeps a mutation from happening twice. A mutating step
+    that cannot tell is never repeated blindly after a crash: resume fails it, asking for a manual check.
+    """
 
     name: str = "step"
     """Stable identifier within the runbook (journal key), e.g. `promote:orders`."""

@@ -4,6 +4,7 @@ TestDNSAnswer answers as Route53's failover routing would."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -129,6 +130,38 @@ class TestHealthCheckStatus:
         with pytest.raises(ClientError) as err:
             r53.get_health_check_status(HealthCheckId="nope")
         assert err.value.response["Error"]["Code"] == "NoSuchHealthCheck"
+
+
+class TestHealthCheckMetric:
+    def test_cloudwatch_carries_each_checks_status_in_us_east_1(
+        self, r53: Any, sandbox: LocalControl, clock: FakeClock
+    ) -> None:
+        """AWS/Route53 HealthCheckStatus is 1 for a healthy and 0 for an unhealthy check, at the sandbox's now."""
+        healthy, unhealthy = _health_check(r53, "a"), _health_check(r53, "b")
+        sandbox.set_health(unhealthy, False)
+        now = clock.now()
+        queries = [
+            {
+                "Id": f"q{i}",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "AWS/Route53",
+                        "MetricName": "HealthCheckStatus",
+                        "Dimensions": [{"Name": "HealthCheckId", "Value": check}],
+                    },
+                    "Period": 60,
+                    "Stat": "Minimum",
+                },
+            }
+            for i, check in enumerate((healthy, unhealthy))
+        ]
+        results = boto3.client("cloudwatch", region_name="us-east-1").get_metric_data(
+            MetricDataQueries=queries,
+            StartTime=now - timedelta(minutes=3),
+            EndTime=now + timedelta(minutes=1),
+            ScanBy="TimestampDescending",
+        )["MetricDataResults"]
+        assert [r["Values"][0] for r in results] == [1.0, 0.0]
 
 
 class TestDnsAnswer:

@@ -3,16 +3,22 @@
 moto always reports one healthy observation. Here each check is healthy unless set unhealthy
 (`STATE.health`), and the reported status honours the check's config as AWS documents: a disabled
 check is considered healthy, and `Inverted` flips the result (so disabled + inverted is unhealthy).
+CloudWatch in us-east-1 carries the same status as AWS publishes it: `AWS/Route53` `HealthCheckStatus`
+(1 healthy, 0 unhealthy) per `HealthCheckId`, one datapoint a minute.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, timedelta
 from typing import Any
 
 from dr.sandbox.extensions import _guard
 from dr.sandbox.extensions.state import STATE
 
 CHECKER_REGIONS = ("us-east-1", "us-west-1", "us-west-2", "eu-west-1", "ap-southeast-1", "ap-northeast-1")
+METRIC_REGION = "us-east-1"
+METRIC_HISTORY = 5
+_providers: list[type] = []
 HEALTHY_REPORT = "Success: HTTP Status Code 200, OK"
 UNHEALTHY_REPORT = "Failure: HTTP Status Code 503, Service Unavailable"
 
@@ -26,6 +32,44 @@ def install() -> None:
         HealthCheck.__init__, ["health_check_id", "caller_reference", "health_check_args"], "HealthCheck"
     )
     _guard.replace(Route53, "get_health_check_status", _get_health_check_status, [])
+    _install_metric_provider()
+
+
+def _install_metric_provider() -> None:
+    from moto.core.common_models import CloudWatchMetricProvider
+
+    if _providers:
+        return
+
+    class _HealthCheckStatusProvider(CloudWatchMetricProvider):
+        @staticmethod
+        def get_cloudwatch_metrics(account_id: str, region: str) -> list[Any]:
+            return health_datapoints(account_id) if region == METRIC_REGION else []
+
+    _providers.append(_HealthCheckStatusProvider)
+
+
+def health_datapoints(account_id: str) -> list[Any]:
+    """`HealthCheckStatus` datapoints for every health check of the account, at the sandbox's now."""
+    from moto.cloudwatch.models import MetricDatum
+    from moto.route53.models import route53_backends
+
+    if account_id not in route53_backends:
+        return []
+    checks = [c for backend in list(route53_backends[account_id].values()) for c in backend.health_checks.values()]
+    now = STATE.now().astimezone(UTC).replace(tzinfo=None, microsecond=0)
+    return [
+        MetricDatum(
+            "AWS/Route53",
+            "HealthCheckStatus",
+            1.0 if effective_health(check) else 0.0,
+            [{"Name": "HealthCheckId", "Value": check.id}],
+            now - timedelta(minutes=k),
+            None,
+        )
+        for check in checks
+        for k in range(METRIC_HISTORY)
+    ]
 
 
 def set_health(health_check_id: str, healthy: bool) -> None:

@@ -133,3 +133,9 @@ class TestSandboxServerFixture:
             rds = sandbox_server.clients().client("rds", "prod", "eu-west-1")
             replica = rds.describe_db_instances(DBInstanceIdentifier="orders-db-euw1")["DBInstances"][0]
         assert replica["ReadReplicaSourceDBInstanceIdentifier"].endswith(":db:orders-db")
+
+    def test_boto3_client_checks_state_independently_of_drctl(self, sandbox_server: ServerSandbox) -> None:
+        """boto3_client('route53', 'prod') sees the seeded zones of prod's account, qa's sees none."""
+        zones = sandbox_server.boto3_client("route53", "prod", "us-east-1").list_hosted_zones()["HostedZones"]
+        assert {z["Id"].rsplit("/", 1)[-1] for z in zones} == {r.zone_id for r in sandbox_server.topology.dns}
+        assert sandbox_server.boto3_client("route53", "qa", "us-east-1").list_hosted_zones()["HostedZones"] == []

@@ -102,6 +102,23 @@ class ServerSandbox:
 
         return ClientFactory(self.topology, run_id=run_id)
 
+    def boto3_client(self, service: str, env: str, region: str | None = None) -> Any:
+        """A plain boto3 client in `env`'s account through the sandbox endpoint, independent of drctl's
+        ClientFactory: for asserting AWS state after a drctl run without trusting drctl's own code."""
+        import boto3
+
+        from dr.sandbox.seed import SANDBOX_ROLE
+
+        where = self.topology.environments[env]
+        region = region or where.region
+        plain = {"region_name": region, "endpoint_url": self.endpoint}
+        sts = boto3.client("sts", aws_access_key_id="testing", aws_secret_access_key="testing", **plain)
+        role = where.role_arn or f"arn:aws:iam::{where.account_id}:role/{SANDBOX_ROLE}"
+        creds = sts.assume_role(RoleArn=role, RoleSessionName="drctl-test-check")["Credentials"]
+        return boto3.client(service, aws_access_key_id=creds["AccessKeyId"],
+                            aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"],
+                            **plain)
+
     @contextmanager
     def aws_env(self) -> Iterator[None]:
         """This process's boto3 clients talk to the sandbox server within the block."""

@@ -49,13 +49,16 @@ def render(report: Any) -> None:
 
     out = console()
     dbs = Table(title="databases", title_justify="left")
-    for column in ("database", "engine", "primary (declared)", "replica (declared)", "replication", "lag", "RPO"):
+    for column in ("database", "member", "role, state", "replication", "lag", "RPO"):
         dbs.add_column(column)
     for d in report.databases:
-        members = [_member(m) for m in d.members]
         lag = "-" if d.lag is None or d.lag.seconds is None else f"{d.lag.seconds:.0f} s"
         rpo = "[green]ok[/]" if d.rpo_ok else f"[red]{d.rpo_reason}[/]"
-        dbs.add_row(d.name, d.engine, *members, d.replication, lag, rpo)
+        for i, m in enumerate(d.members):
+            first = i == 0
+            dbs.add_row(f"{d.name} ({d.engine})" if first else "", f"{m.id} ({m.env}/{m.region})", _member(m),
+                        d.replication if first else "", lag if first else "", rpo if first else "",
+                        end_section=i == len(d.members) - 1)
     out.print(dbs)
     records = Table(title="DNS records", title_justify="left")
     for column in ("record", "strategy", "serves", "answer"):
@@ -69,20 +72,20 @@ def render(report: Any) -> None:
         checks.add_column(column)
     for h in report.health_checks:
         state = {True: "[green]healthy[/]", False: "[red]unhealthy[/]", None: "[yellow]unknown[/]"}[h.healthy]
-        checks.add_row(h.id, h.side, ", ".join(h.records), f"{state} {h.reason}")
+        detail = h.reason.split(": ", 1)[-1]  # the reason without "health check <id> healthy"
+        checks.add_row(h.id, h.side, ", ".join(h.records), f"{state}: {detail}")
     out.print(checks)
 
 
 def _member(m: Any) -> str:
-    where = f"{m.id} ({m.env}/{m.region})"
     if m.state == "unreachable":
-        return f"{where}: [red]unreachable[/]"
+        return "[red]unreachable[/]"
     if m.error:
-        return f"{where}: [red]{m.error}[/]"
+        return f"[red]{m.error}[/]"
     if m.state == "missing":
-        return f"{where}: [red]missing[/]"
+        return "[red]missing[/]"
     colour = "green" if m.state == "available" else "yellow"
-    return f"{where}: {m.role}, [{colour}]{m.state}[/]"
+    return f"{m.role}, [{colour}]{m.state}[/]"
 
 
 def register(app: typer.Typer) -> None:

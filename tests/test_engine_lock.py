@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -168,3 +169,23 @@ class TestDynamoDbLease:
         assert err.value.exit_code == 3
         assert calls.entries == []
         assert not (tmp_path / "runs").exists()
+
+    def test_resume_of_the_same_run_takes_over_the_lease_of_its_dead_process(self) -> None:
+        """The lease is held by this run id from a pid that is gone on this host: resume takes it at once."""
+        import subprocess
+        import sys
+
+        client, clock = make_table(), FakeClock(SINCE)
+        dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True, check=True)
+        crashed = self.lease(client, clock)
+        crashed.acquire(info("run-1", pid=int(dead.stdout)))
+        crashed._stop.set()
+        resumed = self.lease(client, clock)
+        resumed.acquire(info("run-1", pid=os.getpid()))
+        holder = resumed.holder()
+        assert holder is not None
+        assert holder.pid == os.getpid()
+        with pytest.raises(LockHeld):
+            self.lease(client, clock).acquire(info("run-2", pid=os.getpid()))
+        resumed.release()

@@ -8,6 +8,7 @@ A lease whose `expires_at` has passed is free: a crashed run blocks others for a
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -50,14 +51,29 @@ class DynamoDbLease:
             if _code(err) != CONDITION_FAILED:
                 raise
             holder = self.holder()
-            if not break_lock:
+            if not break_lock and not _own_dead_run(holder, me):
                 raise held_error(holder, self.key, self.location) from None
-            self.client.put_item(TableName=self.table, Item=item)
+            self._take_over(item, holder)
             broken = holder
         self._me = me
         self._expires = now + timedelta(seconds=self.lease_seconds)
         self._start_heartbeat()
         return broken
+
+    def _take_over(self, item: dict[str, Any], holder: LockInfo | None) -> None:
+        """Replace exactly the holder we saw; if it changed meanwhile, whoever has it now wins."""
+        if holder is None:
+            condition, values = "attribute_not_exists(lock_id)", None
+        else:
+            condition = "run_id = :rid AND pid = :pid"
+            values = {":rid": {"S": holder.run_id}, ":pid": {"N": str(holder.pid)}}
+        try:
+            self.client.put_item(TableName=self.table, Item=item, ConditionExpression=condition,
+                                 **({"ExpressionAttributeValues": values} if values else {}))
+        except Exception as err:
+            if _code(err) != CONDITION_FAILED:
+                raise
+            raise held_error(self.holder(), self.key, self.location) from None
 
     def on_lost(self, callback: Callable[[], None]) -> None:
         self._on_lost = callback
@@ -129,6 +145,20 @@ class DynamoDbLease:
             if _code(err) != CONDITION_FAILED:
                 raise
         self._me = None
+
+
+def _own_dead_run(holder: LockInfo | None, me: LockInfo) -> bool:
+    """The lease belongs to this very run, taken by a process of this host that no longer exists: a
+    `drctl resume` right after a crash need not wait for the lease to expire."""
+    if holder is None or holder.run_id != me.run_id or holder.holder != me.holder or holder.pid == me.pid:
+        return False
+    try:
+        os.kill(holder.pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def _epoch(ts: datetime) -> str:

@@ -177,3 +177,30 @@ class TestZoneBusyRule:
         """The control endpoint answers 400 with a message for a body that is not a JSON object."""
         environ = _environ("POST", "/_drctl/set_latency", "none", b"[1]")
         assert _call(app, environ).startswith("400 Bad Request")
+
+
+class TestLatency:
+    def test_every_aws_call_waits_the_configured_latency_and_control_calls_do_not(self) -> None:
+        """With set_latency(0.03) each AWS call sleeps 0.03 s once; control requests never wait."""
+        LocalControl().reset()
+        slept: list[float] = []
+        middleware = SandboxMiddleware(_ReentrantApp(), monotonic=_FakeTime(), sleep=slept.append)
+        try:
+            LocalControl().set_latency(0.03)
+            for environ in (
+                _environ("POST", "/", "dynamodb", HTTP_X_AMZ_TARGET="DynamoDB_20120810.GetItem"),
+                _change_environ("Z1"),
+                _environ("POST", "/_drctl/stats", "none", b"{}"),
+            ):
+                b"".join(middleware(environ, lambda status, headers: None))
+            assert slept == [0.03, 0.03]
+        finally:
+            LocalControl().reset()
+
+    def test_no_latency_by_default(self) -> None:
+        """Fault fidelity is off by default: no call sleeps."""
+        LocalControl().reset()
+        slept: list[float] = []
+        middleware = SandboxMiddleware(_ReentrantApp(), monotonic=_FakeTime(), sleep=slept.append)
+        b"".join(middleware(_change_environ("Z1"), lambda status, headers: None))
+        assert slept == []

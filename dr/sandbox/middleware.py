@@ -33,12 +33,18 @@ CHANGE_OPERATION = "ChangeResourceRecordSets"
 
 
 class SandboxMiddleware:
-    """Wraps moto's WSGI app; `monotonic` drives the token buckets (tests inject a fake)."""
+    """Wraps moto's WSGI app; `monotonic` drives the token buckets and `sleep` the latency (tests inject fakes)."""
 
-    def __init__(self, app: WsgiApp, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        app: WsgiApp,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.app = app
         self.control = LocalControl()
         self._monotonic = monotonic
+        self._sleep = sleep
         self._buckets: tuple[ThrottleSpec, BucketsByKey] | None = None
         self._busy_zones: set[str] = set()
         self._lock = threading.Lock()
@@ -53,7 +59,7 @@ class SandboxMiddleware:
         with STATE.lock:
             STATE.stats.add_call(call.service, call.operation)
         if call.service != "route53":
-            _sleep(STATE.latency_seconds)
+            self._delay()
             return self.app(environ, start_response)
         return self._route53(call, environ, start_response)
 
@@ -66,7 +72,7 @@ class SandboxMiddleware:
             message = f"The request was rejected because Route 53 was still processing a prior request for {zone}."
             return self._reject(PRIOR_REQUEST_NOT_COMPLETE, message, call, start_response)
         try:
-            _sleep(STATE.latency_seconds)
+            self._delay()
             iterable = self.app(environ, start_response)
             response = list(iterable)
             close = getattr(iterable, "close", None)
@@ -79,6 +85,11 @@ class SandboxMiddleware:
             with STATE.lock:
                 STATE.stats.add_zone_change(zone)
         return response
+
+    def _delay(self) -> None:
+        seconds = STATE.latency_seconds
+        if seconds > 0:
+            self._sleep(seconds)
 
     def _bucket(self, spec: ThrottleSpec) -> BucketsByKey:
         with self._lock:
@@ -125,11 +136,6 @@ class SandboxMiddleware:
         body = json.dumps(payload).encode()
         start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
         return [body]
-
-
-def _sleep(seconds: float) -> None:
-    if seconds > 0:
-        time.sleep(seconds)
 
 
 def _account(access_key: str) -> str:

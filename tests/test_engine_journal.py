@@ -63,6 +63,20 @@ class TestJournalFormat:
         history = load_history(LocalBackend(tmp_path), "run-1")
         assert history.status is RunStatus.SUCCEEDED
 
+    def test_appending_after_a_torn_line_keeps_the_journal_readable(self, tmp_path: Path) -> None:
+        """Resume appends after a torn tail: the half line is dropped, every later event is readable."""
+        calls = Calls()
+        steps = [FakeStep("a", calls), FakeStep("b", calls)]
+        harness = Harness(tmp_path, FakeClock())
+        harness.run(ListRunbook(steps))
+        crash_after(tmp_path, is_intent_of("b"))
+        path = tmp_path / "runs" / "run-1.jsonl"
+        path.write_text(path.read_text() + '{"seq": 99, "type": "step-outc')
+        harness.session(ListRunbook(steps)).resume(load_history(LocalBackend(tmp_path), "run-1"))
+        history = load_history(LocalBackend(tmp_path), "run-1")
+        assert history.status is RunStatus.SUCCEEDED
+        assert '"seq": 99' not in path.read_text()
+
 
 class _FailingBackend(LocalBackend):
     """A local journal whose store breaks after `ok` events (disk full, bucket gone)."""

@@ -26,6 +26,7 @@ class LocalBackend:
             handle = self._files.get(run_id)
             if handle is None:
                 self.directory.mkdir(parents=True, exist_ok=True)
+                _drop_torn_tail(self._path(run_id))
                 handle = self._path(run_id).open("a", encoding="utf-8")
                 self._files[run_id] = handle
                 _fsync_dir(self.directory)
@@ -49,6 +50,20 @@ class LocalBackend:
             for handle in self._files.values():
                 handle.close()
             self._files.clear()
+
+
+def _drop_torn_tail(path: Path) -> None:
+    """Cut a last line without its newline (a crash mid-write; that event never became durable, so the
+    engine never went past it) before appending, so new events do not run into it."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return
+    if data and not data.endswith(b"\n"):
+        with path.open("r+b") as handle:
+            handle.truncate(data.rfind(b"\n") + 1)
+            handle.flush()
+            os.fsync(handle.fileno())
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -12,6 +13,7 @@ from botocore.exceptions import ClientError
 
 from dr.clock import FakeClock
 from dr.sandbox.control import LocalControl, SandboxControlError
+from dr.sandbox.extensions import STATE
 
 ACCOUNT = "123456789012"
 
@@ -77,6 +79,21 @@ class TestInstancePromotion:
         assert _instance("eu-west-1", "orders-db-euw1")["DBInstanceStatus"] == "modifying"
         clock.advance(1)
         assert _instance("eu-west-1", "orders-db-euw1")["DBInstanceStatus"] == "available"
+
+    def test_a_per_database_promotion_time_overrides_the_global_one(
+        self, sandbox: LocalControl, clock: FakeClock
+    ) -> None:
+        """set_promotion_seconds_for(id) wins over set_promotion_seconds; None returns to the global time."""
+        _primary_and_replica()
+        sandbox.set_promotion_seconds(100)
+        sandbox.set_promotion_seconds_for("orders-db-euw1", 5)
+        _rds("eu-west-1").promote_read_replica(DBInstanceIdentifier="orders-db-euw1")
+        clock.advance(5)
+        assert _instance("eu-west-1", "orders-db-euw1")["DBInstanceStatus"] == "available"
+        [event] = sandbox.promotion_events()
+        assert event.done_at == event.requested_at + timedelta(seconds=5)
+        sandbox.set_promotion_seconds_for("orders-db-euw1", None)
+        assert STATE.promotion_seconds_for("orders-db-euw1") == 100
 
     def test_promotion_is_recorded_with_the_time_it_is_done(self, sandbox: LocalControl, clock: FakeClock) -> None:
         """Each promotion is an event whose done_at is when the status turns available."""

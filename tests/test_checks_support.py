@@ -53,6 +53,9 @@ class Seeded:
     faults: Faults
     clock: FakeClock
     reports: dict[str, list[str]] = field(default_factory=dict)
+    """Health check id -> the checker reports GetHealthCheckStatus returns instead of moto's."""
+    _placeholders: dict[tuple[str, str], str] = field(default_factory=dict)
+    _undo: list[Callable[[], object]] = field(default_factory=list)
 
     def fresh(self, hours: int) -> Seeded:
         """A view `hours` later with its own faults, clients, and a fresh 2 s lag on every replica.
@@ -117,9 +120,6 @@ class Seeded:
                 {"Region": "us-east-1", "IPAddress": f"192.0.2.{i}", "StatusReport": {"Status": text}}
                 for i, text in enumerate(reports)
             ]
-
-    _placeholders: dict[tuple[str, str], str] = field(default_factory=dict)
-    _undo: list[Callable[[], object]] = field(default_factory=list)
 
 
 def seeded(text: str = SMALL, *, topology: Topology | None = None) -> Seeded:

@@ -8,8 +8,6 @@ process. Settings are process-global there: every client of the server sees them
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from typing import Any, Protocol
 
 from dr.clock import Clock
@@ -227,6 +225,9 @@ class HttpControl:
         self.timeout = timeout
 
     def _call(self, method: str, **kwargs: Any) -> Any:
+        import urllib.error
+        import urllib.request
+
         request = urllib.request.Request(
             f"{self.endpoint_url}{CONTROL_PREFIX}{method}",
             data=json.dumps(kwargs).encode(),
@@ -303,7 +304,8 @@ class HttpControl:
         self._call("reset")
 
 
-def _error_text(err: urllib.error.HTTPError) -> str:
+def _error_text(err: Any) -> str:
+    """The server's error message from an HTTPError (JSON `{"error": ...}`), else the HTTP status."""
     try:
         return str(json.loads(err.read()).get("error") or err)
     except (ValueError, AttributeError):

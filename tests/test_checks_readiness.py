@@ -210,6 +210,13 @@ class TestAwsErrors:
         assert "Throttling: Rate exceeded" in result.reason
         assert check(results, "replica-exists", "payments-cluster-euw1").ok
 
+    def test_throttled_health_check_read_fails_that_check_only(self, world: Seeded) -> None:
+        """A throttled GetHealthCheckStatus fails one health-check check with the AWS reason."""
+        world.faults.throttle["GetHealthCheckStatus"] = 1
+        health = [r for r in run(world) if str(r.check) == "health-check"]
+        assert [r.ok for r in health].count(False) == 1
+        assert "Throttling: Rate exceeded" in next(r.reason for r in health if not r.ok)
+
     def test_outage_of_the_dr_region_fails_every_check_there_without_traceback(self, world: Seeded) -> None:
         """With eu-west-1 down, the qa checks fail as unreachable; Route53 (global) still answers."""
         world.faults.outage_regions.add("eu-west-1")

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from dr.config.model import Topology
+    from dr.sandbox.control import SandboxControl
+    from dr.sandbox.server import SandboxServer
 
 EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "examples" / "dr.yaml"
 """The packaged example topology: what the sandbox seeds when given nothing else."""
@@ -106,7 +108,7 @@ class Timings:
     promotion_seconds: float | None = None
     change_pending_seconds: float | None = None
 
-    def apply(self, control: Any) -> None:
+    def apply(self, control: SandboxControl) -> None:
         if self.promotion_seconds is not None:
             control.set_promotion_seconds(self.promotion_seconds)
         if self.change_pending_seconds is not None:
@@ -116,7 +118,7 @@ class Timings:
 class ServedSandbox:
     """A sandbox server seeded from a topology, with its matching config file written to `config_path`."""
 
-    def __init__(self, server: Any, source: Topology, config_path: Path, timings: Timings) -> None:
+    def __init__(self, server: SandboxServer, source: Topology, config_path: Path, timings: Timings) -> None:
         self.server = server
         self.source = source
         self.config_path = config_path
@@ -125,11 +127,11 @@ class ServedSandbox:
 
     @property
     def endpoint(self) -> str:
-        return str(self.server.endpoint)
+        return self.server.endpoint
 
     @property
-    def control(self) -> Any:
-        """The sandbox control (HttpControl or LocalControl): health, lag, timings, promotion events."""
+    def control(self) -> SandboxControl:
+        """The server's control (an HttpControl): health, lag, timings, promotion events, call stats."""
         return self.server.control
 
     def env(self) -> dict[str, str]:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from dr.aws.factory import ClientFactory
     from dr.clock import Clock
     from dr.config.model import Topology
-    from dr.sandbox.control import LocalControl
+    from dr.sandbox.control import LocalControl, SandboxControl
 
 
 @dataclass
@@ -79,7 +79,7 @@ class ServerSandbox:
         return self.served.endpoint
 
     @property
-    def control(self) -> Any:
+    def control(self) -> SandboxControl:
         """HttpControl of the server: health, lag, timings, promotion events, call stats."""
         return self.served.control
 

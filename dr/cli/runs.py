@@ -64,16 +64,16 @@ def _stored_report(history: Any, backend: Any) -> dict[str, Any]:
 def list_cmd(config: ConfigOpt = None, output: OutputOpt = Output.TEXT) -> None:
     """Every run in the journal store, oldest first, with its status."""
     from dr.clock import iso
-    from dr.engine.journal.base import read_events
-    from dr.engine.journal.replay import replay
     from dr.errors import DrError
 
     try:
         backend, _ = _backend(config)
         rows = []
-        for run_id in backend.run_ids():
+        from dr.engine.session import load_history, state_call
+
+        for run_id in state_call(f"list the runs in {backend.location}", backend.run_ids):
             try:
-                h = replay(read_events(backend, run_id))
+                h = load_history(backend, run_id)
             except DrError as err:
                 sys.stderr.write(f"drctl: skipping {run_id}: {err}\n")
                 continue

@@ -91,7 +91,8 @@ def new_header(runbook: type[Runbook], topology: Topology, topology_path: Path, 
 
 
 def load_history(backend: JournalBackend, run_id: str) -> RunHistory:
-    return replay(read_events(backend, run_id))
+    """The replayed journal of `run_id`; an unreachable store is a StateUnavailable (exit 3), not a traceback."""
+    return replay(state_call(f"read the journal {backend.location}", lambda: read_events(backend, run_id)))
 
 
 def check_topology_unchanged(header: RunHeader, path: Path) -> None:
@@ -110,7 +111,7 @@ class StateUnavailable(GateRefused):
     """The journal store or the lock cannot be reached: the run does not start (exit 3, nothing touched)."""
 
 
-def _state(what: str, call: Callable[[], T]) -> T:
+def state_call(what: str, call: Callable[[], T]) -> T:
     """A call to the run state store; its failures (access denied, unreachable) refuse the run cleanly."""
     try:
         return call()
@@ -138,7 +139,8 @@ class RunSession:
 
     def start(self, *, break_lock: bool = False) -> RunOutcome:
         backend = self.services.backend
-        if _state(f"read the journal store {backend.location}", lambda: backend.read(self.header.run_id)) is not None:
+        existing = state_call(f"read the journal store {backend.location}", lambda: backend.read(self.header.run_id))
+        if existing is not None:
             raise UsageError(f"run id {self.header.run_id} is already used; pick another or "
                              f"`drctl resume {self.header.run_id}`")
         return self._run(None, break_lock=break_lock)
@@ -150,7 +152,7 @@ class RunSession:
     def _run(self, history: RunHistory | None, *, break_lock: bool) -> RunOutcome:
         lock = self.services.lock
         me = self._me()
-        broken = _state(f"take the run lock {lock.location}", lambda: lock.acquire(me, break_lock=break_lock)
+        broken = state_call(f"take the run lock {lock.location}", lambda: lock.acquire(me, break_lock=break_lock)
                         ) if lock is not None else None
         if lock is not None:
             lock.on_lost(self.services.stop.set)

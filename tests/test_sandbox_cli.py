@@ -33,6 +33,43 @@ class TestDemoSteps:
         assert len(DEMO_STEPS) >= 2
 
 
+class TestSessionHelpers:
+    def test_missing_moto_is_a_usage_error_naming_the_extra(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Without moto installed the sandbox says to install drctl[sandbox] (exit 2), no traceback."""
+        import importlib.util
+
+        from dr.errors import UsageError
+        from dr.sandbox.session import require_moto
+
+        real = importlib.util.find_spec
+        monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "moto" else real(name, *a))
+        with pytest.raises(UsageError, match=r"drctl\[sandbox\]") as err:
+            require_moto()
+        assert err.value.exit_code == 2
+
+    def test_child_env_drops_real_aws_identities(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A sandbox child never inherits AWS_PROFILE, a session token or per-service endpoints."""
+        monkeypatch.setenv("AWS_PROFILE", "prod-admin")
+        monkeypatch.setenv("AWS_SESSION_TOKEN", "real-token")
+        monkeypatch.setenv("AWS_ENDPOINT_URL_RDS", "https://rds.example")
+        env = subprocess_env({"AWS_ENDPOINT_URL": "http://127.0.0.1:1"})
+        assert not {"AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_RDS"} & set(env)
+        assert env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:1"
+
+    def test_port_in_use_detects_a_listener(self) -> None:
+        """A listening port is reported busy; once closed it is free."""
+        import socket
+
+        from dr.sandbox.session import port_in_use
+
+        with socket.socket() as busy:
+            busy.bind(("127.0.0.1", 0))
+            busy.listen()
+            port = busy.getsockname()[1]
+            assert port_in_use("127.0.0.1", port)
+        assert not port_in_use("127.0.0.1", port)
+
+
 @pytest.mark.e2e
 class TestSandboxUp:
     def test_up_writes_a_valid_config_prints_the_env_and_stops_on_sigterm(self, tmp_path: Path) -> None:

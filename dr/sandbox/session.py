@@ -80,6 +80,17 @@ def load_source(config: str | Path | Topology | None) -> Topology:
     return load(config or EXAMPLE_CONFIG)
 
 
+def require_moto() -> None:
+    """The sandbox needs moto, which only the `sandbox` extra installs: say so instead of a traceback."""
+    import importlib.util
+
+    if importlib.util.find_spec("moto") is None:
+        from dr.errors import UsageError
+
+        raise UsageError("the sandbox needs moto: install drctl with its sandbox extra, "
+                         "e.g. pip install 'drctl[sandbox]' (scripts/demo does this in ./.venv)")
+
+
 def port_in_use(host: str, port: int) -> bool:
     """Whether something already listens on host:port (checked before starting: the server would exit)."""
     import socket
@@ -167,6 +178,7 @@ class ServedSandbox:
 def start_unseeded(config_path: Path, *, host: str = "127.0.0.1", port: int = 0,
                    timings: Timings | None = None, config: str | Path | Topology | None = None) -> ServedSandbox:
     """Start the sandbox server on `host:port` (0: a free port) without seeding it; `seed()` does that."""
+    require_moto()
     from dr.sandbox.server import start_server
 
     source = load_source(config)

@@ -67,3 +67,46 @@ class TestS3Journal:
         with pytest.raises(JournalConflict, match="two runs are writing journal run-9"):
             backend.append("run-9", 1, '{"seq":1,"other":true}')
         assert backend.read("run-9") == ['{"seq":1}']
+
+
+@pytest.mark.usefixtures("aws")
+class TestTeamStateFromTopology:
+    def test_state_section_puts_journal_in_s3_and_lock_in_dynamodb_of_the_dr_account(
+            self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """`state: {s3_bucket, dynamodb_table}`: a run journals to S3 and locks in DynamoDB (qa, eu-west-1)."""
+        import json
+
+        from typer.testing import CliRunner
+
+        from dr.aws.factory import ClientFactory
+        from dr.cli.main import app
+        from dr.config import load
+        from tests.fake_runbooks import EXAMPLE, LEDGER_ENV_VAR
+
+        monkeypatch.setenv("DRCTL_RUNBOOK_MODULES", "tests.fake_runbooks")
+        monkeypatch.setenv(LEDGER_ENV_VAR, str(tmp_path / "ledger"))
+        config = tmp_path / "dr.yaml"
+        config.write_text(EXAMPLE.read_text() + "\nstate: {s3_bucket: team-drctl, dynamodb_table: drctl-locks}\n")
+        clients = ClientFactory(load(config))
+        s3 = clients.client("s3", "qa", "eu-west-1")
+        s3.create_bucket(Bucket="team-drctl", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        dynamodb = clients.client("dynamodb", "qa", "eu-west-1")
+        dynamodb.create_table(TableName="drctl-locks", KeySchema=[{"AttributeName": "lock_id", "KeyType": "HASH"}],
+                              AttributeDefinitions=[{"AttributeName": "lock_id", "AttributeType": "S"}],
+                              BillingMode="PAY_PER_REQUEST")
+        lease = {"lock_id": {"S": "prod--qa"}, "run_id": {"S": "someone-else"}, "holder": {"S": "carol@laptop"},
+                 "pid": {"N": "4242"}, "since": {"S": "2026-01-01T00:00:00.000Z"}, "expires_at": {"N": "9999999999"}}
+        dynamodb.put_item(TableName="drctl-locks", Item=lease)
+        held = CliRunner().invoke(app, ["run", "test-ledger", "--to", "qa", "-c", str(config), "--yes"])
+        assert held.exit_code == 3
+        assert "someone-else by carol@laptop" in held.stderr
+        dynamodb.delete_item(TableName="drctl-locks", Key={"lock_id": {"S": "prod--qa"}})
+        result = CliRunner().invoke(app, ["run", "test-ledger", "--to", "qa", "-c", str(config), "--yes",
+                                          "--run-id", "team-1", "-o", "json"])
+        assert result.exit_code == 0, result.stderr
+        assert json.loads(result.stdout)["journal"] == "s3://team-drctl/drctl/runs/team-1/"
+        assert len(s3.list_objects_v2(Bucket="team-drctl", Prefix="drctl/runs/team-1/")["Contents"]) == 26
+        assert dynamodb.scan(TableName="drctl-locks")["Items"] == []  # released at the end
+        listed = CliRunner().invoke(app, ["runs", "list", "-c", str(config), "-o", "json"])
+        assert [r["run_id"] for r in json.loads(listed.stdout)["runs"]] == ["team-1"]
+        assert not (tmp_path / "drctl-state" / "runs").exists()

@@ -168,7 +168,7 @@ class _Attempt:
         recorder.emit(EventKind.STEP_INTENT, step=self.step.name, resource=self.step.resource, attempt=attempt)
         try:
             result = self.step.act(self.ctx)
-        except BaseException as err:
+        except Exception as err:  # a KeyboardInterrupt leaves the intent open: resume asks is_done
             recorder.emit(EventKind.STEP_OUTCOME, step=self.step.name, status="error", attempt=attempt,
                           detail=describe_error(err))
             raise

@@ -8,6 +8,7 @@ import pytest
 
 from dr.aws.route53 import health_check_status
 from dr.config import check_file
+from dr.sandbox.session import Timings
 from dr.testing import FakeClock, InProcessSandbox
 
 SMALL = """
@@ -61,3 +62,24 @@ class TestSandboxTopologyOverride:
         replica = rds.describe_db_instances(DBInstanceIdentifier="db-r")["DBInstances"][0]
         assert replica["ReadReplicaSourceDBInstanceIdentifier"] == "arn:aws:rds:ap-southeast-2:700000000001:db:db"
         assert set(sandbox.topology.environments) == {"a", "b"}
+
+
+class TestSandboxClockAndTimings:
+    @pytest.fixture
+    def sandbox_clock(self, fake_clock: FakeClock) -> FakeClock:
+        return fake_clock
+
+    @pytest.fixture
+    def sandbox_timings(self) -> Timings:
+        return Timings(promotion_seconds=30)
+
+    def test_promotion_completes_as_the_injected_clock_advances(self, sandbox: InProcessSandbox,
+                                                                fake_clock: FakeClock) -> None:
+        """With sandbox_clock and sandbox_timings overridden, a promotion is 'modifying' until 30 fake seconds pass."""
+        rds = sandbox.clients.client("rds", "prod", "eu-west-1")
+        rds.promote_read_replica(DBInstanceIdentifier="orders-db-euw1")
+        status = rds.describe_db_instances(DBInstanceIdentifier="orders-db-euw1")["DBInstances"][0]
+        assert status["DBInstanceStatus"] == "modifying"
+        fake_clock.advance(31)
+        status = rds.describe_db_instances(DBInstanceIdentifier="orders-db-euw1")["DBInstances"][0]
+        assert status["DBInstanceStatus"] == "available"

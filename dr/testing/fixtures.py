@@ -9,6 +9,8 @@
       def sandbox_topology() -> Path:
           return Path(__file__).parent / "my-dr.yaml"
 
+- `sandbox_timings`, `sandbox_clock`: promotion/PENDING durations (default instant) and the in-process
+  sandbox's clock (default real time); override them like `sandbox_topology`.
 - `fake_clock`: a `FakeClock` (never sleeps).
 """
 
@@ -20,7 +22,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from dr.clock import FakeClock
+from dr.clock import Clock, FakeClock
+from dr.sandbox.session import Timings
 from dr.testing.sandbox import InProcessSandbox, ServerSandbox, in_process_sandbox
 
 if TYPE_CHECKING:
@@ -35,14 +38,28 @@ def sandbox_topology() -> str | Path | Topology | None:
 
 
 @pytest.fixture
+def sandbox_clock() -> Clock | None:
+    """The clock of the in-process sandbox's timed transitions (None: real time). Override it to return the
+    FakeClock that the code under test also uses, and promotions complete as that clock advances."""
+    return None
+
+
+@pytest.fixture
+def sandbox_timings() -> Timings:
+    """Promotion and Route53 PENDING durations of the sandbox fixtures (default: instant)."""
+    return Timings()
+
+
+@pytest.fixture
 def fake_clock() -> FakeClock:
     return FakeClock()
 
 
 @pytest.fixture
-def sandbox(sandbox_topology: str | Path | Topology | None, tmp_path: Path) -> Iterator[InProcessSandbox]:
+def sandbox(sandbox_topology: str | Path | Topology | None, sandbox_clock: Clock | None, sandbox_timings: Timings,
+            tmp_path: Path) -> Iterator[InProcessSandbox]:
     """moto in-process, extensions installed, `sandbox_topology` seeded; `.topology` has the real ids."""
-    with in_process_sandbox(sandbox_topology, tmp_path) as box:
+    with in_process_sandbox(sandbox_topology, tmp_path, clock=sandbox_clock, timings=sandbox_timings) as box:
         yield box
 
 
@@ -60,9 +77,10 @@ def sandbox_server_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 @pytest.fixture
 def sandbox_server(sandbox_server_session: ServedSandbox, sandbox_topology: str | Path | Topology | None,
-                   tmp_path: Path) -> ServerSandbox:
+                   sandbox_timings: Timings, tmp_path: Path) -> ServerSandbox:
     """The session's sandbox server, reset and seeded with `sandbox_topology` for this test."""
     from dr.sandbox.session import load_source
 
+    sandbox_server_session.timings = sandbox_timings
     sandbox_server_session.seed(load_source(sandbox_topology))
     return ServerSandbox(sandbox_server_session, tmp_path / "drctl-state")

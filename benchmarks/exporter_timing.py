@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import math
 import statistics
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass
+from typing import Any
 
 from benchmarks.failover import subtract
 from dr.sandbox.session import ServedSandbox, patched_environ
@@ -18,9 +20,9 @@ SERIES_PER_CALL = 500
 
 @dataclass(frozen=True)
 class ExporterTiming:
-    first_refresh_seconds: float
     refresh_seconds: float
     get_metric_data_per_refresh: int
+    route53_calls_per_refresh: int
     lag_series: int
     groups: int
     scrape_p50: float
@@ -34,8 +36,9 @@ class ExporterTiming:
 
 
 def measure(sandbox: ServedSandbox, scrapes: int = 200) -> ExporterTiming:
-    """Refresh twice (the first one also builds clients), then scrape `scrapes` times; the sandbox's latency
-    and throttling stay as the scenario set them."""
+    """One refresh (a fresh exporter: clients are built in it, as after a restart), then `scrapes` scrapes; the
+    sandbox's latency and throttling stay as the scenario set them. One refresh only: at 200 databases a
+    refresh spends minutes waiting for Route53 tokens (see docs/benchmarks.md)."""
     from dr.aws.factory import ClientFactory
     from dr.metrics.exporter import Exporter
 
@@ -44,22 +47,40 @@ def measure(sandbox: ServedSandbox, scrapes: int = 200) -> ExporterTiming:
               for db in topology.databases}
     with patched_environ(sandbox.env()):
         exporter = Exporter(topology, clients=ClientFactory(topology, run_id="bench-exporter"), interval=3600.0)
-        started = time.perf_counter()
-        exporter.refresh_once()
-        first = time.perf_counter() - started
         before = sandbox.control.stats()
         started = time.perf_counter()
         exporter.refresh_once()
         refresh = time.perf_counter() - started
-        calls = subtract(sandbox.control.stats(), before).calls.get("cloudwatch", {}).get("GetMetricData", 0)
-        host, port = exporter.start(port=0)
-        try:
-            latencies, size = _scrape(f"http://{host}:{port}/metrics", scrapes)
-        finally:
-            exporter.stop()
+        delta = subtract(sandbox.control.stats(), before)
+        latencies, size = _serve_and_scrape(exporter.wsgi_app, scrapes)
     cuts = statistics.quantiles(latencies, n=100, method="inclusive")
-    return ExporterTiming(first, refresh, calls, len(topology.databases), len(groups), statistics.median(latencies),
-                          cuts[98], scrapes, size)
+    return ExporterTiming(refresh, delta.calls.get("cloudwatch", {}).get("GetMetricData", 0),
+                          delta.total("route53"), len(topology.databases), len(groups),
+                          statistics.median(latencies), cuts[98], scrapes, size)
+
+
+def _serve_and_scrape(app: Any, count: int) -> tuple[list[float], int]:
+    """Serve the exporter's WSGI app as `drctl exporter` does (a thread per request), without its background
+    refresher: a refresh running during the failover would spend the same Route53 budget and skew its counts."""
+    from socketserver import ThreadingMixIn
+    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+    class Server(ThreadingMixIn, WSGIServer):
+        daemon_threads = True
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = make_server("127.0.0.1", 0, app, Server, handler_class=Quiet)
+    thread = threading.Thread(target=server.serve_forever, name="bench-exporter-http", daemon=True)
+    thread.start()
+    try:
+        return _scrape(f"http://127.0.0.1:{server.server_address[1]}/metrics", count)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
 
 
 def _scrape(url: str, count: int) -> tuple[list[float], int]:

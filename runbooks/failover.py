@@ -10,7 +10,7 @@ from collections import defaultdict
 
 from dr.config.model import DnsRecord, DnsStrategy, Engine
 from dr.engine.registry import register
-from dr.engine.runbook import Parallel, Phase, Runbook
+from dr.engine.runbook import DEFAULT_CONCURRENCY, Parallel, Phase, Runbook
 from dr.engine.step import RunContext, Step
 from runbooks.steps._common import Move, moves, records
 from runbooks.steps.complete import CompleteAtStart, Guarded
@@ -45,7 +45,10 @@ def move_phases(ctx: RunContext, complete: CompleteAtStart, prefix: str = "") ->
     phases: list[Phase] = [Guarded(Prechecks(), complete), Guarded(RpoGate(), complete)]
     promotions = [promote_step(m) for m in moves(ctx)]
     if promotions:
-        phases.append(Parallel(f"{prefix}promote", promotions))
+        # Every promotion at once: they mostly wait on AWS, and the slowest one bounds the phase only if none
+        # queues behind a busy slot (16 slots for 60 databases made the phase ~4 promotions long).
+        phases.append(Parallel(f"{prefix}promote", promotions, max_concurrency=max(DEFAULT_CONCURRENCY,
+                                                                                   len(promotions))))
     dns = dns_steps(records(ctx))
     if dns:
         phases.append(Parallel(f"{prefix}dns", dns))

@@ -28,6 +28,8 @@ def current_user() -> str:
 
 
 _LOADER_LOCK = threading.Lock()
+ROUTE53_MIN_ATTEMPTS = 10
+"""Attempts per Route53 call at least (adaptive retry mode): Route53 throttles at 10 requests/s per account."""
 _SHARED_LOADER: list[Any] = []
 
 
@@ -76,7 +78,8 @@ class ClientFactory:
         key = (service, env, region)
         with self._lock:
             if key not in self._clients:
-                client = self._session(env, region).client(service, region_name=region, config=self._config())
+                client = self._session(env, region).client(service, region_name=region,
+                                                           config=self._config(service))
                 if self.faults is not None:
                     self.faults.attach(client, region)
                 self._clients[key] = client
@@ -86,13 +89,19 @@ class ClientFactory:
         """Route53 is global; its control plane lives in us-east-1."""
         return self.client("route53", env, "us-east-1")
 
-    def _config(self) -> Any:
+    def _config(self, service: str = "") -> Any:
         from botocore.config import Config
 
+        attempts, mode = self.settings.max_attempts, "standard"
+        if service == "route53":
+            # 10 requests/s per account, burst 50: at a few hundred records the reads queue for tokens. Adaptive
+            # mode paces the client to the rate it is given, and the extra attempts let a throttled read wait its
+            # turn instead of failing a readiness check as "Throttling" (which refused the whole failover).
+            attempts, mode = max(attempts, ROUTE53_MIN_ATTEMPTS), "adaptive"
         return Config(
             connect_timeout=self.settings.connect_timeout,
             read_timeout=self.settings.read_timeout,
-            retries={"total_max_attempts": self.settings.max_attempts, "mode": "standard"},
+            retries={"total_max_attempts": attempts, "mode": mode},
             user_agent_extra=f"drctl/{__version__}",
             max_pool_connections=32,
         )

@@ -163,7 +163,7 @@ class TestConfirmation:
     @pytest.fixture(autouse=True)
     def _tty(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr("dr.cli.run_options.is_tty", lambda: True)
-        monkeypatch.setattr("dr.cli.run_options._run", _plain_run)
+        monkeypatch.setattr("dr.cli.run_options.run_session", _plain_run)
 
     def test_declined_confirmation_exits_3_and_changes_nothing(self, tmp_path: Path) -> None:
         """On a terminal, anything but the confirmation text refuses the run: exit 3, no journal, no change."""
@@ -180,7 +180,7 @@ class TestConfirmation:
         assert len((tmp_path / "ledger").read_text().splitlines()) == 5
 
 
-def _plain_run(session: Any, flags: Any, resume: Any) -> Any:
+def _plain_run(session: Any, flags: Any, resume: Any = None) -> Any:
     """The run without the live display (CliRunner's stderr is no terminal)."""
     from dr.cli.run_options import _start_or_resume
 

@@ -70,6 +70,15 @@ def fail(err: Exception) -> NoReturn:
     raise typer.Exit(err.exit_code if isinstance(err, DrError) else 1)
 
 
+def run_runbook(runbook: str | type[Runbook], *, config: str | None, target: str, source: str | None = None,
+                flags: RunFlags) -> RunOutcome:
+    """Prepare, confirm (TTY or --yes) and run; the outcome, without printing or exiting (for commands that
+    post-process it, like drills). DrError propagates."""
+    session = prepare(runbook, config=config, target=target, source=source, flags=flags)
+    confirm(session, flags)
+    return run_session(session, flags)
+
+
 def execute(runbook: str | type[Runbook], *, config: str | None, output: Output, target: str,
             source: str | None = None, flags: RunFlags | None = None) -> NoReturn:
     """Run `runbook` (a registered name or class) from `source` (default: derived) to `target`; exits."""
@@ -77,16 +86,15 @@ def execute(runbook: str | type[Runbook], *, config: str | None, output: Output,
 
     flags = flags or RunFlags()
     try:
-        session = _prepare(runbook, config=config, target=target, source=source, flags=flags)
-        _confirm(session, flags)
-        outcome = _run(session, flags, resume=None)
+        outcome = run_runbook(runbook, config=config, target=target, source=source, flags=flags)
     except DrError as err:
         fail(err)
     finish(outcome, output, flags)
 
 
-def _prepare(runbook: str | type[Runbook], *, config: str | None, target: str, source: str | None,
-             flags: RunFlags) -> RunSession:
+def prepare(runbook: str | type[Runbook], *, config: str | None, target: str, source: str | None,
+            flags: RunFlags) -> RunSession:
+    """Everything before the run: topology, environments, run id, header, clients, context, journal, lock."""
     from dr.clock import SYSTEM_CLOCK, parse_iso
     from dr.config import config_path
     from dr.engine import registry
@@ -109,10 +117,10 @@ def _prepare(runbook: str | type[Runbook], *, config: str | None, target: str, s
                          simulate_outage=frozenset(_outage_regions(flags)), extra=dict(flags.extra))
     header = new_header(cls, topology, path, source=source, target=target, run_id=run_id, options=options,
                         now=now, incident_start=incident)
-    clients = _clients(topology, run_id, options.simulate_outage)
+    clients = make_clients(topology, run_id, options.simulate_outage)
     ctx = RunContext(topology=topology, clients=clients, clock=SYSTEM_CLOCK, run_id=run_id, runbook=cls.name,
                      source=source, target=target, options=options)
-    return RunSession(cls(), ctx, header, _services(ctx, flags))
+    return RunSession(cls(), ctx, header, make_services(ctx, flags))
 
 
 def _load(path: Path) -> Any:
@@ -149,14 +157,14 @@ def _outage_regions(flags: RunFlags) -> set[str]:
     return set(flags.simulate_outage) | from_env
 
 
-def _clients(topology: Any, run_id: str, outage: frozenset[str]) -> Any:
+def make_clients(topology: Any, run_id: str, outage: frozenset[str]) -> Any:
     from dr.aws.factory import ClientFactory
     from dr.aws.faults import Faults
 
     return ClientFactory(topology, run_id=run_id, faults=Faults(outage_regions=set(outage)) if outage else None)
 
 
-def _services(ctx: Any, flags: RunFlags) -> Any:
+def make_services(ctx: Any, flags: RunFlags) -> Any:
     from dr.engine.backends import journal_backend, run_lock
     from dr.engine.lock.base import lock_key
     from dr.engine.session import Services
@@ -166,7 +174,7 @@ def _services(ctx: Any, flags: RunFlags) -> Any:
     return Services(clock=ctx.clock, backend=journal_backend(ctx.topology, ctx.clients), lock=lock)
 
 
-def _confirm(session: RunSession, flags: RunFlags) -> None:
+def confirm(session: RunSession, flags: RunFlags) -> None:
     """On a TTY, the operator types the runbook's confirmation text; without one, --yes is required."""
     from dr.errors import GateRefused, UsageError
 
@@ -192,7 +200,7 @@ def _ask(question: str) -> str:
         return ""
 
 
-def _run(session: RunSession, flags: RunFlags, resume: Any) -> RunOutcome:
+def run_session(session: RunSession, flags: RunFlags, resume: Any = None) -> RunOutcome:
     """Run (or resume) with the progress display matching the terminal."""
     from dr.engine.progress import LiveProgress, PlainProgress
 
@@ -234,3 +242,8 @@ def export_metrics(report: dict[str, Any], flags: RunFlags) -> None:
     except Exception as err:
         sys.stderr.write(f"drctl: warning: run metrics were not exported ({type(err).__name__}: {err}); "
                          "the run itself is unaffected\n")
+
+
+# The first names of `prepare` and `run_session`, still used by dr/cli/drill.py.
+_prepare = prepare
+_run = run_session

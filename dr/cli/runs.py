@@ -154,7 +154,7 @@ def _print(report: dict[str, Any], output: Output) -> None:
 
 
 def _resume(history: Any, config: str | None, flags: RunFlags) -> Any:
-    from dr.cli.run_options import _clients, _confirm, _run, _services
+    from dr.cli.run_options import confirm, make_clients, make_services, run_session
     from dr.config import load
     from dr.engine import registry
     from dr.engine.session import RunSession, check_topology_unchanged
@@ -167,13 +167,13 @@ def _resume(history: Any, config: str | None, flags: RunFlags) -> Any:
     cls = registry.get(h.runbook)
     from dr.clock import SYSTEM_CLOCK
 
-    ctx = RunContext(topology=topology, clients=_clients(topology, h.run_id, h.options.simulate_outage),
+    ctx = RunContext(topology=topology, clients=make_clients(topology, h.run_id, h.options.simulate_outage),
                      clock=SYSTEM_CLOCK, run_id=h.run_id, runbook=h.runbook, source=h.source, target=h.target,
                      options=h.options)
     flags.dry_run = h.options.dry_run
-    session = RunSession(cls(), ctx, h, _services(ctx, flags))
-    _confirm(session, flags)
-    return _run(session, flags, resume=history)
+    session = RunSession(cls(), ctx, h, make_services(ctx, flags))
+    confirm(session, flags)
+    return run_session(session, flags, resume=history)
 
 
 def run_cmd(

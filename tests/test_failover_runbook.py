@@ -152,3 +152,14 @@ class TestConfirmation:
         for record in h.topology.dns:
             h.sbx.control.set_health(record.health_checks["prod"], False)
         assert get("failover")().confirmation(h.context("failover", "qa")) is None
+
+
+class TestStuckPromotion:
+    def test_a_promotion_that_never_finishes_fails_saying_what_it_waits_for(self, h: Harness) -> None:
+        """A promotion still `modifying` when the budget runs out: exit 1, the detail names the status."""
+        h.sbx.control.set_promotion_seconds(10_000)
+        outcome = h.run("failover", "qa")
+        assert outcome.exit_code == 1
+        detail = step(outcome.report, "promote:orders")["detail"]
+        assert "orders-db-euw1 is modifying" in detail
+        assert step(outcome.report, "dns:" + h.topology.dns[0].zone_id)["status"] == "skipped"

@@ -120,3 +120,32 @@ def view(ctx: RunContext, db: Database, loc: DbLocation, db_id: str | None = Non
 def is_writer(found: DbView) -> bool:
     """Available and replicating from nothing: the promoted (or original) writer."""
     return found.available and found.role in (Role.PRIMARY, Role.STANDALONE) and not found.source_arn
+
+
+class Waits:
+    """Mixin for steps that poll in `verify`: when the budget is nearly spent, fail with what is still awaited
+    (e.g. "orders-db-euw1 is modifying, still a replica") instead of a bare "not verified in time"."""
+
+    budget: float
+    poll_max: float
+    _waiting_since: float | None = None
+
+    def start_waiting(self, ctx: RunContext) -> None:
+        if self._waiting_since is None:
+            self._waiting_since = ctx.clock.monotonic()
+
+    def waiting_on(self, ctx: RunContext) -> str | None:
+        """None when the step's effect is in place, else what it is still waiting for."""
+        raise NotImplementedError
+
+    def verify(self, ctx: RunContext) -> bool:
+        from dr.errors import StepFailed
+
+        self.start_waiting(ctx)
+        state = self.waiting_on(ctx)
+        if state is None:
+            return True
+        since = self._waiting_since if self._waiting_since is not None else ctx.clock.monotonic()
+        if ctx.clock.monotonic() - since + 2 * self.poll_max >= self.budget:
+            raise StepFailed(f"not done within its budget of {self.budget:g}s: {state}")
+        return False

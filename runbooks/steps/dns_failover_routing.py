@@ -14,10 +14,10 @@ from typing import Any
 
 from dr.config.model import DnsRecord
 from dr.engine.step import PreconditionFailed, RunContext, Step
-from runbooks.steps._common import call, inverted_fact, planned
+from runbooks.steps._common import Waits, call, inverted_fact, planned
 
 
-class FailoverRoutingRecord(Step):
+class FailoverRoutingRecord(Waits, Step):
     """Make Route53 answer the target side of one failover-routing record."""
 
     budget = 120.0
@@ -71,6 +71,7 @@ class FailoverRoutingRecord(Step):
                 f"route53:TestDNSAnswer {self.record.fqdn} (poll until it answers {self.record.targets[ctx.target]})")
 
     def is_done(self, ctx: RunContext) -> bool:
+        self.start_waiting(ctx)
         side, health_check = self._primary(ctx)
         if side == ctx.target and health_check and self._inverted(ctx, health_check):
             return False
@@ -93,5 +94,9 @@ class FailoverRoutingRecord(Step):
         ctx.set_fact(inverted_fact(health_check), True)
         return f"inverted health check {health_check} of the PRIMARY ({side}) to force the SECONDARY"
 
-    def verify(self, ctx: RunContext) -> bool:
-        return self._answer(ctx) == {self._value(ctx.target)}
+    def waiting_on(self, ctx: RunContext) -> str | None:
+        answer = self._answer(ctx)
+        if answer == {self._value(ctx.target)}:
+            return None
+        return (f"Route53 still answers {', '.join(sorted(answer)) or 'nothing'} for {self.record.fqdn} "
+                f"(check the health checks of both sides)")

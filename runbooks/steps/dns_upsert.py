@@ -11,7 +11,7 @@ from typing import Any
 
 from dr.config.model import DnsRecord
 from dr.engine.step import RunContext, Step
-from runbooks.steps._common import call
+from runbooks.steps._common import Waits, call
 
 MAX_BATCH_WEIGHT = 1000
 """Route53 accepts at most 1,000 changes per batch, and an UPSERT counts as two."""
@@ -46,7 +46,7 @@ def _name(record: DnsRecord) -> str:
     return record.fqdn.lower()
 
 
-class UpsertZone(Step):
+class UpsertZone(Waits, Step):
     """UPSERT every upsert-strategy record of one hosted zone to the target's value; wait for INSYNC."""
 
     budget = 120.0
@@ -108,6 +108,7 @@ class UpsertZone(Step):
         return True
 
     def is_done(self, ctx: RunContext) -> bool:
+        self.start_waiting(ctx)
         return self._pointing_at_target(ctx) and self._insync(ctx)
 
     def act(self, ctx: RunContext) -> str | None:
@@ -121,5 +122,9 @@ class UpsertZone(Step):
             ctx.set_fact(change_fact(self.zone_id), list(ids))
         return f"{len(self.records)} record(s) -> {ctx.target} in {len(parts)} change batch(es)"
 
-    def verify(self, ctx: RunContext) -> bool:
-        return self._insync(ctx) and self._pointing_at_target(ctx)
+    def waiting_on(self, ctx: RunContext) -> str | None:
+        if not self._insync(ctx):
+            return f"change(s) {', '.join(ctx.facts.get(change_fact(self.zone_id), []))} not INSYNC yet"
+        if not self._pointing_at_target(ctx):
+            return f"records of {self.zone_id} do not all point at {ctx.target}"
+        return None

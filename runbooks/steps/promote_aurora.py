@@ -12,12 +12,12 @@ from collections.abc import Sequence
 
 from dr.aws.rds import GlobalClusterView, describe_global_cluster
 from dr.engine.step import PreconditionFailed, RunContext, Step
-from runbooks.steps._common import Move, call, planned, rds, region, source_reachable, view
+from runbooks.steps._common import Move, Waits, call, planned, rds, region, source_reachable, view
 
 MOVING = frozenset({"switching-over", "failing-over"})
 
 
-class PromoteGlobalMember(Step):
+class PromoteGlobalMember(Waits, Step):
     """Make the DR member cluster of an Aurora global database its writer."""
 
     budget = 480.0
@@ -57,6 +57,7 @@ class PromoteGlobalMember(Step):
         return glob
 
     def is_done(self, ctx: RunContext) -> bool:
+        self.start_waiting(ctx)
         target = self._target_arn(ctx)
         glob = self._global(ctx)
         return glob.writer_arn == target and glob.status in (None, "available")
@@ -82,5 +83,8 @@ class PromoteGlobalMember(Step):
              TargetDbClusterIdentifier=target, AllowDataLoss=True)
         return f"failover of {self.global_id} to {self.move.new.id} with data loss allowed (unplanned or source down)"
 
-    def verify(self, ctx: RunContext) -> bool:
-        return self.is_done(ctx)
+    def waiting_on(self, ctx: RunContext) -> str | None:
+        if self.is_done(ctx):
+            return None
+        glob = self._global(ctx)
+        return f"{self.global_id} is {glob.status}, writer {glob.writer_arn}"

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dr.aws.rds import DbView
 from dr.config.model import Engine
 from dr.engine.step import PreconditionFailed, RunContext, Step
-from runbooks.steps._common import Move, call, is_writer, rds, region, view
+from runbooks.steps._common import Move, Waits, call, is_writer, rds, region, view
 
 BROKEN_REPLICATION = frozenset({"error", "terminated", "stopped"})
 REFUSED_STATES = {
@@ -24,7 +24,7 @@ REFUSED_STATES = {
 }
 
 
-class PromoteReplica(Step):
+class PromoteReplica(Waits, Step):
     """Make the DR copy of one database (`rds-instance` or `aurora-cluster`) a standalone writer."""
 
     budget = 480.0
@@ -57,6 +57,7 @@ class PromoteReplica(Step):
         return found
 
     def is_done(self, ctx: RunContext) -> bool:
+        self.start_waiting(ctx)
         return is_writer(self._current(ctx))
 
     def check(self, ctx: RunContext) -> None:
@@ -81,5 +82,9 @@ class PromoteReplica(Step):
             call(ctx, client.promote_read_replica, DBInstanceIdentifier=self.move.new.id)
         return f"{self._operation()} {self.move.new.id} in {region(ctx, self.move.new)}"
 
-    def verify(self, ctx: RunContext) -> bool:
-        return self.is_done(ctx)
+    def waiting_on(self, ctx: RunContext) -> str | None:
+        found = self._current(ctx)
+        if is_writer(found):
+            return None
+        link = f"still replicating from {found.source_arn}" if found.source_arn else "unlinked"
+        return f"{self.move.new.id} is {found.status}, {link}"

@@ -1,0 +1,57 @@
+"""The data-loss window the RPO gate records per database: what a promotion may lose, never a made-up zero."""
+
+from __future__ import annotations
+
+import pytest
+
+from dr.aws.factory import ClientFactory
+from dr.checks.lag import LagSample
+from dr.clock import FakeClock
+from dr.config import Topology, load
+from dr.engine.step import RunContext, RunOptions
+from runbooks.steps._common import FACT_PLANNED, FACT_SOURCE_REACHABLE, Move, moves
+from runbooks.steps.rpo_gate import loss_window
+from tests.conftest import EXAMPLE
+
+
+@pytest.fixture
+def topology() -> Topology:
+    return load(EXAMPLE)
+
+
+def context(topology: Topology, *, planned: bool, reachable: bool) -> RunContext:
+    ctx = RunContext(topology=topology, clients=ClientFactory(topology), clock=FakeClock(), run_id="t",
+                     runbook="failover", source="prod", target="qa", options=RunOptions())
+    ctx.facts.update({FACT_PLANNED: planned, FACT_SOURCE_REACHABLE: reachable})
+    return ctx
+
+
+def move(ctx: RunContext, name: str) -> Move:
+    return next(m for m in moves(ctx) if m.db.name == name)
+
+
+def sample(seconds: float | None, age: float | None = 30.0) -> LagSample:
+    return LagSample("orders", "eu-central-1", "eu-west-1", seconds, age)
+
+
+class TestLossWindow:
+    def test_planned_with_the_source_answering_is_the_lag(self, topology: Topology) -> None:
+        """Planned, source reachable: the window is the replica's lag."""
+        ctx = context(topology, planned=True, reachable=True)
+        assert loss_window(ctx, move(ctx, "orders"), sample(12.0)) == 12.0
+
+    def test_unreachable_source_adds_the_age_of_the_datapoint(self, topology: Topology) -> None:
+        """Source unreachable: writes may have gone on after the last datapoint, so lag + its age."""
+        ctx = context(topology, planned=False, reachable=False)
+        assert loss_window(ctx, move(ctx, "orders"), sample(12.0, 45.0)) == 57.0
+
+    def test_aurora_global_switchover_loses_nothing(self, topology: Topology) -> None:
+        """A planned switchover waits for the secondary to catch up: 0."""
+        ctx = context(topology, planned=True, reachable=True)
+        assert loss_window(ctx, move(ctx, "payments"), sample(3.0)) == 0.0
+
+    @pytest.mark.parametrize("seconds", [-1.0, None])
+    def test_broken_or_missing_lag_is_unknown(self, topology: Topology, seconds: float | None) -> None:
+        """Lag -1 or no datapoint: unknown (None), never 0."""
+        ctx = context(topology, planned=False, reachable=False)
+        assert loss_window(ctx, move(ctx, "orders"), sample(seconds)) is None

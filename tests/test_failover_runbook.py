@@ -163,3 +163,13 @@ class TestStuckPromotion:
         detail = step(outcome.report, "promote:orders")["detail"]
         assert "orders-db-euw1 is modifying" in detail
         assert step(outcome.report, "dns:" + h.topology.dns[0].zone_id)["status"] == "skipped"
+
+
+class TestUnknownDataLoss:
+    def test_broken_replication_passed_knowingly_leaves_the_rpo_verdict_unknown(self, h: Harness) -> None:
+        """Lag -1 with --accept-data-loss: the report's data-loss window and RPO verdict are null, not 'met'."""
+        h.set_lag("orders", -1.0)
+        outcome = h.run("failover", "qa", accept_data_loss=True)
+        assert outcome.exit_code == 0, outcome.report
+        assert outcome.report["rpo"]["data_loss_window_seconds"] is None
+        assert outcome.report["rpo"]["met"] is None

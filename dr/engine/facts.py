@@ -6,7 +6,9 @@ resume. The report reads these:
 - `rpo.data_loss_window_seconds.<database>` (float, seconds): how much acknowledged writes the
   promotion of `<database>` may have lost, i.e. the replica's lag when it was promoted (0 for a
   planned switchover that waited for the replica to catch up). The report's
-  `rpo.data_loss_window_seconds` is the largest of these; without any, it is null (unknown).
+  `rpo.data_loss_window_seconds` is the largest of these; without any, it is null (unknown). A fact
+  recorded as null means that database's window is unknown (lag -1 or no datapoint, passed with
+  --accept-data-loss): the report's window and its `met` are then null too.
 """
 
 from __future__ import annotations
@@ -29,3 +31,9 @@ def rpo_windows(facts: Mapping[str, Any]) -> dict[str, float]:
         if key.startswith(RPO_WINDOW_PREFIX) and isinstance(value, int | float):
             out[key[len(RPO_WINDOW_PREFIX):]] = float(value)
     return out
+
+
+def rpo_unknown(facts: Mapping[str, Any]) -> list[str]:
+    """Databases whose window fact is recorded as null: unknown (lag -1 or no datapoint, passed knowingly)."""
+    return sorted(key[len(RPO_WINDOW_PREFIX):] for key, value in facts.items()
+                  if key.startswith(RPO_WINDOW_PREFIX) and value is None)

@@ -14,7 +14,7 @@ from typing import Any
 
 from dr.clock import iso, parse_iso
 from dr.engine.events import Event, EventKind, RunStatus
-from dr.engine.facts import rpo_windows
+from dr.engine.facts import rpo_unknown, rpo_windows
 from dr.engine.journal.header import RunHeader
 from dr.engine.journal.replay import RunHistory, StepRecord
 from dr.engine.step import StepStatus
@@ -63,7 +63,8 @@ class ReportBuilder:
         succeeded = status in (RunStatus.SUCCEEDED, RunStatus.ALREADY_DONE)
         settled = status not in (RunStatus.RUNNING, RunStatus.INTERRUPTED) and h.mode != "dry-run"
         windows = rpo_windows(facts)
-        window = max(windows.values()) if windows else None
+        # one database's unknown window makes the run's unknown too: never report a made-up "met"
+        window = max(windows.values()) if windows and not rpo_unknown(facts) else None
         return {
             "run_id": h.run_id, "runbook": h.runbook, "source": h.source, "target": h.target, "mode": h.mode,
             "status": str(status), "started_at": iso(h.started_at), "finished_at": iso(finished_at),

@@ -166,8 +166,9 @@ class RunSession:
             else:
                 recorder.emit(EventKind.RUN_RESUMED, data={"pid": os.getpid(), "by": holder()})
             if broken is not None:
-                recorder.emit(EventKind.LOCK_BROKEN, detail=f"broke the lock of {broken.describe()}",
-                              data=broken.to_data())
+                own = broken.run_id == self.header.run_id
+                what = "took over the lock of this run's dead process" if own else "broke the lock of"
+                recorder.emit(EventKind.LOCK_BROKEN, detail=f"{what}: {broken.describe()}", data=broken.to_data())
             return self._execute(recorder, report, history)
         finally:
             journal.close()

@@ -35,10 +35,7 @@ class Confirm(Step):
                 "rds:DescribeDBInstances / DescribeDBClusters of each promoted database")
 
     def problems(self, ctx: RunContext) -> list[str]:
-        from dr.checks.readiness import readiness
-
-        bad = [f"{r.check} {r.resource}: {r.reason}"
-               for r in target_not_ready(readiness(ctx.topology, ctx.clients, ctx.clock, ctx.target))]
+        bad = [f"{r.check} {r.resource}: {r.reason}" for r in target_not_ready(ctx)]
         todo = moves(ctx)
         with ThreadPoolExecutor(max_workers=max(1, min(16, len(todo))), thread_name_prefix="drctl-read") as pool:
             views = list(pool.map(lambda m: view(ctx, m.db, m.new), todo))

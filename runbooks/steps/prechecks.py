@@ -69,7 +69,13 @@ def inverted_target_checks(ctx: RunContext) -> set[str]:
             and _inverted(ctx, record.env, hc)}
 
 
-def target_not_ready(results: list[CheckResult]) -> list[CheckResult]:
+def target_not_ready(ctx: RunContext) -> list[CheckResult]:
+    """The target's failing readiness checks other than databases' (health checks, EKS, ECS, ASG). Databases
+    are left out of the read itself: the RPO gate and the promote steps judge them, knowing the direction."""
+    from dr.checks.readiness import readiness
+
+    apps_only = ctx.topology.model_copy(update={"databases": []})
+    results = readiness(apps_only, ctx.clients, ctx.clock, ctx.target)
     return [r for r in results if not r.ok and r.check not in DATABASE_CHECKS]
 
 
@@ -89,8 +95,6 @@ class Prechecks(Step):
                 f"rds:DescribeDBInstances in {ctx.source}'s region (best effort: is the source region reachable?)")
 
     def act(self, ctx: RunContext) -> str | None:
-        from dr.checks.readiness import readiness
-
         health = source_health(ctx)
         reachable, probe = probe_source(ctx)
         is_planned = all(health.values()) and (bool(health) or reachable)
@@ -100,7 +104,7 @@ class Prechecks(Step):
         ctx.set_fact(FACT_SOURCE_REACHABLE, reachable)
         ctx.options.planned = is_planned
         restored = inverted_target_checks(ctx)
-        bad = [r for r in target_not_ready(readiness(ctx.topology, ctx.clients, ctx.clock, ctx.target))
+        bad = [r for r in target_not_ready(ctx)
                if not (r.check is CheckKind.HEALTH_CHECK and r.resource in restored)]
         if bad:
             raise GateRefused(f"{ctx.target} is not ready for traffic: "

@@ -46,6 +46,7 @@ class RpoGate(Step):
     max_attempts = 3
 
     resource = "replication lag of every database"
+    _seen: list[Move] | None = None
 
     def describe(self, ctx: RunContext) -> Sequence[str]:
         metrics = sorted({lag_metric(m.db.engine).metric for m in moves(ctx)})
@@ -64,10 +65,12 @@ class RpoGate(Step):
         return [m for m, promoted in zip(todo, done, strict=True) if not promoted]
 
     def is_done(self, ctx: RunContext) -> bool:
-        return not self._pending(ctx)
+        self._seen = self._pending(ctx)
+        return not self._seen
 
     def act(self, ctx: RunContext) -> str | None:
-        pending = self._pending(ctx)
+        # is_done has just described every database: reuse that once rather than describe them all again
+        pending, self._seen = (self._seen, None) if self._seen is not None else (self._pending(ctx), None)
         samples = read_lag_targets([lag_target(ctx, m) for m in pending], ctx.clients, ctx.clock)
         rpo = ctx.topology.objectives.rpo
         refused: list[str] = []

@@ -10,7 +10,8 @@ from tenacity import (
     Retrying,
     retry_if_exception,
     stop_after_attempt,
-    wait_exponential_jitter,
+    wait_exponential,
+    wait_random,
 )
 from tenacity.stop import stop_base
 
@@ -50,7 +51,9 @@ def retrying(
         stop = stop | stop_at_deadline(clock, deadline)
     return Retrying(
         stop=stop,
-        wait=wait_exponential_jitter(initial=initial, max=maximum, jitter=initial),
+        # Exponential backoff from `initial`, capped at `maximum`, plus up to `initial` of jitter so that
+        # parallel steps throttled together do not retry in lock-step.
+        wait=wait_exponential(multiplier=initial, max=maximum) + wait_random(0, initial),
         retry=retry_if_exception(retry_on),
         sleep=clock.sleep,
         before_sleep=before_sleep,

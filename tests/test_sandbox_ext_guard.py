@@ -24,6 +24,16 @@ class TestMotoVersionGuard:
         with pytest.raises(_guard.MotoShapeError, match=rf"tested against moto 5\.2\.x.*installed {version}"):
             _guard.check_moto_version(version)
 
+    def test_the_guard_and_the_pyproject_pin_name_the_same_versions(self) -> None:
+        """The sandbox extra pins moto to exactly the range the guard accepts (>=5.2.5,<5.3)."""
+        import tomllib
+        from pathlib import Path
+
+        pyproject = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())
+        [moto_pin] = [d for d in pyproject["project"]["optional-dependencies"]["sandbox"] if d.startswith("moto")]
+        major, minor = _guard.SUPPORTED_MINOR
+        assert moto_pin.endswith(f">={major}.{minor}.{_guard.MIN_PATCH},<{major}.{minor + 1}")
+
     def test_install_is_idempotent(self) -> None:
         """Installing twice patches once: the patched methods keep pointing at moto's originals."""
         from moto.rds.models import RDSBackend

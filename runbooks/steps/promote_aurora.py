@@ -28,6 +28,7 @@ class PromoteGlobalMember(Waits, Step):
     def __init__(self, move: Move) -> None:
         self.move = move
         self.global_id = move.db.global_cluster_id or ""
+        self._arn: str | None = None
         self.name = f"promote:{move.db.name}"
         self.resource = f"aurora-global {self.global_id} -> {move.new.id} ({move.new.region or move.new.env})"
 
@@ -43,11 +44,14 @@ class PromoteGlobalMember(Waits, Step):
                 f"rds:DescribeGlobalClusters {self.global_id} in {reg} (poll until the writer is {self.move.new.id})")
 
     def _target_arn(self, ctx: RunContext) -> str:
-        found = view(ctx, self.move.db, self.move.new)
-        if not found.exists or not found.arn:
-            raise PreconditionFailed(f"{self.move.db.name}: cluster {self.move.new.id} does not exist in "
-                                     f"{region(ctx, self.move.new)}")
-        return found.arn
+        """The DR member's ARN (read once: an ARN does not change)."""
+        if self._arn is None:
+            found = view(ctx, self.move.db, self.move.new)
+            if not found.exists or not found.arn:
+                raise PreconditionFailed(f"{self.move.db.name}: cluster {self.move.new.id} does not exist in "
+                                         f"{region(ctx, self.move.new)}")
+            self._arn = found.arn
+        return self._arn
 
     def _global(self, ctx: RunContext) -> GlobalClusterView:
         glob = call(ctx, describe_global_cluster, client=rds(ctx, self.move.new), global_id=self.global_id)

@@ -35,6 +35,7 @@ class PromoteReplica(Waits, Step):
 
     def __init__(self, move: Move) -> None:
         self.move = move
+        self._fresh: DbView | None = None
         self.cluster = move.db.engine is not Engine.RDS_INSTANCE
         self.name = f"promote:{move.db.name}"
         self.resource = f"{move.db.engine} {move.new.id} ({move.new.region or move.new.env})"
@@ -56,12 +57,18 @@ class PromoteReplica(Waits, Step):
                                      f"{region(ctx, self.move.new)}; check the topology or create the replica")
         return found
 
+    def _handed_on(self, ctx: RunContext) -> DbView:
+        """The view the previous phase (is_done -> check -> act) just read, once; else a fresh read."""
+        found, self._fresh = self._fresh, None
+        return found if found is not None else self._current(ctx)
+
     def is_done(self, ctx: RunContext) -> bool:
         self.start_waiting(ctx)
-        return is_writer(self._current(ctx))
+        self._fresh = self._current(ctx)
+        return is_writer(self._fresh)
 
     def check(self, ctx: RunContext) -> None:
-        found = self._current(ctx)
+        found = self._fresh = self._handed_on(ctx)
         status = found.status or ""
         if status in REFUSED_STATES:
             raise PreconditionFailed(f"{self.move.db.name}: {self.move.new.id} is {status}: {REFUSED_STATES[status]}")
@@ -72,7 +79,7 @@ class PromoteReplica(Waits, Step):
                                      "--accept-data-loss")
 
     def act(self, ctx: RunContext) -> str | None:
-        found = self._current(ctx)
+        found = self._handed_on(ctx)
         if not found.source_arn:
             return f"{self.move.new.id} is already unlinked (promotion under way, status {found.status})"
         client = rds(ctx, self.move.new)

@@ -423,3 +423,25 @@ class TestSeedChainAndOddNames:
         """min_running 0 is met with one running task, as a live service would have."""
         service = seeded.clients.client("ecs", "c").describe_services(cluster="e", services=["s"])["services"][0]
         assert service["runningCount"] == 1
+
+
+class TestMotoSpeedups:
+    @pytest.mark.parametrize("arn", [
+        "arn:aws:iam::111111111111:role/eks", "arn:aws-cn:iam::111111111111:role/x",
+        "arn:nope:iam::111111111111:role/x", "arn:aws:iam::1111:role/x", "", "arn:aws:iam::111111111111:user/x",
+    ])
+    def test_eks_role_validation_matches_moto(self, arn: str) -> None:
+        """The cached EKS role-ARN check accepts and rejects exactly what moto's own does, with its message."""
+        from moto.eks.exceptions import InvalidParameterException
+        from moto.eks.utils import validate_role_arn as moto_check
+
+        from dr.sandbox._moto_speedups import validate_role_arn
+
+        outcomes = []
+        for check in (moto_check, validate_role_arn):
+            try:
+                check(arn)
+                outcomes.append("ok")
+            except InvalidParameterException as err:
+                outcomes.append(str(err))
+        assert outcomes[0] == outcomes[1]

@@ -179,8 +179,10 @@ def start_unseeded(config_path: Path, *, host: str = "127.0.0.1", port: int = 0,
                    timings: Timings | None = None, config: str | Path | Topology | None = None) -> ServedSandbox:
     """Start the sandbox server on `host:port` (0: a free port) without seeding it; `seed()` does that."""
     require_moto()
+    from dr.sandbox._moto_speedups import apply as speed_up_moto
     from dr.sandbox.server import start_server
 
+    speed_up_moto()
     source = load_source(config)
     os.environ.update(MOTO_SETTINGS)
     return ServedSandbox(start_server(host, port), source, config_path, timings or Timings())

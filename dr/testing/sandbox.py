@@ -49,10 +49,12 @@ def in_process_sandbox(config: str | Path | Topology | None, workdir: Path, *, c
     from moto import mock_aws
 
     from dr.aws.factory import ClientFactory
+    from dr.sandbox._moto_speedups import apply as speed_up_moto
     from dr.sandbox.control import LocalControl
     from dr.sandbox.seed import seed
     from dr.sandbox.topology_file import write_topology
 
+    speed_up_moto()
     source = load_source(config)
     with patched_environ({**MOTO_SETTINGS, "AWS_DEFAULT_REGION": "us-east-1"}), mock_aws():
         control = LocalControl(clock)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 from dataclasses import dataclass
@@ -30,19 +31,25 @@ class DrillRun:
     report: dict[str, Any]
     promoted: set[str]
     metrics: str
+    stdout: str
+    markdown_path: Path
 
 
 @pytest.fixture(scope="module")
 def clone_run(shared_sandbox: InProcessSandbox, tmp_path_factory: pytest.TempPathFactory) -> DrillRun:
-    """One successful clone drill (with a metrics file), and the AWS state before and after it."""
+    """One successful clone drill with text output and a metrics file, and the AWS state before and after it."""
     metrics = tmp_path_factory.mktemp("metrics") / "drctl.prom"
     box = shared_sandbox
     before = aws_state(box.topology, box.clients)
-    result = run_clone_drill(box, "--metrics-file", str(metrics))
+    result = drctl("drill", "--to", "qa", "--mode", "clone", "-c", str(box.config_path), "--metrics-file", str(metrics))
     assert result.exit_code == 0, result.stderr
     after = aws_state(box.topology, box.clients)
     promoted = {e.identifier for e in box.control.promotion_events()}
-    return DrillRun(before, after, result.exit_code, drill_json(result), promoted, metrics.read_text())
+    saved = next(line for line in result.stderr.splitlines() if "drill report saved" in line)
+    md_path, json_path = saved.split("drill report saved: ")[1].split(" and ")
+    report = json.loads(Path(json_path).read_text(encoding="utf-8"))
+    return DrillRun(before, after, result.exit_code, report, promoted, metrics.read_text(), result.stdout,
+                    Path(md_path))
 
 
 class TestCloneDrillSucceeds:
@@ -102,14 +109,14 @@ class TestCloneDrillSucceeds:
         assert report["drill"]["timeline"][0]["step"] == "prechecks"
         assert set(report["drill"]["promotion_seconds"]) == {"orders", "customers", "inventory", "payments"}
 
-    def test_markdown_and_json_reports_are_saved_with_the_run(self, clone_run: DrillRun) -> None:
-        """Both files exist in the state dir; the Markdown has the timeline, steps vs budget and findings."""
+    def test_markdown_report_is_printed_and_saved_with_the_json(self, clone_run: DrillRun) -> None:
+        """Text output is the Markdown report (timeline, steps vs budget, findings), saved next to the JSON."""
         files = clone_run.report["report_files"]
-        markdown = Path(files["markdown"]).read_text(encoding="utf-8")
-        assert markdown.startswith(f"# DR drill {clone_run.report['run_id']}")
+        assert Path(files["markdown"]) == clone_run.markdown_path
+        assert clone_run.markdown_path.read_text(encoding="utf-8") == clone_run.stdout
+        assert clone_run.stdout.startswith(f"# DR drill {clone_run.report['run_id']}")
         for section in ("## Findings", "## Steps vs budget", "## Timeline", "## Coverage and cleanup"):
-            assert section in markdown
-        assert Path(files["json"]).exists()
+            assert section in clone_run.stdout
 
     def test_successful_drill_writes_its_last_success_metric(self, clone_run: DrillRun) -> None:
         """The metrics file holds the drill's last-success timestamp for the target and its step durations."""
@@ -122,15 +129,6 @@ class TestCloneDrillSucceeds:
 
 
 class TestCloneDrillOtherRuns:
-    def test_markdown_is_printed_on_text_output(self, shared_sandbox: InProcessSandbox) -> None:
-        """Without -o json the Markdown report goes to stdout and the saved paths to stderr."""
-        result = drctl("drill", "--to", "qa", "-c", str(shared_sandbox.config_path))
-        assert result.exit_code == 0
-        assert result.stdout.startswith("# DR drill ")
-        saved = next(line for line in result.stderr.splitlines() if "drill report saved" in line)
-        md_path = saved.split("drill report saved: ")[1].split(" and ")[0]
-        assert Path(md_path).read_text(encoding="utf-8") == result.stdout
-
     def test_simulated_outage_of_the_source_region_does_not_stop_a_clone_drill(
             self, shared_sandbox: InProcessSandbox) -> None:
         """With eu-central-1 down the drill still clones, promotes and cleans up in the DR region."""

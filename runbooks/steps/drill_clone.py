@@ -115,7 +115,9 @@ class PromoteClone(_CloneStep):
         if clones.replication_source(clone):
             call(ctx, clones.promote, client=client, plan=self.plan)
             return f"promoted {self.plan.ident}"
-        return f"{self.plan.ident} is standalone; writer {self.plan.writer} added"
+        if self.plan.is_cluster:
+            return f"{self.plan.ident} is standalone; writer {self.plan.writer} added"
+        return f"{self.plan.ident} no longer replicates (promoted earlier in this run)"
 
     def verify(self, ctx: RunContext) -> bool:
         if not self._standalone_writer(ctx):

@@ -46,6 +46,11 @@ class DrillUpsertZone(UpsertZone):
         super().__init__(zone_id, zone_records)
         self.name = f"drill-dns:{zone_id}"
 
+    def is_done(self, ctx: RunContext) -> bool:
+        """Never skipped: a drill record left by an earlier drill must not make this one's DNS time zero.
+        Repeating the UPSERT (e.g. on resume) is harmless."""
+        return False
+
 
 class VerifyDrillZone(DrillUpsertZone):
     """Read-only: the drill records answer with the DR value."""

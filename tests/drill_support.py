@@ -76,11 +76,11 @@ def drill_resources(state: dict[str, Any]) -> list[str]:
     return sorted(out)
 
 
-def drctl(*args: str) -> Any:
+def drctl(*args: str, input: str | None = None) -> Any:
     """`drctl ARGS` in this process (moto mocked by the sandbox fixture); returns the click Result."""
     from dr.cli.main import app
 
-    return CliRunner().invoke(app, list(args))
+    return CliRunner().invoke(app, list(args), input=input)
 
 
 def drill_json(result: Any) -> dict[str, Any]:

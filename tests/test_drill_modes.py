@@ -60,6 +60,38 @@ class TestUsage:
         assert aws_state(box.topology, box.clients) == before
 
 
+class TestGates:
+    def test_target_not_ready_refuses_the_drill_with_exit_3_and_creates_nothing(
+            self, shared_sandbox: InProcessSandbox) -> None:
+        """An unhealthy DR health check: the prechecks refuse (exit 3) before any clone exists."""
+        box = shared_sandbox
+        hc = next(r for r in box.topology.dns if r.fqdn == "api.example.com.").health_checks["qa"]
+        before = aws_state(box.topology, box.clients)
+        box.control.set_health(hc, False)
+        try:
+            result = drctl("drill", "--to", "qa", "-c", str(box.config_path), "-o", "json")
+        finally:
+            box.control.set_health(hc, True)
+        report = drill_json(result)
+        assert result.exit_code == 3
+        assert report["status"] == "refused"
+        assert not [s for s in report["steps"] if s["name"].startswith("drill-clone") and s["status"] == "succeeded"]
+        assert aws_state(box.topology, box.clients) == before
+
+    def test_full_drill_on_a_terminal_needs_the_target_typed(
+            self, shared_sandbox: InProcessSandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+        """On a TTY a full drill asks for the target's name; anything else declines (exit 3), nothing changed."""
+        import dr.cli.run_options
+
+        monkeypatch.setattr(dr.cli.run_options, "is_tty", lambda: True)
+        box = shared_sandbox
+        before = aws_state(box.topology, box.clients)
+        result = drctl("drill", "--to", "qa", "--mode", "full", "-c", str(box.config_path), input="prod\n")
+        assert result.exit_code == 3
+        assert "Type 'qa' to proceed" in result.stderr
+        assert aws_state(box.topology, box.clients) == before
+
+
 @pytest.fixture
 def lagging(shared_sandbox: InProcessSandbox) -> Iterator[InProcessSandbox]:
     """The orders replica lags 600 s (over the 300 s RPO) for the test; back to 2 s afterwards."""

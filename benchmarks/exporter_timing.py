@@ -11,7 +11,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-from benchmarks.failover import subtract
+from benchmarks.failover import Scenario, subtract
 from dr.sandbox.session import ServedSandbox, patched_environ
 
 SERIES_PER_CALL = 500
@@ -35,16 +35,22 @@ class ExporterTiming:
         return self.groups * math.ceil(self.lag_series / max(self.groups, 1) / SERIES_PER_CALL)
 
 
-def measure(sandbox: ServedSandbox, scrapes: int = 200) -> ExporterTiming:
-    """One refresh (a fresh exporter: clients are built in it, as after a restart), then `scrapes` scrapes; the
-    sandbox's latency and throttling stay as the scenario set them. One refresh only: at 200 databases a
-    refresh spends minutes waiting for Route53 tokens (see docs/benchmarks.md)."""
+def measure(sandbox: ServedSandbox, scenario: Scenario, scrapes: int = 200) -> ExporterTiming:
+    """One refresh (a fresh exporter: clients are built in it, as after a restart), then `scrapes` scrapes.
+
+    The sandbox adds the scenario's latency and throttling (the token bucket full again, as at rest). One
+    refresh only: at 200 databases a refresh spends minutes waiting for Route53 tokens (docs/benchmarks.md)."""
     from dr.aws.factory import ClientFactory
     from dr.metrics.exporter import Exporter
 
     topology = sandbox.topology
     groups = {(topology.environments[db.replica.env].account_id, topology.region_of(db.replica))
               for db in topology.databases}
+    control = sandbox.control
+    control.set_latency(scenario.latency_seconds)
+    control.set_route53_throttle(scenario.throttle_rate, scenario.throttle_burst)
+    if scenario.throttle_rate:
+        time.sleep(scenario.throttle_burst / scenario.throttle_rate)  # the bucket refills, as at rest
     with patched_environ(sandbox.env()):
         exporter = Exporter(topology, clients=ClientFactory(topology, run_id="bench-exporter"), interval=3600.0)
         before = sandbox.control.stats()
@@ -53,6 +59,8 @@ def measure(sandbox: ServedSandbox, scrapes: int = 200) -> ExporterTiming:
         refresh = time.perf_counter() - started
         delta = subtract(sandbox.control.stats(), before)
         latencies, size = _serve_and_scrape(exporter.wsgi_app, scrapes)
+    control.set_latency(0.0)
+    control.set_route53_throttle(None)
     cuts = statistics.quantiles(latencies, n=100, method="inclusive")
     return ExporterTiming(refresh, delta.calls.get("cloudwatch", {}).get("GetMetricData", 0),
                           delta.total("route53"), len(topology.databases), len(groups),

@@ -26,10 +26,11 @@ def source_health(ctx: RunContext) -> dict[str, bool]:
     from dr.aws.route53 import health_check_status
 
     out: dict[str, bool] = {}
+    inverted = inverted_flags(ctx, {r.env for r in records(ctx) if r.health_checks.get(ctx.source)})
     for record in records(ctx):
         hc = record.health_checks.get(ctx.source)
         if hc and hc not in out:
-            if _inverted(ctx, record.env, hc):
+            if inverted.get(hc, False):
                 continue  # inverted by an earlier (partial) planned move: it says nothing of the source's health
             try:
                 out[hc] = health_check_status(ctx.clients, record.env, hc)
@@ -54,19 +55,36 @@ def probe_source(ctx: RunContext) -> tuple[bool, str]:
     return True, f"{region(ctx, loc)} answers"
 
 
-def _inverted(ctx: RunContext, env: str, health_check: str) -> bool:
-    try:
-        found = ctx.clients.route53(env).get_health_check(HealthCheckId=health_check)["HealthCheck"]
-    except Exception:
-        return False
-    return bool(found["HealthCheckConfig"].get("Inverted"))
+def inverted_flags(ctx: RunContext, envs: set[str]) -> dict[str, bool]:
+    """Health check id -> Inverted, for every health check of the accounts of `envs`.
+
+    One ListHealthChecks page per 1,000 checks instead of a GetHealthCheck per check: Route53 allows 10
+    requests/s per account, and at 50 failover records the per-check reads alone cost ~10 s (docs/benchmarks.md).
+    An unreadable account counts as "nothing inverted", as an unreadable check did before.
+    """
+    flags: dict[str, bool] = {}
+    for env in sorted(envs):
+        client = ctx.clients.route53(env)
+        request: dict[str, str] = {"MaxItems": "1000"}
+        try:
+            while True:
+                page = client.list_health_checks(**request)
+                for check in page.get("HealthChecks", []):
+                    flags[str(check["Id"])] = bool(check.get("HealthCheckConfig", {}).get("Inverted"))
+                if not page.get("IsTruncated") or not page.get("NextMarker"):
+                    break
+                request["Marker"] = str(page["NextMarker"])
+        except Exception:
+            continue
+    return flags
 
 
 def inverted_target_checks(ctx: RunContext) -> set[str]:
     """The target's health checks a failover inverted: unhealthy by design until the DNS step restores them."""
-    return {hc for record in records(ctx)
-            if record.strategy is DnsStrategy.FAILOVER_ROUTING and (hc := record.health_checks.get(ctx.target))
-            and _inverted(ctx, record.env, hc)}
+    failover = [r for r in records(ctx)
+                if r.strategy is DnsStrategy.FAILOVER_ROUTING and r.health_checks.get(ctx.target)]
+    inverted = inverted_flags(ctx, {r.env for r in failover})
+    return {hc for r in failover if inverted.get(hc := r.health_checks[ctx.target], False)}
 
 
 def target_not_ready(ctx: RunContext) -> list[CheckResult]:

@@ -18,7 +18,7 @@ from dr.engine.step import RunContext, Step
 from dr.errors import UsageError
 from runbooks.failover import Failover
 from runbooks.steps._common import moves
-from runbooks.steps.drill_clone import CreateClone, DeleteClone, PromoteClone, VerifyClone
+from runbooks.steps.drill_clone import CreateClone, DeleteClone, DeleteCloneWriter, PromoteClone, VerifyClone
 from runbooks.steps.drill_dns import DeleteDrillZone, DrillUpsertZone, VerifyDrillZone, by_zone, drill_records
 from runbooks.steps.drill_lag import DrillLag
 from runbooks.steps.prechecks import Prechecks
@@ -60,6 +60,7 @@ def clone_phases(ctx: RunContext) -> list[Phase]:
     verify += [VerifyDrillZone(z, recs) for z, recs in zones.items()]
     phases += _group("drill-verify", verify)
     phases += _group("drill-cleanup-dns", [DeleteDrillZone(z, recs) for z, recs in zones.items()])
+    phases += _group("drill-cleanup-writers", [DeleteCloneWriter(p) for p in plans if p.is_cluster])
     phases += _group("drill-cleanup", [DeleteClone(p) for p in plans])
     return phases
 

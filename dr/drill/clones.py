@@ -15,6 +15,7 @@ Per engine (documented in docs/drills.md):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -183,17 +184,30 @@ def delete_instance(client: Any, ident: str) -> bool:
     return True
 
 
-def delete_cluster(client: Any, ident: str) -> bool:
-    """Delete a cluster's instances, then the cluster, without a final snapshot; False when already gone."""
+def delete_members(client: Any, ident: str) -> list[str]:
+    """Start deleting every instance of the cluster (AWS deletes a cluster only once it has none left);
+    returns the members that still exist."""
     cluster = find(client, ident, cluster=True)
-    if cluster is None:
-        return False
-    for member in cluster.get("DBClusterMembers") or []:
-        delete_instance(client, member["DBInstanceIdentifier"])
-    if status(cluster) in GONE_STATUSES:
+    members = [m["DBInstanceIdentifier"] for m in (cluster or {}).get("DBClusterMembers") or []]
+    for member in members:
+        delete_instance(client, member)
+    return [m for m in members if find(client, m, cluster=False) is not None]
+
+
+def members_gone(client: Any, ident: str) -> bool:
+    cluster = find(client, ident, cluster=True)
+    return not any(find(client, m["DBInstanceIdentifier"], cluster=False) is not None
+                   for m in (cluster or {}).get("DBClusterMembers") or [])
+
+
+def delete_cluster(client: Any, ident: str) -> bool:
+    """Delete a cluster that has no instances left, without a final snapshot; False when already gone.
+    Callers delete the members first (`delete_members`) and wait for `members_gone`."""
+    cluster = find(client, ident, cluster=True)
+    if cluster is None or status(cluster) in GONE_STATUSES:
         return False
     if replication_source(cluster):
-        # AWS deletes a cross-region replica cluster only once it is promoted (detached) first.
+        # A cluster still attached to a replication source is detached first (a clone never is, in AWS).
         client.promote_read_replica_db_cluster(DBClusterIdentifier=ident)
     try:
         client.delete_db_cluster(DBClusterIdentifier=ident, SkipFinalSnapshot=True)
@@ -202,6 +216,19 @@ def delete_cluster(client: Any, ident: str) -> bool:
             return False
         raise
     return True
+
+
+def delete_cluster_and_members(client: Any, ident: str, sleep: Callable[[float], None],
+                               wait_seconds: float = 1200.0, poll: float = 10.0) -> bool:
+    """The whole cluster: its instances, a wait until they are gone (minutes in AWS), then the cluster."""
+    waited = 0.0
+    while delete_members(client, ident):
+        if waited >= wait_seconds:
+            raise TimeoutError(f"instances of {ident} still exist after {wait_seconds:.0f} s; delete it later "
+                               "with `drctl drill cleanup`")
+        sleep(poll)
+        waited += poll
+    return delete_cluster(client, ident)
 
 
 def gone(client: Any, ident: str, cluster: bool) -> bool:

@@ -4,6 +4,7 @@ drill (for its run id) and by `drctl drill cleanup` (for one run id, or all)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -125,20 +126,22 @@ def find_leftovers(topology: Topology, clients: ClientFactory, run_id: str | Non
     return found, errors
 
 
-def delete_leftovers(clients: ClientFactory, leftovers: list[Leftover]) -> CleanupResult:
-    """Delete DNS records first (traffic), then clusters (with their instances), then lone instances."""
+def delete_leftovers(clients: ClientFactory, leftovers: list[Leftover],
+                     sleep: Callable[[float], None] = time.sleep) -> CleanupResult:
+    """Delete DNS records first (traffic), then clusters (their instances, a wait, the cluster), then lone
+    instances. `sleep` waits while a cluster's instances are being deleted."""
     result = CleanupResult()
     order = {"dns-record": 0, "db-cluster": 1, "db-instance": 2}
     for item in sorted(leftovers, key=lambda x: order[x.kind]):
         try:
-            if _delete(clients, item):
+            if _delete(clients, item, sleep):
                 result.deleted.append(item)
         except Exception as exc:
             result.errors.append(f"{item.kind} {item.ident} ({item.env}/{item.region}): {describe(exc)}")
     return result
 
 
-def _delete(clients: ClientFactory, item: Leftover) -> bool:
+def _delete(clients: ClientFactory, item: Leftover, sleep: Callable[[float], None]) -> bool:
     if item.kind == "dns-record":
         client = clients.route53(item.env)
         change = client.change_resource_record_sets(HostedZoneId=item.zone_id, ChangeBatch={
@@ -146,14 +149,15 @@ def _delete(clients: ClientFactory, item: Leftover) -> bool:
         return bool(change)
     client = clients.client("rds", item.env, item.region)
     if item.kind == "db-cluster":
-        return clones.delete_cluster(client, item.ident)
+        return clones.delete_cluster_and_members(client, item.ident, sleep)
     return clones.delete_instance(client, item.ident)
 
 
 def cleanup(topology: Topology, clients: ClientFactory, run_id: str | None = None,
-            places: list[tuple[str, str]] | None = None) -> CleanupResult:
+            places: list[tuple[str, str]] | None = None, sleep: Callable[[float], None] = time.sleep
+            ) -> CleanupResult:
     """Find and delete the leftovers of `run_id` (or of every drill); unreadable places are errors."""
     found, errors = find_leftovers(topology, clients, run_id, places)
-    result = delete_leftovers(clients, found)
+    result = delete_leftovers(clients, found, sleep)
     result.errors[:0] = errors
     return result

@@ -52,7 +52,7 @@ def sweep(session: RunSession, when: str) -> dict[str, Any]:
     ctx = session.ctx
     places = sorted({(c.env, c.region) for c in _plans(session)})
     with interrupt_guard(threading.Event()):
-        result = cleanup(ctx.topology, ctx.clients, ctx.run_id, places=places)
+        result = cleanup(ctx.topology, ctx.clients, ctx.run_id, places=places, sleep=ctx.clock.sleep)
     return {"when": when, **result.to_dict()}
 
 

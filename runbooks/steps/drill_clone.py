@@ -157,8 +157,38 @@ class VerifyClone(_CloneStep):
         return f"{self.plan.ident} is a writable standalone copy"
 
 
+class DeleteCloneWriter(_CloneStep):
+    """Aurora clone: delete its instances and wait until they are gone (AWS refuses to delete a cluster that
+    still has instances). Continues on failure: cleanup tries everything, and the sweep retries."""
+
+    budget = 1200.0
+    policy = FailurePolicy.CONTINUE
+    poll_max = 10.0
+
+    def __init__(self, plan: ClonePlan) -> None:
+        super().__init__(plan, "drill-delete-writer")
+        self.resource = f"instances of {plan.ident} ({plan.env}/{plan.region})"
+
+    def describe(self, ctx: RunContext) -> Sequence[str]:
+        return (f"rds:DeleteDBInstance {self.plan.writer} --skip-final-snapshot (poll until gone)",)
+
+    def _gone(self, ctx: RunContext) -> bool:
+        return bool(call(ctx, clones.members_gone, client=self._client(ctx), ident=self.plan.ident))
+
+    def is_done(self, ctx: RunContext) -> bool:
+        return self._gone(ctx)
+
+    def act(self, ctx: RunContext) -> str | None:
+        left = clones.delete_members(self._client(ctx), self.plan.ident)
+        return f"deleting {', '.join(left)}" if left else "no instances left"
+
+    def verify(self, ctx: RunContext) -> bool:
+        return self._gone(ctx)
+
+
 class DeleteClone(_CloneStep):
-    """Delete the copy (and its writer) without a final snapshot. Continues on failure: cleanup tries all."""
+    """Delete the copy without a final snapshot (a cluster once its instances are gone). Continues on failure:
+    cleanup tries everything, and the sweep after the run retries what is left."""
 
     budget = DELETE_BUDGET
     policy = FailurePolicy.CONTINUE
@@ -168,7 +198,7 @@ class DeleteClone(_CloneStep):
         super().__init__(plan, "drill-delete")
 
     def describe(self, ctx: RunContext) -> Sequence[str]:
-        op = "rds:DeleteDBInstance (writer) + rds:DeleteDBCluster" if self.plan.is_cluster else "rds:DeleteDBInstance"
+        op = "rds:DeleteDBCluster" if self.plan.is_cluster else "rds:DeleteDBInstance"
         return (f"{op} {self.plan.ident} --skip-final-snapshot",)
 
     def _gone(self, ctx: RunContext) -> bool:

@@ -18,7 +18,14 @@ from dr.engine.step import RunContext, Step
 from dr.errors import UsageError
 from runbooks.failover import Failover
 from runbooks.steps._common import moves
-from runbooks.steps.drill_clone import CreateClone, DeleteClone, DeleteCloneWriter, PromoteClone, VerifyClone
+from runbooks.steps.drill_clone import (
+    CreateClone,
+    CreateWriter,
+    DeleteClone,
+    DeleteCloneWriter,
+    PromoteClone,
+    VerifyClone,
+)
 from runbooks.steps.drill_dns import DeleteDrillZone, DrillUpsertZone, VerifyDrillZone, by_zone, drill_records
 from runbooks.steps.drill_lag import DrillLag
 from runbooks.steps.prechecks import Prechecks
@@ -54,6 +61,7 @@ def clone_phases(ctx: RunContext) -> list[Phase]:
     zones = by_zone(drill_records(ctx))
     phases: list[Phase] = [Prechecks(), DrillLag()]
     phases += _group("drill-clones", [CreateClone(p) for p in plans])
+    phases += _group("drill-writers", [CreateWriter(p) for p in plans if p.is_cluster])
     phases += _group("drill-promote", [PromoteClone(p) for p in plans])
     phases += _group("drill-dns", [DrillUpsertZone(z, recs) for z, recs in zones.items()])
     verify: list[Step] = [VerifyClone(p) for p in plans]

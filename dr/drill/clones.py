@@ -8,9 +8,10 @@ Per engine (documented in docs/drills.md):
 - `aurora-cluster` and `aurora-global`: a copy-on-write clone (Aurora cloning) of the DR replica or
   secondary cluster, in the DR region, plus one writer instance sized like the replica's. A new replica
   cluster would need the source region (and for a global database would change the production global
-  cluster); a clone needs neither and copies no data up front. "Promotion" is the time until the
-  standalone clone takes writes (its writer available); should AWS (or a test double) report the clone
-  as still replicating, it is promoted with PromoteReadReplicaDBCluster first.
+  cluster); a clone needs neither and copies no data up front. The clone is standalone, so there is
+  nothing to promote: the drill confirms it takes writes (should AWS or a test double report it as still
+  replicating, it is promoted with PromoteReadReplicaDBCluster). The duration of an Aurora global
+  failover itself is only measured by full drills.
 """
 
 from __future__ import annotations

@@ -77,8 +77,38 @@ class CreateClone(_CloneStep):
         return self._available(self._clone(ctx))
 
 
+class CreateWriter(_CloneStep):
+    """Aurora clone: add one writer instance sized like the DR replica's, wait until it is available. Part of
+    making the copy (a real DR cluster already has its instances), so not part of the measured RTO."""
+
+    budget = 1800.0
+    poll_max = 10.0
+
+    def __init__(self, plan: ClonePlan) -> None:
+        super().__init__(plan, "drill-writer")
+        self.resource = f"{plan.writer} in {plan.ident} ({plan.env}/{plan.region})"
+
+    def describe(self, ctx: RunContext) -> Sequence[str]:
+        return (f"rds:CreateDBInstance {self.plan.writer} --db-cluster-identifier {self.plan.ident}",)
+
+    def is_done(self, ctx: RunContext) -> bool:
+        return self._available(self._writer(ctx))
+
+    def act(self, ctx: RunContext) -> str | None:
+        if self._writer(ctx) is None:
+            clones.create_writer(self._client(ctx), self.plan, ctx.run_id)
+        return f"writer {self.plan.writer}"
+
+    def verify(self, ctx: RunContext) -> bool:
+        return self._available(self._writer(ctx))
+
+
 class PromoteClone(_CloneStep):
-    """Promote the copy to a standalone writer and wait until it takes writes: the measured promotion time."""
+    """Promote the copy to a standalone writer and wait until it takes writes: the measured promotion time.
+
+    rds-instance: PromoteReadReplica (minutes in AWS). An Aurora clone is standalone from the start: the step
+    only confirms it takes writes (the global failover itself is measured by full drills, not clone drills).
+    """
 
     budget = PROMOTE_BUDGET
 
@@ -88,8 +118,7 @@ class PromoteClone(_CloneStep):
 
     def describe(self, ctx: RunContext) -> Sequence[str]:
         if self.plan.is_cluster:
-            return (f"rds:CreateDBInstance {self.plan.writer} (the clone's writer; a clone is standalone)",
-                    "rds:DescribeDBClusters/DescribeDBInstances (poll until available)")
+            return (f"rds:DescribeDBClusters {self.plan.ident} (a clone is standalone: confirm it takes writes)",)
         return (f"rds:PromoteReadReplica {self.plan.ident}",
                 "rds:DescribeDBInstances (poll until available and no longer a replica)")
 
@@ -100,7 +129,7 @@ class PromoteClone(_CloneStep):
         return not self.plan.is_cluster or self._available(self._writer(ctx))
 
     def is_done(self, ctx: RunContext) -> bool:
-        return self._standalone_writer(ctx)
+        return not self.plan.is_cluster and self._standalone_writer(ctx)
 
     def check(self, ctx: RunContext) -> None:
         if self._clone(ctx) is None:
@@ -108,15 +137,12 @@ class PromoteClone(_CloneStep):
 
     def act(self, ctx: RunContext) -> str | None:
         self._started = ctx.clock.monotonic()
-        client = self._client(ctx)
         clone = self._clone(ctx) or {}
-        if self.plan.is_cluster and self._writer(ctx) is None:
-            clones.create_writer(client, self.plan, ctx.run_id)
         if clones.replication_source(clone):
-            call(ctx, clones.promote, client=client, plan=self.plan)
+            call(ctx, clones.promote, client=self._client(ctx), plan=self.plan)
             return f"promoted {self.plan.ident}"
         if self.plan.is_cluster:
-            return f"{self.plan.ident} is standalone; writer {self.plan.writer} added"
+            return f"{self.plan.ident} is a standalone clone: nothing to promote; writer {self.plan.writer}"
         return f"{self.plan.ident} no longer replicates (promoted earlier in this run)"
 
     def verify(self, ctx: RunContext) -> bool:

@@ -132,11 +132,12 @@ class TestSafety:
             assert not [n for n in names if re.search(r"SECRET|PASSWORD|TOKEN|KEY", n)]
 
     def test_configmap_topology_is_a_valid_drctl_config(self, tmp_path: Path) -> None:
-        """The dr.yaml shipped in the ConfigMap passes drctl's own validation."""
+        """The dr.yaml shipped in the ConfigMap passes drctl's own validation; the drill's target is a DR side."""
         from dr.config import load
 
         path = tmp_path / "dr.yaml"
         path.write_text(of_kind("ConfigMap")[0]["data"]["dr.yaml"], encoding="utf-8")
         topology = load(path)
-        target = of_kind("ConfigMap")[0]["data"]["DRILL_TARGET"]
+        args = of_kind("CronJob")[0]["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["args"]
+        target = args[args.index("--to") + 1]
         assert topology.environments[target].dr_for

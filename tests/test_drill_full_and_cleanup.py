@@ -83,3 +83,12 @@ class TestCleanupCommand:
         assert result.exit_code == 0
         assert "would delete db-instance drill-orders-run-a" in result.stdout
         assert len(find_leftovers(leftover_box.topology, leftover_box.clients)[0]) == 3
+
+    def test_unreachable_region_is_reported_and_the_rest_still_cleaned(self, leftover_box: InProcessSandbox) -> None:
+        """With eu-central-1 down, cleanup still deletes the DR region's leftovers, names the region, exits 1."""
+        result = drctl("drill", "cleanup", "--simulate-outage", "eu-central-1", "-c", str(leftover_box.config_path),
+                       "-o", "json")
+        document = drill_json(result)
+        assert result.exit_code == 1
+        assert any(e.startswith("prod/eu-central-1: cannot list databases") for e in document["errors"])
+        assert {"drill-orders-run-a", "drill-orders-run-b"} <= {d["id"] for d in document["deleted"]}

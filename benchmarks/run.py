@@ -55,11 +55,10 @@ def measure_size(size: EstateSize, plan: Plan, workdir: Path, *, sequential: boo
     try:
         _log(f"{size.label()}: seeding")
         prepare(sandbox, plan.scenario)
+        _log(f"{size.label()}: exporter (steady state)")
+        exporter = exporter_timing.measure(sandbox, plan.scenario, plan.scrapes)
         _log(f"{size.label()}: failover (parallel)")
         parallel = run_failover(sandbox, plan.scenario, workdir)
-        # After the failover: a refresh before it would leave the account's Route53 token bucket empty.
-        _log(f"{size.label()}: exporter")
-        exporter = exporter_timing.measure(sandbox, plan.scenario, plan.scrapes)
         result = SizeResult(size, sandbox.topology, parallel, exporter)
         if sequential:
             _log(f"{size.label()}: reseeding for the sequential run")

@@ -21,11 +21,6 @@ FENCED_TAG = "drctl:fenced-by-run"
 ROLE_TAG = "drctl:role"
 
 
-def loss_window_fact(database: str) -> str:
-    """Fact name of a database's data-loss window in seconds (read by the report builder)."""
-    return f"rpo.data_loss_window_seconds.{database}"
-
-
 def inverted_fact(health_check_id: str) -> str:
     """Fact name recording that a run inverted this health check (failback restores it)."""
     return f"dns.inverted_health_check.{health_check_id}"
@@ -83,11 +78,6 @@ def _worth_retrying(exc: BaseException) -> bool:
     from dr.aws.errors import is_retryable, is_unreachable
 
     return is_retryable(exc) and not is_unreachable(exc)
-
-
-def call_once(fn: Callable[..., Any], /, **kwargs: Any) -> Any:
-    """One best-effort AWS call without retries (calls to a possibly dead region must never block)."""
-    return fn(**kwargs)
 
 
 def planned(ctx: RunContext) -> bool:

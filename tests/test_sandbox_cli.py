@@ -125,7 +125,7 @@ class TestDemo:
         """`drctl config validate` on the example and `drctl sandbox demo` both succeed as a new user runs them."""
         validate = _drctl("config", "validate", "--config", str(example_path))
         assert validate.returncode == 0, validate.stderr
-        demo = _drctl("sandbox", "demo", cwd=tmp_path)
+        demo = _drctl("sandbox", "demo", "--promotion-seconds", "0.5", "--change-pending-seconds", "0.5", cwd=tmp_path)
         assert demo.returncode == 0, demo.stderr[-3000:]
         assert "$ drctl readiness --env qa" in demo.stderr
         assert "$ drctl status" in demo.stderr

@@ -1,5 +1,5 @@
 """The runbooks on a topology unlike the example: other regions and accounts, a zone owned by the DR account,
-A records, no readiness section, an RPO of 2 minutes."""
+A records, no readiness section, an RPO of 2 minutes, and a database outside the DR pair."""
 
 from __future__ import annotations
 
@@ -13,11 +13,14 @@ objectives: {rto: 10m, rpo: 2m}
 environments:
   live: {account_id: "444444444444", region: us-east-2}
   standby: {account_id: "555555555555", region: us-west-2, dr_for: live}
+  lab: {account_id: "666666666666", region: eu-north-1}
 databases:
   - {name: ledger, engine: rds-instance, primary: {env: live, id: ledger-main},
      replica: {env: live, region: us-west-2, id: ledger-dr}}
   - {name: events, engine: aurora-global, global_cluster_id: events-global, primary: {env: live, id: events-use2},
      replica: {env: live, region: us-west-2, id: events-usw2}}
+  - {name: scratch, engine: rds-instance, primary: {env: lab, id: scratch-db},
+     replica: {env: lab, region: eu-west-3, id: scratch-db-euw3}}
 dns:
   - {zone_id: ZSTANDBY, env: standby, name: app.corp.example., type: A, ttl: 30, strategy: upsert,
      targets: {live: 192.0.2.10, standby: 198.51.100.10}}
@@ -35,6 +38,9 @@ class TestOtherTopology:
         with harness(tmp_path, config) as h:
             out = h.run("failover", "standby")
             assert out.exit_code == 0, out.report
+            assert not any("scratch" in s["name"] for s in out.report["steps"]), "lab's database is not in the pair"
+            lab = h.rds("eu-west-3", "lab").describe_db_instances(DBInstanceIdentifier="scratch-db-euw3")
+            assert lab["DBInstances"][0]["ReadReplicaSourceDBInstanceIdentifier"]
             route53 = h.sbx.clients.route53("standby")
             assert [answer_of(route53, r) for r in h.topology.dns] == ["198.51.100.10", "portal.usw2.corp.example"]
             for name in ("ledger", "events"):

@@ -41,16 +41,20 @@ def toward_dr(ctx: RunContext) -> bool:
 
 
 def moves(ctx: RunContext) -> list[Move]:
-    """The databases of the source/target pair, each with the side it leaves and the side it moves to."""
-    pair = {ctx.source, ctx.target}
+    """The databases of the source/target pair, each with the side it leaves and the side it moves to.
+
+    A database belongs to the pair when its primary lives in the protected environment's region and its replica
+    in the DR environment's region: the rule config validation enforces ("every database of a protected
+    environment needs a replica in its DR side's region"), and ids stay per region across moves."""
+    forward = toward_dr(ctx)
+    protected, dr_side = (ctx.source, ctx.target) if forward else (ctx.target, ctx.source)
+    home = ctx.topology.environments[protected].region
+    away = ctx.topology.environments[dr_side].region
     out: list[Move] = []
     for db in ctx.topology.databases:
-        if not pair & {db.primary.env, db.replica.env}:
+        if region(ctx, db.primary) != home or region(ctx, db.replica) != away:
             continue
-        if toward_dr(ctx):
-            out.append(Move(db, old=db.primary, new=db.replica))
-        else:
-            out.append(Move(db, old=db.replica, new=db.primary))
+        out.append(Move(db, old=db.primary, new=db.replica) if forward else Move(db, old=db.replica, new=db.primary))
     return out
 
 

@@ -83,3 +83,24 @@ class TestSandboxClockAndTimings:
         fake_clock.advance(31)
         status = rds.describe_db_instances(DBInstanceIdentifier="orders-db-euw1")["DBInstances"][0]
         assert status["DBInstanceStatus"] == "available"
+
+
+class TestSeedWithPlainMoto:
+    def test_without_a_control_lag_is_put_into_cloudwatch(self, aws: None, tmp_path: Path) -> None:
+        """seed(topology, clients) under plain mock_aws publishes one ReplicaLag datapoint of 2 s itself."""
+        from datetime import UTC, datetime, timedelta
+
+        from dr.aws.factory import ClientFactory
+        from dr.config import load
+        from dr.sandbox.seed import seed
+
+        path = tmp_path / "small.yaml"
+        path.write_text(SMALL, encoding="utf-8")
+        topology = load(path)
+        seeded = seed(topology, ClientFactory(topology, run_id="t"))
+        now = datetime.now(UTC)
+        stats = ClientFactory(seeded).client("cloudwatch", "a", "ap-northeast-1").get_metric_statistics(
+            Namespace="AWS/RDS", MetricName="ReplicaLag",
+            Dimensions=[{"Name": "DBInstanceIdentifier", "Value": "db-r"}],
+            StartTime=now - timedelta(minutes=5), EndTime=now + timedelta(minutes=1), Period=60, Statistics=["Maximum"])
+        assert [p["Maximum"] for p in stats["Datapoints"]] == [2.0]

@@ -17,8 +17,8 @@ from dr.sandbox._seed_rds import ENGINES, RdsSeeder
 from dr.sandbox._seed_readiness import ReadinessSeeder
 from dr.sandbox._seed_state import seed_state
 
-__all__ = ["DEFAULT_LAG_SECONDS", "ENGINES", "LagControl", "SeedError", "rewrite", "seed", "serving_sides",
-           "with_account_roles", "zone_name"]
+__all__ = ["DEFAULT_LAG_SECONDS", "ENGINES", "SANDBOX_ROLE", "LagControl", "SeedError", "rewrite", "seed",
+           "serving_sides", "with_account_roles", "zone_name"]
 
 SANDBOX_ROLE = "drctl-sandbox"
 """The role name given to environments that have no role_arn (moto accepts any role)."""

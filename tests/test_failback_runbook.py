@@ -135,3 +135,15 @@ class TestAuroraClusterFailback:
             assert not home.get("ReplicationSourceIdentifier")
             west = h.rds("eu-west-1").describe_db_clusters(DBClusterIdentifier="inventory-cluster-euw1")
             assert "inventory-cluster" in west["DBClusters"][0]["ReplicationSourceIdentifier"]
+
+
+class TestReplicationWait:
+    def test_a_new_replica_without_lag_data_fails_saying_so(self, tmp_path: Path) -> None:
+        """No lag datapoint for the re-created replica: the wait fails at its budget naming the missing metric."""
+        with harness(tmp_path, without_aurora_cluster()) as h:
+            assert h.run("failover", "qa").exit_code == 0
+            outcome = h.run("failback", "prod", extra={"phase": "reprotect"})
+            assert outcome.exit_code == 1
+            detail = step(outcome.report, "replicating:orders")["detail"]
+            assert "orders-db" in detail
+            assert "no ReplicaLag datapoint" in detail

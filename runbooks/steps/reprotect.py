@@ -17,7 +17,7 @@ from typing import Any
 from dr.aws.rds import DbView, describe_global_cluster, same_resource
 from dr.checks.lag import LagTarget, read_lag_targets, rpo_verdict
 from dr.engine.step import PreconditionFailed, RunContext, Step
-from runbooks.steps._common import ROLE_TAG, Move, call, is_cluster, rds, region, view
+from runbooks.steps._common import ROLE_TAG, Move, Waits, call, is_cluster, rds, region, view
 from runbooks.steps.fence import fenced_id
 
 INSTANCE_SETTINGS = ("DBInstanceClass", "StorageType", "KmsKeyId", "MultiAZ")
@@ -67,7 +67,7 @@ def is_replica_of(here: DbView, writer: DbView) -> bool:
     return here.exists and bool(writer.arn) and same_resource(here.source_arn, writer.arn or "")
 
 
-class CreateReplica(Step):
+class CreateReplica(Waits, Step):
     """A cross-region replica of the writer (`move.old`) at `move.new`'s id and region."""
 
     budget = 3600.0
@@ -140,8 +140,11 @@ class CreateReplica(Step):
              Engine=engine, DBInstanceClass=instance_class, Tags=common["Tags"])
         return f"created replica cluster {self.move.new.id} (instance {instance}) of {self.move.old.id}"
 
-    def verify(self, ctx: RunContext) -> bool:
-        return self.is_done(ctx)
+    def waiting_on(self, ctx: RunContext) -> str | None:
+        here, writer = self._views(ctx)
+        if is_replica_of(here, writer) and here.available:
+            return None
+        return f"{self.move.new.id} is {here.status if here.exists else 'not there yet'}"
 
 
 def _member_class(client: Any, cluster: dict[str, Any]) -> str | None:
@@ -152,7 +155,7 @@ def _member_class(client: Any, cluster: dict[str, Any]) -> str | None:
     return str(found[0]["DBInstanceClass"]) if found else None
 
 
-class RejoinGlobal(Step):
+class RejoinGlobal(Waits, Step):
     """Aurora global: the former writer cluster must be a secondary of the global cluster again."""
 
     budget = 3600.0
@@ -182,11 +185,15 @@ class RejoinGlobal(Step):
     def act(self, ctx: RunContext) -> str | None:
         return f"waiting for {self.move.new.id} to rejoin {self.move.db.global_cluster_id} as a secondary"
 
-    def verify(self, ctx: RunContext) -> bool:
-        return self._secondary(ctx)
+    def waiting_on(self, ctx: RunContext) -> str | None:
+        if self._secondary(ctx):
+            return None
+        return (f"{self.move.new.id} is not a secondary of {self.move.db.global_cluster_id}: AWS re-adds a former "
+                "writer when its region recovers; if it stays detached, rename it and add a new secondary cluster "
+                "under this id (aws rds create-db-cluster --global-cluster-identifier ...)")
 
 
-class WaitReplicating(Step):
+class WaitReplicating(Waits, Step):
     """The new replica replicates within the RPO (fresh lag datapoint, not -1)."""
 
     budget = 3600.0
@@ -215,5 +222,5 @@ class WaitReplicating(Step):
         self._ok(ctx)
         return self.last
 
-    def verify(self, ctx: RunContext) -> bool:
-        return self._ok(ctx)
+    def waiting_on(self, ctx: RunContext) -> str | None:
+        return None if self._ok(ctx) else f"{self.move.new.id}: {self.last}"

@@ -35,6 +35,7 @@ def install() -> None:
             aurora_global,
             aurora_membership,
             cloudwatch_batch,
+            lifecycle,
             rds_clone,
             rds_promotion,
             rds_rename,
@@ -47,6 +48,7 @@ def install() -> None:
         )
 
         for extension in (
+            lifecycle,
             regions,
             rds_promotion,
             rds_rename,

@@ -148,6 +148,18 @@ class SandboxState:
             self.events.clear()
             self.stats = CallStats()
 
+    def forget_resources(self) -> None:
+        """Drop what the sandbox knows about individual resources (health, lag, replication states, changes,
+        promotions), keeping the knobs (timings, faults, clock) and call counts. Called whenever moto resets
+        its backends, so one test's seeded resources never leak into the next test's fresh world."""
+        with self.lock:
+            self.promotion_seconds_by_id.clear()
+            self.health.clear()
+            self.lag.clear()
+            self.changes.clear()
+            self.replication_states.clear()
+            self.events.clear()
+
     def promotion_seconds_for(self, identifier: str) -> float:
         """How long promoting `identifier` (an instance, a cluster, a global cluster's target member) takes."""
         with self.lock:

@@ -93,6 +93,8 @@ class Executor:
         if self.stop.is_set() and any(r.record.status is StepStatus.SKIPPED for r in results):
             return RunStatus.INTERRUPTED
         mutating = [r.record.status for s, r in zip(steps, results, strict=True) if s.mutating]
-        if mutating and all(status is StepStatus.ALREADY_DONE for status in mutating):
+        # A step that did not apply (skipped) neither makes nor spoils "already done".
+        if StepStatus.ALREADY_DONE in mutating and all(
+                status in (StepStatus.ALREADY_DONE, StepStatus.SKIPPED) for status in mutating):
             return RunStatus.ALREADY_DONE
         return RunStatus.SUCCEEDED

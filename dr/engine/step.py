@@ -36,6 +36,11 @@ class PreconditionFailed(Exception):
     """`check` found the world not as the step needs it; the message says what and what to do."""
 
 
+class StepNotApplicable(Exception):
+    """`check` found that the step does not apply in this run (e.g. a best-effort extra whose region is
+    down): the step ends `skipped` with the message as its detail, which is not a failure."""
+
+
 @dataclass
 class RunOptions:
     dry_run: bool = False

@@ -18,7 +18,7 @@ from dr.aws.errors import is_retryable
 from dr.engine.events import EventKind, Recorder
 from dr.engine.journal.base import JournalError
 from dr.engine.journal.replay import RunHistory, StepRecord
-from dr.engine.step import PreconditionFailed, RunContext, Step, StepStatus
+from dr.engine.step import PreconditionFailed, RunContext, Step, StepNotApplicable, StepStatus
 from dr.errors import GateRefused, Interrupted, StepFailed
 from dr.retry import retrying
 
@@ -54,6 +54,8 @@ class StepRunner:
         refused = False
         try:
             record.status, record.detail = attempt.run()
+        except StepNotApplicable as err:
+            record.status, record.detail = StepStatus.SKIPPED, str(err)
         except (PreconditionFailed, GateRefused) as err:
             record.status, record.detail, refused = StepStatus.FAILED, f"refused: {err}", True
         except Interrupted as err:
@@ -155,7 +157,7 @@ class _Attempt:
             for attempt in self._retrier():
                 with attempt:
                     return once()
-        except (PreconditionFailed, GateRefused, Interrupted, JournalError):
+        except (PreconditionFailed, StepNotApplicable, GateRefused, Interrupted, JournalError):
             raise
         except Exception as err:
             raise self._explain(err, "act", calls) from err
@@ -177,7 +179,8 @@ class _Attempt:
         return result
 
     def _explain(self, err: BaseException, what: str, calls: int) -> BaseException:
-        if isinstance(err, PreconditionFailed | GateRefused | Interrupted | StepFailed | JournalError):
+        passthrough = PreconditionFailed | StepNotApplicable | GateRefused | Interrupted | StepFailed | JournalError
+        if isinstance(err, passthrough):
             return err
         budget = self.step.budget
         tries = f" after {calls} attempt(s)" if calls else ""

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from dr.aws.rds import member_arn, same_resource
 from dr.config.model import Database, DbLocation
-from dr.engine.step import FailurePolicy, PreconditionFailed, RunContext, Step
+from dr.engine.step import FailurePolicy, PreconditionFailed, RunContext, Step, StepNotApplicable
 from runbooks.steps._common import FENCED_TAG, ROLE_TAG, call, is_cluster, rds, region, source_reachable, view
 
 STOPPED = frozenset({"stopped", "stopping", "inaccessible-encryption-credentials"})
@@ -47,8 +47,8 @@ class TagFormerWriter(Step):
 
     def check(self, ctx: RunContext) -> None:
         if not source_reachable(ctx):
-            raise PreconditionFailed(f"{region(ctx, self.loc)} unreachable: {self.loc.id} is fenced by "
-                                     "`drctl failback` when the region is back")
+            raise StepNotApplicable(f"{region(ctx, self.loc)} unreachable: {self.loc.id} is fenced by "
+                                    "`drctl failback` when the region is back")
 
     def is_done(self, ctx: RunContext) -> bool:
         if not source_reachable(ctx):

@@ -10,7 +10,7 @@ import pytest
 from dr.clock import FakeClock
 from dr.engine.events import Event, EventKind, RunStatus
 from dr.engine.runbook import Parallel
-from dr.engine.step import FailurePolicy, PreconditionFailed, RunContext
+from dr.engine.step import FailurePolicy, PreconditionFailed, RunContext, StepNotApplicable
 from tests.fake_runbooks import Calls, FakeStep, Harness, ListRunbook, VirtualClock
 
 
@@ -48,6 +48,24 @@ class TestOrdering:
         assert statuses(outcome.report) == {"gate": "failed", "promote": "skipped"}
         assert "lag 900s > RPO 300s" in outcome.report["steps"][0]["detail"]
         assert calls.of("act") == []
+
+    def test_step_that_does_not_apply_is_skipped_without_failing_the_run(self, tmp_path: Path) -> None:
+        """StepNotApplicable from check: the step ends skipped with the reason; the run still succeeds."""
+        calls = Calls()
+        extra = FakeStep("extra", calls, check_error=StepNotApplicable("eu-central-1 unreachable"))
+        outcome = Harness(tmp_path, FakeClock()).run(ListRunbook([FakeStep("a", calls), extra]))
+        assert outcome.status is RunStatus.SUCCEEDED
+        assert outcome.exit_code == 0
+        assert statuses(outcome.report) == {"a": "succeeded", "extra": "skipped"}
+        assert outcome.report["steps"][1]["detail"] == "eu-central-1 unreachable"
+        assert ("extra", "act") not in calls.entries
+
+    def test_rerun_with_a_not_applicable_step_is_still_already_done(self, tmp_path: Path) -> None:
+        """Skipped steps neither make nor spoil already-done."""
+        calls = Calls()
+        extra = FakeStep("extra", calls, check_error=StepNotApplicable("region down"))
+        outcome = Harness(tmp_path, FakeClock()).run(ListRunbook([FakeStep("a", calls, done=True), extra]))
+        assert outcome.status is RunStatus.ALREADY_DONE
 
     def test_failure_after_a_change_fails_the_run_with_exit_1(self, tmp_path: Path) -> None:
         """A refusal after a mutation is a failed run (exit 1): something was already changed."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -116,10 +117,34 @@ class TestParallel:
     def test_failing_member_lets_running_ones_finish_and_starts_no_new_ones(self, tmp_path: Path) -> None:
         """Abort in a group: the running member finishes, unstarted members and later phases are skipped."""
         clock, calls = VirtualClock(parties=1), Calls()
-        bad = FakeStep("bad", calls, act_errors=[_client_error("AccessDenied")])
-        group = Parallel("g", [bad, FakeStep("running", calls, sleep=5), FakeStep("queued", calls),
+        bad_finished = threading.Event()
+
+        class WatchBad:
+            def notify(self, event: Event) -> None:
+                if event.kind is EventKind.STEP_FINISHED and event.step == "bad":
+                    bad_finished.set()
+
+        running_started = threading.Event()
+
+        class Running(FakeStep):
+            """In flight before `bad` fails and still running when it has failed (the engine records the
+            abort before telling observers, so nothing queued can start in between)."""
+
+            def act(self, ctx: RunContext) -> str | None:
+                running_started.set()
+                assert bad_finished.wait(timeout=10)
+                return super().act(ctx)
+
+        class Bad(FakeStep):
+            def act(self, ctx: RunContext) -> str | None:
+                assert running_started.wait(timeout=10)
+                return super().act(ctx)
+
+        bad = Bad("bad", calls, act_errors=[_client_error("AccessDenied")])
+        group = Parallel("g", [bad, Running("running", calls, sleep=5), FakeStep("queued", calls),
                                FakeStep("queued2", calls)], max_concurrency=2)
-        outcome = Harness(tmp_path, clock).run(ListRunbook([group, FakeStep("after", calls)]))
+        harness = Harness(tmp_path, clock, observers=[WatchBad()])
+        outcome = harness.run(ListRunbook([group, FakeStep("after", calls)]))
         assert statuses(outcome.report) == {"bad": "failed", "running": "succeeded", "queued": "skipped",
                                             "queued2": "skipped", "after": "skipped"}
         assert outcome.status is RunStatus.FAILED

@@ -32,7 +32,8 @@ class Executor:
     def __init__(self, ctx: RunContext, recorder: Recorder, *, dry_run: bool = False,
                  history: RunHistory | None = None, stop: threading.Event | None = None) -> None:
         self.stop = stop or threading.Event()
-        self.runner = StepRunner(ctx, recorder, dry_run=dry_run, history=history, stop=self.stop)
+        self.runner = StepRunner(ctx, recorder, dry_run=dry_run, history=history, stop=self.stop,
+                                 on_failed=self._note_failure)
         self.history = history
         self._abort_reason: str | None = None
         self._failed_step: str | None = None
@@ -54,13 +55,17 @@ class Executor:
         reason = self._not_starting()
         if reason is not None:
             return self.runner.skip(step, reason)
-        result = self.runner.run(step)
-        if result.record.status is StepStatus.FAILED and step.policy is FailurePolicy.ABORT:
-            with self._lock:
-                if self._abort_reason is None:
-                    self._failed_step = step.name
-                    self._abort_reason = f"not started: {step.name} failed"
-        return result
+        return self.runner.run(step)
+
+    def _note_failure(self, step: Step) -> None:
+        """Called by the runner the moment a step fails, before anyone is told: from then on no member
+        of a group starts, so "no new members after a failure" holds without a race."""
+        if step.policy is not FailurePolicy.ABORT:
+            return
+        with self._lock:
+            if self._abort_reason is None:
+                self._failed_step = step.name
+                self._abort_reason = f"not started: {step.name} failed"
 
     def _not_starting(self) -> str | None:
         if self._abort_reason is not None:

@@ -34,13 +34,15 @@ class StepResult:
 
 class StepRunner:
     def __init__(self, ctx: RunContext, recorder: Recorder, *, dry_run: bool = False,
-                 history: RunHistory | None = None, stop: threading.Event | None = None) -> None:
+                 history: RunHistory | None = None, stop: threading.Event | None = None,
+                 on_failed: Callable[[Step], None] | None = None) -> None:
         self.ctx = ctx
         self.clock = ctx.clock
         self.recorder = recorder
         self.dry_run = dry_run
         self.history = history
         self.stop = stop or threading.Event()
+        self.on_failed = on_failed
 
     def run(self, step: Step) -> StepResult:
         settled = self.history.settled(step.name) if self.history else None
@@ -75,6 +77,8 @@ class StepRunner:
         return StepResult(record)
 
     def _finished(self, step: Step, record: StepRecord, *, durable: bool = True) -> None:
+        if record.status is StepStatus.FAILED and self.on_failed is not None:
+            self.on_failed(step)
         started = record.started_at.isoformat() if record.started_at else None
         self.recorder.emit(EventKind.STEP_FINISHED, durable=durable, step=step.name, resource=record.resource,
                            status=str(record.status), attempt=record.attempts, budget=record.budget,

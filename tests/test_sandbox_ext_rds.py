@@ -287,3 +287,30 @@ class TestReplicationState:
         _primary_and_replica()
         with pytest.raises(SandboxControlError, match="unknown replication state"):
             sandbox.set_replication_state(ACCOUNT, "eu-west-1", "orders-db-euw1", "sleepy")
+
+
+@pytest.mark.usefixtures("sandbox")
+class TestAutomatedBackups:
+    def test_cluster_recreated_under_a_renamed_clusters_id_within_the_minute(self) -> None:
+        """Failback's pattern: rename the old cluster, create a new one under its id at once; no snapshot clash."""
+        rds = _rds("eu-central-1")
+        kwargs = {"Engine": "aurora-mysql", "MasterUsername": "admin", "MasterUserPassword": "password1"}
+        rds.create_db_cluster(DBClusterIdentifier="ledger", **kwargs)
+        rds.modify_db_cluster(DBClusterIdentifier="ledger", NewDBClusterIdentifier="ledger-fenced",
+                              ApplyImmediately=True)
+        rds.create_db_cluster(DBClusterIdentifier="ledger", **kwargs)
+        automated = rds.describe_db_cluster_snapshots(SnapshotType="automated")["DBClusterSnapshots"]
+        names = sorted(s["DBClusterSnapshotIdentifier"] for s in automated)
+        assert len(names) == 2
+        assert names[1] == f"{names[0]}-2"
+
+    def test_instance_recreated_under_a_renamed_instances_id_within_the_minute(self) -> None:
+        """The same for DB instances: the automated snapshot takes the next free name."""
+        rds = _rds("eu-central-1")
+        kwargs = {"DBInstanceClass": "db.t3.micro", "Engine": "postgres", "MasterUsername": "admin",
+                  "MasterUserPassword": "password1"}
+        rds.create_db_instance(DBInstanceIdentifier="orders-db", **kwargs)
+        rds.modify_db_instance(DBInstanceIdentifier="orders-db", NewDBInstanceIdentifier="orders-db-fenced",
+                               ApplyImmediately=True)
+        rds.create_db_instance(DBInstanceIdentifier="orders-db", **kwargs)
+        assert _instance("eu-central-1", "orders-db")["DBInstanceStatus"] == "available"

@@ -7,20 +7,9 @@ from typing import Any
 
 import pytest
 
-from dr.config import Topology, load
 from dr.testing.sandbox import ServerSandbox
-from tests.conftest import EXAMPLE
 
 pytestmark = pytest.mark.e2e
-NAMES = ("orders", "customers", "payments")
-
-
-@pytest.fixture
-def sandbox_topology() -> Topology:
-    """The example without its aurora-cluster (moto's automated-snapshot names collide when failback re-creates
-    a cluster under its old id within the same minute; covered in-process by the failover tests)."""
-    example = load(EXAMPLE)
-    return example.model_copy(update={"databases": [d for d in example.databases if d.name in NAMES]})
 
 
 def independent(sbx: ServerSandbox, service: str, region: str, env: str = "prod") -> Any:
@@ -83,6 +72,10 @@ class TestFailoverEndToEnd:
                   if d["DBInstanceIdentifier"].startswith("orders-db-fenced-")]
         assert [d["DBInstanceStatus"] for d in fenced] in (["stopped"], ["stopping"])
         assert "orders-db" in source_of(sbx, west, "orders-db-euw1")
+        home = central.describe_db_clusters(DBClusterIdentifier="inventory-cluster")["DBClusters"][0]
+        assert not home.get("ReplicationSourceIdentifier")
+        replica = west.describe_db_clusters(DBClusterIdentifier="inventory-cluster-euw1")["DBClusters"][0]
+        assert "inventory-cluster" in replica["ReplicationSourceIdentifier"]
         assert api_value(sbx) == "api.eu-central-1.example.com"
 
     def test_failed_promotion_is_reported_and_drctl_resume_completes_it(self, sandbox_server: ServerSandbox) -> None:

@@ -7,29 +7,44 @@ from collections.abc import Iterator
 import pytest
 from drill_support import drctl, drill_json, shared_sandbox
 
+from dr.config import Topology, load
 from dr.drill.leftovers import find_leftovers
 from dr.drill.tags import drill_tags
 from dr.testing import InProcessSandbox
+from tests.conftest import EXAMPLE
 
 __all__ = ["shared_sandbox"]
 
 
+@pytest.fixture
+def sandbox_topology() -> Topology:
+    """The example without its aurora-cluster: moto names automated cluster snapshots by the minute, so a
+    failback re-creating that cluster under its old id within the same minute collides (a moto quirk)."""
+    example = load(EXAMPLE)
+    return example.model_copy(update={"databases": [d for d in example.databases if d.name != "inventory"]})
+
+
 class TestFullDrill:
-    def test_full_drill_really_fails_over_then_runs_the_failback(self, sandbox: InProcessSandbox) -> None:
-        """--mode full --yes promotes the production replicas (a real failover) and then runs the failback."""
+    def test_full_drill_fails_over_for_real_then_fails_back(self, sandbox: InProcessSandbox) -> None:
+        """--mode full --yes promotes the production replicas (a real failover), fails back, exits 0, and
+        DNS serves prod again."""
+        from dr.aws.route53 import record_side
+
+        for db in sandbox.topology.databases:  # the replicas failback re-creates in prod's region report lag too
+            account = sandbox.topology.environments[db.primary.env].account_id
+            sandbox.control.set_replica_lag(account, "eu-central-1", db.engine.value, db.primary.id, 2.0)
         result = drctl("drill", "--to", "qa", "--mode", "full", "--yes", "-c", str(sandbox.config_path), "-o", "json")
         report = drill_json(result)
         parts = report["drill"]["parts"]
-        assert parts["failover"]["status"] == "succeeded"
-        assert parts["failover"]["runbook"] == "failover"
-        assert "failback" in parts
-        assert parts["failback"]["source"] == "qa"
+        assert result.exit_code == 0, report["drill"]["findings"]
+        assert (parts["failover"]["status"], parts["failback"]["status"]) == ("succeeded", "succeeded")
+        assert (parts["failback"]["source"], parts["failback"]["target"]) == ("qa", "prod")
         promoted = {e.identifier for e in sandbox.control.promotion_events()}
         assert {"orders-db-euw1", "customers-db-euw1"} <= promoted
         assert report["rto"]["elapsed_seconds"] == parts["failover"]["rto"]["elapsed_seconds"]
         assert any(s["name"].startswith("failback/") for s in report["steps"])
-        expected = 0 if parts["failback"]["status"] in ("succeeded", "already-done") else 1
-        assert result.exit_code == expected
+        api = next(r for r in sandbox.topology.dns if r.fqdn == "api.example.com.")
+        assert record_side(sandbox.clients, sandbox.topology, api) == "prod"
 
 
 def make_leftovers(box: InProcessSandbox, run_id: str, ident: str, record: str) -> None:

@@ -48,18 +48,13 @@ def sweep(session: RunSession, when: str) -> dict[str, Any]:
     """
     from dr.drill.leftovers import cleanup
     from dr.engine.interrupts import interrupt_guard
+    from runbooks.drill import clone_plans
 
     ctx = session.ctx
-    places = sorted({(c.env, c.region) for c in _plans(session)})
+    places = sorted({(c.env, c.region) for c in clone_plans(ctx)})
     with interrupt_guard(threading.Event()):
         result = cleanup(ctx.topology, ctx.clients, ctx.run_id, places=places, sleep=ctx.clock.sleep)
     return {"when": when, **result.to_dict()}
-
-
-def _plans(session: RunSession) -> list[Any]:
-    from runbooks.drill import clone_plans
-
-    return clone_plans(session.ctx)
 
 
 def finish_run(session: RunSession, outcome: RunOutcome, mode: str) -> DrillResult:

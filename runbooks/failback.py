@@ -62,6 +62,10 @@ class Failback(Runbook):
     def confirmation(self, ctx: RunContext) -> str | None:
         return ctx.target
 
+    def rto_window(self, ctx: RunContext) -> tuple[str, str] | None:
+        """The RTO times the switch (prechecks to confirm): re-protecting, before or after, is not downtime."""
+        return ("prechecks", "confirm") if phase_of(ctx) in ("switch", "all") else None
+
 
 def _guard(phase: Phase, complete: CompleteAtStart) -> Phase:
     if isinstance(phase, Parallel):

@@ -217,7 +217,8 @@ class TestReport:
                                "finished_at", "clock_started_at", "duration_seconds", "rto", "rpo", "steps"}
         assert report["rpo"]["data_loss_window_seconds"] == 400.0
         assert report["rpo"]["met"] is False
-        assert report["rto"] == {"target_seconds": 900.0, "elapsed_seconds": 0.0, "met": True}
+        assert report["rto"] == {"target_seconds": 900.0, "elapsed_seconds": 0.0, "met": True,
+                                 "measured": "from the clock start to the end of the run"}
         step = report["steps"][0]
         assert set(step) == {"name", "resource", "status", "started_at", "duration_seconds", "budget_seconds",
                              "attempts", "detail"}

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from dr.clock import parse_iso
 from dr.config import load
 from tests.conftest import EXAMPLE
 from tests.failover_support import Harness, harness, instance, record_values, step
@@ -58,6 +60,20 @@ class TestFailback:
         assert dr_copy is not None
         assert "orders-db" in dr_copy["ReadReplicaSourceDBInstanceIdentifier"]
         assert step(outcome.report, "promote:payments")["status"] == "succeeded"
+
+    def test_rto_times_only_the_switch(self, failed_over: Harness) -> None:
+        """Re-protecting is not downtime: the failback's RTO spans prechecks to confirm, not the whole run."""
+        h = failed_over
+        for name in NAMES:
+            h.set_lag(name, 5.0)
+        report = h.run("failback", "prod", extra={"phase": "all"}).report
+        steps = {s["name"]: s for s in report["steps"]}
+        assert report["rto"]["measured"] == "from the start of prechecks to the end of confirm"
+        start = parse_iso(steps["prechecks"]["started_at"])
+        end = parse_iso(steps["confirm"]["started_at"]) + timedelta(seconds=steps["confirm"]["duration_seconds"])
+        assert report["rto"]["elapsed_seconds"] == pytest.approx((end - start).total_seconds(), abs=0.01)
+        names = [s["name"] for s in report["steps"]]
+        assert names.index("prechecks") > 0, "re-protect steps run before the switch and are outside the window"
 
     def test_failback_while_the_home_region_is_down_fails_naming_it(self, failed_over: Harness) -> None:
         """Re-protecting needs the home region: with it down the run fails (exit 1) and says why."""

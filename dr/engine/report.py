@@ -9,7 +9,7 @@ facts: see dr.engine.facts). Unknown values are null, never a made-up zero.
 from __future__ import annotations
 
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from dr.clock import iso, parse_iso
@@ -23,8 +23,10 @@ from dr.engine.step import StepStatus
 class ReportBuilder:
     """Observer: keeps the latest record of each step, in runbook order."""
 
-    def __init__(self, header: RunHeader, order: list[str], *, journal: str = "") -> None:
+    def __init__(self, header: RunHeader, order: list[str], *, journal: str = "",
+                 rto_window: tuple[str, str] | None = None) -> None:
         self.header = header
+        self.rto_window = rto_window
         self.order = order
         self.journal = journal
         self._steps: dict[str, StepRecord] = {}
@@ -59,7 +61,7 @@ class ReportBuilder:
 
     def build(self, status: RunStatus, finished_at: datetime, facts: dict[str, Any]) -> dict[str, Any]:
         h = self.header
-        elapsed = (finished_at - h.clock_started_at).total_seconds()
+        elapsed, measured = self._rto_elapsed(finished_at)
         succeeded = status in (RunStatus.SUCCEEDED, RunStatus.ALREADY_DONE)
         settled = status not in (RunStatus.RUNNING, RunStatus.INTERRUPTED) and h.mode != "dry-run"
         windows = rpo_windows(facts)
@@ -71,7 +73,7 @@ class ReportBuilder:
             "clock_started_at": iso(h.clock_started_at),
             "duration_seconds": round((finished_at - h.started_at).total_seconds(), 3),
             "rto": {"target_seconds": h.rto_seconds, "elapsed_seconds": round(elapsed, 3),
-                    "met": succeeded and elapsed <= h.rto_seconds if settled else None},
+                    "met": succeeded and elapsed <= h.rto_seconds if settled else None, "measured": measured},
             "rpo": {"target_seconds": h.rpo_seconds, "data_loss_window_seconds": window,
                     "met": None if window is None else window <= h.rpo_seconds, "per_database": windows},
             "steps": [self._step(name) for name in self._names()],
@@ -79,6 +81,20 @@ class ReportBuilder:
             "in_flight": sorted(self.in_flight),
             "next_action": next_action(status, h.run_id, self._first_failure()),
         }
+
+    def _rto_elapsed(self, finished_at: datetime) -> tuple[float, str]:
+        """Seconds the RTO is judged on, and what they span."""
+        h = self.header
+        whole = (finished_at - h.clock_started_at).total_seconds(), "from the clock start to the end of the run"
+        if self.rto_window is None:
+            return whole
+        first_name, last_name = self.rto_window
+        with self._lock:
+            first, last = self._steps.get(first_name), self._steps.get(last_name)
+        if first is None or last is None or first.started_at is None or last.started_at is None:
+            return whole
+        end = last.started_at + timedelta(seconds=last.duration)
+        return (end - first.started_at).total_seconds(), f"from the start of {first_name} to the end of {last_name}"
 
     def _names(self) -> list[str]:
         with self._lock:

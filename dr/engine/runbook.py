@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -27,7 +28,7 @@ class Parallel:
 Phase = Step | Parallel
 
 
-class Runbook:
+class Runbook(ABC):
     """Base class: subclasses name themselves and build their phases from the topology.
 
     `phases` must be deterministic for a given topology, source and target: the journal keys steps by
@@ -41,11 +42,18 @@ class Runbook:
     """True: when the run fails, the engine calls `compensate` of this run's succeeded mutating steps, newest
     first (see dr.engine.compensation). For drills and reversible runbooks."""
 
+    @abstractmethod
     def phases(self, ctx: RunContext) -> list[Phase]:
-        raise NotImplementedError("a Runbook subclass must define phases()")
+        """The ordered phases for this context."""
 
     def confirmation(self, ctx: RunContext) -> str | None:
         """Text the operator must type to proceed on a TTY (e.g. the target name), or None."""
+        return None
+
+    def rto_window(self, ctx: RunContext) -> tuple[str, str] | None:
+        """The first and last step bounding the outage the RTO measures (from the first's start to the
+        last's end), or None: the whole run, from the clock start (`--incident-start` or the command).
+        Failback, for one, times only its switch: re-protecting beforehand is not downtime."""
         return None
 
 

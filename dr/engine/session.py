@@ -181,7 +181,8 @@ class RunSession:
 
     def _recorder(self, journal: Journal, history: RunHistory | None) -> tuple[Recorder, ReportBuilder]:
         bus = EventBus()
-        report = ReportBuilder(self.header, self.order, journal=self.services.backend.where(self.header.run_id))
+        report = ReportBuilder(self.header, self.order, journal=self.services.backend.where(self.header.run_id),
+                               rto_window=self.runbook.rto_window(self.ctx))
         if history is not None:
             report.seed(history)
         bus.subscribe(report)

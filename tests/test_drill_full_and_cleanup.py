@@ -7,21 +7,11 @@ from collections.abc import Iterator
 import pytest
 from drill_support import drctl, drill_json, shared_sandbox
 
-from dr.config import Topology, load
 from dr.drill.leftovers import find_leftovers
 from dr.drill.tags import drill_tags
 from dr.testing import InProcessSandbox
-from tests.conftest import EXAMPLE
 
 __all__ = ["shared_sandbox"]
-
-
-@pytest.fixture
-def sandbox_topology() -> Topology:
-    """The example without its aurora-cluster: moto names automated cluster snapshots by the minute, so a
-    failback re-creating that cluster under its old id within the same minute collides (a moto quirk)."""
-    example = load(EXAMPLE)
-    return example.model_copy(update={"databases": [d for d in example.databases if d.name != "inventory"]})
 
 
 class TestFullDrill:

@@ -68,8 +68,8 @@ def _engine_drill(config: str | None, to: str, flags: RunFlags, mode: Mode) -> D
     from dr.cli import run_options
     from dr.drill.runner import finish_run
 
-    session = run_options._prepare("drill", config=config, target=to, source=None, flags=flags)
-    outcome = run_options._run(session, flags, None)
+    session = run_options.prepare("drill", config=config, target=to, source=None, flags=flags)
+    outcome = run_options.run_session(session, flags, None)
     return finish_run(session, outcome, str(mode))
 
 
@@ -86,8 +86,8 @@ def _full(config: str | None, to: str, flags: RunFlags) -> DrillResult:
     drill_id = flags.run_id or new_run_id("drill", to, SYSTEM_CLOCK.now())
 
     def run(runbook: str, target: str, run_flags: RunFlags) -> RunOutcome:
-        session = run_options._prepare(runbook, config=config, target=target, source=None, flags=run_flags)
-        return run_options._run(session, run_flags, None)
+        session = run_options.prepare(runbook, config=config, target=target, source=None, flags=run_flags)
+        return run_options.run_session(session, run_flags, None)
 
     return run_full(run, target=to, source=source, run_id=drill_id, flags=flags,
                     export=lambda report: run_options.export_metrics(report, flags))

@@ -242,8 +242,3 @@ def export_metrics(report: dict[str, Any], flags: RunFlags) -> None:
     except Exception as err:
         sys.stderr.write(f"drctl: warning: run metrics were not exported ({type(err).__name__}: {err}); "
                          "the run itself is unaffected\n")
-
-
-# The first names of `prepare` and `run_session`, still used by dr/cli/drill.py.
-_prepare = prepare
-_run = run_session

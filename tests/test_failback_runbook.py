@@ -142,6 +142,7 @@ class TestReplicationWait:
         """No lag datapoint for the re-created replica: the wait fails at its budget naming the missing metric."""
         with harness(tmp_path, load(EXAMPLE)) as h:
             assert h.run("failover", "qa").exit_code == 0
+            h.set_lag("orders", None, at_primary=True)  # the sandbox publishes lag for replicas unless told not to
             outcome = h.run("failback", "prod", extra={"phase": "reprotect"})
             assert outcome.exit_code == 1
             detail = step(outcome.report, "replicating:orders")["detail"]

@@ -115,6 +115,30 @@ class TestInstanceLag:
         assert latest is not None
         assert latest[0] == -1.0
 
+    def test_without_a_default_an_unregistered_replica_publishes_nothing(
+        self, sandbox: LocalControl, replica: str, clock: FakeClock
+    ) -> None:
+        """Plain moto tests that put their own datapoints see only those: no default lag unless asked."""
+        assert _latest(clock, Engine.RDS_INSTANCE, replica) is None
+
+    def test_default_lag_covers_every_replica_without_its_own_setting(
+        self, sandbox: LocalControl, replica: str, clock: FakeClock
+    ) -> None:
+        """As AWS publishes lag for every replica, a replica created later (failback) gets the default."""
+        sandbox.set_default_lag(4.0)
+        latest = _latest(clock, Engine.RDS_INSTANCE, replica)
+        assert latest is not None
+        assert latest[0] == 4.0
+        sandbox.set_replica_lag(ACCOUNT, "eu-west-1", "rds-instance", replica, None)
+        assert _latest(clock, Engine.RDS_INSTANCE, replica) is None, "an explicit setting wins over the default"
+
+    def test_default_lag_skips_databases_that_are_not_replicas(
+        self, sandbox: LocalControl, replica: str, clock: FakeClock
+    ) -> None:
+        """The primary publishes no lag, default or not."""
+        sandbox.set_default_lag(4.0)
+        assert _latest(clock, Engine.RDS_INSTANCE, "orders-db", region="eu-central-1") is None
+
     def test_no_data_publishes_nothing(self, sandbox: LocalControl, replica: str, clock: FakeClock) -> None:
         """seconds=None means the metric has no datapoints at all."""
         sandbox.set_replica_lag(ACCOUNT, "eu-west-1", "rds-instance", replica, None)

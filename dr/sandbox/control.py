@@ -42,6 +42,10 @@ class SandboxControl(Protocol):
         """Publish `seconds` of lag for a replica (-1 broken, None no data), newest datapoint `age_seconds` old."""
         ...
 
+    def set_default_lag(self, seconds: float | None) -> None:
+        """Lag published by every replica without its own setting (e.g. one failback creates); None: none."""
+        ...
+
     def set_promotion_seconds(self, seconds: float) -> None:
         """How long a promotion / global switchover stays in its transitional status."""
         ...
@@ -121,6 +125,9 @@ class LocalControl:
         value = None if seconds is None else float(seconds)
         register(account_id, region, engine, identifier, LagSetting(value, float(age_seconds)))
 
+    def set_default_lag(self, seconds: float | None) -> None:
+        self._state.default_lag_seconds = None if seconds is None else float(seconds)
+
     def set_promotion_seconds(self, seconds: float) -> None:
         self._state.promotion_seconds = _non_negative(seconds, "promotion seconds")
 
@@ -193,6 +200,7 @@ _SETTERS = frozenset(
     {
         "set_health",
         "set_replica_lag",
+        "set_default_lag",
         "set_promotion_seconds",
         "set_promotion_seconds_for",
         "set_change_pending_seconds",
@@ -263,6 +271,9 @@ class HttpControl:
             seconds=seconds,
             age_seconds=age_seconds,
         )
+
+    def set_default_lag(self, seconds: float | None) -> None:
+        self._call("set_default_lag", seconds=seconds)
 
     def set_promotion_seconds(self, seconds: float) -> None:
         self._call("set_promotion_seconds", seconds=seconds)

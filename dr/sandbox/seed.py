@@ -30,6 +30,10 @@ DEFAULT_LAG_SECONDS = 2.0
 class LagControl(Protocol):
     """The part of the sandbox control (dr.sandbox.control) seeding needs: the published replica lag."""
 
+    def set_default_lag(self, seconds: float | None) -> Any:
+        """Lag for every replica without its own setting, including ones created later (e.g. by failback)."""
+        ...
+
     def set_replica_lag(  # noqa: PLR0917 - mirrors SandboxControl.set_replica_lag
         self, account_id: str, region: str, engine: str, identifier: str,
         seconds: float | None, age_seconds: float = 0,
@@ -50,6 +54,8 @@ def seed(topology: Topology, clients: ClientFactory, control: LagControl | None 
         clients = ClientFactory(prepared, run_id=clients.run_id, user=clients.user, faults=clients.faults,
                                 settings=clients.settings)
     topology = prepared
+    if control is not None:
+        control.set_default_lag(lag_seconds)
     rds = RdsSeeder(topology, clients)
     for db in topology.databases:
         rds.seed(db)

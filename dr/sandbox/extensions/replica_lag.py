@@ -1,4 +1,5 @@
-"""Replication-lag metrics: CloudWatch answers with fresh datapoints for each registered replica.
+"""Replication-lag metrics: CloudWatch answers with fresh datapoints for each registered replica (and, once
+`default_lag_seconds` is set, for every other replica too, as AWS publishes lag for every replica).
 
 moto publishes no RDS metrics. moto's CloudWatch backend asks every `CloudWatchMetricProvider`
 subclass for metrics on each read (`GetMetricData`, `GetMetricStatistics`, `ListMetrics`), so the
@@ -55,7 +56,12 @@ def datapoints(account_id: str, region: str) -> list[Any]:
     from moto.cloudwatch.models import MetricDatum
 
     with STATE.lock:
-        entries = [(k, v) for k, v in STATE.lag.items() if k.account_id == account_id and k.region == region]
+        settings = {k: v for k, v in STATE.lag.items() if k.account_id == account_id and k.region == region}
+        default = STATE.default_lag_seconds
+    if default is not None:
+        for key in replica_keys(account_id, region):
+            settings.setdefault(key, LagSetting(default))
+    entries = list(settings.items())
     # moto compares naive UTC timestamps
     now = STATE.now().astimezone(UTC).replace(tzinfo=None, microsecond=0)
     points: list[Any] = []
@@ -70,6 +76,21 @@ def datapoints(account_id: str, region: str) -> list[Any]:
         for k in range(HISTORY):
             points.append(MetricDatum(metric.namespace, metric.metric, float(value), dims, newest - k * STEP, unit))
     return points
+
+
+def replica_keys(account_id: str, region: str) -> list[LagKey]:
+    """Every replica in one account and region, with the engine whose lag metric AWS publishes for it."""
+    from moto.rds.models import rds_backends
+
+    backend = rds_backends[account_id][region]
+    keys = [LagKey(account_id, region, Engine.RDS_INSTANCE.value, db_id)
+            for db_id, db in list(backend.databases.items()) if db.is_replica]
+    for cluster_id, cluster in list(backend.clusters.items()):
+        if cluster.replication_source_identifier:
+            keys.append(LagKey(account_id, region, Engine.AURORA_CLUSTER.value, cluster_id))
+        elif _is_global_secondary(cluster):
+            keys.append(LagKey(account_id, region, Engine.AURORA_GLOBAL.value, cluster_id))
+    return keys
 
 
 def is_replica(key: LagKey) -> bool:

@@ -122,6 +122,9 @@ class SandboxState:
     promotion_seconds_by_id: dict[str, float] = field(default_factory=dict)
     """Per-database promotion times (by the promoted instance's or cluster's id), overriding the global one."""
     change_pending_seconds: float = 0.0
+    default_lag_seconds: float | None = None
+    """Lag every replica without its own setting publishes (AWS publishes lag for every replica); None: only
+    replicas given a setting publish (plain moto tests that put their own datapoints)."""
     latency_seconds: float = 0.0
     route53_throttle: ThrottleSpec | None = None
     health: dict[str, bool] = field(default_factory=dict)
@@ -139,6 +142,7 @@ class SandboxState:
             self.promotion_seconds = 0.0
             self.promotion_seconds_by_id.clear()
             self.change_pending_seconds = 0.0
+            self.default_lag_seconds = None
             self.latency_seconds = 0.0
             self.route53_throttle = None
             self.health.clear()

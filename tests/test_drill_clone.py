@@ -20,7 +20,7 @@ __all__ = ["shared_sandbox"]
 
 
 def run_clone_drill(box: InProcessSandbox, *extra: str) -> Any:
-    return drctl("drill", "--to", "qa", "--mode", "clone", "-c", str(box.config_path), "-o", "json", *extra)
+    return drctl("drill", "--to", "qa", "--mode", "clone", "--yes", "-c", str(box.config_path), "-o", "json", *extra)
 
 
 @dataclass
@@ -41,7 +41,7 @@ def clone_run(shared_sandbox: InProcessSandbox, tmp_path_factory: pytest.TempPat
     metrics = tmp_path_factory.mktemp("metrics") / "drctl.prom"
     box = shared_sandbox
     before = aws_state(box.topology, box.clients)
-    result = drctl("drill", "--to", "qa", "--mode", "clone", "-c", str(box.config_path), "--metrics-file", str(metrics))
+    result = drctl("drill", "--to", "qa", "--mode", "clone", "--yes", "-c", str(box.config_path), "--metrics-file", str(metrics))
     assert result.exit_code == 0, result.stderr
     after = aws_state(box.topology, box.clients)
     promoted = {e.identifier for e in box.control.promotion_events()}

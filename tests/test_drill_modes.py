@@ -48,8 +48,8 @@ class TestDryRun:
 class TestUsage:
     @pytest.mark.parametrize("args", [
         ("drill",), ("drill", "--to", "nowhere"), ("drill", "--to", "qa", "--mode", "chaos"),
-        ("drill", "--to", "qa", "--mode", "full"),
-    ], ids=["no-target", "unknown-env", "unknown-mode", "full-without-yes-or-tty"])
+        ("drill", "--to", "qa", "--mode", "full"), ("drill", "--to", "qa", "--mode", "clone"),
+    ], ids=["no-target", "unknown-env", "unknown-mode", "full-without-yes-or-tty", "clone-without-yes-or-tty"])
     def test_usage_errors_exit_2_and_touch_nothing(self, shared_sandbox: InProcessSandbox,
                                                    args: tuple[str, ...]) -> None:
         """A drill that cannot start exits 2 and changes nothing in AWS."""
@@ -69,7 +69,7 @@ class TestGates:
         before = aws_state(box.topology, box.clients)
         box.control.set_health(hc, False)
         try:
-            result = drctl("drill", "--to", "qa", "-c", str(box.config_path), "-o", "json")
+            result = drctl("drill", "--to", "qa", "--yes", "-c", str(box.config_path), "-o", "json")
         finally:
             box.control.set_health(hc, True)
         report = drill_json(result)
@@ -105,7 +105,7 @@ class TestObjectives:
                                                                      tmp_path: Path) -> None:
         """Lag above the RPO at drill start: the drill runs and cleans up, then exits 1 with an rpo-missed finding."""
         metrics = tmp_path / "m.prom"
-        result = drctl("drill", "--to", "qa", "-c", str(lagging.config_path), "-o", "json",
+        result = drctl("drill", "--to", "qa", "--yes", "-c", str(lagging.config_path), "-o", "json",
                        "--metrics-file", str(metrics))
         report = drill_json(result)
         assert result.exit_code == 1
@@ -122,7 +122,7 @@ class TestObjectives:
         control = shared_sandbox.control
         control.set_replica_lag(ACCOUNT, "eu-west-1", "rds-instance", "customers-db-euw1", None)
         try:
-            result = drctl("drill", "--to", "qa", "-c", str(shared_sandbox.config_path), "-o", "json")
+            result = drctl("drill", "--to", "qa", "--yes", "-c", str(shared_sandbox.config_path), "-o", "json")
         finally:
             control.set_replica_lag(ACCOUNT, "eu-west-1", "rds-instance", "customers-db-euw1", 2.0)
         report = drill_json(result)
@@ -134,7 +134,7 @@ class TestObjectives:
     def test_rto_over_target_fails_the_drill(self, shared_sandbox: InProcessSandbox, tmp_path: Path) -> None:
         """An RTO target below what the drill achieves: exit 1 and an rto-missed finding with the numbers."""
         config = with_objectives(shared_sandbox, tmp_path / "tight.yaml", rto="0.001")
-        result = drctl("drill", "--to", "qa", "-c", str(config), "-o", "json")
+        result = drctl("drill", "--to", "qa", "--yes", "-c", str(config), "-o", "json")
         report = drill_json(result)
         assert result.exit_code == 1
         assert report["rto"]["met"] is False

@@ -69,6 +69,9 @@ def _engine_drill(config: str | None, to: str, flags: RunFlags, mode: Mode) -> D
     from dr.drill.runner import finish_run
 
     session = run_options.prepare("drill", config=config, target=to, source=None, flags=flags)
+    # A clone drill leaves production alone but creates (billable) AWS resources: the contract's rule for
+    # every mutating command applies — type 'yes' on a TTY, pass --yes without one. Dry-run asks nothing.
+    run_options.confirm(session, flags)
     outcome = run_options.run_session(session, flags, None)
     return finish_run(session, outcome, str(mode))
 

@@ -51,7 +51,7 @@ class TestCloneDrillEndToEnd:
         sbx.control.set_change_pending_seconds(0.2)
         metrics = tmp_path / "drctl.prom"
         push = ["--pushgateway", gateway] if gateway else []
-        result = sbx.run_drctl("drill", "--to", "qa", "--mode", "clone", "-o", "json",
+        result = sbx.run_drctl("drill", "--to", "qa", "--mode", "clone", "--yes", "-o", "json",
                                "--metrics-file", str(metrics), *push)
         assert result.returncode == 0, result.stderr[-3000:]
         report = json.loads(result.stdout)

@@ -41,7 +41,8 @@ def clone_run(shared_sandbox: InProcessSandbox, tmp_path_factory: pytest.TempPat
     metrics = tmp_path_factory.mktemp("metrics") / "drctl.prom"
     box = shared_sandbox
     before = aws_state(box.topology, box.clients)
-    result = drctl("drill", "--to", "qa", "--mode", "clone", "--yes", "-c", str(box.config_path), "--metrics-file", str(metrics))
+    result = drctl("drill", "--to", "qa", "--mode", "clone", "--yes", "-c", str(box.config_path),
+                   "--metrics-file", str(metrics))
     assert result.exit_code == 0, result.stderr
     after = aws_state(box.topology, box.clients)
     promoted = {e.identifier for e in box.control.promotion_events()}

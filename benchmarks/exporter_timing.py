@@ -100,3 +100,42 @@ def _scrape(url: str, count: int) -> tuple[list[float], int]:
             size = len(response.read())
         latencies.append(time.perf_counter() - started)
     return latencies, size
+
+
+@dataclass(frozen=True)
+class IsolatedExporter:
+    """`benchmarks/exporter_bench.py` (the monitoring side's benchmark): the exporter alone, on in-process moto
+    with only the databases' lag (no latency, no throttling, no DNS): what the exporter itself costs."""
+
+    replicas: int
+    refresh_seconds: float
+    get_metric_data_lag: int
+    get_metric_data_refresh: int
+    series: int
+    scrape_p99: float
+
+    @property
+    def expected_get_metric_data(self) -> int:
+        return math.ceil(self.replicas / SERIES_PER_CALL)
+
+
+def isolated(replicas: int, scrapes: int) -> IsolatedExporter | str:
+    """Run exporter_bench.py in its own process (it mocks AWS in-process, which must not touch the sandbox
+    server's backends here); the reason as text when it cannot run."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).with_name("exporter_bench.py")
+    if not script.exists():
+        return f"skipped: {script.name} not found"
+    done = subprocess.run([sys.executable, str(script), "--replicas", str(replicas), "--scrapes", str(scrapes)],
+                          capture_output=True, text=True, timeout=600, check=False)
+    try:
+        data = json.loads(done.stdout)
+        return IsolatedExporter(int(data["replicas"]), float(data["refresh_seconds"]),
+                                int(data["get_metric_data_calls_lag"]), int(data["get_metric_data_calls_refresh"]),
+                                int(data["series"]), float(data["scrape_p99_ms"]) / 1000)
+    except (ValueError, KeyError, TypeError):
+        return f"failed: exit {done.returncode}: {done.stderr.strip()[-300:]}"

@@ -9,7 +9,7 @@ from typing import Any
 
 from benchmarks.calls import detection, phase_seconds, rds_describes, route53_changes
 from benchmarks.estate import EstateSize
-from benchmarks.exporter_timing import ExporterTiming
+from benchmarks.exporter_timing import ExporterTiming, IsolatedExporter
 from benchmarks.failover import FailoverRun
 from benchmarks.startup import StartTime
 from dr.config.model import Topology
@@ -25,7 +25,8 @@ ROW_NAMES = (
     "ratio sequential / critical path", "Route53 ChangeResourceRecordSets", "Route53 retries after throttling",
     "RDS describes per promotion", "detection latency p50", "detection latency max", "API calls total",
     "exporter refresh", "Route53 calls per exporter refresh", "CloudWatch GetMetricData per refresh",
-    "scrape latency p50", "scrape latency p99", "drctl --version", "drctl --help", "aws --version",
+    "scrape latency p50", "scrape latency p99", "exporter alone (benchmarks/exporter_bench.py)",
+    "drctl --version", "drctl --help", "aws --version",
     "drctl --version / aws --version",
 )
 """Every row the main table has, in order (the smoke test checks them)."""
@@ -38,6 +39,7 @@ class SizeResult:
     parallel: FailoverRun
     exporter: ExporterTiming
     sequential: FailoverRun | None = None
+    isolated: IsolatedExporter | str = "not run"
 
 
 @dataclass
@@ -126,6 +128,17 @@ def exporter_rows(timing: ExporterTiming) -> list[Row]:
     ]
 
 
+def isolated_row(found: IsolatedExporter | str) -> Row:
+    name = "exporter alone (benchmarks/exporter_bench.py)"
+    if isinstance(found, str):
+        return Row(name, found, "", verdict(None))
+    ok = found.scrape_p99 <= SCRAPE_P99_TARGET and found.get_metric_data_lag == found.expected_get_metric_data
+    return Row(name, f"{found.replicas} replicas: refresh {_s(found.refresh_seconds)}, GetMetricData "
+               f"{found.get_metric_data_lag} (lag) / {found.get_metric_data_refresh} (refresh), {found.series} series, "
+               f"scrape p99 {_ms(found.scrape_p99)}", f"{found.expected_get_metric_data} call, p99 <= 50 ms",
+               verdict(ok))
+
+
 def startup_rows(times: list[StartTime]) -> list[Row]:
     by = {t.command: t for t in times}
     rows = [Row(t.command, (_s(t.median) + (f" ({t.note})" if t.note else "")) if t.median is not None else t.note)
@@ -158,7 +171,8 @@ def scaling_row(result: SizeResult) -> dict[str, Any]:
 
 
 def build(results: list[SizeResult], main: SizeResult, startup: list[StartTime]) -> Tables:
-    return Tables(main=failover_rows(main) + exporter_rows(main.exporter) + startup_rows(startup),
+    return Tables(main=failover_rows(main) + exporter_rows(main.exporter) + [isolated_row(main.isolated)]
+                  + startup_rows(startup),
                   scaling=[scaling_row(r) for r in results], calls=main.parallel.stats.calls)
 
 

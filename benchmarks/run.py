@@ -77,9 +77,12 @@ def run(plan: Plan) -> Tables:
             workdir = Path(tmp) / f"size-{size.databases}"
             workdir.mkdir()
             results.append(measure_size(size, plan, workdir, sequential=plan.sequential and number == plan.main))
+    main = results[plan.main]
+    _log(f"exporter alone: benchmarks/exporter_bench.py --replicas {main.size.databases}")
+    main.isolated = exporter_timing.isolated(main.size.databases, plan.scrapes)
     _log("start-up times")
     times = startup.measure(plan.startup_runs, plan.install_aws)
-    return build_tables(results, results[plan.main], times)
+    return build_tables(results, main, times)
 
 
 def _log(message: str) -> None:

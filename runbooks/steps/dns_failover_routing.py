@@ -30,6 +30,7 @@ class FailoverRoutingRecord(Waits, Step):
         self.record = record
         self.name = f"dns:{record.zone_id}:{record.fqdn}"
         self.resource = f"{record.fqdn} {record.type} failover routing ({record.zone_id})"
+        self._primary_seen: tuple[str, str] | None = None
 
     def _client(self, ctx: RunContext) -> Any:
         return ctx.clients.route53(self.record.env)
@@ -45,7 +46,13 @@ class FailoverRoutingRecord(Waits, Step):
                 and r.get("Failover")]
 
     def _primary(self, ctx: RunContext) -> tuple[str, str]:
-        """(side the PRIMARY record set points at, its health check id)."""
+        """(side the PRIMARY record set points at, its health check id), listed once per run of the step: the
+        step changes health checks, never record sets, and Route53 allows only 10 requests/s per account."""
+        if self._primary_seen is None:
+            self._primary_seen = self._list_primary(ctx)
+        return self._primary_seen
+
+    def _list_primary(self, ctx: RunContext) -> tuple[str, str]:
         for rrset in self._record_sets(ctx):
             if rrset["Failover"] != "PRIMARY":
                 continue

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -23,13 +23,14 @@ pytestmark = pytest.mark.usefixtures("aws")
 
 
 def put_lag(clients: ClientFactory, topology: Topology, database: str, seconds: float) -> None:
-    """Publish one lag datapoint for `database`'s replica, 30 s old (CloudWatch data is never from the future)."""
+    """Publish one lag datapoint for `database`'s replica, stamped now: newer than any datapoint seeding put
+    (an older one could share or not share a one-minute period with seeding's, depending on the clock)."""
     db = next(d for d in topology.databases if d.name == database)
     metric = lag_metric(db.engine)
     clients.client("cloudwatch", db.replica.env, topology.region_of(db.replica)).put_metric_data(
         Namespace=metric.namespace,
         MetricData=[{"MetricName": metric.metric, "Value": seconds / metric.to_seconds,
-                     "Timestamp": datetime.now(UTC) - timedelta(seconds=30),
+                     "Timestamp": datetime.now(UTC),
                      "Dimensions": [{"Name": metric.dimension, "Value": db.replica.id}]}])
 
 

@@ -21,10 +21,12 @@ class TestLifecycle:
         control.set_change_pending_seconds(1.5)
         STATE.health["hc-1"] = False
         control.set_replica_lag("111111111111", "eu-west-1", Engine.RDS_INSTANCE, "orders-db-euw1", 2.0)
+        control.set_default_lag(2.0)
         assert LagKey("111111111111", "eu-west-1", Engine.RDS_INSTANCE.value, "orders-db-euw1") in STATE.lag
         with mock_aws():
             assert STATE.lag == {}
             assert STATE.health == {}
+            assert STATE.default_lag_seconds is None, "a seeded world's default lag goes with it"
             assert STATE.promotion_seconds == 3.0
             assert STATE.change_pending_seconds == 1.5
         control.reset()

@@ -158,6 +158,7 @@ class SandboxState:
         its backends, so one test's seeded resources never leak into the next test's fresh world."""
         with self.lock:
             self.promotion_seconds_by_id.clear()
+            self.default_lag_seconds = None  # set by seeding: belongs to the seeded world
             self.health.clear()
             self.lag.clear()
             self.changes.clear()

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, nullcontext
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from dr.engine.env import max_concurrency
@@ -58,8 +57,8 @@ class Executor:
         return self.runner.run(step)
 
     def _note_failure(self, step: Step) -> None:
-        """Called by the runner the moment a step fails, before anyone is told: from then on no member
-        of a group starts, so "no new members after a failure" holds without a race."""
+        """Called by the runner the moment a step fails, before anyone is told: from then on no further
+        member of a group is dispatched."""
         if step.policy is not FailurePolicy.ABORT:
             return
         with self._lock:
@@ -75,17 +74,46 @@ class Executor:
         return None
 
     def _group(self, group: Parallel) -> list[StepResult]:
+        """Dispatch members in order as worker slots free up. A member is *started* when it is dispatched:
+        it then runs to its end even if another fails meanwhile. The abort check happens here, before each
+        dispatch, so which members start does not depend on thread scheduling."""
+        workers = max(1, min(group.max_concurrency, max_concurrency() or group.max_concurrency, len(group.steps)))
         limits = {family: threading.BoundedSemaphore(n) for family, n in group.family_limits.items()}
+        free = threading.Semaphore(workers)
 
         def member(step: Step) -> StepResult:
-            slot: AbstractContextManager[object] = limits.get(step.api_family) or nullcontext()
-            with slot:
-                return self._member(step)
+            try:
+                return self._dispatched(step, limits.get(step.api_family))
+            finally:
+                free.release()
 
-        workers = max(1, min(group.max_concurrency, max_concurrency() or group.max_concurrency, len(group.steps)))
+        results: list[StepResult | Future[StepResult]] = []
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"drctl-{group.name}") as pool:
-            futures = [pool.submit(member, step) for step in group.steps]
-            return [f.result() for f in futures]
+            for step in group.steps:
+                free.acquire()
+                reason = self._not_starting()
+                if reason is not None:
+                    free.release()
+                    results.append(self.runner.skip(step, reason))
+                else:
+                    results.append(pool.submit(member, step))
+            return [r.result() if isinstance(r, Future) else r for r in results]
+
+    def _dispatched(self, step: Step, family: threading.BoundedSemaphore | None) -> StepResult:
+        """Run a dispatched member. Only one that had to queue for its API family's slot looks again at
+        whether the run is stopping (it has not started any work yet)."""
+        if family is None:
+            return self.runner.run(step)
+        if not family.acquire(blocking=False):
+            family.acquire()
+            reason = self._not_starting()
+            if reason is not None:
+                family.release()
+                return self.runner.skip(step, reason)
+        try:
+            return self.runner.run(step)
+        finally:
+            family.release()
 
     def _status(self, steps: list[Step], results: list[StepResult]) -> RunStatus:
         failed = [(s, r) for s, r in zip(steps, results, strict=True)

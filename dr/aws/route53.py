@@ -6,14 +6,16 @@ account that owns the record's zone (`dns[].env`), which also owns the record's 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from dr.config.model import DnsRecord, DnsStrategy, Topology
 
 if TYPE_CHECKING:
     from dr.aws.factory import ClientFactory
+    from dr.clock import Clock
 
 HEALTHY_FRACTION = 0.18
 """Route53 considers an endpoint healthy when MORE than 18% of its checkers report it healthy (Developer
@@ -29,10 +31,16 @@ class HealthStatus:
     checkers: int
     detail: str
     """The first failing checker's report when unhealthy (what the endpoint answered), else ''."""
+    via: str = "checkers"
+    """Where the status came from: Route53's per-checker observations, or CloudWatch's HealthCheckStatus."""
 
     @property
     def reason(self) -> str:
         verdict = "healthy" if self.healthy else "unhealthy"
+        if self.via == "cloudwatch":
+            return f"health check {self.id} {verdict} ({self.detail})"
+        if self.via == "error":
+            return self.detail
         text = f"health check {self.id} {verdict}: {self.healthy_checkers} of {self.checkers} checkers report success"
         return f"{text} ({self.detail})" if self.detail and not self.healthy else text
 
@@ -50,6 +58,56 @@ def read_health_check(clients: ClientFactory, env: str, hc_id: str) -> HealthSta
 def health_check_status(clients: ClientFactory, env: str, hc_id: str) -> bool:
     """True iff Route53 would consider the health check healthy (see HEALTHY_FRACTION)."""
     return read_health_check(clients, env, hc_id).healthy
+
+
+HEALTH_METRIC = ("AWS/Route53", "HealthCheckStatus", "HealthCheckId")
+"""Route53 publishes each health check's status (1 healthy, 0 unhealthy, after Inverted/Disabled) to
+CloudWatch in us-east-1, every minute, in the health check's account."""
+HEALTH_METRIC_MAX_AGE = 150.0
+"""A status datapoint older than this (its one-minute period start) is not trusted: ask Route53 directly."""
+
+
+def read_health_checks(clients: ClientFactory, env: str, ids: Sequence[str], clock: Clock) -> dict[str, HealthStatus]:
+    """The status of many health checks of one account in one batched CloudWatch read (<= 500 per call).
+
+    Route53's control plane allows about 10 requests a second: one GetHealthCheckStatus per check would make
+    a large estate's prechecks, readiness and exporter wait on throttling. A check without a fresh datapoint
+    (new, or CloudWatch lagging) falls back to GetHealthCheckStatus, so staleness never becomes a verdict.
+    """
+    from dr.aws.cloudwatch import MetricQuery, latest_datapoints
+
+    unique = list(dict.fromkeys(ids))
+    if not unique:
+        return {}
+    namespace, metric, dimension = HEALTH_METRIC
+    now = clock.now()
+    queries = [MetricQuery(hc, namespace, metric, ((dimension, hc),), stat="Minimum") for hc in unique]
+    try:
+        points = latest_datapoints(clients.client("cloudwatch", env, "us-east-1"), queries,
+                                   now - timedelta(minutes=10), now + timedelta(minutes=1))
+    except Exception:  # CloudWatch unavailable: Route53 itself still answers, one check at a time
+        points = {}
+    out: dict[str, HealthStatus] = {}
+    for hc in unique:
+        point = points.get(hc)
+        if point is not None and (now - point.timestamp).total_seconds() <= HEALTH_METRIC_MAX_AGE:
+            healthy = point.value >= 1.0
+            out[hc] = HealthStatus(hc, healthy, 0, 0, f"CloudWatch HealthCheckStatus {point.value:g} "
+                                   f"at {point.timestamp.strftime('%H:%M')}Z", via="cloudwatch")
+        else:
+            out[hc] = _read_or_unhealthy(clients, env, hc)
+    return out
+
+
+def _read_or_unhealthy(clients: ClientFactory, env: str, hc_id: str) -> HealthStatus:
+    """GetHealthCheckStatus; an unreadable check is unhealthy with the error as its reason (it vouches for nothing)."""
+    from dr.aws.errors import describe
+
+    try:
+        return read_health_check(clients, env, hc_id)
+    except Exception as exc:
+        return HealthStatus(hc_id, False, 0, 0, f"could not read health check {hc_id}: {describe(exc)}",
+                            via="error")
 
 
 @dataclass(frozen=True)

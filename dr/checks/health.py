@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dr.aws.errors import describe
-from dr.aws.route53 import read_health_check
+from dr.aws.route53 import read_health_checks
 from dr.checks.model import CheckKind, CheckResult, failed
 from dr.config.model import Topology
 
 if TYPE_CHECKING:
     from dr.aws.factory import ClientFactory
+    from dr.clock import Clock
 
 
 @dataclass(frozen=True)
@@ -35,12 +36,24 @@ def health_checks_of(topology: Topology, env: str) -> list[SideHealthCheck]:
     return list(seen.values())
 
 
-def check_health(clients: ClientFactory, env: str, hc: SideHealthCheck) -> CheckResult:
-    """One health check, read through the account that owns the record's zone."""
-    used_by = f" (for {', '.join(hc.records)})"
+def check_health_batch(clients: ClientFactory, clock: Clock, env: str,
+                       hcs: list[SideHealthCheck]) -> list[CheckResult]:
+    """Health checks owned by one account, read in one batched CloudWatch call (Route53 fallback per check)."""
+    if not hcs:
+        return []
+    owner = hcs[0].owner
     try:
-        status = read_health_check(clients, hc.owner, hc.id)
-    except Exception as exc:  # an AWS error fails this check with its reason, never a traceback
-        return failed(env, CheckKind.HEALTH_CHECK, hc.id, f"could not read health check {hc.id}{used_by}: "
-                      f"{describe(exc)}")
-    return CheckResult(env, CheckKind.HEALTH_CHECK, hc.id, status.healthy, status.reason + used_by)
+        statuses = read_health_checks(clients, owner, [hc.id for hc in hcs], clock)
+    except Exception as exc:  # an AWS error fails these checks with its reason, never a traceback
+        return [failed(env, CheckKind.HEALTH_CHECK, hc.id, f"could not read health check {hc.id} "
+                       f"(for {', '.join(hc.records)}): {describe(exc)}") for hc in hcs]
+    return [CheckResult(env, CheckKind.HEALTH_CHECK, hc.id, statuses[hc.id].healthy,
+                        f"{statuses[hc.id].reason} (for {', '.join(hc.records)})") for hc in hcs]
+
+
+def by_owner(hcs: list[SideHealthCheck]) -> list[list[SideHealthCheck]]:
+    """Health checks grouped by the account that owns them (one batched read each)."""
+    groups: dict[str, list[SideHealthCheck]] = {}
+    for hc in hcs:
+        groups.setdefault(hc.owner, []).append(hc)
+    return list(groups.values())

@@ -16,7 +16,7 @@ from dr.aws.rds import DbView, describe_member
 from dr.checks.asg import check_autoscaling_groups
 from dr.checks.ecs import check_ecs_services
 from dr.checks.eks import check_eks_cluster
-from dr.checks.health import check_health, health_checks_of
+from dr.checks.health import by_owner, check_health_batch, health_checks_of
 from dr.checks.lag import LagSample, LagTarget, read_lag_targets
 from dr.checks.model import CheckKind, CheckResult, failed
 from dr.checks.rds import Member, database_checks, lag_target, member_in
@@ -47,7 +47,7 @@ def readiness(topology: Topology, clients: ClientFactory, clock: Clock, env: str
     members = [m for db in topology.databases if (m := member_in(topology, db, env)) is not None]
     with ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="readiness") as pool:
         views = [pool.submit(describe_member, clients, topology, m.db, m.loc) for m in members]
-        others = _other_checks(pool, topology, clients, env)
+        others = _other_checks(pool, topology, clients, clock, env)
         read = [(m, _outcome(v)) for m, v in zip(members, views, strict=True)]
         database_results = _database_results(topology, clients, clock, env, read, lag_reader=lag_reader)
         other_results = [r for pending in others for r in _results_of(pending, env)]
@@ -69,10 +69,11 @@ def _database_results(
 _Pending = tuple[CheckKind, str, "Future[list[CheckResult]]"]
 
 
-def _other_checks(pool: ThreadPoolExecutor, topology: Topology, clients: ClientFactory, env: str) -> list[_Pending]:
+def _other_checks(pool: ThreadPoolExecutor, topology: Topology, clients: ClientFactory, clock: Clock,
+                  env: str) -> list[_Pending]:
     pending: list[_Pending] = [
-        (CheckKind.HEALTH_CHECK, hc.id, pool.submit(_as_list, check_health, clients, env, hc))
-        for hc in health_checks_of(topology, env)
+        (CheckKind.HEALTH_CHECK, group[0].owner, pool.submit(check_health_batch, clients, clock, env, group))
+        for group in by_owner(health_checks_of(topology, env))
     ]
     spec = topology.readiness.get(env)
     if spec is None:

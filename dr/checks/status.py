@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from dr.aws.errors import describe, is_unreachable
 from dr.aws.rds import DbView, Role, describe_member
-from dr.aws.route53 import HealthStatus, RecordAnswer, health_check_status, read_health_check, read_record
+from dr.aws.route53 import HealthStatus, RecordAnswer, health_check_status, read_health_checks, read_record
 from dr.checks.lag import LagSample, LagTarget, read_lag_targets, rpo_verdict
 from dr.config.model import Database, DbLocation, Topology
 
@@ -125,8 +125,7 @@ def status(topology: Topology, clients: ClientFactory, clock: Clock) -> StatusRe
         members = [[pool.submit(_member, clients, topology, db, declared, loc)
                     for declared, loc in (("primary", db.primary), ("replica", db.replica))]
                    for db in topology.databases]
-        checks = [f.result() for f in [pool.submit(_health, clients, owner, hc, side, names)
-                                       for (owner, hc, side), names in _health_checks(topology).items()]]
+        checks = _health(clients, clock, _health_checks(topology))
         known = {h.id: h.healthy for h in checks if h.healthy is not None}
         records = [pool.submit(_record, clients, topology, i, known) for i in range(len(topology.dns))]
         read = [(db, tuple(f.result() for f in futures)) for db, futures in zip(topology.databases, members,
@@ -203,11 +202,24 @@ def _health_checks(topology: Topology) -> dict[tuple[str, str, str], tuple[str, 
     return found
 
 
-def _health(clients: ClientFactory, owner: str, hc_id: str, side: str, records: tuple[str, ...]) -> HealthCheckStatus:
-    try:
-        health: HealthStatus = read_health_check(clients, owner, hc_id)
-    except Exception as exc:
-        return HealthCheckStatus(hc_id, side, records, None, f"could not read: {describe(exc)}")
-    return HealthCheckStatus(hc_id, side, records, health.healthy, health.reason)
-
-
+def _health(clients: ClientFactory, clock: Clock,
+            found: dict[tuple[str, str, str], tuple[str, ...]]) -> list[HealthCheckStatus]:
+    """Every health check, one batched read per owning account (Route53's API is rate limited)."""
+    owners: dict[str, list[str]] = {}
+    for owner, hc_id, _ in found:
+        owners.setdefault(owner, []).append(hc_id)
+    statuses: dict[tuple[str, str], HealthStatus | str] = {}
+    for owner, ids in owners.items():
+        try:
+            statuses.update({(owner, hc): st for hc, st in read_health_checks(clients, owner, ids, clock).items()})
+        except Exception as exc:
+            statuses.update({(owner, hc): f"could not read: {describe(exc)}" for hc in ids})
+    out = []
+    for (owner, hc_id, side), records in found.items():
+        health = statuses[(owner, hc_id)]
+        if isinstance(health, str) or health.via == "error":
+            reason = health if isinstance(health, str) else health.reason
+            out.append(HealthCheckStatus(hc_id, side, records, None, reason))
+        else:
+            out.append(HealthCheckStatus(hc_id, side, records, health.healthy, health.reason))
+    return out

@@ -94,15 +94,26 @@ class AwsSources:
         return read
 
     def health(self) -> Reading:
-        from dr.aws.route53 import health_check_status
+        """One batched read per owning account; an unreadable check is an error, never a made-up 0."""
+        from dr.aws.route53 import read_health_checks
 
         values: dict[Labels, float] = {}
         errors: list[str] = []
+        owners: dict[str, list[tuple[str, str]]] = {}
         for owner, env, hc_id in health_checks(self._topology):
+            owners.setdefault(owner, []).append((env, hc_id))
+        for owner, checks in owners.items():
             try:
-                values[(env, hc_id)] = 1.0 if health_check_status(self._clients, owner, hc_id) else 0.0
+                statuses = read_health_checks(self._clients, owner, [hc for _, hc in checks], self._clock)
             except Exception as err:
-                errors.append(_failure(f"health check {hc_id}", err))
+                errors.extend(_failure(f"health check {hc_id}", err) for _, hc_id in checks)
+                continue
+            for env, hc_id in checks:
+                status = statuses[hc_id]
+                if status.via == "error":
+                    errors.append(_failure_text(f"health check {hc_id}", status.detail))
+                else:
+                    values[(env, hc_id)] = 1.0 if status.healthy else 0.0
         return Reading(values, frozenset(values), tuple(errors))
 
     def dns(self) -> Reading:
@@ -144,6 +155,10 @@ def health_checks(topology: Topology) -> list[tuple[str, str, str]]:
 def _failure(what: str, err: Exception) -> str:
     from dr.aws.errors import describe
 
-    text = f"{what}: {describe(err)}"
+    return _failure_text(what, describe(err))
+
+
+def _failure_text(what: str, reason: str) -> str:
+    text = f"{what}: {reason}"
     log.warning("exporter could not read %s", text)
     return text

@@ -22,20 +22,24 @@ DATABASE_CHECKS = frozenset({CheckKind.REPLICA_EXISTS, CheckKind.REPLICA_SOURCE,
 
 
 def source_health(ctx: RunContext) -> dict[str, bool]:
-    """Each health check of the source side, read from Route53 (us-east-1), never from the source region."""
-    from dr.aws.route53 import health_check_status
+    """Each health check of the source side, read from Route53's status in us-east-1 (batched per owning
+    account through CloudWatch, Route53 itself as fallback), never from the source region."""
+    from dr.aws.route53 import read_health_checks
 
-    out: dict[str, bool] = {}
+    owners: dict[str, list[str]] = {}
     inverted = inverted_flags(ctx, {r.env for r in records(ctx) if r.health_checks.get(ctx.source)})
     for record in records(ctx):
         hc = record.health_checks.get(ctx.source)
-        if hc and hc not in out:
-            if inverted.get(hc, False):
-                continue  # inverted by an earlier (partial) planned move: it says nothing of the source's health
-            try:
-                out[hc] = health_check_status(ctx.clients, record.env, hc)
-            except Exception:  # an unreadable health check cannot vouch for the source
-                out[hc] = False
+        # a check inverted by an earlier (partial) planned move says nothing of the source's health
+        if hc and not inverted.get(hc, False) and hc not in owners.get(record.env, []):
+            owners.setdefault(record.env, []).append(hc)
+    out: dict[str, bool] = {}
+    for owner, ids in owners.items():
+        try:
+            out.update({hc: status.healthy for hc, status in read_health_checks(ctx.clients, owner, ids,
+                                                                                ctx.clock).items()})
+        except Exception:  # an unreadable health check cannot vouch for the source
+            out.update(dict.fromkeys(ids, False))
     return out
 
 

@@ -15,7 +15,7 @@ from dr.engine.step import RunContext, Step
 from runbooks.steps._common import Move, moves, records
 from runbooks.steps.complete import CompleteAtStart, Guarded
 from runbooks.steps.confirm import Confirm
-from runbooks.steps.dns_failover_routing import FailoverRoutingRecord
+from runbooks.steps.dns_failover_routing import FailoverRoutingRecord, RoutingView
 from runbooks.steps.dns_upsert import UpsertZone
 from runbooks.steps.fence import TagFormerWriter
 from runbooks.steps.prechecks import Prechecks, source_health
@@ -32,11 +32,12 @@ def dns_steps(dns: list[DnsRecord]) -> list[Step]:
     """One UPSERT step per hosted zone (one change batch where AWS allows), one step per failover record."""
     by_zone: dict[str, list[DnsRecord]] = defaultdict(list)
     steps: list[Step] = []
+    view = RoutingView()  # one listing per zone and one Inverted read per account, for all failover records
     for record in dns:
         if record.strategy is DnsStrategy.UPSERT:
             by_zone[record.zone_id].append(record)
         else:
-            steps.append(FailoverRoutingRecord(record))
+            steps.append(FailoverRoutingRecord(record, view))
     return [UpsertZone(zone, zone_records) for zone, zone_records in by_zone.items()] + steps
 
 

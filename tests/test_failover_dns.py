@@ -60,3 +60,35 @@ class TestZoneChanges:
         assert h.faults.count("route53", "ChangeResourceRecordSets") == 5
         zones = [s for s in outcome.report["steps"] if s["name"].startswith("dns:") and s["name"].count(":") == 1]
         assert all(step(outcome.report, z["name"])["status"] == "succeeded" for z in zones)
+
+
+def with_failover_records(count: int) -> Any:
+    """The example plus `count` more failover-routing records (own health checks) in its public zone."""
+    from dr.config import load
+    from tests.conftest import EXAMPLE
+
+    example = load(EXAMPLE)
+    www = next(r for r in example.dns if r.fqdn == "www.example.com.")
+    extra = [www.model_copy(update={
+        "name": f"svc{i}.example.com.",
+        "targets": {"prod": f"svc{i}.eu-central-1.example.com", "qa": f"svc{i}.eu-west-1.example.com"},
+        "health_checks": {"prod": f"hc-svc{i}-prod", "qa": f"hc-svc{i}-qa"}}) for i in range(count)]
+    return example.model_copy(update={"dns": [*example.dns, *extra]})
+
+
+class TestFailoverRoutingAtScale:
+    def route53_reads(self, tmp_path: Path, extra: int) -> tuple[int, int, Harness]:
+        with harness(tmp_path / str(extra), with_failover_records(extra)) as h:
+            outcome = h.run("failover", "qa", run_id=f"failover-routing-{extra}")
+            assert outcome.exit_code == 0, outcome.report
+            return (h.faults.count("route53", "ListResourceRecordSets"),
+                    h.faults.count("route53", "GetHealthCheck"), h)
+
+    def test_zone_listings_do_not_grow_with_the_number_of_failover_records(self, tmp_path: Path) -> None:
+        """Route53 allows ~10 requests/s: 1 or 6 failover records in a zone cost the same listings, no
+        per-check GetHealthCheck, and every PRIMARY check ends inverted."""
+        one, one_get, _ = self.route53_reads(tmp_path, 0)
+        six, six_get, h = self.route53_reads(tmp_path, 5)
+        assert six == one
+        assert one_get == six_get == 0
+        assert h.faults.count("route53", "UpdateHealthCheck") == 6

@@ -33,7 +33,7 @@ def writers_in_place(ctx: RunContext) -> bool:
 
 def dns_in_place(ctx: RunContext) -> bool:
     """Every record answers the target: one listing per zone for upsert records, one answer per failover record."""
-    from runbooks.steps.dns_failover_routing import FailoverRoutingRecord
+    from runbooks.steps.dns_failover_routing import FailoverRoutingRecord, RoutingView
     from runbooks.steps.dns_upsert import UpsertZone
 
     by_zone: dict[str, list[DnsRecord]] = defaultdict(list)
@@ -41,7 +41,8 @@ def dns_in_place(ctx: RunContext) -> bool:
     for record in records(ctx):
         (by_zone[record.zone_id] if record.strategy is DnsStrategy.UPSERT else failover).append(record)
     checks: list[Step] = [UpsertZone(zone, recs) for zone, recs in by_zone.items()]
-    checks += [FailoverRoutingRecord(r) for r in failover]
+    view = RoutingView()
+    checks += [FailoverRoutingRecord(r, view) for r in failover]
     return all_true(checks, lambda s: s.is_done(ctx))
 
 

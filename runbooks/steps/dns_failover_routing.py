@@ -9,12 +9,64 @@ check (`--no-inverted`). Verify with `aws route53 test-dns-answer --hosted-zone-
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
 from dr.config.model import DnsRecord
 from dr.engine.step import PreconditionFailed, RunContext, Step
-from runbooks.steps._common import Waits, call, inverted_fact, planned
+from runbooks.steps._common import FACT_PLANNED, Waits, call, inverted_fact, planned
+
+
+class RoutingView:
+    """What one run knows of its failover-routing records, read once and shared by the run's steps: each hosted
+    zone's record sets (one paged listing per zone) and each account's health-check `Inverted` flags (one
+    ListHealthChecks per account). Route53 allows about 10 requests/s per account: per-record reads made a
+    60-database failover wait on throttling (docs/benchmarks.md). Steps only change health checks, never record
+    sets, and note the flags they change, so the view stays true for the run."""
+
+    def __init__(self) -> None:
+        self._zones: dict[str, list[dict[str, Any]]] = {}
+        self._flags: dict[str, dict[str, bool]] = {}
+        self._lock = threading.Lock()
+
+    def record_sets(self, ctx: RunContext, record: DnsRecord) -> list[dict[str, Any]]:
+        """The failover record sets of `record` (its name and type) in its zone."""
+        with self._lock:
+            if record.zone_id not in self._zones:
+                self._zones[record.zone_id] = _list_zone(ctx, record)
+            listing = self._zones[record.zone_id]
+        name = record.fqdn.lower()
+        return [r for r in listing if str(r["Name"]).lower() == name and r["Type"] == record.type and r.get("Failover")]
+
+    def inverted(self, ctx: RunContext, env: str, health_check: str) -> bool:
+        from runbooks.steps.prechecks import inverted_flags
+
+        with self._lock:
+            if env not in self._flags:
+                self._flags[env] = inverted_flags(ctx, {env})
+            return self._flags[env].get(health_check, False)
+
+    def note_inverted(self, env: str, health_check: str, value: bool) -> None:
+        with self._lock:
+            self._flags.setdefault(env, {})[health_check] = value
+
+
+def _list_zone(ctx: RunContext, record: DnsRecord) -> list[dict[str, Any]]:
+    client = ctx.clients.route53(record.env)
+    request: dict[str, str] = {"HostedZoneId": record.zone_id, "MaxItems": "300"}
+    out: list[dict[str, Any]] = []
+    while True:
+        page = call(ctx, client.list_resource_record_sets, **request)
+        out.extend(page.get("ResourceRecordSets", []))
+        if not page.get("IsTruncated"):
+            return out
+        request["StartRecordName"] = str(page["NextRecordName"])
+        request["StartRecordType"] = str(page["NextRecordType"])
+        if page.get("NextRecordIdentifier"):
+            request["StartRecordIdentifier"] = str(page["NextRecordIdentifier"])
+        else:
+            request.pop("StartRecordIdentifier", None)
 
 
 class FailoverRoutingRecord(Waits, Step):
@@ -26,8 +78,9 @@ class FailoverRoutingRecord(Waits, Step):
     poll_initial = 0.5
     poll_max = 2.0
 
-    def __init__(self, record: DnsRecord) -> None:
+    def __init__(self, record: DnsRecord, view: RoutingView | None = None) -> None:
         self.record = record
+        self.view = view or RoutingView()
         self.name = f"dns:{record.zone_id}:{record.fqdn}"
         self.resource = f"{record.fqdn} {record.type} failover routing ({record.zone_id})"
         self._primary_seen: tuple[str, str] | None = None
@@ -38,13 +91,6 @@ class FailoverRoutingRecord(Waits, Step):
     def _value(self, side: str) -> str:
         return self.record.targets[side].rstrip(".").lower()
 
-    def _record_sets(self, ctx: RunContext) -> list[dict[str, Any]]:
-        page = call(ctx, self._client(ctx).list_resource_record_sets, HostedZoneId=self.record.zone_id,
-                    StartRecordName=self.record.fqdn, StartRecordType=self.record.type, MaxItems="10")
-        return [r for r in page.get("ResourceRecordSets", [])
-                if str(r["Name"]).lower() == self.record.fqdn.lower() and r["Type"] == self.record.type
-                and r.get("Failover")]
-
     def _primary(self, ctx: RunContext) -> tuple[str, str]:
         """(side the PRIMARY record set points at, its health check id), listed once per run of the step: the
         step changes health checks, never record sets, and Route53 allows only 10 requests/s per account."""
@@ -53,7 +99,7 @@ class FailoverRoutingRecord(Waits, Step):
         return self._primary_seen
 
     def _list_primary(self, ctx: RunContext) -> tuple[str, str]:
-        for rrset in self._record_sets(ctx):
+        for rrset in self.view.record_sets(ctx, self.record):
             if rrset["Failover"] != "PRIMARY":
                 continue
             values = {str(v["Value"]).rstrip(".").lower() for v in rrset.get("ResourceRecords", [])}
@@ -64,8 +110,12 @@ class FailoverRoutingRecord(Waits, Step):
                                  f"{self.record.zone_id}; create the PRIMARY/SECONDARY pair first")
 
     def _inverted(self, ctx: RunContext, health_check: str) -> bool:
-        found = call(ctx, self._client(ctx).get_health_check, HealthCheckId=health_check)
-        return bool(found["HealthCheck"]["HealthCheckConfig"].get("Inverted", False))
+        return self.view.inverted(ctx, self.record.env, health_check)
+
+    def _set_inverted(self, ctx: RunContext, health_check: str, value: bool) -> None:
+        call(ctx, self._client(ctx).update_health_check, HealthCheckId=health_check, Inverted=value)
+        self.view.note_inverted(self.record.env, health_check, value)
+        ctx.set_fact(inverted_fact(health_check), value)
 
     def _answer(self, ctx: RunContext) -> set[str]:
         found = call(ctx, self._client(ctx).test_dns_answer, HostedZoneId=self.record.zone_id,
@@ -80,16 +130,18 @@ class FailoverRoutingRecord(Waits, Step):
     def is_done(self, ctx: RunContext) -> bool:
         self.start_waiting(ctx)
         side, health_check = self._primary(ctx)
-        if side == ctx.target and health_check and self._inverted(ctx, health_check):
+        inverted = bool(health_check) and self._inverted(ctx, health_check)
+        if side == ctx.target and inverted:
             return False
+        if side != ctx.target and health_check and not inverted and ctx.facts.get(FACT_PLANNED) is True:
+            return False  # a planned move off the PRIMARY is made by inverting its check: not made yet
         return self._answer(ctx) == {self._value(ctx.target)}
 
     def act(self, ctx: RunContext) -> str | None:
         side, health_check = self._primary(ctx)
         if side == ctx.target:
             if health_check and self._inverted(ctx, health_check):
-                call(ctx, self._client(ctx).update_health_check, HealthCheckId=health_check, Inverted=False)
-                ctx.set_fact(inverted_fact(health_check), False)
+                self._set_inverted(ctx, health_check, False)
                 return f"restored health check {health_check} of the PRIMARY ({ctx.target})"
             return f"the PRIMARY is {ctx.target}: Route53 answers it once its health check is healthy"
         if not planned(ctx):
@@ -97,8 +149,7 @@ class FailoverRoutingRecord(Waits, Step):
         if not health_check:
             raise PreconditionFailed(f"{self.record.fqdn}: the PRIMARY record set has no health check to invert; "
                                      "attach one (health_checks in dr.yaml) or move the record by hand")
-        call(ctx, self._client(ctx).update_health_check, HealthCheckId=health_check, Inverted=True)
-        ctx.set_fact(inverted_fact(health_check), True)
+        self._set_inverted(ctx, health_check, True)
         return f"inverted health check {health_check} of the PRIMARY ({side}) to force the SECONDARY"
 
     def waiting_on(self, ctx: RunContext) -> str | None:

@@ -25,6 +25,10 @@ class ExporterTiming:
     route53_calls_per_refresh: int
     lag_series: int
     groups: int
+    """(account, region) groups of the lag series."""
+    health_series: int
+    health_groups: int
+    """Accounts owning health checks: their HealthCheckStatus series are read in us-east-1, a group each."""
     scrape_p50: float
     scrape_p99: float
     scrapes: int
@@ -32,7 +36,9 @@ class ExporterTiming:
 
     @property
     def expected_get_metric_data(self) -> int:
-        return self.groups * math.ceil(self.lag_series / max(self.groups, 1) / SERIES_PER_CALL)
+        lag = self.groups * math.ceil(self.lag_series / max(self.groups, 1) / SERIES_PER_CALL)
+        health = self.health_groups * math.ceil(self.health_series / max(self.health_groups, 1) / SERIES_PER_CALL)
+        return lag + health
 
 
 def measure(sandbox: ServedSandbox, scenario: Scenario, scrapes: int = 200) -> ExporterTiming:
@@ -46,6 +52,8 @@ def measure(sandbox: ServedSandbox, scenario: Scenario, scrapes: int = 200) -> E
     topology = sandbox.topology
     groups = {(topology.environments[db.replica.env].account_id, topology.region_of(db.replica))
               for db in topology.databases}
+    health = {hc for record in topology.dns for hc in record.health_checks.values()}
+    owners = {topology.environments[record.env].account_id for record in topology.dns if record.health_checks}
     control = sandbox.control
     control.set_latency(scenario.latency_seconds)
     control.set_route53_throttle(scenario.throttle_rate, scenario.throttle_burst)
@@ -63,8 +71,8 @@ def measure(sandbox: ServedSandbox, scenario: Scenario, scrapes: int = 200) -> E
         time.sleep(scenario.throttle_burst / scenario.throttle_rate)  # the failover after it starts at rest too
     cuts = statistics.quantiles(latencies, n=100, method="inclusive")
     return ExporterTiming(refresh, delta.calls.get("cloudwatch", {}).get("GetMetricData", 0),
-                          delta.total("route53"), len(topology.databases), len(groups),
-                          statistics.median(latencies), cuts[98], scrapes, size)
+                          delta.total("route53"), len(topology.databases), len(groups), len(health),
+                          len(owners), statistics.median(latencies), cuts[98], scrapes, size)
 
 
 def _serve_and_scrape(app: Any, count: int) -> tuple[list[float], int]:

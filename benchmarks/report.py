@@ -120,7 +120,8 @@ def exporter_rows(timing: ExporterTiming) -> list[Row]:
         Row("exporter refresh", _s(timing.refresh_seconds) + " (one refresh of a fresh exporter)"),
         Row("Route53 calls per exporter refresh", str(timing.route53_calls_per_refresh)),
         Row("CloudWatch GetMetricData per refresh",
-            f"{timing.get_metric_data_per_refresh} for {timing.lag_series} lag series",
+            f"{timing.get_metric_data_per_refresh} for {timing.lag_series} lag + {timing.health_series} "
+            "health-check series",
             f"= {expected} (⌈series/500⌉ per account+region)", verdict(timing.get_metric_data_per_refresh == expected)),
         Row("scrape latency p50", _ms(timing.scrape_p50) + f" ({timing.scrapes} scrapes, {timing.exposition_bytes} B)"),
         Row("scrape latency p99", _ms(timing.scrape_p99), f"<= {SCRAPE_P99_TARGET * 1000:.0f} ms",

@@ -83,3 +83,14 @@ class TestCallers:
         assert faults.count("route53", "GetHealthCheckStatus") == 0
         failing = next(r for r in results if not r.ok)
         assert "unhealthy" in failing.reason
+
+    def test_an_exporter_refresh_reads_each_series_group_once(self, sandbox: InProcessSandbox) -> None:
+        """Lag (one account+region) and health (one account, us-east-1): two GetMetricData calls per refresh,
+        however many sources (health, readiness of each side) need them; no per-check Route53 reads."""
+        from dr.metrics.exporter import Exporter
+
+        clients, faults = counting(sandbox)
+        exporter = Exporter(sandbox.topology, clients=clients)
+        assert exporter.refresh_once()
+        assert faults.count("cloudwatch", "GetMetricData") == 2
+        assert faults.count("route53", "GetHealthCheckStatus") == 0

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dr.aws.errors import describe
-from dr.aws.route53 import read_health_checks
+from dr.aws.route53 import HealthStatus, read_health_checks
 from dr.checks.model import CheckKind, CheckResult, failed
 from dr.config.model import Topology
 
@@ -36,14 +37,19 @@ def health_checks_of(topology: Topology, env: str) -> list[SideHealthCheck]:
     return list(seen.values())
 
 
-def check_health_batch(clients: ClientFactory, clock: Clock, env: str,
-                       hcs: list[SideHealthCheck]) -> list[CheckResult]:
+HealthReader = Callable[[str, list[str]], dict[str, HealthStatus]]
+"""Reads the status of health checks of one owning account (the exporter passes one that reuses its read)."""
+
+
+def check_health_batch(clients: ClientFactory, clock: Clock, env: str, hcs: list[SideHealthCheck],
+                       reader: HealthReader | None = None) -> list[CheckResult]:
     """Health checks owned by one account, read in one batched CloudWatch call (Route53 fallback per check)."""
     if not hcs:
         return []
     owner = hcs[0].owner
+    ids = [hc.id for hc in hcs]
     try:
-        statuses = read_health_checks(clients, owner, [hc.id for hc in hcs], clock)
+        statuses = reader(owner, ids) if reader is not None else read_health_checks(clients, owner, ids, clock)
     except Exception as exc:  # an AWS error fails these checks with its reason, never a traceback
         return [failed(env, CheckKind.HEALTH_CHECK, hc.id, f"could not read health check {hc.id} "
                        f"(for {', '.join(hc.records)}): {describe(exc)}") for hc in hcs]

@@ -16,7 +16,7 @@ from dr.aws.rds import DbView, describe_member
 from dr.checks.asg import check_autoscaling_groups
 from dr.checks.ecs import check_ecs_services
 from dr.checks.eks import check_eks_cluster
-from dr.checks.health import by_owner, check_health_batch, health_checks_of
+from dr.checks.health import HealthReader, by_owner, check_health_batch, health_checks_of
 from dr.checks.lag import LagSample, LagTarget, read_lag_targets
 from dr.checks.model import CheckKind, CheckResult, failed
 from dr.checks.rds import Member, database_checks, lag_target, member_in
@@ -34,11 +34,12 @@ LagReader = Callable[[list[LagTarget]], dict[str, LagSample]]
 
 
 def readiness(topology: Topology, clients: ClientFactory, clock: Clock, env: str,
-              *, lag_reader: LagReader | None = None) -> list[CheckResult]:
+              *, lag_reader: LagReader | None = None, health_reader: HealthReader | None = None) -> list[CheckResult]:
     """Every check of `env`, in a stable order: databases, health checks, EKS, ECS, ASG.
 
     `lag_reader` replaces the batched lag read (default: `read_lag_targets`); the exporter passes the lag it
-    has just read, so that one refresh reads each CloudWatch series once.
+    has just read, so that one refresh reads each CloudWatch series once; `health_reader` likewise replaces
+    the batched health-check read.
     """
     if env not in topology.environments:
         from dr.errors import UsageError
@@ -47,7 +48,7 @@ def readiness(topology: Topology, clients: ClientFactory, clock: Clock, env: str
     members = [m for db in topology.databases if (m := member_in(topology, db, env)) is not None]
     with ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="readiness") as pool:
         views = [pool.submit(describe_member, clients, topology, m.db, m.loc) for m in members]
-        others = _other_checks(pool, topology, clients, clock, env)
+        others = _other_checks(pool, topology, clients, clock, env, health_reader=health_reader)
         read = [(m, _outcome(v)) for m, v in zip(members, views, strict=True)]
         database_results = _database_results(topology, clients, clock, env, read, lag_reader=lag_reader)
         other_results = [r for pending in others for r in _results_of(pending, env)]
@@ -70,9 +71,10 @@ _Pending = tuple[CheckKind, str, "Future[list[CheckResult]]"]
 
 
 def _other_checks(pool: ThreadPoolExecutor, topology: Topology, clients: ClientFactory, clock: Clock,
-                  env: str) -> list[_Pending]:
+                  env: str, *, health_reader: HealthReader | None = None) -> list[_Pending]:
     pending: list[_Pending] = [
-        (CheckKind.HEALTH_CHECK, group[0].owner, pool.submit(check_health_batch, clients, clock, env, group))
+        (CheckKind.HEALTH_CHECK, group[0].owner,
+         pool.submit(check_health_batch, clients, clock, env, group, health_reader))
         for group in by_owner(health_checks_of(topology, env))
     ]
     spec = topology.readiness.get(env)

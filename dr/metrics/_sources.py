@@ -7,6 +7,7 @@ Every method may fail wholly (raise) or partly (`Reading.errors`); the refresher
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Protocol
 
@@ -14,6 +15,7 @@ from dr.metrics._state import Labels, Reading
 
 if TYPE_CHECKING:
     from dr.aws.factory import ClientFactory
+    from dr.aws.route53 import HealthStatus
     from dr.checks.lag import LagSample, LagTarget
     from dr.clock import Clock
     from dr.config.model import Topology
@@ -52,6 +54,7 @@ class AwsSources:
         self._clients = clients
         self._clock = clock
         self._window = window_seconds
+        self._health = HealthMemo(clients, clock)
 
     def lags(self) -> dict[str, LagSample]:
         from dr.checks.lag import read_lags
@@ -67,7 +70,8 @@ class AwsSources:
         errors: list[str] = []
         for env in readiness_envs(self._topology):
             try:
-                results = readiness(self._topology, self._clients, self._clock, env, lag_reader=reader)
+                results = readiness(self._topology, self._clients, self._clock, env, lag_reader=reader,
+                                    health_reader=self._health)
             except Exception as err:
                 errors.append(_failure(f"readiness of {env}", err))
                 continue
@@ -95,8 +99,6 @@ class AwsSources:
 
     def health(self) -> Reading:
         """One batched read per owning account; an unreadable check is an error, never a made-up 0."""
-        from dr.aws.route53 import read_health_checks
-
         values: dict[Labels, float] = {}
         errors: list[str] = []
         owners: dict[str, list[tuple[str, str]]] = {}
@@ -104,7 +106,7 @@ class AwsSources:
             owners.setdefault(owner, []).append((env, hc_id))
         for owner, checks in owners.items():
             try:
-                statuses = read_health_checks(self._clients, owner, [hc for _, hc in checks], self._clock)
+                statuses = self._health(owner, [hc for _, hc in checks])
             except Exception as err:
                 errors.extend(_failure(f"health check {hc_id}", err) for _, hc_id in checks)
                 continue
@@ -117,14 +119,17 @@ class AwsSources:
         return Reading(values, frozenset(values), tuple(errors))
 
     def dns(self) -> Reading:
-        from dr.aws.route53 import record_side
+        from dr.aws.route53 import read_record
 
         values: dict[Labels, float] = {}
         covered: set[Labels] = set()
         errors: list[str] = []
         for record in self._topology.dns:
+            def healthy(hc_id: str, owner: str = record.env) -> bool:
+                return self._health(owner, [hc_id])[hc_id].healthy
+
             try:
-                side = record_side(self._clients, self._topology, record)
+                side = read_record(self._clients, self._topology, record, healthy=healthy).side
             except Exception as err:
                 errors.append(_failure(f"record {record.fqdn}", err))
                 continue
@@ -162,3 +167,33 @@ def _failure_text(what: str, reason: str) -> str:
     text = f"{what}: {reason}"
     log.warning("exporter could not read %s", text)
     return text
+
+
+class HealthMemo:
+    """Health-check statuses per owning account, reused for `ttl` seconds: one refresh's sources (health,
+    and readiness of every environment) run concurrently and would otherwise read the same series again."""
+
+    def __init__(self, clients: ClientFactory, clock: Clock, ttl: float = 15.0) -> None:
+        self._clients = clients
+        self._clock = clock
+        self._ttl = ttl
+        self._cache: dict[str, tuple[float, dict[str, HealthStatus]]] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def __call__(self, owner: str, ids: list[str]) -> dict[str, HealthStatus]:
+        from dr.aws.route53 import read_health_checks
+
+        with self._guard:
+            lock = self._locks.setdefault(owner, threading.Lock())
+        with lock:  # a second reader of the same account waits for the first one's answer
+            at, known = self._cache.get(owner, (float("-inf"), {}))
+            now = self._clock.monotonic()
+            if now - at > self._ttl:
+                known = {}
+            missing = [hc for hc in ids if hc not in known]
+            if missing:
+                known = {**known, **read_health_checks(self._clients, owner, missing, self._clock)}
+                self._cache[owner] = (now if now - at > self._ttl else at, known)
+            return {hc: known[hc] for hc in ids}
+

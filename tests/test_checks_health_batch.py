@@ -94,3 +94,14 @@ class TestCallers:
         assert exporter.refresh_once()
         assert faults.count("cloudwatch", "GetMetricData") == 2
         assert faults.count("route53", "GetHealthCheckStatus") == 0
+
+    def test_shared_reads_last_one_refresh_only(self, sandbox: InProcessSandbox) -> None:
+        """Each refresh reads health again (two refreshes: two health reads), never reusing a stale answer."""
+        from dr.metrics.exporter import Exporter
+
+        clients, faults = counting(sandbox)
+        exporter = Exporter(sandbox.topology, clients=clients)
+        assert exporter.refresh_once()
+        assert exporter.refresh_once()
+        health_reads = [c for c in faults.calls if c[:2] == ("cloudwatch", "GetMetricData") and c[2] == "us-east-1"]
+        assert len(health_reads) == 2

@@ -29,6 +29,7 @@ class FakeSources:
         self.readings: dict[str, Reading] = {"readiness": Reading(), "health": Reading(), "dns": Reading()}
         self.fail: set[str] = set()
         self.calls = 0
+        self.refreshes = 0
         self.readiness_lags: list[Mapping[str, LagSample] | None] = []
 
     def _read(self, source: str) -> Reading:
@@ -36,6 +37,9 @@ class FakeSources:
         if source in self.fail:
             raise ConnectionError(f"{source}: simulated outage")
         return self.readings[source]
+
+    def begin_refresh(self) -> None:
+        self.refreshes += 1
 
     def lags(self) -> dict[str, LagSample]:
         self.calls += 1

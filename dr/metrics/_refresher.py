@@ -38,6 +38,7 @@ class Refresher:
         the lag read and reuses it, so that a refresh reads each CloudWatch series once.
         """
         started = self._clock.monotonic()
+        self._sources.begin_refresh()
         with ThreadPoolExecutor(max_workers=len(names.SOURCES), thread_name_prefix="drctl-refresh") as pool:
             lag = pool.submit(self._read_lags)
             readers: dict[str, Callable[[], bool]] = {

@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 class Sources(Protocol):
     """Where the exporter's numbers come from. Implementations read AWS; tests substitute fakes."""
 
+    def begin_refresh(self) -> None:
+        """A refresh starts: what the previous one read is forgotten (reads are shared within one refresh)."""
+        ...
+
     def lags(self) -> dict[str, LagSample]:
         """Lag of every database in one batched read; a sample with `error` set is a failed read."""
         ...
@@ -54,7 +58,16 @@ class AwsSources:
         self._clients = clients
         self._clock = clock
         self._window = window_seconds
-        self._health = HealthMemo(clients, clock)
+        self._health = self._new_health_memo()
+
+    def _new_health_memo(self) -> HealthMemo:
+        owners: dict[str, list[str]] = {}
+        for owner, _, hc_id in health_checks(self._topology):
+            owners.setdefault(owner, []).append(hc_id)
+        return HealthMemo(self._clients, self._clock, owners)
+
+    def begin_refresh(self) -> None:
+        self._health = self._new_health_memo()
 
     def lags(self) -> dict[str, LagSample]:
         from dr.checks.lag import read_lags
@@ -170,14 +183,14 @@ def _failure_text(what: str, reason: str) -> str:
 
 
 class HealthMemo:
-    """Health-check statuses per owning account, reused for `ttl` seconds: one refresh's sources (health,
-    and readiness of every environment) run concurrently and would otherwise read the same series again."""
+    """Health-check statuses of one refresh: the first question about an account reads all of that account's
+    checks in one batch; the refresh's other sources (health, readiness of every side, active site) reuse it."""
 
-    def __init__(self, clients: ClientFactory, clock: Clock, ttl: float = 15.0) -> None:
+    def __init__(self, clients: ClientFactory, clock: Clock, owners: Mapping[str, list[str]]) -> None:
         self._clients = clients
         self._clock = clock
-        self._ttl = ttl
-        self._cache: dict[str, tuple[float, dict[str, HealthStatus]]] = {}
+        self._owners = owners
+        self._known: dict[str, dict[str, HealthStatus]] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
@@ -187,13 +200,10 @@ class HealthMemo:
         with self._guard:
             lock = self._locks.setdefault(owner, threading.Lock())
         with lock:  # a second reader of the same account waits for the first one's answer
-            at, known = self._cache.get(owner, (float("-inf"), {}))
-            now = self._clock.monotonic()
-            if now - at > self._ttl:
-                known = {}
+            known = self._known.setdefault(owner, {})
             missing = [hc for hc in ids if hc not in known]
             if missing:
-                known = {**known, **read_health_checks(self._clients, owner, missing, self._clock)}
-                self._cache[owner] = (now if now - at > self._ttl else at, known)
+                wanted = list(dict.fromkeys([*missing, *self._owners.get(owner, [])]))
+                known.update(read_health_checks(self._clients, owner, [hc for hc in wanted if hc not in known],
+                                                self._clock))
             return {hc: known[hc] for hc in ids}
-

@@ -94,6 +94,8 @@ class TestCallers:
         assert exporter.refresh_once()
         assert faults.count("cloudwatch", "GetMetricData") == 2
         assert faults.count("route53", "GetHealthCheckStatus") == 0
+        zones = {record.zone_id for record in sandbox.topology.dns}
+        assert faults.count("route53", "ListResourceRecordSets") == len(zones), "one listing per zone, not record"
 
     def test_shared_reads_last_one_refresh_only(self, sandbox: InProcessSandbox) -> None:
         """Each refresh reads health again (two refreshes: two health reads), never reusing a stale answer."""

@@ -6,6 +6,7 @@ account that owns the record's zone (`dns[].env`), which also owns the record's 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -130,18 +131,59 @@ def record_side(clients: ClientFactory, topology: Topology, record: DnsRecord) -
     return read_record(clients, topology, record).side
 
 
+def list_zone(client: Any, zone_id: str, invoke: Callable[..., Any] | None = None) -> list[dict[str, Any]]:
+    """Every record set of a hosted zone, 300 a page. `invoke(fn, **kwargs)` wraps each call (e.g. retries)."""
+    run = invoke or (lambda fn, **kwargs: fn(**kwargs))
+    request: dict[str, str] = {"HostedZoneId": zone_id, "MaxItems": "300"}
+    out: list[dict[str, Any]] = []
+    while True:
+        page = run(client.list_resource_record_sets, **request)
+        out.extend(page.get("ResourceRecordSets", []))
+        if not page.get("IsTruncated"):
+            return out
+        request["StartRecordName"] = str(page["NextRecordName"])
+        request["StartRecordType"] = str(page["NextRecordType"])
+        if page.get("NextRecordIdentifier"):
+            request["StartRecordIdentifier"] = str(page["NextRecordIdentifier"])
+        else:
+            request.pop("StartRecordIdentifier", None)
+
+
+class ZoneListing:
+    """Each hosted zone listed once, for as long as this object is used (one exporter refresh, one run's
+    DNS steps): Route53 allows about 10 requests a second, and one listing per record does not scale."""
+
+    def __init__(self, invoke: Callable[..., Any] | None = None) -> None:
+        self._invoke = invoke
+        self._zones: dict[str, list[dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    def record_sets(self, client: Any, zone_id: str, fqdn: str, rtype: str) -> list[dict[str, Any]]:
+        """The record sets named `fqdn` of type `rtype` in the zone."""
+        with self._lock:
+            if zone_id not in self._zones:
+                self._zones[zone_id] = list_zone(client, zone_id, self._invoke)
+            listing = self._zones[zone_id]
+        name = _norm(fqdn)
+        return [r for r in listing if _norm(str(r["Name"])) == name and r["Type"] == rtype]
+
+
 def read_record(
     clients: ClientFactory, topology: Topology, record: DnsRecord, name: str | None = None,
-    healthy: Callable[[str], bool] | None = None,
+    healthy: Callable[[str], bool] | None = None, *, listing: ZoneListing | None = None,
 ) -> RecordAnswer:
     """Read the record (or its drill clone `name`) and resolve which side it serves, for both strategies.
 
     `healthy(hc_id)` answers for the health checks of failover records (default: ask Route53); pass a cache
-    when the statuses were just read, to spare Route53's small GetHealthCheckStatus rate limit.
+    when the statuses were just read, to spare Route53's small GetHealthCheckStatus rate limit. `listing`
+    shares one listing per zone between many records.
     """
     fqdn = _norm(name or record.fqdn)
     client = clients.route53(record.env)
-    sets = _record_sets(client, record.zone_id, fqdn, record.type)
+    if listing is not None:
+        sets = listing.record_sets(client, record.zone_id, fqdn, record.type)
+    else:
+        sets = _record_sets(client, record.zone_id, fqdn, record.type)
     if record.strategy is DnsStrategy.FAILOVER_ROUTING:
         ask = healthy or (lambda hc: health_check_status(clients, record.env, hc))
         return _failover_answer(record, fqdn, sets, ask)

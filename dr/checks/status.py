@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 from dr.aws.errors import describe, is_unreachable
 from dr.aws.rds import DbView, Role, describe_member
-from dr.aws.route53 import HealthStatus, RecordAnswer, health_check_status, read_health_checks, read_record
+from dr.aws.route53 import (
+    HealthStatus,
+    RecordAnswer,
+    ZoneListing,
+    health_check_status,
+    read_health_checks,
+    read_record,
+)
 from dr.checks.lag import LagSample, LagTarget, read_lag_targets, rpo_verdict
 from dr.config.model import Database, DbLocation, Topology
 
@@ -127,7 +134,8 @@ def status(topology: Topology, clients: ClientFactory, clock: Clock) -> StatusRe
                    for db in topology.databases]
         checks = _health(clients, clock, _health_checks(topology))
         known = {h.id: h.healthy for h in checks if h.healthy is not None}
-        records = [pool.submit(_record, clients, topology, i, known) for i in range(len(topology.dns))]
+        listing = ZoneListing()  # one listing per hosted zone for all records (Route53 allows ~10 requests/s)
+        records = [pool.submit(_record, clients, topology, i, known, listing) for i in range(len(topology.dns))]
         read = [(db, tuple(f.result() for f in futures)) for db, futures in zip(topology.databases, members,
                                                                                  strict=True)]
         databases = _databases(topology, clients, clock, read)
@@ -178,7 +186,8 @@ def _replication(members: tuple[MemberStatus, ...], lag: LagSample | None) -> st
     return "replicating"
 
 
-def _record(clients: ClientFactory, topology: Topology, index: int, known: dict[str, bool]) -> RecordStatus:
+def _record(clients: ClientFactory, topology: Topology, index: int, known: dict[str, bool],
+            listing: ZoneListing) -> RecordStatus:
     """One record's side; failover records reuse the health statuses just read (Route53 rate limits)."""
     record = topology.dns[index]
 
@@ -186,7 +195,7 @@ def _record(clients: ClientFactory, topology: Topology, index: int, known: dict[
         return known[hc_id] if hc_id in known else health_check_status(clients, record.env, hc_id)
 
     try:
-        answer = read_record(clients, topology, record, healthy=healthy)
+        answer = read_record(clients, topology, record, healthy=healthy, listing=listing)
     except Exception as exc:
         return RecordStatus(record.fqdn, record.zone_id, str(record.strategy), None, describe(exc))
     return RecordStatus(record.fqdn, record.zone_id, str(record.strategy), answer)

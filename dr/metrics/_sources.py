@@ -132,17 +132,19 @@ class AwsSources:
         return Reading(values, frozenset(values), tuple(errors))
 
     def dns(self) -> Reading:
-        from dr.aws.route53 import read_record
+        """Which side each record serves: one listing per hosted zone, health from this refresh's read."""
+        from dr.aws.route53 import ZoneListing, read_record
 
         values: dict[Labels, float] = {}
         covered: set[Labels] = set()
         errors: list[str] = []
+        listing = ZoneListing()
         for record in self._topology.dns:
             def healthy(hc_id: str, owner: str = record.env) -> bool:
                 return self._health(owner, [hc_id])[hc_id].healthy
 
             try:
-                side = read_record(self._clients, self._topology, record, healthy=healthy).side
+                side = read_record(self._clients, self._topology, record, healthy=healthy, listing=listing).side
             except Exception as err:
                 errors.append(_failure(f"record {record.fqdn}", err))
                 continue

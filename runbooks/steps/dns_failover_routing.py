@@ -13,6 +13,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+from dr.aws.route53 import ZoneListing
 from dr.config.model import DnsRecord
 from dr.engine.step import PreconditionFailed, RunContext, Step
 from runbooks.steps._common import FACT_PLANNED, Waits, call, inverted_fact, planned
@@ -26,18 +27,18 @@ class RoutingView:
     sets, and note the flags they change, so the view stays true for the run."""
 
     def __init__(self) -> None:
-        self._zones: dict[str, list[dict[str, Any]]] = {}
+        self._listing: ZoneListing | None = None
         self._flags: dict[str, dict[str, bool]] = {}
         self._lock = threading.Lock()
 
     def record_sets(self, ctx: RunContext, record: DnsRecord) -> list[dict[str, Any]]:
         """The failover record sets of `record` (its name and type) in its zone."""
         with self._lock:
-            if record.zone_id not in self._zones:
-                self._zones[record.zone_id] = _list_zone(ctx, record)
-            listing = self._zones[record.zone_id]
-        name = record.fqdn.lower()
-        return [r for r in listing if str(r["Name"]).lower() == name and r["Type"] == record.type and r.get("Failover")]
+            if self._listing is None:  # calls retried on throttling with the run's clock
+                self._listing = ZoneListing(invoke=lambda fn, **kwargs: call(ctx, fn, **kwargs))
+            listing = self._listing
+        sets = listing.record_sets(ctx.clients.route53(record.env), record.zone_id, record.fqdn, record.type)
+        return [r for r in sets if r.get("Failover")]
 
     def inverted(self, ctx: RunContext, env: str, health_check: str) -> bool:
         from runbooks.steps.prechecks import inverted_flags
@@ -50,23 +51,6 @@ class RoutingView:
     def note_inverted(self, env: str, health_check: str, value: bool) -> None:
         with self._lock:
             self._flags.setdefault(env, {})[health_check] = value
-
-
-def _list_zone(ctx: RunContext, record: DnsRecord) -> list[dict[str, Any]]:
-    client = ctx.clients.route53(record.env)
-    request: dict[str, str] = {"HostedZoneId": record.zone_id, "MaxItems": "300"}
-    out: list[dict[str, Any]] = []
-    while True:
-        page = call(ctx, client.list_resource_record_sets, **request)
-        out.extend(page.get("ResourceRecordSets", []))
-        if not page.get("IsTruncated"):
-            return out
-        request["StartRecordName"] = str(page["NextRecordName"])
-        request["StartRecordType"] = str(page["NextRecordType"])
-        if page.get("NextRecordIdentifier"):
-            request["StartRecordIdentifier"] = str(page["NextRecordIdentifier"])
-        else:
-            request.pop("StartRecordIdentifier", None)
 
 
 class FailoverRoutingRecord(Waits, Step):

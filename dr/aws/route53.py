@@ -39,7 +39,7 @@ class HealthStatus:
     def reason(self) -> str:
         verdict = "healthy" if self.healthy else "unhealthy"
         if self.via == "cloudwatch":
-            return f"health check {self.id} {verdict} ({self.detail})"
+            return f"health check {self.id} {verdict}: {self.detail}"
         if self.via == "error":
             return self.detail
         text = f"health check {self.id} {verdict}: {self.healthy_checkers} of {self.checkers} checkers report success"

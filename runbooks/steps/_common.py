@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -116,7 +117,7 @@ def is_writer(found: DbView) -> bool:
     return found.available and found.role in (Role.PRIMARY, Role.STANDALONE) and not found.source_arn
 
 
-class Waits:
+class Waits(ABC):
     """Mixin for steps that poll in `verify`: when the budget is nearly spent, fail with what is still awaited
     (e.g. "orders-db-euw1 is modifying, still a replica") instead of a bare "not verified in time"."""
 
@@ -128,9 +129,9 @@ class Waits:
         if self._waiting_since is None:
             self._waiting_since = ctx.clock.monotonic()
 
+    @abstractmethod
     def waiting_on(self, ctx: RunContext) -> str | None:
         """None when the step's effect is in place, else what it is still waiting for."""
-        raise NotImplementedError
 
     def verify(self, ctx: RunContext) -> bool:
         from dr.errors import StepFailed

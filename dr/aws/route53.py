@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from dr.config.model import DnsRecord, DnsStrategy, Topology
@@ -24,6 +25,17 @@ Guide, "How Route 53 determines whether a health check is healthy"); drctl appli
 per-checker observations GetHealthCheckStatus returns. No observation at all counts as unhealthy."""
 
 
+class HealthSource(StrEnum):
+    """Where a health status came from."""
+
+    CHECKERS = "checkers"
+    """Route53's per-checker observations (GetHealthCheckStatus)."""
+    CLOUDWATCH = "cloudwatch"
+    """CloudWatch's HealthCheckStatus, as Route53 publishes it."""
+    ERROR = "error"
+    """Neither could be read: unhealthy, with the error as the detail."""
+
+
 @dataclass(frozen=True)
 class HealthStatus:
     id: str
@@ -32,15 +44,14 @@ class HealthStatus:
     checkers: int
     detail: str
     """The first failing checker's report when unhealthy (what the endpoint answered), else ''."""
-    via: str = "checkers"
-    """Where the status came from: Route53's per-checker observations, or CloudWatch's HealthCheckStatus."""
+    via: HealthSource = HealthSource.CHECKERS
 
     @property
     def reason(self) -> str:
         verdict = "healthy" if self.healthy else "unhealthy"
-        if self.via == "cloudwatch":
+        if self.via is HealthSource.CLOUDWATCH:
             return f"health check {self.id} {verdict}: {self.detail}"
-        if self.via == "error":
+        if self.via is HealthSource.ERROR:
             return self.detail
         text = f"health check {self.id} {verdict}: {self.healthy_checkers} of {self.checkers} checkers report success"
         return f"{text} ({self.detail})" if self.detail and not self.healthy else text
@@ -94,7 +105,7 @@ def read_health_checks(clients: ClientFactory, env: str, ids: Sequence[str], clo
         if point is not None and (now - point.timestamp).total_seconds() <= HEALTH_METRIC_MAX_AGE:
             healthy = point.value >= 1.0
             out[hc] = HealthStatus(hc, healthy, 0, 0, f"CloudWatch HealthCheckStatus {point.value:g} "
-                                   f"at {point.timestamp.strftime('%H:%M')}Z", via="cloudwatch")
+                                   f"at {point.timestamp.strftime('%H:%M')}Z", via=HealthSource.CLOUDWATCH)
         else:
             out[hc] = _read_or_unhealthy(clients, env, hc)
     return out
@@ -108,7 +119,7 @@ def _read_or_unhealthy(clients: ClientFactory, env: str, hc_id: str) -> HealthSt
         return read_health_check(clients, env, hc_id)
     except Exception as exc:
         return HealthStatus(hc_id, False, 0, 0, f"could not read health check {hc_id}: {describe(exc)}",
-                            via="error")
+                            via=HealthSource.ERROR)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from dr.aws.errors import describe, is_unreachable
 from dr.aws.rds import DbView, Role, describe_member
 from dr.aws.route53 import (
+    HealthSource,
     HealthStatus,
     RecordAnswer,
     ZoneListing,
@@ -226,7 +227,7 @@ def _health(clients: ClientFactory, clock: Clock,
     out = []
     for (owner, hc_id, side), records in found.items():
         health = statuses[(owner, hc_id)]
-        if isinstance(health, str) or health.via == "error":
+        if isinstance(health, str) or health.via is HealthSource.ERROR:
             reason = health if isinstance(health, str) else health.reason
             out.append(HealthCheckStatus(hc_id, side, records, None, reason))
         else:

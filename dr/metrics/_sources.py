@@ -112,6 +112,8 @@ class AwsSources:
 
     def health(self) -> Reading:
         """One batched read per owning account; an unreadable check is an error, never a made-up 0."""
+        from dr.aws.route53 import HealthSource
+
         values: dict[Labels, float] = {}
         errors: list[str] = []
         owners: dict[str, list[tuple[str, str]]] = {}
@@ -125,7 +127,7 @@ class AwsSources:
                 continue
             for env, hc_id in checks:
                 status = statuses[hc_id]
-                if status.via == "error":
+                if status.via is HealthSource.ERROR:
                     errors.append(_failure_text(f"health check {hc_id}", status.detail))
                 else:
                     values[(env, hc_id)] = 1.0 if status.healthy else 0.0

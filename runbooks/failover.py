@@ -21,11 +21,14 @@ from runbooks.steps.fence import TagFormerWriter
 from runbooks.steps.prechecks import Prechecks, source_health
 from runbooks.steps.promote_aurora import PromoteGlobalMember
 from runbooks.steps.promote_rds import PromoteReplica
+from runbooks.steps.rds_watch import RdsWatch
 from runbooks.steps.rpo_gate import RpoGate
 
 
-def promote_step(move: Move) -> Step:
-    return PromoteGlobalMember(move) if move.db.engine is Engine.AURORA_GLOBAL else PromoteReplica(move)
+def promote_step(move: Move, watch: RdsWatch) -> Step:
+    if move.db.engine is Engine.AURORA_GLOBAL:
+        return PromoteGlobalMember(move, watch)
+    return PromoteReplica(move, watch)
 
 
 def dns_steps(dns: list[DnsRecord]) -> list[Step]:
@@ -43,8 +46,9 @@ def dns_steps(dns: list[DnsRecord]) -> list[Step]:
 
 def move_phases(ctx: RunContext, complete: CompleteAtStart, prefix: str = "") -> list[Phase]:
     """The switch itself, in the direction of ctx (source -> target): shared by failover and failback."""
-    phases: list[Phase] = [Guarded(Prechecks(), complete), Guarded(RpoGate(), complete)]
-    promotions = [promote_step(m) for m in moves(ctx)]
+    watch = RdsWatch()  # one describe per account, region and kind at a time, shared by the gate and promotions
+    phases: list[Phase] = [Guarded(Prechecks(), complete), Guarded(RpoGate(watch), complete)]
+    promotions = [promote_step(m, watch) for m in moves(ctx)]
     if promotions:
         # Every promotion at once: they mostly wait on AWS, and the slowest one bounds the phase only if none
         # queues behind a busy slot (16 slots for 60 databases made the phase ~4 promotions long).

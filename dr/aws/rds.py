@@ -117,7 +117,12 @@ def describe_instance(client: Any, db_id: str, *, env: str, region: str) -> DbVi
         raise
     if not found:
         return DbView(db_id, Engine.RDS_INSTANCE, env, region, exists=False)
-    d = found[0]
+    return instance_view(found[0], env=env, region=region)
+
+
+def instance_view(d: dict[str, Any], *, env: str, region: str) -> DbView:
+    """A DbView of one entry of DescribeDBInstances."""
+    db_id = str(d["DBInstanceIdentifier"])
     source = d.get("ReadReplicaSourceDBInstanceIdentifier") or None
     replicas = tuple(d.get("ReadReplicaDBInstanceIdentifiers") or ())
     state, message = _replication_info(d.get("StatusInfos") or [])
@@ -137,7 +142,12 @@ def describe_cluster(client: Any, cluster_id: str, *, env: str, region: str, eng
         raise
     if not found:
         return DbView(cluster_id, engine, env, region, exists=False)
-    c = found[0]
+    return cluster_view(found[0], env=env, region=region, engine=engine)
+
+
+def cluster_view(c: dict[str, Any], *, env: str, region: str, engine: Engine) -> DbView:
+    """A DbView of one entry of DescribeDBClusters (the engine comes from the topology)."""
+    cluster_id = str(c["DBClusterIdentifier"])
     source = c.get("ReplicationSourceIdentifier") or None
     replicas = tuple(c.get("ReadReplicaIdentifiers") or ())
     instances = tuple(m["DBInstanceIdentifier"] for m in c.get("DBClusterMembers") or [])
@@ -160,6 +170,12 @@ def describe_global_cluster(client: Any, global_id: str) -> GlobalClusterView:
     g = next((c for c in found if c.get("GlobalClusterIdentifier") == global_id), None)
     if g is None:
         return GlobalClusterView(global_id, exists=False)
+    return global_view(g)
+
+
+def global_view(g: dict[str, Any]) -> GlobalClusterView:
+    """A GlobalClusterView of one entry of DescribeGlobalClusters."""
+    global_id = str(g["GlobalClusterIdentifier"])
     members = g.get("GlobalClusterMembers") or []
     writer = next((m["DBClusterArn"] for m in members if m.get("IsWriter")), None)
     readers = tuple(m["DBClusterArn"] for m in members if not m.get("IsWriter"))

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dr.aws.rds import GlobalClusterView, describe_global_cluster
+from dr.aws.rds import GlobalClusterView
 from dr.engine.step import PreconditionFailed, RunContext, Step
-from runbooks.steps._common import Move, Waits, call, planned, rds, region, source_reachable, view
+from runbooks.steps._common import Move, Waits, call, planned, rds, region, source_reachable
+from runbooks.steps.rds_watch import RdsWatch
 
 MOVING = frozenset({"switching-over", "failing-over"})
 
@@ -23,11 +24,12 @@ class PromoteGlobalMember(Waits, Step):
     budget = 480.0
     api_family = "rds"
     max_attempts = 3
-    poll_max = 1.5
-    """Completion seen within 2 s: the last sleep plus one verifying read (3-4 calls for a global cluster)."""
+    poll_max = 1.0
+    """Completion seen within 2 s: the last sleep, a shared listing up to 0.25 s old, one read."""
 
-    def __init__(self, move: Move) -> None:
+    def __init__(self, move: Move, watch: RdsWatch | None = None) -> None:
         self.move = move
+        self.watch = watch or RdsWatch()
         self.global_id = move.db.global_cluster_id or ""
         self._arn: str | None = None
         self.name = f"promote:{move.db.name}"
@@ -47,7 +49,7 @@ class PromoteGlobalMember(Waits, Step):
     def _target_arn(self, ctx: RunContext) -> str:
         """The DR member's ARN (read once: an ARN does not change)."""
         if self._arn is None:
-            found = view(ctx, self.move.db, self.move.new)
+            found = self.watch.member(ctx, self.move.db, self.move.new)
             if not found.exists or not found.arn:
                 raise PreconditionFailed(f"{self.move.db.name}: cluster {self.move.new.id} does not exist in "
                                          f"{region(ctx, self.move.new)}")
@@ -55,7 +57,7 @@ class PromoteGlobalMember(Waits, Step):
         return self._arn
 
     def _global(self, ctx: RunContext) -> GlobalClusterView:
-        glob = call(ctx, describe_global_cluster, client=rds(ctx, self.move.new), global_id=self.global_id)
+        glob = self.watch.global_cluster(ctx, self.move.new, self.global_id)
         if not glob.exists:
             raise PreconditionFailed(f"{self.move.db.name}: global cluster {self.global_id} not found from "
                                      f"{region(ctx, self.move.new)}")

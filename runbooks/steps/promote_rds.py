@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from dr.aws.rds import DbView
 from dr.config.model import Engine
 from dr.engine.step import PreconditionFailed, RunContext, Step
-from runbooks.steps._common import Move, Waits, call, is_writer, rds, region, view
+from runbooks.steps._common import Move, Waits, call, is_writer, rds, region
+from runbooks.steps.rds_watch import RdsWatch
 
 BROKEN_REPLICATION = frozenset({"error", "terminated", "stopped"})
 REFUSED_STATES = {
@@ -31,11 +32,12 @@ class PromoteReplica(Waits, Step):
     api_family = "rds"
     max_attempts = 3
     poll_initial = 0.25
-    poll_max = 1.5
-    """Completion seen within 2 s: the last sleep plus one verifying read (3-4 calls for a global cluster)."""
+    poll_max = 1.0
+    """Completion seen within 2 s: the last sleep, a shared listing up to 0.25 s old, one read."""
 
-    def __init__(self, move: Move) -> None:
+    def __init__(self, move: Move, watch: RdsWatch | None = None) -> None:
         self.move = move
+        self.watch = watch or RdsWatch()
         self._fresh: DbView | None = None
         self.cluster = move.db.engine is not Engine.RDS_INSTANCE
         self.name = f"promote:{move.db.name}"
@@ -52,7 +54,7 @@ class PromoteReplica(Waits, Step):
                 f"rds:Describe{kind} {self.move.new.id} in {reg} (poll until available, no replication source)")
 
     def _current(self, ctx: RunContext) -> DbView:
-        found = view(ctx, self.move.db, self.move.new)
+        found = self.watch.member(ctx, self.move.db, self.move.new)
         if not found.exists:
             raise PreconditionFailed(f"{self.move.db.name}: {self.move.new.id} does not exist in "
                                      f"{region(ctx, self.move.new)}; check the topology or create the replica")

@@ -16,7 +16,8 @@ from dr.config.model import Engine
 from dr.engine.facts import rpo_window_fact
 from dr.engine.step import RunContext, Step
 from dr.errors import GateRefused
-from runbooks.steps._common import Move, is_writer, moves, planned, region, source_reachable, view
+from runbooks.steps._common import Move, is_writer, moves, planned, region, source_reachable
+from runbooks.steps.rds_watch import RdsWatch
 
 
 def lag_target(ctx: RunContext, move: Move) -> LagTarget:
@@ -48,21 +49,18 @@ class RpoGate(Step):
     resource = "replication lag of every database"
     _seen: list[Move] | None = None
 
+    def __init__(self, watch: RdsWatch | None = None) -> None:
+        self.watch = watch or RdsWatch()
+
     def describe(self, ctx: RunContext) -> Sequence[str]:
         metrics = sorted({lag_metric(m.db.engine).metric for m in moves(ctx)})
         regions = sorted({region(ctx, m.new) for m in moves(ctx)})
         return (f"cloudwatch:GetMetricData {', '.join(metrics)} in {', '.join(regions)}",)
 
     def _pending(self, ctx: RunContext) -> list[Move]:
-        """The databases not yet promoted (described concurrently)."""
-        from concurrent.futures import ThreadPoolExecutor
-
-        todo = moves(ctx)
-        if not todo:
-            return []
-        with ThreadPoolExecutor(max_workers=min(16, len(todo)), thread_name_prefix="drctl-read") as pool:
-            done = list(pool.map(lambda m: is_writer(view(ctx, m.db, m.new)), todo))
-        return [m for m, promoted in zip(todo, done, strict=True) if not promoted]
+        """The databases not yet promoted (one listing per account, region and kind for all of them)."""
+        asked_at = ctx.clock.monotonic()
+        return [m for m in moves(ctx) if not is_writer(self.watch.member(ctx, m.db, m.new, asked_at))]
 
     def is_done(self, ctx: RunContext) -> bool:
         self._seen = self._pending(ctx)

@@ -1,0 +1,91 @@
+"""The promotion steps' shared RDS listing: one describe per account, region and kind for any number of
+concurrent askers, re-read only when older than its max age, and the same answers as a describe by id."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+from dr.aws.factory import ClientFactory
+from dr.aws.faults import Faults
+from dr.aws.rds import describe_member
+from dr.clock import FakeClock
+from dr.config.model import DbLocation
+from dr.engine.step import RunContext, RunOptions
+from dr.testing import InProcessSandbox
+from runbooks.steps.rds_watch import RdsWatch
+
+RDS_READS = ("DescribeDBInstances", "DescribeDBClusters", "DescribeGlobalClusters")
+
+
+def context(sandbox: InProcessSandbox, faults: Faults, clock: FakeClock) -> RunContext:
+    clients = ClientFactory(sandbox.topology, run_id="watch", faults=faults)
+    return RunContext(topology=sandbox.topology, clients=clients, clock=clock, run_id="watch", runbook="failover",
+                      source="prod", target="qa", options=RunOptions(yes=True))
+
+
+def reads(faults: Faults) -> dict[str, int]:
+    return {op: faults.count("rds", op) for op in RDS_READS}
+
+
+class TestRdsWatch:
+    def test_concurrent_askers_share_one_listing_per_kind_and_see_what_describe_sees(
+            self, sandbox: InProcessSandbox) -> None:
+        """Every replica asked 4 times from 4 threads at one instant: one describe per kind, answers as by id."""
+        faults, clock = Faults(), FakeClock(datetime.now(UTC))
+        ctx, watch = context(sandbox, faults, clock), RdsWatch()
+        dbs = sandbox.topology.databases
+        answers: dict[str, object] = {}
+        errors: list[BaseException] = []
+
+        def ask() -> None:
+            try:
+                for db in dbs:
+                    answers[db.name] = watch.member(ctx, db, db.replica)
+            except BaseException as exc:  # surfaced below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=ask) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors
+        assert reads(faults) == {"DescribeDBInstances": 1, "DescribeDBClusters": 1, "DescribeGlobalClusters": 1}
+        for db in dbs:
+            assert answers[db.name] == describe_member(sandbox.clients, sandbox.topology, db, db.replica), db.name
+
+    def test_a_listing_older_than_max_age_is_read_again(self, sandbox: InProcessSandbox) -> None:
+        """Within max_age the listing serves; past it the next ask reads AWS again and sees the change."""
+        faults, clock = Faults(), FakeClock(datetime.now(UTC))
+        ctx, watch = context(sandbox, faults, clock), RdsWatch(max_age=0.25)
+        db = next(d for d in sandbox.topology.databases if str(d.engine) == "rds-instance")
+        assert watch.instance(ctx, db.replica).status == "available"
+        sandbox.clients.client("rds", "prod", "eu-west-1").promote_read_replica(DBInstanceIdentifier=db.replica.id)
+        clock.advance(0.2)
+        assert watch.instance(ctx, db.replica).source_arn is not None  # served from the listing, still a replica
+        clock.advance(0.1)
+        fresh = watch.instance(ctx, db.replica)
+        assert fresh.source_arn is None
+        assert faults.count("rds", "DescribeDBInstances") == 2
+
+    def test_a_database_missing_from_the_listing_does_not_exist(self, sandbox: InProcessSandbox) -> None:
+        faults, clock = Faults(), FakeClock(datetime.now(UTC))
+        ctx, watch = context(sandbox, faults, clock), RdsWatch()
+        db = sandbox.topology.databases[0]
+        gone = DbLocation(env=db.replica.env, region=db.replica.region, id="no-such-db")
+        found = watch.member(ctx, db, gone)
+        assert not found.exists
+        assert found.id == "no-such-db"
+
+    def test_one_caller_looks_up_many_members_in_listings_read_once_since_it_asked(
+            self, sandbox: InProcessSandbox) -> None:
+        """The RPO gate's pattern: lookups passing the moment they began share one listing per kind, however
+        long the listings took (a slow listing must not make every later lookup read again)."""
+        faults, clock = Faults(), FakeClock(datetime.now(UTC))
+        ctx, watch = context(sandbox, faults, clock), RdsWatch(max_age=0.25)
+        asked_at = clock.monotonic()
+        for db in sandbox.topology.databases:
+            clock.advance(1.0)  # each lookup "takes" longer than max_age
+            assert watch.member(ctx, db, db.replica, asked_at).exists
+        assert reads(faults) == {"DescribeDBInstances": 1, "DescribeDBClusters": 1, "DescribeGlobalClusters": 1}

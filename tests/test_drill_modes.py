@@ -137,6 +137,9 @@ class TestObjectives:
         result = drctl("drill", "--to", "qa", "--yes", "-c", str(config), "-o", "json")
         report = drill_json(result)
         assert result.exit_code == 1
+        unfinished = [(s["name"], s["status"], s.get("detail")) for s in report["steps"]
+                      if s["status"] not in ("succeeded", "already-done")]
+        assert report["drill"]["run_status"] == "succeeded", unfinished
         assert report["rto"]["met"] is False
         assert report["rto"]["elapsed_seconds"] > 0.001
         assert report["drill"]["findings"][0]["kind"] == "rto-missed"

@@ -96,6 +96,28 @@ class TestGlobalSwitchover:
         [event] = sandbox.promotion_events()
         assert (event.kind, event.identifier) == ("global-switchover", "orders-euw1")
 
+    def test_the_writer_moves_only_after_the_status_reads_switching_over(
+        self, arns: dict[str, str], sandbox: LocalControl, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """When the transition begins the old writer is still the writer: a reader racing the switchover never
+        sees the target as writer of an `available` global cluster before the move is done."""
+        from dr.sandbox.extensions import transitions
+
+        sandbox.set_promotion_seconds(30)
+        writers: list[list[str]] = []
+        begin = transitions.begin
+
+        def observed_begin(obj: Any, during: str, final: str, seconds: float) -> Any:
+            writers.append([m.db_cluster_arn for m in obj.members if m.is_writer])
+            return begin(obj, during, final, seconds)
+
+        monkeypatch.setattr(transitions, "begin", observed_begin)
+        _rds("eu-west-1").switchover_global_cluster(
+            GlobalClusterIdentifier=GLOBAL, TargetDbClusterIdentifier=arns["secondary"]
+        )
+        assert writers == [[arns["primary"]]]
+        assert _writer() == arns["secondary"]
+
     def test_switchover_is_refused_while_a_member_is_unavailable(
         self, arns: dict[str, str], sandbox: LocalControl
     ) -> None:

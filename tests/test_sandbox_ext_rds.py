@@ -80,6 +80,26 @@ class TestInstancePromotion:
         clock.advance(1)
         assert _instance("eu-west-1", "orders-db-euw1")["DBInstanceStatus"] == "available"
 
+    def test_the_instance_reads_modifying_before_it_is_unlinked(
+        self, sandbox: LocalControl, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A describe racing the promotion never sees an available, unlinked instance: the status reads
+        `modifying` by the time the unlink starts (a drill once saw `available` early, then `modifying`)."""
+        from dr.sandbox.extensions import rds_promotion
+
+        _primary_and_replica()
+        sandbox.set_promotion_seconds(30)
+        seen: list[str] = []
+        unlink = rds_promotion.unlink_replica
+
+        def observed_unlink(database: Any) -> None:
+            seen.append(str(database.status))
+            unlink(database)
+
+        monkeypatch.setattr(rds_promotion, "unlink_replica", observed_unlink)
+        _rds("eu-west-1").promote_read_replica(DBInstanceIdentifier="orders-db-euw1")
+        assert seen == ["modifying"]
+
     def test_a_per_database_promotion_time_overrides_the_global_one(
         self, sandbox: LocalControl, clock: FakeClock
     ) -> None:
@@ -203,6 +223,28 @@ class TestClusterPromotion:
         assert promoted["Status"] == "available"
         assert "ReplicationSourceIdentifier" not in promoted
         assert _cluster("eu-central-1", "ledger").get("ReadReplicaIdentifiers", []) == []
+
+    def test_the_cluster_reads_promoting_before_its_source_is_dropped(
+        self, sandbox: LocalControl, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """When the transition begins, the cluster still names its source: no reader sees it unlinked and
+        `available` in between."""
+        from dr.sandbox.extensions import transitions
+
+        _aurora_replica_cluster()
+        _cluster("eu-west-1", "ledger-euw1")
+        sandbox.set_promotion_seconds(30)
+        sources: list[object] = []
+        begin = transitions.begin
+
+        def observed_begin(obj: Any, during: str, final: str, seconds: float) -> Any:
+            sources.append(obj.replication_source_identifier)
+            return begin(obj, during, final, seconds)
+
+        monkeypatch.setattr(transitions, "begin", observed_begin)
+        _rds("eu-west-1").promote_read_replica_db_cluster(DBClusterIdentifier="ledger-euw1")
+        [source] = sources
+        assert source
 
     def test_cluster_promotion_is_refused_for_a_cluster_that_is_not_a_replica(self, sandbox: LocalControl) -> None:
         """Promoting the source cluster gives InvalidDBClusterStateFault."""

@@ -152,19 +152,19 @@ def _find(backend: Any, global_cluster_identifier: str, target: str) -> tuple[An
 
 def _move_writer(global_cluster: Any, target: Any, writer: Any, *, data_loss: bool) -> Any:
     status = FAILING_OVER if data_loss else SWITCHING_OVER
-    if writer is not None:
-        writer.is_writer = False
-    target.is_writer = True
-    global_cluster.members.sort(key=lambda m: not m.is_writer)
     global_cluster.__dict__["_drctl_failover_state"] = {
         "Status": status,
         "FromDbClusterArn": writer.db_cluster_arn if writer is not None else None,
         "ToDbClusterArn": target.db_cluster_arn,
         "IsDataLossAllowed": data_loss,
     }
-    done_at = transitions.begin(
+    done_at = transitions.begin(  # the moving status first: no reader sees the new writer `available` too early
         global_cluster, status, AVAILABLE, STATE.promotion_seconds_for(target.db_cluster_identifier)
     )
+    if writer is not None:
+        writer.is_writer = False
+    target.is_writer = True
+    global_cluster.members.sort(key=lambda m: not m.is_writer)
     kind = "global-failover" if data_loss else "global-switchover"
     STATE.record_promotion(kind, target.account_id, target.region, target.db_cluster_identifier, done_at)
     return global_cluster

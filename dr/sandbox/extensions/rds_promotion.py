@@ -58,10 +58,12 @@ def _promote_read_replica(self: Any, db_kwargs: Any) -> Any:
         raise _invalid_instance_state(
             f"DB Instance {identifier} is {database.status}; a read replica can be promoted only when available."
         )
+    # `modifying` before the unlink: a concurrent describe must never see an available, unlinked instance
+    # before the promotion has finished (AWS never shows one).
+    done_at = transitions.begin(database, INSTANCE_PROMOTING, AVAILABLE, STATE.promotion_seconds_for(identifier))
     unlink_replica(database)
     updates = {k: v for k, v in dict(db_kwargs).items() if k != "db_instance_identifier"}
     database.update(**updates)
-    done_at = transitions.begin(database, INSTANCE_PROMOTING, AVAILABLE, STATE.promotion_seconds_for(identifier))
     STATE.record_promotion("db-instance", database.account_id, database.region, identifier, done_at)
     return database
 
@@ -135,11 +137,11 @@ def _promote_read_replica_db_cluster(self: Any, db_cluster_identifier: str) -> A
         primary = find_cluster(source)
     except Exception:  # the source cluster (or its whole region) may be gone: promote anyway
         primary = None
+    done_at = transitions.begin(  # `promoting` first: no reader sees an available, unlinked cluster too early
+        cluster, CLUSTER_PROMOTING, AVAILABLE, STATE.promotion_seconds_for(cluster.db_cluster_identifier)
+    )
     if primary is not None and cluster.db_cluster_arn in primary.read_replica_identifiers:
         primary.read_replica_identifiers.remove(cluster.db_cluster_arn)
     cluster.replication_source_identifier = None
-    done_at = transitions.begin(
-        cluster, CLUSTER_PROMOTING, AVAILABLE, STATE.promotion_seconds_for(cluster.db_cluster_identifier)
-    )
     STATE.record_promotion("db-cluster", cluster.account_id, cluster.region, cluster.db_cluster_identifier, done_at)
     return cluster

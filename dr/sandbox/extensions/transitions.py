@@ -32,8 +32,10 @@ def begin(obj: Any, during: str, final: str, seconds: float) -> datetime:
         obj.status = final
         return now
     until = now + timedelta(seconds=seconds)
-    obj.status = final  # the value once settled; the property reports `during` until then
+    # The transition first, then the settled value (the setter keeps a transition to that same value): a
+    # concurrent reader sees `during` or the old status, never `final` before the transition has begun.
     obj.__dict__[_KEY] = Transition(during, final, until)
+    obj.status = final
     return until
 
 
@@ -68,7 +70,9 @@ def install_on(cls: type) -> None:
         return transition.during if transition else fget(self)
 
     def set_status(self: Any, value: Any) -> None:
-        self.__dict__.pop(_KEY, None)
+        transition: Transition | None = self.__dict__.get(_KEY)
+        if transition is None or transition.final != value:  # another status ends the transition
+            self.__dict__.pop(_KEY, None)
         fset(self, value)
 
     get_status.__drctl_sandbox__ = True  # type: ignore[attr-defined]

@@ -38,6 +38,9 @@ class Plan:
 def plan_from(args: argparse.Namespace) -> Plan:
     scenario = Scenario(latency_seconds=args.latency_ms / 1000, change_pending_seconds=args.pending,
                         throttle_rate=None if args.no_throttle else 10.0)
+    if args.promotions:
+        low, mode, high = args.promotions
+        scenario = replace(scenario, promotions=PromotionTimes(low=low, mode=mode, high=high))
     if args.quick:
         return Plan([QUICK_SIZE], 0, replace(scenario, promotions=QUICK_PROMOTIONS), not args.no_sequential,
                     install_aws=False, scrapes=50, startup_runs=3)
@@ -98,6 +101,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--main", type=int, default=60, metavar="DBS", help="the size shown in detail (default: 60)")
     p.add_argument("--latency-ms", type=float, default=30.0, help="per-call latency the sandbox adds (default 30)")
     p.add_argument("--pending", type=float, default=1.0, help="seconds a Route53 change stays PENDING (default 1)")
+    p.add_argument("--promotions", type=float, nargs=3, metavar=("LOW", "MODE", "HIGH"),
+                   help="promotion seconds, triangular (default 2 3 6; real RDS takes minutes: e.g. 20 30 60 shows "
+                        "how the fixed overheads weigh against longer promotions)")
     p.add_argument("--no-throttle", action="store_true", help="turn off Route53 throttling (10/s, burst 50)")
     p.add_argument("--no-sequential", action="store_true", help="skip the sequential contrast run")
     p.add_argument("--no-aws-install", action="store_true", help="never pip-install the AWS CLI for comparison")
@@ -107,11 +113,16 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    cli = parser()
+    args = cli.parse_args(argv)
+    if args.promotions and not 0 < args.promotions[0] <= args.promotions[1] <= args.promotions[2]:
+        cli.error("--promotions LOW MODE HIGH needs 0 < LOW <= MODE <= HIGH (seconds)")
     plan = plan_from(args)
     tables = run(plan)
     main_size = plan.sizes[plan.main]
-    title = f"drctl scale benchmark: {main_size.label()}" + (" (--quick)" if args.quick else "")
+    times = plan.scenario.promotions
+    title = (f"drctl scale benchmark: {main_size.label()}" + (" (--quick)" if args.quick else "")
+             + f", promotions {times.low:g}-{times.high:g} s (mode {times.mode:g})")
     sys.stdout.write(render(tables, title))
     if args.json:
         args.json.write_text(json.dumps(tables.to_json(), indent=2) + "\n", encoding="utf-8")

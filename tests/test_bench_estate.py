@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from benchmarks.estate import EstateSize, PromotionTimes, build, promoted_ids, scaled
 from dr.clock import FakeClock
 from dr.config import load
@@ -79,3 +81,23 @@ class TestPerDatabasePromotionTime:
                                            TargetDbClusterIdentifier=arn)
             (event,) = sbx.control.promotion_events()
             assert (event.done_at - event.requested_at).total_seconds() == 7.0
+
+
+class TestBenchOptions:
+    def test_promotions_option_sets_the_drawn_range(self) -> None:
+        """--promotions LOW MODE HIGH replaces the default 2-3-6 s distribution for every size."""
+        from benchmarks.run import parser, plan_from
+
+        plan = plan_from(parser().parse_args(["--sizes", "10", "--promotions", "20", "30", "60"]))
+        times = plan.scenario.promotions
+        assert (times.low, times.mode, times.high) == (20.0, 30.0, 60.0)
+        assert all(20.0 <= t <= 60.0 for t in times.draw([f"db{i}" for i in range(50)]).values())
+
+    def test_an_impossible_range_is_a_usage_error(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """LOW > MODE is refused with exit 2 and a message naming the option, before anything starts."""
+        from benchmarks.run import main
+
+        with pytest.raises(SystemExit) as exited:
+            main(["--promotions", "30", "20", "60"])
+        assert exited.value.code == 2
+        assert "--promotions LOW MODE HIGH needs 0 < LOW <= MODE <= HIGH" in capsys.readouterr().err

@@ -114,6 +114,33 @@ class TestParallel:
         assert r1[1] <= r2[0]
         assert calls.spans["rds"][0] == 0.0
 
+    def test_members_that_fit_the_slots_all_start_even_if_one_fails_at_once(
+            self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Every promotion at once: a member refused in `check` instantly must not keep the others from starting
+        (the dispatcher is made to see the failure before its next dispatch, the worst scheduling)."""
+        from dr.engine.executor import Executor
+
+        calls = Calls()
+        failed = threading.Event()
+        original = Executor._not_starting
+
+        def late_dispatcher(self: Executor) -> str | None:
+            failed.wait(timeout=5)
+            return original(self)
+
+        monkeypatch.setattr(Executor, "_not_starting", late_dispatcher)
+
+        class Refused(FakeStep):
+            def check(self, ctx: RunContext) -> None:
+                failed.set()
+                raise PreconditionFailed("orders-db-euw1 is backing-up")
+
+        group = Parallel("promote", [Refused("orders", calls), FakeStep("customers", calls),
+                                     FakeStep("ledger", calls)], max_concurrency=3)
+        outcome = Harness(tmp_path, FakeClock()).run(ListRunbook([group]))
+        assert statuses(outcome.report) == {"orders": "failed", "customers": "succeeded", "ledger": "succeeded"}
+        assert outcome.status is RunStatus.FAILED  # others changed things: not a refusal
+
     def test_failing_member_lets_running_ones_finish_and_starts_no_new_ones(self, tmp_path: Path) -> None:
         """Abort in a group: the running member finishes, unstarted members and later phases are skipped."""
         clock, calls = VirtualClock(parties=1), Calls()

@@ -69,14 +69,17 @@ class Executor:
     def _not_starting(self) -> str | None:
         if self._abort_reason is not None:
             return self._abort_reason
-        if self.stop.is_set():
-            return "not started: the run was interrupted"
-        return None
+        return self._interrupted()
+
+    def _interrupted(self) -> str | None:
+        return "not started: the run was interrupted" if self.stop.is_set() else None
 
     def _group(self, group: Parallel) -> list[StepResult]:
         """Dispatch members in order as worker slots free up. A member is *started* when it is dispatched:
-        it then runs to its end even if another fails meanwhile. The abort check happens here, before each
-        dispatch, so which members start does not depend on thread scheduling."""
+        it then runs to its end even if another fails meanwhile. The members that fit in the group's slots all
+        start together; only a member that queues for a slot checks first whether the run is aborting. So a
+        group that fits (e.g. every promotion at once) never starts some members and not others because one
+        failed a moment earlier: which members start does not depend on thread scheduling."""
         workers = max(1, min(group.max_concurrency, max_concurrency() or group.max_concurrency, len(group.steps)))
         limits = {family: threading.BoundedSemaphore(n) for family, n in group.family_limits.items()}
         free = threading.Semaphore(workers)
@@ -89,9 +92,9 @@ class Executor:
 
         results: list[StepResult | Future[StepResult]] = []
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"drctl-{group.name}") as pool:
-            for step in group.steps:
+            for index, step in enumerate(group.steps):
                 free.acquire()
-                reason = self._not_starting()
+                reason = self._not_starting() if index >= workers else self._interrupted()
                 if reason is not None:
                     free.release()
                     results.append(self.runner.skip(step, reason))

@@ -92,9 +92,10 @@ class Executor:
 
         results: list[StepResult | Future[StepResult]] = []
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"drctl-{group.name}") as pool:
+            before = self._not_starting()  # a run already aborting starts nothing of the group
             for index, step in enumerate(group.steps):
                 free.acquire()
-                reason = self._not_starting() if index >= workers else self._interrupted()
+                reason = before or (self._not_starting() if index >= workers else self._interrupted())
                 if reason is not None:
                     free.release()
                     results.append(self.runner.skip(step, reason))

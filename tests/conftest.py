@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +25,9 @@ def _no_real_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
     monkeypatch.setenv("DRCTL_STATE_DIR", str(tmp_path / "drctl-state"))
+    if not os.environ.get("DRCTL_DNS_VERIFY", "").startswith("127.0.0.1:"):
+        # plain moto has no name servers to ask; a sandbox fixture (module-scoped ones too) names its responder
+        monkeypatch.setenv("DRCTL_DNS_VERIFY", "test-dns-answer")
 
 
 @pytest.fixture

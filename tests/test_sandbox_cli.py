@@ -78,6 +78,9 @@ class TestSandboxUp:
         with SandboxProcess.start(config, "--promotion-seconds", "1") as up:
             assert up.env["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
             assert up.env["DRCTL_CONFIG"] == str(config)
+            dns_host, dns_port = up.env["DRCTL_DNS_VERIFY"].rsplit(":", 1)
+            assert dns_host == "127.0.0.1"
+            assert int(dns_port) > 0
             assert {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"} <= set(up.env)
             model, findings = check_file(config)
             assert model is not None, findings

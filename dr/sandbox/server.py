@@ -2,7 +2,8 @@
 
 `start_server()` installs the fidelity extensions, serves moto's WSGI app wrapped in
 `SandboxMiddleware` (control endpoints, call counts, latency, Route53 throttling) with werkzeug's
-threaded server, and returns a handle with the endpoint and an `HttpControl` for it.
+threaded server, and returns a handle with the endpoint and an `HttpControl` for it. Beside it, on the
+same host, a UDP DNS responder answers for the sandbox's hosted zones (`dr/sandbox/dns_responder.py`).
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from types import TracebackType
 from typing import Any
 
 from dr.sandbox.control import HttpControl
+from dr.sandbox.dns_responder import DnsResponder
 from dr.sandbox.extensions import _guard
 
 
 class SandboxServer:
     """A running sandbox server. `endpoint` is what `AWS_ENDPOINT_URL` should be set to."""
 
-    def __init__(self, server: Any, thread: threading.Thread) -> None:
+    def __init__(self, server: Any, thread: threading.Thread, dns: DnsResponder) -> None:
         self._server = server
         self._thread = thread
         host, port = server.server_address[:2]
@@ -27,6 +29,8 @@ class SandboxServer:
         self.port: int = int(port)
         self.endpoint = f"http://{self.host}:{self.port}"
         self.control = HttpControl(self.endpoint)
+        self.dns = dns
+        """The sandbox's authoritative DNS (UDP, same host): `dns.address` is for DRCTL_DNS_VERIFY."""
 
     def stop(self) -> None:
         """Stop serving and wait for the thread (idempotent)."""
@@ -34,6 +38,7 @@ class SandboxServer:
             self._server.shutdown()
             self._thread.join(timeout=10)
         self._server.server_close()
+        self.dns.stop()
 
     def __enter__(self) -> SandboxServer:
         return self
@@ -57,7 +62,7 @@ def start_server(host: str = "127.0.0.1", port: int = 0) -> SandboxServer:
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
     thread = threading.Thread(target=server.serve_forever, name="drctl-sandbox", daemon=True)
     thread.start()
-    return SandboxServer(server, thread)
+    return SandboxServer(server, thread, DnsResponder(host))
 
 
 def build_app() -> Any:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dr.aws.dns_answers import VERIFY_ENV
+
 if TYPE_CHECKING:
     from dr.config.model import Topology
     from dr.sandbox.control import SandboxControl
@@ -38,10 +40,13 @@ CLEARED_VARIABLES = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 """Removed from a sandbox client's environment: a real profile or session must never be used against it."""
 
 
-def client_env(endpoint: str, config_path: Path | None = None) -> dict[str, str]:
-    """What a drctl (or aws-cli, or boto3) process needs to use the sandbox at `endpoint`."""
+def client_env(endpoint: str, config_path: Path | None = None, dns: str | None = None) -> dict[str, str]:
+    """What a drctl (or aws-cli, or boto3) process needs to use the sandbox at `endpoint` (and its DNS
+    responder at `dns`, HOST:PORT, for data-plane answers)."""
     env = {"AWS_ENDPOINT_URL": endpoint, **FAKE_CREDENTIALS}
-    if config_path is not None:
+    if dns is not None:
+        env[VERIFY_ENV] = dns
+    if config_path is not None:  # last: `drctl sandbox up` prints it as the end of its export block
         env["DRCTL_CONFIG"] = str(config_path)
     return env
 
@@ -146,8 +151,8 @@ class ServedSandbox:
         return self.server.control
 
     def env(self) -> dict[str, str]:
-        """Variables for a drctl process using this sandbox and its config."""
-        return client_env(self.endpoint, self.config_path)
+        """Variables for a drctl process using this sandbox, its config and its DNS responder."""
+        return client_env(self.endpoint, self.config_path, self.server.dns.address)
 
     def seed(self, source: Topology | None = None) -> Topology:
         """Reset the sandbox and seed it. Writes the config with the real ids and returns the topology."""

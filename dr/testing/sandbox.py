@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dr.aws.dns_answers import VERIFY_ENV
+from dr.sandbox.dns_responder import DnsResponder
 from dr.sandbox.session import (
     MOTO_SETTINGS,
     ServedSandbox,
@@ -40,6 +42,8 @@ class InProcessSandbox:
     clients: ClientFactory
     control: LocalControl
     config_path: Path
+    dns_address: str = ""
+    """HOST:PORT of the sandbox's DNS responder (set as DRCTL_DNS_VERIFY while the sandbox is up)."""
 
 
 @contextmanager
@@ -56,16 +60,22 @@ def in_process_sandbox(config: str | Path | Topology | None, workdir: Path, *, c
 
     speed_up_moto()
     source = load_source(config)
-    with patched_environ({**MOTO_SETTINGS, "AWS_DEFAULT_REGION": "us-east-1"}), mock_aws():
-        control = LocalControl(clock)
-        control.reset()
-        (timings or Timings()).apply(control)
-        seeded = seed(source, ClientFactory(source, run_id="sandbox-seed"), control)
-        path = write_topology(seeded, workdir / "sandbox-dr.yaml")
-        try:
-            yield InProcessSandbox(seeded, source, ClientFactory(seeded, run_id="test"), control, path)
-        finally:
+    dns = DnsResponder()  # answers from this process's moto: failover-routing verified in the data plane
+    try:
+        with patched_environ({**MOTO_SETTINGS, "AWS_DEFAULT_REGION": "us-east-1", VERIFY_ENV: dns.address}), \
+                mock_aws():
+            control = LocalControl(clock)
             control.reset()
+            (timings or Timings()).apply(control)
+            seeded = seed(source, ClientFactory(source, run_id="sandbox-seed"), control)
+            path = write_topology(seeded, workdir / "sandbox-dr.yaml")
+            try:
+                yield InProcessSandbox(seeded, source, ClientFactory(seeded, run_id="test"), control, path,
+                                       dns.address)
+            finally:
+                control.reset()
+    finally:
+        dns.stop()
 
 
 @dataclass

@@ -3,8 +3,10 @@
 Leaving the PRIMARY, planned: invert the PRIMARY's health check so Route53 answers the SECONDARY
 (`aws route53 update-health-check --health-check-id H --inverted`); unplanned: the source is already unhealthy
 and Route53 has failed over by itself, so only verify. Returning to the PRIMARY: restore an inverted health
-check (`--no-inverted`). Verify with `aws route53 test-dns-answer --hosted-zone-id Z --record-name N
---record-type T`, which must answer the target's value.
+check (`--no-inverted`). Verify that Route53 answers the target's value: ask the zone's name servers
+(`dig +norecurse @<a name server of the zone> N T`; `aws route53 get-hosted-zone --id Z` lists them), or
+`aws route53 test-dns-answer --hosted-zone-id Z --record-name N --record-type T` where DNS cannot reach them
+(`DRCTL_DNS_VERIFY`, see dr/aws/dns_answers.py).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+from dr.aws.dns_answers import DnsUnavailable, DnsVerify, ZoneServers, query, verify_mode
 from dr.aws.route53 import ZoneListing
 from dr.config.model import DnsRecord
 from dr.engine.step import PreconditionFailed, RunContext, Step
@@ -26,10 +29,12 @@ class RoutingView:
     60-database failover wait on throttling (docs/benchmarks.md). Steps only change health checks, never record
     sets, and note the flags they change, so the view stays true for the run."""
 
-    def __init__(self) -> None:
+    def __init__(self, verify: DnsVerify | None = None) -> None:
         self._listing: ZoneListing | None = None
         self._flags: dict[str, dict[str, bool]] = {}
         self._lock = threading.Lock()
+        self.verify = verify if verify is not None else verify_mode()
+        self.servers = ZoneServers(self.verify)
 
     def record_sets(self, ctx: RunContext, record: DnsRecord) -> list[dict[str, Any]]:
         """The failover record sets of `record` (its name and type) in its zone."""
@@ -52,6 +57,24 @@ class RoutingView:
         with self._lock:
             self._flags.setdefault(env, {})[health_check] = value
 
+    def answer(self, ctx: RunContext, record: DnsRecord) -> tuple[set[str], str]:
+        """What Route53 answers for `record` (values lower-case, no final dot) and where that was read: the
+        zone's name servers (the data plane, no API quota) or, when they cannot answer here, TestDNSAnswer."""
+        client = ctx.clients.route53(record.env)
+        try:
+            servers = self.servers.servers(record.zone_id,
+                                           lambda: call(ctx, client.get_hosted_zone, Id=record.zone_id))
+            try:
+                return query(servers, record.fqdn, record.type), "name servers"
+            except DnsUnavailable as exc:
+                self.servers.unreachable(record.zone_id, str(exc))
+                raise
+        except DnsUnavailable as exc:
+            found = call(ctx, client.test_dns_answer, HostedZoneId=record.zone_id, RecordName=record.fqdn,
+                         RecordType=record.type)
+            return ({str(v).rstrip(".").lower() for v in found.get("RecordData", [])},
+                    "TestDNSAnswer" if self.verify.control_plane else f"TestDNSAnswer ({exc})")
+
 
 class FailoverRoutingRecord(Waits, Step):
     """Make Route53 answer the target side of one failover-routing record."""
@@ -68,6 +91,7 @@ class FailoverRoutingRecord(Waits, Step):
         self.name = f"dns:{record.zone_id}:{record.fqdn}"
         self.resource = f"{record.fqdn} {record.type} failover routing ({record.zone_id})"
         self._primary_seen: tuple[str, str] | None = None
+        self._answered_by = ""
 
     def _client(self, ctx: RunContext) -> Any:
         return ctx.clients.route53(self.record.env)
@@ -102,14 +126,14 @@ class FailoverRoutingRecord(Waits, Step):
         ctx.set_fact(inverted_fact(health_check), value)
 
     def _answer(self, ctx: RunContext) -> set[str]:
-        found = call(ctx, self._client(ctx).test_dns_answer, HostedZoneId=self.record.zone_id,
-                     RecordName=self.record.fqdn, RecordType=self.record.type)
-        return {str(v).rstrip(".").lower() for v in found.get("RecordData", [])}
+        values, self._answered_by = self.view.answer(ctx, self.record)
+        return values
 
     def describe(self, ctx: RunContext) -> Sequence[str]:
         return (f"route53:ListResourceRecordSets {self.record.zone_id} {self.record.fqdn}",
                 "route53:UpdateHealthCheck Inverted (planned move off the PRIMARY, or restoring it on return)",
-                f"route53:TestDNSAnswer {self.record.fqdn} (poll until it answers {self.record.targets[ctx.target]})")
+                f"{self.view.verify.describe()}: {self.record.fqdn} {self.record.type} "
+                f"(poll until it answers {self.record.targets[ctx.target]})")
 
     def is_done(self, ctx: RunContext) -> bool:
         self.start_waiting(ctx)
@@ -141,4 +165,4 @@ class FailoverRoutingRecord(Waits, Step):
         if answer == {self._value(ctx.target)}:
             return None
         return (f"Route53 still answers {', '.join(sorted(answer)) or 'nothing'} for {self.record.fqdn} "
-                f"(check the health checks of both sides)")
+                f"(read via {self._answered_by}; check the health checks of both sides)")

@@ -47,10 +47,13 @@ class TestFailoverEndToEnd:
         """failover --simulate-outage eu-central-1 moves everything to qa; failback returns it, fenced."""
         sbx = sandbox_server
         fast(sbx)
+        asked = sbx.control.stats().calls.get("route53", {}).get("TestDNSAnswer", 0)
         done = sbx.run_drctl("failover", "--to", "qa", "--yes", "--simulate-outage", "eu-central-1", "-o", "json")
         assert done.returncode == 0, done.stderr
         report = json.loads(done.stdout)
         assert report["status"] == "succeeded"
+        # failover-routing verified through the sandbox's DNS responder (DRCTL_DNS_VERIFY), not the API
+        assert sbx.control.stats().calls.get("route53", {}).get("TestDNSAnswer", 0) == asked
         assert report["rto"]["met"] is True
         west = independent(sbx, "rds", "eu-west-1")
         assert source_of(sbx, west, "orders-db-euw1") == ""

@@ -56,6 +56,22 @@ class TestVerifyMode:
         assert err.value.exit_code == 2
 
 
+    def test_a_bad_value_stops_a_failover_with_exit_2_before_anything_changes(
+            self, sandbox: InProcessSandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+        """`drctl failover` with DRCTL_DNS_VERIFY=dig: exit 2 naming the variable, nothing promoted."""
+        from typer.testing import CliRunner
+
+        from dr.cli.main import app
+
+        monkeypatch.setenv("DRCTL_DNS_VERIFY", "dig")
+        result = CliRunner().invoke(app, ["failover", "--to", "qa", "--yes", "-c", str(sandbox.config_path)])
+        assert result.exit_code == 2
+        assert "DRCTL_DNS_VERIFY='dig'" in result.output
+        west = sandbox.clients.client("rds", "prod", "eu-west-1")
+        replica = west.describe_db_instances(DBInstanceIdentifier="orders-db-euw1")["DBInstances"][0]
+        assert replica.get("ReadReplicaSourceDBInstanceIdentifier")
+
+
 class TestSandboxResponder:
     def test_a_plain_record_answers_its_value(self, sandbox: InProcessSandbox) -> None:
         api = record(sandbox, "api.example.com.")

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from dr.sandbox.extensions import _guard, transitions
+from dr.sandbox.extensions.aurora_membership import global_cluster_named, member_named
 from dr.sandbox.extensions.state import STATE
 
 SWITCHING_OVER = "switching-over"
@@ -125,23 +126,13 @@ def _source_cluster(backend: Any, identifier: str | None) -> Any | None:
 
 
 def _find(backend: Any, global_cluster_identifier: str, target: str) -> tuple[Any, Any, Any]:
-    global_cluster = backend.global_clusters.get(global_cluster_identifier)
-    if global_cluster is None:
-        raise _error("GlobalClusterNotFoundFault", f"Global cluster {global_cluster_identifier} not found.")
+    global_cluster = global_cluster_named(backend, global_cluster_identifier)
     if global_cluster.status != AVAILABLE:
         raise _error(
             "InvalidGlobalClusterStateFault",
             f"Global cluster {global_cluster_identifier} is {global_cluster.status}, not available.",
         )
-    member = next(
-        (m for m in global_cluster.members if target in (m.db_cluster_arn, m.db_cluster_identifier)),
-        None,
-    )
-    if member is None:
-        raise _error(
-            "DBClusterNotFoundFault",
-            f"DB cluster {target} is not a member of global cluster {global_cluster_identifier}.",
-        )
+    member = member_named(global_cluster, global_cluster_identifier, target)
     if member.is_writer:
         raise _error("InvalidDBClusterStateFault", f"DB cluster {target} is already the primary of the global cluster.")
     if transitions.settled_status(member) != AVAILABLE:

@@ -40,22 +40,32 @@ def _detach(global_cluster: Any, member: Any) -> None:
 
 
 def _remove_from_global_cluster(self: Any, global_cluster_identifier: str, db_cluster_identifier: str) -> Any:
+    global_cluster = global_cluster_named(_global_backend(self), global_cluster_identifier)
+    _detach(global_cluster, member_named(global_cluster, global_cluster_identifier, db_cluster_identifier))
+    return global_cluster
+
+
+def global_cluster_named(backend: Any, global_cluster_identifier: str) -> Any:
+    """The global cluster kept by `backend` (moto's us-east-1 backend), else GlobalClusterNotFoundFault."""
     from moto.rds.exceptions import RDSClientError
 
-    global_cluster = _global_backend(self).global_clusters.get(global_cluster_identifier)
+    global_cluster = backend.global_clusters.get(global_cluster_identifier)
     if global_cluster is None:
         raise RDSClientError("GlobalClusterNotFoundFault", f"Global cluster {global_cluster_identifier} not found.")
-    member = next(
-        (m for m in global_cluster.members if db_cluster_identifier in (m.db_cluster_arn, m.db_cluster_identifier)),
-        None,
-    )
+    return global_cluster
+
+
+def member_named(global_cluster: Any, global_cluster_identifier: str, cluster: str) -> Any:
+    """The member named by ARN or identifier, else DBClusterNotFoundFault."""
+    from moto.rds.exceptions import RDSClientError
+
+    member = next((m for m in global_cluster.members if cluster in (m.db_cluster_arn, m.db_cluster_identifier)), None)
     if member is None:
         raise RDSClientError(
             "DBClusterNotFoundFault",
-            f"DB cluster {db_cluster_identifier} is not a member of global cluster {global_cluster_identifier}.",
+            f"DB cluster {cluster} is not a member of global cluster {global_cluster_identifier}.",
         )
-    _detach(global_cluster, member)
-    return global_cluster
+    return member
 
 
 def _delete_db_cluster(self: Any, cluster_identifier: str, snapshot_name: str | None = None) -> Any:

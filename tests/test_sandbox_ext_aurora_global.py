@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 from dr.clock import FakeClock
 from dr.sandbox.control import LocalControl
+from tests.sandbox_ext_support import local_control
+from tests.sandbox_ext_support import rds as _rds
 
 ACCOUNT = "123456789012"
 GLOBAL = "orders-global"
@@ -24,18 +24,8 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def sandbox(aws: None, clock: FakeClock) -> Iterator[LocalControl]:
-    control = LocalControl(clock)
-    control.reset()
-    _rds.cache_clear()
-    yield control
-    _rds.cache_clear()
-    control.reset()
-
-
-@functools.cache
-def _rds(region: str) -> Any:
-    """One client per region per test (the sandbox fixture clears the cache): creating clients is slow."""
-    return boto3.client("rds", region_name=region)
+    with local_control(clock) as control:
+        yield control
 
 
 @pytest.fixture

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import boto3
 import pytest
@@ -14,6 +12,8 @@ from dr.aws.lag_metrics import LAG_METRICS
 from dr.clock import FakeClock
 from dr.config.model import Engine
 from dr.sandbox.control import LocalControl, SandboxControlError
+from tests.sandbox_ext_support import local_control, orders_primary_and_replica
+from tests.sandbox_ext_support import rds as _rds
 
 ACCOUNT = "123456789012"
 
@@ -25,34 +25,13 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def sandbox(aws: None, clock: FakeClock) -> Iterator[LocalControl]:
-    control = LocalControl(clock)
-    control.reset()
-    _rds.cache_clear()
-    yield control
-    _rds.cache_clear()
-    control.reset()
-
-
-@functools.cache
-def _rds(region: str) -> Any:
-    """One client per region per test (the sandbox fixture clears the cache): creating clients is slow."""
-    return boto3.client("rds", region_name=region)
+    with local_control(clock) as control:
+        yield control
 
 
 @pytest.fixture
 def replica(sandbox: LocalControl) -> str:
-    primary = _rds("eu-central-1").create_db_instance(
-        DBInstanceIdentifier="orders-db",
-        DBInstanceClass="db.t3.micro",
-        Engine="postgres",
-        MasterUsername="admin",
-        MasterUserPassword="password1",
-    )["DBInstance"]
-    _rds("eu-west-1").create_db_instance_read_replica(
-        DBInstanceIdentifier="orders-db-euw1",
-        SourceDBInstanceIdentifier=primary["DBInstanceArn"],
-        SourceRegion="eu-central-1",
-    )
+    orders_primary_and_replica()
     return "orders-db-euw1"
 
 

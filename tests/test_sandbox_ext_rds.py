@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 from dr.clock import FakeClock
 from dr.sandbox.control import LocalControl, SandboxControlError
 from dr.sandbox.extensions import STATE
+from tests.sandbox_ext_support import local_control, orders_primary_and_replica
+from tests.sandbox_ext_support import rds as _rds
 
 ACCOUNT = "123456789012"
 
@@ -25,44 +25,18 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def sandbox(aws: None, clock: FakeClock) -> Iterator[LocalControl]:
-    control = LocalControl(clock)
-    control.reset()
-    _rds.cache_clear()
-    yield control
-    _rds.cache_clear()
-    control.reset()
-
-
-@functools.cache
-def _rds(region: str) -> Any:
-    """One client per region per test (the sandbox fixture clears the cache): creating clients is slow."""
-    return boto3.client("rds", region_name=region)
+    with local_control(clock) as control:
+        yield control
 
 
 def _instance(region: str, identifier: str) -> dict[str, Any]:
     return _rds(region).describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]  # type: ignore[no-any-return]
 
 
-def _primary_and_replica() -> str:
-    primary = _rds("eu-central-1").create_db_instance(
-        DBInstanceIdentifier="orders-db",
-        DBInstanceClass="db.t3.micro",
-        Engine="postgres",
-        MasterUsername="admin",
-        MasterUserPassword="password1",
-    )["DBInstance"]
-    _rds("eu-west-1").create_db_instance_read_replica(
-        DBInstanceIdentifier="orders-db-euw1",
-        SourceDBInstanceIdentifier=primary["DBInstanceArn"],
-        SourceRegion="eu-central-1",
-    )
-    return str(primary["DBInstanceArn"])
-
-
 class TestInstancePromotion:
     def test_promotion_unlinks_the_replica_on_both_sides_across_regions(self, sandbox: LocalControl) -> None:
         """The promoted replica has no source and the primary in the other region no longer lists it."""
-        _primary_and_replica()
+        orders_primary_and_replica()
         _rds("eu-west-1").promote_read_replica(DBInstanceIdentifier="orders-db-euw1")
         assert "ReadReplicaSourceDBInstanceIdentifier" not in _instance("eu-west-1", "orders-db-euw1")
         assert _instance("eu-central-1", "orders-db")["ReadReplicaDBInstanceIdentifiers"] == []
@@ -71,7 +45,7 @@ class TestInstancePromotion:
         self, sandbox: LocalControl, clock: FakeClock
     ) -> None:
         """With promotion_seconds set, status is `modifying` until that time has passed, then `available`."""
-        _primary_and_replica()
+        orders_primary_and_replica()
         sandbox.set_promotion_seconds(120)
         answer = _rds("eu-west-1").promote_read_replica(DBInstanceIdentifier="orders-db-euw1")["DBInstance"]
         assert answer["DBInstanceStatus"] == "modifying"
@@ -87,7 +61,7 @@ class TestInstancePromotion:
         `modifying` by the time the unlink starts (a drill once saw `available` early, then `modifying`)."""
         from dr.sandbox.extensions import rds_promotion
 
-        _primary_and_replica()
+        orders_primary_and_replica()
         sandbox.set_promotion_seconds(30)
         seen: list[str] = []
         unlink = rds_promotion.unlink_replica
@@ -104,7 +78,7 @@ class TestInstancePromotion:
         self, sandbox: LocalControl, clock: FakeClock
     ) -> None:
         """set_promotion_seconds_for(id) wins over set_promotion_seconds; None returns to the global time."""
-        _primary_and_replica()
+        orders_primary_and_replica()
         sandbox.set_promotion_seconds(100)
         sandbox.set_promotion_seconds_for("orders-db-euw1", 5)
         _rds("eu-west-1").promote_read_replica(DBInstanceIdentifier="orders-db-euw1")
@@ -117,7 +91,7 @@ class TestInstancePromotion:
 
     def test_promotion_is_recorded_with_the_time_it_is_done(self, sandbox: LocalControl, clock: FakeClock) -> None:
         """Each promotion is an event whose done_at is when the status turns available."""
-        _primary_and_replica()
+        orders_primary_and_replica()
         sandbox.set_promotion_seconds(30)
         started = clock.now()
         _rds("eu-west-1").promote_read_replica(DBInstanceIdentifier="orders-db-euw1")
@@ -132,7 +106,7 @@ class TestInstancePromotion:
 
     def test_promotion_is_refused_while_the_replica_is_backing_up(self, sandbox: LocalControl) -> None:
         """A replica in `backing-up` cannot be promoted: InvalidDBInstanceState, and it stays a replica."""
-        _primary_and_replica()
+        orders_primary_and_replica()
         sandbox.set_db_status(ACCOUNT, "eu-west-1", "orders-db-euw1", "backing-up")
         with pytest.raises(ClientError) as err:
             _rds("eu-west-1").promote_read_replica(DBInstanceIdentifier="orders-db-euw1")
@@ -142,7 +116,7 @@ class TestInstancePromotion:
 
     def test_promoting_a_database_that_is_not_a_replica_is_refused(self, sandbox: LocalControl) -> None:
         """Promoting a primary (or an already promoted replica) gives InvalidDBInstanceState."""
-        _primary_and_replica()
+        orders_primary_and_replica()
         with pytest.raises(ClientError) as err:
             _rds("eu-central-1").promote_read_replica(DBInstanceIdentifier="orders-db")
         assert err.value.response["Error"]["Code"] == "InvalidDBInstanceState"
@@ -157,7 +131,7 @@ class TestInstancePromotion:
 class TestInstanceLifecycle:
     def test_a_promoted_former_replica_can_be_deleted(self, sandbox: LocalControl) -> None:
         """After promotion the former replica deletes cleanly and the primary is untouched."""
-        _primary_and_replica()
+        orders_primary_and_replica()
         _rds("eu-west-1").promote_read_replica(DBInstanceIdentifier="orders-db-euw1")
         _rds("eu-west-1").delete_db_instance(DBInstanceIdentifier="orders-db-euw1", SkipFinalSnapshot=True)
         assert _rds("eu-west-1").describe_db_instances()["DBInstances"] == []
@@ -165,20 +139,20 @@ class TestInstanceLifecycle:
 
     def test_a_linked_cross_region_replica_can_be_deleted_and_is_unlisted(self, sandbox: LocalControl) -> None:
         """Deleting a still-linked cross-region replica works (moto alone raises ValueError) and unlinks it."""
-        _primary_and_replica()
+        orders_primary_and_replica()
         _rds("eu-west-1").delete_db_instance(DBInstanceIdentifier="orders-db-euw1", SkipFinalSnapshot=True)
         assert _instance("eu-central-1", "orders-db")["ReadReplicaDBInstanceIdentifiers"] == []
 
     def test_a_replica_whose_primary_is_gone_can_still_be_deleted(self, sandbox: LocalControl) -> None:
         """A replica outliving its primary (region lost, primary deleted) deletes without error."""
-        _primary_and_replica()
+        orders_primary_and_replica()
         _rds("eu-central-1").delete_db_instance(DBInstanceIdentifier="orders-db", SkipFinalSnapshot=True)
         _rds("eu-west-1").delete_db_instance(DBInstanceIdentifier="orders-db-euw1", SkipFinalSnapshot=True)
         assert _rds("eu-west-1").describe_db_instances()["DBInstances"] == []
 
     def test_rename_with_apply_immediately_changes_the_identifier(self, sandbox: LocalControl) -> None:
         """Failback fences the old primary by renaming it: the new id answers, the old one is gone."""
-        _primary_and_replica()
+        orders_primary_and_replica()
         _rds("eu-central-1").modify_db_instance(
             DBInstanceIdentifier="orders-db", NewDBInstanceIdentifier="orders-db-old", ApplyImmediately=True
         )
@@ -266,7 +240,7 @@ class TestClusterPromotion:
 class TestRename:
     def test_renaming_a_primary_keeps_its_replica_linked(self, sandbox: LocalControl) -> None:
         """The replica's source follows the renamed primary's ARN, so the replica stays promotable and deletable."""
-        _primary_and_replica()
+        orders_primary_and_replica()
         _rds("eu-central-1").modify_db_instance(
             DBInstanceIdentifier="orders-db", NewDBInstanceIdentifier="orders-db-v2", ApplyImmediately=True
         )
@@ -277,7 +251,7 @@ class TestRename:
 
     def test_renaming_a_replica_updates_its_primarys_list(self, sandbox: LocalControl) -> None:
         """The primary lists the replica under its new ARN."""
-        _primary_and_replica()
+        orders_primary_and_replica()
         _rds("eu-west-1").modify_db_instance(
             DBInstanceIdentifier="orders-db-euw1", NewDBInstanceIdentifier="orders-dr", ApplyImmediately=True
         )
@@ -287,7 +261,7 @@ class TestRename:
 
     def test_renaming_onto_an_existing_identifier_is_refused(self, sandbox: LocalControl) -> None:
         """A rename onto a taken id is DBInstanceAlreadyExists and changes nothing."""
-        _primary_and_replica()
+        orders_primary_and_replica()
         _rds("eu-west-1").create_db_instance(
             DBInstanceIdentifier="taken",
             DBInstanceClass="db.t3.micro",
@@ -306,27 +280,27 @@ class TestRename:
 class TestReplicationState:
     def test_a_replica_reports_replicating_in_status_infos(self, sandbox: LocalControl) -> None:
         """Read replicas report StatusInfos read replication / replicating (moto alone reports none)."""
-        _primary_and_replica()
+        orders_primary_and_replica()
         [info] = _instance("eu-west-1", "orders-db-euw1")["StatusInfos"]
         assert (info["StatusType"], info["Status"], info["Normal"]) == ("read replication", "replicating", True)
 
     def test_a_set_replication_state_is_reported_with_its_message(self, sandbox: LocalControl) -> None:
         """set_replication_state makes the replica report that state, not Normal."""
-        _primary_and_replica()
+        orders_primary_and_replica()
         sandbox.set_replication_state(ACCOUNT, "eu-west-1", "orders-db-euw1", "error", "IO thread stopped")
         [info] = _instance("eu-west-1", "orders-db-euw1")["StatusInfos"]
         assert (info["Status"], info["Normal"], info["Message"]) == ("error", False, "IO thread stopped")
 
     def test_primaries_and_promoted_replicas_report_no_replication(self, sandbox: LocalControl) -> None:
         """Only replicas carry a read-replication status."""
-        _primary_and_replica()
+        orders_primary_and_replica()
         _rds("eu-west-1").promote_read_replica(DBInstanceIdentifier="orders-db-euw1")
         assert "StatusInfos" not in _instance("eu-central-1", "orders-db")
         assert "StatusInfos" not in _instance("eu-west-1", "orders-db-euw1")
 
     def test_an_unknown_state_is_refused(self, sandbox: LocalControl) -> None:
         """Only the states AWS reports can be set."""
-        _primary_and_replica()
+        orders_primary_and_replica()
         with pytest.raises(SandboxControlError, match="unknown replication state"):
             sandbox.set_replication_state(ACCOUNT, "eu-west-1", "orders-db-euw1", "sleepy")
 

@@ -10,6 +10,8 @@ from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_support import promtool
 
+from benchmarks.exporter_bench import create_rds_pairs as seed_pairs
+from benchmarks.exporter_bench import topology_of
 from dr.aws.factory import ClientFactory
 from dr.aws.faults import Faults
 from dr.aws.lag_metrics import lag_metric
@@ -34,29 +36,11 @@ def put_lag(clients: ClientFactory, topology: Topology, database: str, seconds: 
                      "Dimensions": [{"Name": metric.dimension, "Value": db.replica.id}]}])
 
 
-def many_databases(count: int) -> Topology:
-    """A topology of `count` RDS pairs in one account, replicas in one region."""
-    return Topology.model_validate({
-        "version": 1,
-        "environments": {"prod": {"account_id": "111111111111", "region": "eu-central-1"},
-                         "qa": {"account_id": "222222222222", "region": "eu-west-1", "dr_for": "prod"}},
-        "databases": [{"name": f"db{i:04d}", "engine": "rds-instance", "primary": {"env": "prod", "id": f"db{i}"},
-                       "replica": {"env": "prod", "region": "eu-west-1", "id": f"db{i}-euw1"}}
-                      for i in range(count)],
-    })
-
-
 def create_rds_pairs(topology: Topology) -> None:
-    """Each database as a primary in eu-central-1 and a cross-region read replica in eu-west-1, lag 3 s."""
+    """The benchmark's RDS pairs (primary in eu-central-1, replica in eu-west-1), each with lag 3 s stamped now."""
     clients = ClientFactory(topology, run_id="seed")
-    primary_rds = clients.client("rds", "prod", "eu-central-1")
-    replica_rds = clients.client("rds", "prod", "eu-west-1")
+    seed_pairs(topology, clients)
     for db in topology.databases:
-        arn = primary_rds.create_db_instance(
-            DBInstanceIdentifier=db.primary.id, Engine="postgres", DBInstanceClass="db.t3.micro",
-            MasterUsername="admin", MasterUserPassword="password1", AllocatedStorage=20)["DBInstance"]["DBInstanceArn"]
-        replica_rds.create_db_instance_read_replica(DBInstanceIdentifier=db.replica.id,
-                                                    SourceDBInstanceIdentifier=arn, SourceRegion="eu-central-1")
         put_lag(clients, topology, db.name, 3.0)
 
 
@@ -139,7 +123,7 @@ class TestBatching:
     @pytest.mark.parametrize(("replicas", "calls"), [(200, 1), (500, 1), (501, 2)])
     def test_lag_of_all_replicas_takes_one_get_metric_data_call_per_500(self, replicas: int, calls: int) -> None:
         """Reading N replicas' lag in one region makes ceil(N / 500) GetMetricData calls, never one per database."""
-        topology = many_databases(replicas)
+        topology = topology_of(replicas)
         faults = Faults()
         sources = AwsSources(topology, ClientFactory(topology, run_id="exporter", faults=faults), SYSTEM_CLOCK, 600)
         samples = sources.lags()
@@ -148,7 +132,7 @@ class TestBatching:
 
     def test_whole_refresh_reads_each_lag_series_once(self) -> None:
         """A refresh of seeded replicas (lag read + readiness of both sides) makes one GetMetricData call."""
-        topology = many_databases(12)
+        topology = topology_of(12)
         create_rds_pairs(topology)
         faults = Faults()
         exporter = Exporter(topology, clients=ClientFactory(topology, run_id="exporter", faults=faults))
@@ -159,7 +143,7 @@ class TestBatching:
 
     def test_regional_outage_counts_an_error_and_keeps_age_growing(self) -> None:
         """With the replicas' region unreachable the lag read fails: errors_total{source=lag} rises."""
-        topology = many_databases(3)
+        topology = topology_of(3)
         topology = topology.model_copy(update={"aws": topology.aws.model_copy(update={"max_attempts": 1})})
         faults = Faults(outage_regions={"eu-west-1"})
         exporter = Exporter(topology, clients=ClientFactory(topology, run_id="exporter", faults=faults))

@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from test_checks_support import PROD, QA, Module, Seeded, check, module_world
+from test_checks_support import PROD, QA, Seeded, check, module, world
 
 from dr.checks.model import all_ok
 from dr.checks.readiness import readiness
 from dr.errors import UsageError
 
 
-@pytest.fixture(scope="module")
-def module() -> Iterator[Module]:
-    yield from module_world()
-
-
-@pytest.fixture
-def world(module: Module) -> Iterator[Seeded]:
-    view = module.fresh()
-    yield view
-    view.restore()
-
-
 def run(world: Seeded, env: str = "qa") -> list:
     return readiness(world.topology, world.clients, world.clock, env)
+
+
+__all__ = ["module", "world"]  # fixtures shared from test_checks_support
 
 
 class TestAllGreen:

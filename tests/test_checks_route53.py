@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from test_checks_support import Module, Seeded, module_world
+from test_checks_support import Seeded, module, world
 
 from dr.aws.route53 import health_check_status, read_health_check, read_record, record_side
 
 OK, BAD = "Success: HTTP Status Code 200, OK", "Failure: Connection timed out"
-
-
-@pytest.fixture(scope="module")
-def module() -> Iterator[Module]:
-    yield from module_world()
-
-
-@pytest.fixture
-def world(module: Module) -> Iterator[Seeded]:
-    view = module.fresh()
-    yield view
-    view.restore()
 
 
 def upsert(world: Seeded, name: str, value: str) -> None:
@@ -35,6 +20,9 @@ def upsert(world: Seeded, name: str, value: str) -> None:
         "Action": "UPSERT",
         "ResourceRecordSet": {"Name": name, "Type": "CNAME", "TTL": 60,
                               "ResourceRecords": [{"Value": prod_target}]}}]}))
+
+
+__all__ = ["module", "world"]  # fixtures shared from test_checks_support
 
 
 class TestHealthCheckStatus:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -163,3 +164,35 @@ def check(results: list[Any], kind: str, resource: str | None = None) -> Any:
     found = [r for r in results if str(r.check) == kind and (resource is None or r.resource == resource)]
     assert len(found) == 1, f"expected one {kind} result for {resource}, got {found}"
     return found[0]
+
+
+@pytest.fixture(scope="module")
+def module() -> Iterator[Module]:
+    """The seeded world of one test module (import `module` and `world` into the module to use them)."""
+    yield from module_world()
+
+
+@pytest.fixture
+def world(module: Module) -> Iterator[Seeded]:
+    view = module.fresh()
+    yield view
+    view.restore()
+
+
+@pytest.fixture
+def config(world: Seeded, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The world's topology written as a config file, for CLI tests (wide terminal for rich tables)."""
+    from dr.sandbox.topology_file import write_topology
+
+    monkeypatch.setenv("COLUMNS", "250")
+    return str(write_topology(world.topology, tmp_path / "dr.yaml"))
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    """`drctl ARGS` in-process: exit code and output."""
+    from typer.testing import CliRunner
+
+    from dr.cli.main import app
+
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.output

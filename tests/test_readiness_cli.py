@@ -3,38 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from test_checks_support import Module, Seeded, module_world
-from typer.testing import CliRunner
+from test_checks_support import Seeded, config, invoke, module, world
 
-from dr.cli.main import app
-from dr.sandbox.topology_file import write_topology
-
-
-@pytest.fixture(scope="module")
-def module() -> Iterator[Module]:
-    yield from module_world()
-
-
-@pytest.fixture
-def world(module: Module) -> Iterator[Seeded]:
-    view = module.fresh()
-    yield view
-    view.restore()
-
-
-@pytest.fixture
-def config(world: Seeded, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("COLUMNS", "250")
-    return str(write_topology(world.topology, tmp_path / "dr.yaml"))
-
-
-def invoke(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, list(args))
-    return result.exit_code, result.output
+__all__ = ["config", "module", "world"]  # fixtures shared from test_checks_support
 
 
 class TestExitCodes:

@@ -7,13 +7,15 @@ failover's steps in reverse, then restore DR protection toward the DR region. Se
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from dr.config.model import Engine
 from dr.engine.registry import register
 from dr.engine.runbook import Parallel, Phase, Runbook
 from dr.engine.step import RunContext, Step
 from dr.errors import UsageError
-from runbooks.failover import move_phases
-from runbooks.steps._common import Move, moves
+from runbooks.failover import dns_steps, move_phases
+from runbooks.steps._common import Move, moves, records
 from runbooks.steps.complete import CompleteAtStart, Guarded
 from runbooks.steps.fence import RenameFormerWriter, StopFenced
 from runbooks.steps.reprotect import CreateReplica, RejoinGlobal, WaitReplicating
@@ -62,9 +64,12 @@ class Failback(Runbook):
     def confirmation(self, ctx: RunContext) -> str | None:
         return ctx.target
 
-    def rto_window(self, ctx: RunContext) -> tuple[str, str] | None:
-        """The RTO times the switch (prechecks to confirm): re-protecting, before or after, is not downtime."""
-        return ("prechecks", "confirm") if phase_of(ctx) in ("switch", "all") else None
+    def rto_window(self, ctx: RunContext) -> tuple[str, Sequence[str]] | None:
+        """The RTO times the switch (prechecks to the end of DNS and confirm, which run side by side):
+        re-protecting, before or after, is not downtime."""
+        if phase_of(ctx) not in ("switch", "all"):
+            return None
+        return "prechecks", ["confirm", *(s.name for s in dns_steps(records(ctx)))]
 
 
 def _guard(phase: Phase, complete: CompleteAtStart) -> Phase:

@@ -7,6 +7,7 @@ calls to the source region are best-effort extras that never block. See failover
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 
 from dr.config.model import DnsRecord, DnsStrategy, Engine
 from dr.engine.registry import register
@@ -44,20 +45,22 @@ def dns_steps(dns: list[DnsRecord]) -> list[Step]:
     return [UpsertZone(zone, zone_records) for zone, zone_records in by_zone.items()] + steps
 
 
-def move_phases(ctx: RunContext, complete: CompleteAtStart, prefix: str = "") -> list[Phase]:
-    """The switch itself, in the direction of ctx (source -> target): shared by failover and failback."""
+def move_phases(ctx: RunContext, complete: CompleteAtStart, alongside: Sequence[Step] = ()) -> list[Phase]:
+    """The switch itself, in the direction of ctx (source -> target): shared by failover and failback.
+
+    After the promotions, one group moves DNS and confirms the target: confirm's reads (readiness, health
+    checks, writers) depend on the promotions, not on DNS, and it polls until the target's health checks are
+    healthy (a return restores inverted ones in the DNS steps), so it runs beside them rather than after.
+    `alongside` joins that group (the failover's best-effort fencing of the source)."""
     watch = RdsWatch()  # one describe per account, region and kind at a time, shared by the gate and promotions
     phases: list[Phase] = [Guarded(Prechecks(), complete), Guarded(RpoGate(watch), complete)]
     promotions = [promote_step(m, watch) for m in moves(ctx)]
     if promotions:
         # Every promotion at once: they mostly wait on AWS, and the slowest one bounds the phase only if none
         # queues behind a busy slot (16 slots for 60 databases made the phase ~4 promotions long).
-        phases.append(Parallel(f"{prefix}promote", promotions, max_concurrency=max(DEFAULT_CONCURRENCY,
-                                                                                   len(promotions))))
-    dns = dns_steps(records(ctx))
-    if dns:
-        phases.append(Parallel(f"{prefix}dns", dns))
-    phases.append(Guarded(Confirm(), complete))
+        phases.append(Parallel("promote", promotions, max_concurrency=max(DEFAULT_CONCURRENCY, len(promotions))))
+    switch = [Guarded(Confirm(), complete), *dns_steps(records(ctx)), *alongside]
+    phases.append(Parallel("switch", switch, max_concurrency=max(DEFAULT_CONCURRENCY, len(switch))))
     return phases
 
 
@@ -69,12 +72,9 @@ class Failover(Runbook):
 
     def phases(self, ctx: RunContext) -> list[Phase]:
         complete = CompleteAtStart()
-        phases = move_phases(ctx, complete)
         fence: list[Step] = [Guarded(TagFormerWriter(m.db, m.old), complete) for m in moves(ctx)
                              if m.db.engine is not Engine.AURORA_GLOBAL]
-        if fence:
-            phases.append(Parallel("fence-source", fence))
-        return phases
+        return move_phases(ctx, complete, alongside=fence)
 
     def confirmation(self, ctx: RunContext) -> str | None:
         """A planned move (the source is healthy) is a choice: the operator types the target's name."""

@@ -114,6 +114,18 @@ class TestParallel:
         assert r1[1] <= r2[0]
         assert calls.spans["rds"][0] == 0.0
 
+    def test_a_member_waiting_for_aws_gives_its_family_slot_back(self, tmp_path: Path) -> None:
+        """Family limited to 1: `zone` acts for 1 s then waits 10 s to verify; `check` does not queue behind
+        that wait, it acts while `zone` polls (a hosted zone waiting for INSYNC must not hold back the
+        health-check updates)."""
+        clock, calls = VirtualClock(parties=2), Calls()
+        group = Parallel("g", [FakeStep("zone", calls, sleep=1, verify_after=10, family="route53"),
+                               FakeStep("check", calls, sleep=1, family="route53")], family_limits={"route53": 1})
+        outcome = Harness(tmp_path, clock).run(ListRunbook([group]))
+        assert outcome.status is RunStatus.SUCCEEDED
+        zone, check = calls.spans["zone"], calls.spans["check"]
+        assert zone[1] <= check[0] < zone[1] + 10
+
     def test_members_that_fit_the_slots_all_start_even_if_one_fails_at_once(
             self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         """Every promotion at once: a member refused in `check` instantly must not keep the others from starting

@@ -1,7 +1,8 @@
 """Runs a runbook's phases in order: single steps inline, parallel groups on a bounded thread pool.
 
-A failed step with policy abort stops the run: members of its group already running finish, nothing
-new starts, later phases are reported `skipped`. An interrupt (the `stop` event) does the same.
+A failed step with policy abort stops the run: members of its group already running finish (a read-only
+member still polling to verify stops waiting), nothing new starts, later phases are reported `skipped`. An
+interrupt (the `stop` event) does the same.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ class Executor:
                  history: RunHistory | None = None, stop: threading.Event | None = None) -> None:
         self.stop = stop or threading.Event()
         self.runner = StepRunner(ctx, recorder, dry_run=dry_run, history=history, stop=self.stop,
-                                 on_failed=self._note_failure)
+                                 on_failed=self._note_failure, aborting=self._aborting)
         self.history = history
         self._abort_reason: str | None = None
         self._failed_step: str | None = None
@@ -65,6 +66,10 @@ class Executor:
             if self._abort_reason is None:
                 self._failed_step = step.name
                 self._abort_reason = f"not started: {step.name} failed"
+
+    def _aborting(self) -> str | None:
+        with self._lock:
+            return self._failed_step
 
     def _not_starting(self) -> str | None:
         if self._abort_reason is not None:
@@ -105,7 +110,9 @@ class Executor:
 
     def _dispatched(self, step: Step, family: threading.BoundedSemaphore | None) -> StepResult:
         """Run a dispatched member. Only one that had to queue for its API family's slot looks again at
-        whether the run is stopping (it has not started any work yet)."""
+        whether the run is stopping (it has not started any work yet). The family slot bounds members
+        *working* (reading, acting): a member gives it back when it starts waiting for AWS (verify polling),
+        so three hosted zones waiting for INSYNC do not hold back fifty health-check updates."""
         if family is None:
             return self.runner.run(step)
         if not family.acquire(blocking=False):
@@ -114,10 +121,11 @@ class Executor:
             if reason is not None:
                 family.release()
                 return self.runner.skip(step, reason)
+        slot = _Slot(family)
         try:
-            return self.runner.run(step)
+            return self.runner.run(step, on_wait=slot.release)
         finally:
-            family.release()
+            slot.release()
 
     def _status(self, steps: list[Step], results: list[StepResult]) -> RunStatus:
         failed = [(s, r) for s, r in zip(steps, results, strict=True)
@@ -135,3 +143,17 @@ class Executor:
                 status in (StepStatus.ALREADY_DONE, StepStatus.SKIPPED) for status in mutating):
             return RunStatus.ALREADY_DONE
         return RunStatus.SUCCEEDED
+
+
+class _Slot:
+    """A held API-family slot, released once: when its step starts waiting, or when it ends."""
+
+    def __init__(self, family: threading.BoundedSemaphore) -> None:
+        self._family: threading.BoundedSemaphore | None = family
+        self._lock = threading.Lock()
+
+    def release(self) -> None:
+        with self._lock:
+            family, self._family = self._family, None
+        if family is not None:
+            family.release()

@@ -9,6 +9,7 @@ facts: see dr.engine.facts). Unknown values are null, never a made-up zero.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,7 +25,7 @@ class ReportBuilder:
     """Observer: keeps the latest record of each step, in runbook order."""
 
     def __init__(self, header: RunHeader, order: list[str], *, journal: str = "",
-                 rto_window: tuple[str, str] | None = None) -> None:
+                 rto_window: tuple[str, Sequence[str]] | None = None) -> None:
         self.header = header
         self.rto_window = rto_window
         self.order = order
@@ -88,13 +89,16 @@ class ReportBuilder:
         whole = (finished_at - h.clock_started_at).total_seconds(), "from the clock start to the end of the run"
         if self.rto_window is None:
             return whole
-        first_name, last_name = self.rto_window
+        first_name, last_names = self.rto_window
         with self._lock:
-            first, last = self._steps.get(first_name), self._steps.get(last_name)
-        if first is None or last is None or first.started_at is None or last.started_at is None:
+            first = self._steps.get(first_name)
+            ends = {name: r.started_at + timedelta(seconds=r.duration) for name in last_names
+                    if (r := self._steps.get(name)) is not None and r.started_at is not None}
+        if first is None or first.started_at is None or not ends:
             return whole
-        end = last.started_at + timedelta(seconds=last.duration)
-        return (end - first.started_at).total_seconds(), f"from the start of {first_name} to the end of {last_name}"
+        last_name = max(ends, key=lambda name: ends[name])
+        return ((ends[last_name] - first.started_at).total_seconds(),
+                f"from the start of {first_name} to the end of {last_name}")
 
     def _names(self) -> list[str]:
         with self._lock:

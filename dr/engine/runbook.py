@@ -50,10 +50,11 @@ class Runbook(ABC):
         """Text the operator must type to proceed on a TTY (e.g. the target name), or None."""
         return None
 
-    def rto_window(self, ctx: RunContext) -> tuple[str, str] | None:
-        """The first and last step bounding the outage the RTO measures (from the first's start to the
-        last's end), or None: the whole run, from the clock start (`--incident-start` or the command).
-        Failback, for one, times only its switch: re-protecting beforehand is not downtime."""
+    def rto_window(self, ctx: RunContext) -> tuple[str, Sequence[str]] | None:
+        """The step opening the outage the RTO measures and the steps closing it (from the first's start to
+        the end of whichever of the others ends last), or None: the whole run, from the clock start
+        (`--incident-start` or the command). Failback, for one, times only its switch: re-protecting
+        beforehand is not downtime."""
         return None
 
 

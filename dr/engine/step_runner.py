@@ -35,7 +35,8 @@ class StepResult:
 class StepRunner:
     def __init__(self, ctx: RunContext, recorder: Recorder, *, dry_run: bool = False,
                  history: RunHistory | None = None, stop: threading.Event | None = None,
-                 on_failed: Callable[[Step], None] | None = None) -> None:
+                 on_failed: Callable[[Step], None] | None = None,
+                 aborting: Callable[[], str | None] | None = None) -> None:
         self.ctx = ctx
         self.clock = ctx.clock
         self.recorder = recorder
@@ -43,8 +44,12 @@ class StepRunner:
         self.history = history
         self.stop = stop or threading.Event()
         self.on_failed = on_failed
+        self.aborting = aborting or (lambda: None)
+        """The step whose failure is stopping the run, if one is: a read-only step stops waiting then."""
 
-    def run(self, step: Step) -> StepResult:
+    def run(self, step: Step, *, on_wait: Callable[[], None] | None = None) -> StepResult:
+        """Run `step` to its end. `on_wait` is called once, when the step first sleeps between verify polls
+        (the executor gives the step's API-family slot back then)."""
         settled = self.history.settled(step.name) if self.history else None
         if settled is not None:
             self._finished(step, settled, durable=False)
@@ -52,7 +57,7 @@ class StepRunner:
         record = StepRecord(name=step.name, resource=step.resource, started_at=self.clock.now(),
                             budget=step.budget)
         self.recorder.emit(EventKind.STEP_STARTED, step=step.name, resource=step.resource, budget=step.budget)
-        attempt = _Attempt(self, step, record)
+        attempt = _Attempt(self, step, record, on_wait)
         refused = False
         try:
             record.status, record.detail = attempt.run()
@@ -93,8 +98,10 @@ def _reason(err: BaseException) -> str:
 class _Attempt:
     """The life of one step in one run."""
 
-    def __init__(self, runner: StepRunner, step: Step, record: StepRecord) -> None:
+    def __init__(self, runner: StepRunner, step: Step, record: StepRecord,
+                 on_wait: Callable[[], None] | None = None) -> None:
         self.runner = runner
+        self.on_wait = on_wait
         self.step = step
         self.record = record
         self.ctx = runner.ctx
@@ -208,8 +215,14 @@ class _Attempt:
                 last = f"; last error: {describe_error(err)}"
             if self.runner.stop.is_set():
                 raise Interrupted("stopped while verifying; resume re-checks it")
+            failed = None if self.step.mutating else self.runner.aborting()
+            if failed is not None:  # a read-only step has nothing to finish: it stops waiting
+                raise Interrupted(f"stopped waiting: {failed} failed")
             remaining = self.deadline - self.clock.monotonic()
             if remaining <= 0:
                 raise StepFailed(f"not verified within its budget of {self.step.budget:g}s{last}")
+            waiting, self.on_wait = self.on_wait, None
+            if waiting is not None:
+                waiting()
             self.clock.sleep(min(interval, remaining))
             interval = min(interval * 2, self.step.poll_max)

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from dr.config.model import DnsRecord, DnsStrategy
 from dr.engine.step import RunContext, Step
-from runbooks.steps._common import is_writer, moves, records, view
+from runbooks.steps._common import is_writer, moves, records
 
 T = TypeVar("T")
 MAX_READS = 16
@@ -27,8 +27,12 @@ def all_true(items: Iterable[T], predicate: Callable[[T], bool]) -> bool:
 
 
 def writers_in_place(ctx: RunContext) -> bool:
-    """Every database's copy on the target side is a writer (one describe per database, concurrently)."""
-    return all_true(moves(ctx), lambda m: is_writer(view(ctx, m.db, m.new)))
+    """Every database's copy on the target side is a writer: one listing per account, region and kind (an
+    RdsWatch) answers for all of them, instead of a describe per database."""
+    from runbooks.steps.rds_watch import RdsWatch
+
+    watch, asked_at = RdsWatch(), ctx.clock.monotonic()
+    return all(is_writer(watch.member(ctx, m.db, m.new, asked_at)) for m in moves(ctx))
 
 
 def dns_in_place(ctx: RunContext) -> bool:

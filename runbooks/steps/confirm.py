@@ -7,12 +7,12 @@ target's health checks and `aws rds describe-db-instances|describe-db-clusters` 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 from dr.engine.step import RunContext, Step
 from dr.errors import StepFailed
-from runbooks.steps._common import is_writer, moves, view
+from runbooks.steps._common import is_writer, moves
 from runbooks.steps.prechecks import target_not_ready
+from runbooks.steps.rds_watch import RdsWatch
 
 
 class Confirm(Step):
@@ -32,14 +32,14 @@ class Confirm(Step):
 
     def describe(self, ctx: RunContext) -> Sequence[str]:
         return (f"readiness checks of {ctx.target} (route53:GetHealthCheckStatus, eks, ecs, autoscaling)",
-                "rds:DescribeDBInstances / DescribeDBClusters of each promoted database")
+                "rds:DescribeDBInstances / DescribeDBClusters / DescribeGlobalClusters (one listing per account, "
+                "region and kind) for each promoted database")
 
     def problems(self, ctx: RunContext) -> list[str]:
         bad = [f"{r.check} {r.resource}: {r.reason}" for r in target_not_ready(ctx)]
-        todo = moves(ctx)
-        with ThreadPoolExecutor(max_workers=max(1, min(16, len(todo))), thread_name_prefix="drctl-read") as pool:
-            views = list(pool.map(lambda m: view(ctx, m.db, m.new), todo))
-        for move, found in zip(todo, views, strict=True):
+        watch, asked_at = RdsWatch(), ctx.clock.monotonic()  # one listing per account, region and kind
+        for move in moves(ctx):
+            found = watch.member(ctx, move.db, move.new, asked_at)
             if not is_writer(found):
                 bad.append(f"{move.db.name}: {move.new.id} is not a writer yet (status {found.status}, "
                            f"role {found.role})")

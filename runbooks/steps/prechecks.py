@@ -8,6 +8,7 @@ all healthy means a planned move, any unhealthy an unplanned one.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from dr.aws.errors import describe
 from dr.checks.model import CheckKind, CheckResult
@@ -117,16 +118,22 @@ class Prechecks(Step):
                 f"rds:DescribeDBInstances in {ctx.source}'s region (best effort: is the source region reachable?)")
 
     def act(self, ctx: RunContext) -> str | None:
-        health = source_health(ctx)
-        reachable, probe = probe_source(ctx)
+        # four independent reads, at once: they bound the time before the first promotion
+        with ThreadPoolExecutor(max_workers=4, thread_name_prefix="drctl-prechecks") as pool:
+            reading_health = pool.submit(source_health, ctx)
+            probing = pool.submit(probe_source, ctx)
+            reading_restored = pool.submit(inverted_target_checks, ctx)
+            reading_readiness = pool.submit(target_not_ready, ctx)
+            health = reading_health.result()
+            reachable, probe = probing.result()
+            restored, not_ready = reading_restored.result(), reading_readiness.result()
         is_planned = all(health.values()) and (bool(health) or reachable)
         if ctx.options.planned is not None:
             is_planned = ctx.options.planned and is_planned
         ctx.set_fact(FACT_PLANNED, is_planned)
         ctx.set_fact(FACT_SOURCE_REACHABLE, reachable)
         ctx.options.planned = is_planned
-        restored = inverted_target_checks(ctx)
-        bad = [r for r in target_not_ready(ctx)
+        bad = [r for r in not_ready
                if not (r.check is CheckKind.HEALTH_CHECK and r.resource in restored)]
         if bad:
             raise GateRefused(f"{ctx.target} is not ready for traffic: "

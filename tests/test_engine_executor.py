@@ -126,6 +126,25 @@ class TestParallel:
         zone, check = calls.spans["zone"], calls.spans["check"]
         assert zone[1] <= check[0] < zone[1] + 10
 
+    def test_a_read_only_member_stops_waiting_when_another_fails(self, tmp_path: Path) -> None:
+        """A confirm-like read-only member polling for 100 s stops once a mutating member fails: it is skipped,
+        naming the failure, and the group does not wait out its budget. A mutating member waiting to verify
+        runs to its end."""
+        clock, calls = VirtualClock(parties=3), Calls()
+        group = Parallel("g", [
+            FakeStep("confirm", calls, mutating=False, verify_after=100, budget=120),
+            FakeStep("promote", calls, sleep=1, verify_after=5),
+            FakeStep("dns", calls, sleep=2, act_errors=[PreconditionFailed("no PRIMARY record set")]),
+        ])
+        outcome = Harness(tmp_path, clock).run(ListRunbook([group]))
+        steps = {s["name"]: s for s in outcome.report["steps"]}
+        assert outcome.status is RunStatus.FAILED
+        assert steps["dns"]["status"] == "failed"
+        assert steps["confirm"]["status"] == "skipped"
+        assert "stopped waiting: dns failed" in steps["confirm"]["detail"]
+        assert steps["promote"]["status"] == "succeeded"
+        assert clock.monotonic() < 20
+
     def test_members_that_fit_the_slots_all_start_even_if_one_fails_at_once(
             self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         """Every promotion at once: a member refused in `check` instantly must not keep the others from starting

@@ -55,6 +55,20 @@ class TestRdsWatch:
         for db in dbs:
             assert answers[db.name] == describe_member(sandbox.clients, sandbox.topology, db, db.replica), db.name
 
+    def test_members_reads_the_listings_side_by_side_and_answers_as_member(
+            self, sandbox: InProcessSandbox) -> None:
+        """`members` for every replica: one describe per kind, the three at once (each blocks until all three
+        are in flight, which fails if they are read one after another), answers as `member` gives them."""
+        faults, clock = Faults(), FakeClock(datetime.now(UTC))
+        ctx, watch = context(sandbox, faults, clock), RdsWatch()
+        together = threading.Barrier(3, timeout=5)
+        faults.on_call = lambda service, operation, region: together.wait() if service == "rds" else None
+        dbs = sandbox.topology.databases
+        views = watch.members(ctx, [(db, db.replica) for db in dbs])
+        faults.on_call = None
+        assert reads(faults) == {"DescribeDBInstances": 1, "DescribeDBClusters": 1, "DescribeGlobalClusters": 1}
+        assert views == [watch.member(ctx, db, db.replica) for db in dbs]
+
     def test_a_listing_older_than_max_age_is_read_again(self, sandbox: InProcessSandbox) -> None:
         """Within max_age the listing serves; past it the next ask reads AWS again and sees the change."""
         faults, clock = Faults(), FakeClock(datetime.now(UTC))

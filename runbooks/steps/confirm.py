@@ -37,9 +37,8 @@ class Confirm(Step):
 
     def problems(self, ctx: RunContext) -> list[str]:
         bad = [f"{r.check} {r.resource}: {r.reason}" for r in target_not_ready(ctx)]
-        watch, asked_at = RdsWatch(), ctx.clock.monotonic()  # one listing per account, region and kind
-        for move in moves(ctx):
-            found = watch.member(ctx, move.db, move.new, asked_at)
+        todo = moves(ctx)  # one listing per account, region and kind answers for every database
+        for move, found in zip(todo, RdsWatch().members(ctx, [(m.db, m.new) for m in todo]), strict=True):
             if not is_writer(found):
                 bad.append(f"{move.db.name}: {move.new.id} is not a writer yet (status {found.status}, "
                            f"role {found.role})")

@@ -15,7 +15,8 @@ answering "not found" would.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +61,22 @@ class RdsWatch:
             return with_global_role(found, self.global_cluster(ctx, loc, db.global_cluster_id, asked_at))
         return found
 
+    def members(self, ctx: RunContext, wanted: Sequence[tuple[Database, DbLocation]],
+                asked_at: float | None = None) -> list[DbView]:
+        """`member` for each (database, copy), the listings they need read at once (instances, clusters and
+        global clusters of each account and region side by side, not one after the other)."""
+        asked_at = ctx.clock.monotonic() if asked_at is None else asked_at
+        needed: dict[tuple[str, str, str], DbLocation] = {}
+        for db, loc in wanted:
+            for operation in _operations(db.engine):
+                needed.setdefault((loc.env, region(ctx, loc), operation), loc)
+        if len(needed) > 1:
+            with ThreadPoolExecutor(max_workers=len(needed), thread_name_prefix="drctl-rds-watch") as pool:
+                for future in [pool.submit(self._item, ctx, loc, key[2], "", asked_at)
+                               for key, loc in needed.items()]:
+                    future.result()
+        return [self.member(ctx, db, loc, asked_at) for db, loc in wanted]
+
     def instance(self, ctx: RunContext, loc: DbLocation, asked_at: float | None = None) -> DbView:
         reg = region(ctx, loc)
         item = self._item(ctx, loc, "describe_db_instances", loc.id, asked_at)
@@ -98,6 +115,14 @@ class RdsWatch:
                 listing.items = read()
                 listing.taken_at = taken_at
             return listing.items
+
+
+def _operations(engine: Engine) -> tuple[str, ...]:
+    if engine is Engine.RDS_INSTANCE:
+        return ("describe_db_instances",)
+    if engine is Engine.AURORA_GLOBAL:
+        return ("describe_db_clusters", "describe_global_clusters")
+    return ("describe_db_clusters",)
 
 
 def list_all(client: Any, operation: str) -> dict[str, dict[str, Any]]:

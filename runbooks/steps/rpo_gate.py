@@ -59,8 +59,9 @@ class RpoGate(Step):
 
     def _pending(self, ctx: RunContext) -> list[Move]:
         """The databases not yet promoted (one listing per account, region and kind for all of them)."""
-        asked_at = ctx.clock.monotonic()
-        return [m for m in moves(ctx) if not is_writer(self.watch.member(ctx, m.db, m.new, asked_at))]
+        todo = moves(ctx)
+        views = self.watch.members(ctx, [(m.db, m.new) for m in todo])
+        return [m for m, found in zip(todo, views, strict=True) if not is_writer(found)]
 
     def is_done(self, ctx: RunContext) -> bool:
         self._seen = self._pending(ctx)

@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from dr.config.model import DnsRecord, DnsStrategy, Engine
+from dr.config.model import DnsRecord, Engine
 from dr.engine.registry import register
 from dr.engine.runbook import DEFAULT_CONCURRENCY, Parallel, Phase, Runbook
 from dr.engine.step import RunContext, Step
 from runbooks.steps._common import Move, moves, records
 from runbooks.steps.complete import CompleteAtStart, Guarded
 from runbooks.steps.confirm import Confirm
-from runbooks.steps.dns_failover_routing import FailoverRoutingRecord, RoutingView
+from runbooks.steps.dns_failover_routing import RoutingView
 from runbooks.steps.dns_upsert import UpsertZone
 from runbooks.steps.fence import TagFormerWriter
 from runbooks.steps.prechecks import Prechecks, source_health
@@ -33,16 +33,12 @@ def promote_step(move: Move, watch: RdsWatch) -> Step:
 
 
 def dns_steps(dns: list[DnsRecord]) -> list[Step]:
-    """One UPSERT step per hosted zone (one change batch where AWS allows), one step per failover record."""
+    """One step per hosted zone: its records of both strategies in one change batch where AWS allows."""
     by_zone: dict[str, list[DnsRecord]] = defaultdict(list)
-    steps: list[Step] = []
-    view = RoutingView()  # one listing per zone and one Inverted read per account, for all failover records
     for record in dns:
-        if record.strategy is DnsStrategy.UPSERT:
-            by_zone[record.zone_id].append(record)
-        else:
-            steps.append(FailoverRoutingRecord(record, view))
-    return [UpsertZone(zone, zone_records) for zone, zone_records in by_zone.items()] + steps
+        by_zone[record.zone_id].append(record)
+    view = RoutingView()  # one Inverted read per account and one name-server lookup per zone, for all zones
+    return [UpsertZone(zone, zone_records, view) for zone, zone_records in by_zone.items()]
 
 
 def move_phases(ctx: RunContext, complete: CompleteAtStart, alongside: Sequence[Step] = ()) -> list[Phase]:

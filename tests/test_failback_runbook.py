@@ -43,7 +43,7 @@ class TestFailback:
         assert replica["DBInstanceClass"] == fenced[0]["DBInstanceClass"]
 
     def test_full_failback_returns_traffic_and_restores_protection(self, failed_over: Harness) -> None:
-        """--phase all: prod writes again, DNS points at prod, the inverted check is restored, qa replicates."""
+        """--phase all: prod writes again, DNS points at prod (the failover PRIMARY names prod again), qa replicates."""
         h = failed_over
         for name in NAMES:
             h.set_lag(name, 5.0)
@@ -54,8 +54,11 @@ class TestFailback:
         assert not orders.get("ReadReplicaSourceDBInstanceIdentifier")
         api = next(r for r in h.topology.dns if r.fqdn == "api.example.com.")
         assert record_values(h, api.zone_id, "api.example.com.") == ["api.eu-central-1.example.com"]
-        hc = h.health_check("www.example.com.", "prod")
-        assert h.route53().get_health_check(HealthCheckId=hc)["HealthCheck"]["HealthCheckConfig"]["Inverted"] is False
+        www = next(r for r in h.topology.dns if r.fqdn == "www.example.com.")
+        sets = h.route53().list_resource_record_sets(HostedZoneId=www.zone_id)["ResourceRecordSets"]
+        primary = next(s for s in sets if s["Name"] == www.fqdn and s.get("Failover") == "PRIMARY")
+        assert [v["Value"] for v in primary["ResourceRecords"]] == ["www.eu-central-1.example.com"]
+        assert primary["HealthCheckId"] == www.health_checks["prod"]
         dr_copy = instance(h, "eu-west-1", "orders-db-euw1")
         assert dr_copy is not None
         assert "orders-db" in dr_copy["ReadReplicaSourceDBInstanceIdentifier"]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from runbooks.steps.dns_upsert import MAX_BATCH_CHARS, batches
-from tests.failover_support import Harness, harness, step
+from tests.failover_support import Harness, answer_of, harness, step
 
 
 def upsert(name: str, value: str = "target.example.com") -> dict[str, Any]:
@@ -77,18 +77,21 @@ def with_failover_records(count: int) -> Any:
 
 
 class TestFailoverRoutingAtScale:
-    def route53_reads(self, tmp_path: Path, extra: int) -> tuple[int, int, Harness]:
+    def route53_calls(self, tmp_path: Path, extra: int) -> dict[str, int]:
         with harness(tmp_path / str(extra), with_failover_records(extra)) as h:
             outcome = h.run("failover", "qa", run_id=f"failover-routing-{extra}")
             assert outcome.exit_code == 0, outcome.report
-            return (h.faults.count("route53", "ListResourceRecordSets"),
-                    h.faults.count("route53", "GetHealthCheck"), h)
+            for record in h.topology.dns:
+                assert answer_of(h.route53(), record) == record.targets["qa"], record.fqdn
+            return {op: h.faults.count("route53", op) for op in
+                    ("ListResourceRecordSets", "GetHealthCheck", "UpdateHealthCheck", "ChangeResourceRecordSets")}
 
     def test_zone_listings_do_not_grow_with_the_number_of_failover_records(self, tmp_path: Path) -> None:
-        """Route53 allows ~10 requests/s: 1 or 6 failover records in a zone cost the same listings, no
-        per-check GetHealthCheck, and every PRIMARY check ends inverted."""
-        one, one_get, _ = self.route53_reads(tmp_path, 0)
-        six, six_get, h = self.route53_reads(tmp_path, 5)
+        """Route53 allows ~10 requests/s: 1 or 6 failover records in a zone cost the same listings and change
+        calls (one batch per zone re-points every PRIMARY), no per-check GetHealthCheck or UpdateHealthCheck;
+        every record answers qa."""
+        one = self.route53_calls(tmp_path, 0)
+        six = self.route53_calls(tmp_path, 5)
         assert six == one
-        assert one_get == six_get == 0
-        assert h.faults.count("route53", "UpdateHealthCheck") == 6
+        assert one["GetHealthCheck"] == one["UpdateHealthCheck"] == 0
+        assert one["ChangeResourceRecordSets"] == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,16 +32,24 @@ class TestPlannedFailover:
         assert record_values(h, api.zone_id, "api.example.com.") == ["api.eu-west-1.example.com"]
         assert "switchover" in step(report, "promote:payments")["detail"]
 
-    def test_planned_failover_inverts_the_primary_health_check_of_failover_records(self, h: Harness) -> None:
-        """failover-routing: the PRIMARY's health check is inverted and journaled so failback restores it."""
-        outcome = h.run("failover", "qa")
-        hc = h.health_check("www.example.com.", "prod")
-        config = h.route53().get_health_check(HealthCheckId=hc)["HealthCheck"]["HealthCheckConfig"]
-        assert config["Inverted"] is True
+    def test_planned_failover_re_points_the_primary_record_set_of_failover_records(self, h: Harness) -> None:
+        """failover-routing: the PRIMARY record set now names qa (value and health check), the SECONDARY is
+        untouched, no health check is inverted, and Route53 answers qa although prod is still healthy."""
         www = next(r for r in h.topology.dns if r.fqdn == "www.example.com.")
+        before = failover_sets(h, www)
+        outcome = h.run("failover", "qa")
+        assert outcome.report["status"] == "succeeded"
+        after = failover_sets(h, www)
+        assert [v["Value"] for v in after["PRIMARY"]["ResourceRecords"]] == ["www.eu-west-1.example.com"]
+        assert after["PRIMARY"]["HealthCheckId"] == www.health_checks["qa"]
+        assert after["PRIMARY"]["SetIdentifier"] == before["PRIMARY"]["SetIdentifier"]
+        assert after["SECONDARY"] == before["SECONDARY"]
+        for side in ("prod", "qa"):
+            config = h.route53().get_health_check(HealthCheckId=www.health_checks[side])["HealthCheck"]
+            assert config["HealthCheckConfig"]["Inverted"] is False
         answer = h.route53().test_dns_answer(HostedZoneId=www.zone_id, RecordName=www.fqdn, RecordType="CNAME")
         assert answer["RecordData"] == ["www.eu-west-1.example.com"]
-        assert outcome.report["status"] == "succeeded"
+        assert h.faults.count("route53", "UpdateHealthCheck") == 0
 
     def test_rerun_of_a_finished_failover_is_already_done_without_mutating_calls(self, h: Harness) -> None:
         """Re-running a finished failover exits 0, status already-done, and calls nothing mutating."""
@@ -69,6 +78,18 @@ class TestUnplannedFailover:
         assert "unplanned" in step(outcome.report, "prechecks")["detail"]
         hc = h.health_check("www.example.com.", "prod")
         assert h.route53().get_health_check(HealthCheckId=hc)["HealthCheck"]["HealthCheckConfig"]["Inverted"] is False
+
+    def test_traffic_stays_on_qa_when_prod_recovers(self, h: Harness) -> None:
+        """Unplanned: Route53 had failed over by itself; the run re-points the PRIMARY too, so prod's checks
+        turning healthy again (a stale prod coming back) do not send traffic back to it."""
+        for record in h.topology.dns:
+            h.sbx.control.set_health(record.health_checks["prod"], False)
+        assert h.run("failover", "qa").exit_code == 0
+        for record in h.topology.dns:
+            h.sbx.control.set_health(record.health_checks["prod"], True)
+        www = next(r for r in h.topology.dns if r.fqdn == "www.example.com.")
+        answer = h.route53().test_dns_answer(HostedZoneId=www.zone_id, RecordName=www.fqdn, RecordType="CNAME")
+        assert answer["RecordData"] == ["www.eu-west-1.example.com"]
 
     def test_simulated_outage_of_the_source_region_still_completes(self, h: Harness) -> None:
         """Every call to eu-central-1 fails: the failover completes; the best-effort tagging is skipped."""
@@ -127,17 +148,27 @@ class TestPartialFailure:
         assert orders is not None
         assert not orders.get("ReadReplicaSourceDBInstanceIdentifier")
 
-    def test_a_new_run_after_a_partial_planned_move_is_still_planned(self, h: Harness) -> None:
-        """A health check inverted by an earlier run does not make the next run think the source is down."""
-        h.faults.throttle["ChangeResourceRecordSets"] = 10_000
-        first = h.run("failover", "qa")
-        assert first.exit_code == 1
+    def test_a_source_check_inverted_by_an_earlier_drctl_does_not_make_the_move_unplanned(self, h: Harness) -> None:
+        """A prod health check left inverted (an earlier drctl forced failovers that way) says nothing of prod's
+        health: the run is still planned."""
         hc = h.health_check("www.example.com.", "prod")
-        assert h.route53().get_health_check(HealthCheckId=hc)["HealthCheck"]["HealthCheckConfig"]["Inverted"]
-        h.faults.throttle.clear()
-        second = h.run("failover", "qa")
-        assert second.exit_code == 0, second.report
-        assert step(second.report, "prechecks")["detail"].startswith("planned")
+        h.route53().update_health_check(HealthCheckId=hc, Inverted=True)
+        outcome = h.run("failover", "qa")
+        assert outcome.exit_code == 0, outcome.report
+        assert step(outcome.report, "prechecks")["detail"].startswith("planned")
+
+    def test_a_target_check_left_inverted_is_restored_by_the_dns_step(self, h: Harness) -> None:
+        """A qa health check left inverted would keep Route53 from answering qa: prechecks accept it (the DNS
+        step restores it), the zone step un-inverts it and journals that, and Route53 answers qa."""
+        www = next(r for r in h.topology.dns if r.fqdn == "www.example.com.")
+        hc = h.health_check("www.example.com.", "qa")
+        h.route53().update_health_check(HealthCheckId=hc, Inverted=True)
+        outcome = h.run("failover", "qa")
+        assert outcome.exit_code == 0, outcome.report
+        assert h.route53().get_health_check(HealthCheckId=hc)["HealthCheck"]["HealthCheckConfig"]["Inverted"] is False
+        assert f"restored inverted health check(s) {hc}" in step(outcome.report, f"dns:{www.zone_id}")["detail"]
+        answer = h.route53().test_dns_answer(HostedZoneId=www.zone_id, RecordName=www.fqdn, RecordType="CNAME")
+        assert answer["RecordData"] == ["www.eu-west-1.example.com"]
 
 
 class TestConfirmation:
@@ -175,3 +206,9 @@ class TestUnknownDataLoss:
         assert outcome.exit_code == 0, outcome.report
         assert outcome.report["rpo"]["data_loss_window_seconds"] is None
         assert outcome.report["rpo"]["met"] is None
+
+
+def failover_sets(h: Harness, record: Any) -> dict[str, dict[str, Any]]:
+    """The record's PRIMARY and SECONDARY record sets, as Route53 holds them."""
+    sets = h.route53().list_resource_record_sets(HostedZoneId=record.zone_id)["ResourceRecordSets"]
+    return {str(s["Failover"]): s for s in sets if s["Name"] == record.fqdn and s.get("Failover")}

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from dr.config.model import DnsRecord, DnsStrategy
 from dr.engine.step import RunContext, Step
 from runbooks.steps._common import is_writer, moves, records
 
@@ -36,18 +34,11 @@ def writers_in_place(ctx: RunContext) -> bool:
 
 
 def dns_in_place(ctx: RunContext) -> bool:
-    """Every record answers the target: one listing per zone for upsert records, one answer per failover record."""
-    from runbooks.steps.dns_failover_routing import FailoverRoutingRecord, RoutingView
-    from runbooks.steps.dns_upsert import UpsertZone
+    """Every record answers the target: the zone steps' own is_done (one listing per zone, the failover
+    records' answers)."""
+    from runbooks.failover import dns_steps
 
-    by_zone: dict[str, list[DnsRecord]] = defaultdict(list)
-    failover: list[DnsRecord] = []
-    for record in records(ctx):
-        (by_zone[record.zone_id] if record.strategy is DnsStrategy.UPSERT else failover).append(record)
-    checks: list[Step] = [UpsertZone(zone, recs) for zone, recs in by_zone.items()]
-    view = RoutingView()
-    checks += [FailoverRoutingRecord(r, view) for r in failover]
-    return all_true(checks, lambda s: s.is_done(ctx))
+    return all_true(dns_steps(records(ctx)), lambda s: s.is_done(ctx))
 
 
 def move_complete(ctx: RunContext) -> bool:

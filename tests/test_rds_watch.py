@@ -83,6 +83,22 @@ class TestRdsWatch:
         assert fresh.source_arn is None
         assert faults.count("rds", "DescribeDBInstances") == 2
 
+    def test_a_slow_listing_serves_twice_as_long_as_it_took(self, sandbox: InProcessSandbox) -> None:
+        """A listing that took 0.4 s (a busy API, many databases) is not re-read 0.25 s later, only after 0.8 s:
+        polls never keep the API busy more than half of the time."""
+        faults, clock = Faults(), FakeClock(datetime.now(UTC))
+        ctx, watch = context(sandbox, faults, clock), RdsWatch(max_age=0.25)
+        faults.on_call = lambda service, operation, region: clock.advance(0.4) if service == "rds" else None
+        db = next(d for d in sandbox.topology.databases if str(d.engine) == "rds-instance")
+        watch.instance(ctx, db.replica)
+        faults.on_call = None
+        clock.advance(0.3)  # 0.7 s after the read began
+        watch.instance(ctx, db.replica)
+        assert faults.count("rds", "DescribeDBInstances") == 1
+        clock.advance(0.2)  # 0.9 s
+        watch.instance(ctx, db.replica)
+        assert faults.count("rds", "DescribeDBInstances") == 2
+
     def test_a_database_missing_from_the_listing_does_not_exist(self, sandbox: InProcessSandbox) -> None:
         faults, clock = Faults(), FakeClock(datetime.now(UTC))
         ctx, watch = context(sandbox, faults, clock), RdsWatch()

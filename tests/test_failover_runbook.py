@@ -132,6 +132,30 @@ class TestRpoGate:
         assert outcome.report["rpo"]["met"] is False
 
 
+class TestUnmovableDns:
+    @pytest.mark.parametrize("shape", ["alias", "missing"])
+    def test_a_failover_record_drctl_cannot_re_point_is_refused_before_anything_changes(
+            self, h: Harness, shape: str) -> None:
+        """A failover record whose PRIMARY is an alias (drctl re-points values) or absent: prechecks refuse
+        (exit 3) naming it, before any promotion; nothing is mutated."""
+        www = next(r for r in h.topology.dns if r.fqdn == "www.example.com.")
+        primary = failover_sets(h, www)["PRIMARY"]
+        changes: list[dict[str, Any]] = [{"Action": "DELETE", "ResourceRecordSet": primary}]
+        if shape == "alias":
+            alias = {k: v for k, v in primary.items() if k not in ("ResourceRecords", "TTL")}
+            alias["AliasTarget"] = {"HostedZoneId": www.zone_id, "DNSName": "api.example.com.",
+                                    "EvaluateTargetHealth": False}
+            changes.append({"Action": "CREATE", "ResourceRecordSet": alias})
+        h.route53().change_resource_record_sets(HostedZoneId=www.zone_id, ChangeBatch={"Changes": changes})
+        h.faults.calls.clear()
+        outcome = h.run("failover", "qa")
+        assert outcome.exit_code == 3, outcome.report
+        detail = step(outcome.report, "prechecks")["detail"]
+        assert "www.example.com." in detail
+        assert ("is an alias" if shape == "alias" else "no PRIMARY failover record set") in detail
+        assert h.mutating_calls() == []
+
+
 class TestPartialFailure:
     def test_backing_up_replica_fails_the_run_and_resume_completes_it(self, h: Harness) -> None:
         """A replica in backing-up: exit 1, the others promoted and reported; resume completes the failover."""

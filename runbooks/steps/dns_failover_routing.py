@@ -26,16 +26,30 @@ def primary_of(listing: list[dict[str, Any]], record: DnsRecord) -> dict[str, An
                  and r.get("Failover") == "PRIMARY"), None)
 
 
+def primary_problem(listing: list[dict[str, Any]], record: DnsRecord) -> str | None:
+    """Why drctl cannot move `record` by re-pointing its PRIMARY record set, or None: the PRIMARY must exist and
+    hold values, as dr.yaml describes the record (an alias target is not something drctl can re-point)."""
+    primary = primary_of(listing, record)
+    if primary is None:
+        return (f"{record.fqdn}: no PRIMARY failover record set in zone {record.zone_id}; create the "
+                "PRIMARY/SECONDARY pair first")
+    if "AliasTarget" in primary:
+        return (f"{record.fqdn}: its PRIMARY record set is an alias ({primary['AliasTarget'].get('DNSName', '?')}); "
+                "drctl re-points value records as dr.yaml describes them: make the pair value records, or move "
+                "this record by hand (failover.md, step 4)")
+    return None
+
+
 def primary_toward(record: DnsRecord, primary: dict[str, Any], side: str) -> dict[str, Any]:
     """The PRIMARY record set naming `side`: its value and its health check (none if `side` has none), the
     rest (SetIdentifier, TTL) kept. Equal to `primary` when it already names `side`."""
-    wanted = {k: v for k, v in primary.items() if k not in ("ResourceRecords", "AliasTarget", "HealthCheckId")}
+    wanted = {k: v for k, v in primary.items() if k not in ("ResourceRecords", "HealthCheckId")}
     wanted.setdefault("TTL", record.ttl)
     wanted["ResourceRecords"] = [{"Value": record.targets[side]}]
     if record.health_checks.get(side):
         wanted["HealthCheckId"] = record.health_checks[side]
     current_values = {str(v["Value"]).rstrip(".").lower() for v in primary.get("ResourceRecords", [])}
-    if (current_values == {record.targets[side].rstrip(".").lower()} and "AliasTarget" not in primary
+    if (current_values == {record.targets[side].rstrip(".").lower()}
             and primary.get("HealthCheckId") == wanted.get("HealthCheckId")):
         return primary
     return wanted

@@ -22,7 +22,7 @@ from typing import Any
 from dr.config.model import DnsRecord, DnsStrategy
 from dr.engine.step import PreconditionFailed, RunContext, Step
 from runbooks.steps._common import Waits, call, inverted_fact
-from runbooks.steps.dns_failover_routing import RoutingView, primary_of, primary_toward
+from runbooks.steps.dns_failover_routing import RoutingView, primary_of, primary_problem, primary_toward
 
 MAX_ANSWER_READS = 16
 """DNS questions in flight at once when reading the failover records' answers."""
@@ -117,10 +117,10 @@ class UpsertZone(Waits, Step):
         return list_zone(self._client(ctx), self.zone_id, lambda fn, **kwargs: call(ctx, fn, **kwargs))
 
     def _primary(self, listing: list[dict[str, Any]], record: DnsRecord) -> dict[str, Any]:
+        problem = primary_problem(listing, record)  # prechecks refuse these before anything changes
         found = primary_of(listing, record)
-        if found is None:
-            raise PreconditionFailed(f"{record.fqdn}: no PRIMARY failover record set in zone {self.zone_id}; "
-                                     "create the PRIMARY/SECONDARY pair first")
+        if problem is not None or found is None:
+            raise PreconditionFailed(problem or record.fqdn)
         return found
 
     def _current_values(self, ctx: RunContext, listing: list[dict[str, Any]] | None = None

@@ -12,10 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 from dr.aws.errors import describe
 from dr.checks.model import CheckKind, CheckResult
-from dr.config.model import DnsStrategy
+from dr.config.model import DnsRecord, DnsStrategy
 from dr.engine.step import RunContext, Step
 from dr.errors import GateRefused
-from runbooks.steps._common import FACT_PLANNED, FACT_SOURCE_REACHABLE, moves, rds, records, region
+from runbooks.steps._common import FACT_PLANNED, FACT_SOURCE_REACHABLE, call, moves, rds, records, region
 
 DATABASE_CHECKS = frozenset({CheckKind.REPLICA_EXISTS, CheckKind.REPLICA_SOURCE, CheckKind.REPLICA_AVAILABLE,
                              CheckKind.REPLICATION_RUNNING, CheckKind.LAG_WITHIN_RPO})
@@ -92,6 +92,24 @@ def inverted_target_checks(ctx: RunContext) -> set[str]:
     return {hc for r in failover if inverted.get(hc := r.health_checks[ctx.target], False)}
 
 
+def routing_problems(ctx: RunContext) -> list[str]:
+    """Failover-routing records the DNS step could not move (no PRIMARY, an alias PRIMARY): one listing per
+    hosted zone holding such records, so the run refuses before anything changes rather than after the
+    promotions."""
+    from dr.aws.route53 import list_zone
+    from runbooks.steps.dns_failover_routing import primary_problem
+
+    by_zone: dict[str, list[DnsRecord]] = {}
+    for record in records(ctx):
+        if record.strategy is DnsStrategy.FAILOVER_ROUTING:
+            by_zone.setdefault(record.zone_id, []).append(record)
+    problems: list[str] = []
+    for zone, zone_records in by_zone.items():
+        listing = list_zone(ctx.clients.route53(zone_records[0].env), zone, lambda fn, **kw: call(ctx, fn, **kw))
+        problems += [p for r in zone_records if (p := primary_problem(listing, r)) is not None]
+    return problems
+
+
 def target_not_ready(ctx: RunContext) -> list[CheckResult]:
     """The target's failing readiness checks other than databases' (health checks, EKS, ECS, ASG). Databases
     are left out of the read itself: the RPO gate and the promote steps judge them, knowing the direction."""
@@ -115,18 +133,24 @@ class Prechecks(Step):
     def describe(self, ctx: RunContext) -> Sequence[str]:
         return (f"readiness checks of {ctx.target} (route53:GetHealthCheckStatus, eks, ecs, autoscaling)",
                 f"route53:GetHealthCheckStatus for {ctx.source}'s health checks (planned or unplanned)",
-                f"rds:DescribeDBInstances in {ctx.source}'s region (best effort: is the source region reachable?)")
+                f"rds:DescribeDBInstances in {ctx.source}'s region (best effort: is the source region reachable?)",
+                "route53:ListResourceRecordSets of each zone with failover-routing records (each needs a PRIMARY "
+                "record set holding values)")
 
     def act(self, ctx: RunContext) -> str | None:
-        # four independent reads, at once: they bound the time before the first promotion
-        with ThreadPoolExecutor(max_workers=4, thread_name_prefix="drctl-prechecks") as pool:
+        # five independent reads, at once: they bound the time before the first promotion
+        with ThreadPoolExecutor(max_workers=5, thread_name_prefix="drctl-prechecks") as pool:
             reading_health = pool.submit(source_health, ctx)
             probing = pool.submit(probe_source, ctx)
             reading_restored = pool.submit(inverted_target_checks, ctx)
             reading_readiness = pool.submit(target_not_ready, ctx)
+            reading_routing = pool.submit(routing_problems, ctx)
             health = reading_health.result()
             reachable, probe = probing.result()
             restored, not_ready = reading_restored.result(), reading_readiness.result()
+            unmovable = reading_routing.result()
+        if unmovable:
+            raise GateRefused("DNS could not be moved, nothing was changed: " + "; ".join(unmovable))
         is_planned = all(health.values()) and (bool(health) or reachable)
         if ctx.options.planned is not None:
             is_planned = ctx.options.planned and is_planned

@@ -46,7 +46,8 @@ def failover_cmd(
     accept_data_loss: AcceptDataLossOpt = False, simulate_outage: SimulateOutageOpt = None,
     break_lock: BreakLockOpt = False, pushgateway: PushgatewayOpt = None, metrics_file: MetricsFileOpt = None,
 ) -> None:
-    """Fail over to ENV: prechecks, RPO gate, promote every database, move DNS, confirm; timed against the RTO."""
+    """Fail over to ENV: prechecks, RPO gate, promote every database, then move DNS while confirming; timed
+    against the RTO."""
     from dr.cli.run_options import execute
 
     flags = RunFlags(dry_run=dry_run, yes=yes, run_id=run_id, incident_start=incident_start,

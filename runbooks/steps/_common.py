@@ -79,6 +79,13 @@ def call(ctx: RunContext, fn: Callable[..., T], /, **kwargs: Any) -> T:
     return retrying(clock=ctx.clock, attempts=6, initial=0.2, maximum=5.0, retry_on=_worth_retrying)(fn, **kwargs)
 
 
+def zone_record_sets(ctx: RunContext, env: str, zone_id: str) -> list[dict[str, Any]]:
+    """Every record set of a hosted zone (one paged listing), each page retried as `call` retries."""
+    from dr.aws.route53 import list_zone
+
+    return list_zone(ctx.clients.route53(env), zone_id, lambda fn, **kwargs: call(ctx, fn, **kwargs))
+
+
 def _worth_retrying(exc: BaseException) -> bool:
     from dr.aws.errors import is_retryable, is_unreachable
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from dr.config.model import DnsRecord, DnsStrategy
 from dr.engine.step import PreconditionFailed, RunContext, Step
-from runbooks.steps._common import Waits, call, inverted_fact
+from runbooks.steps._common import Waits, call, inverted_fact, zone_record_sets
 from runbooks.steps.dns_failover_routing import RoutingView, primary_of, primary_problem, primary_toward
 
 MAX_ANSWER_READS = 16
@@ -112,9 +112,7 @@ class UpsertZone(Waits, Step):
         return calls
 
     def _listing(self, ctx: RunContext) -> list[dict[str, Any]]:
-        from dr.aws.route53 import list_zone
-
-        return list_zone(self._client(ctx), self.zone_id, lambda fn, **kwargs: call(ctx, fn, **kwargs))
+        return zone_record_sets(ctx, self.env, self.zone_id)
 
     def _primary(self, listing: list[dict[str, Any]], record: DnsRecord) -> dict[str, Any]:
         problem = primary_problem(listing, record)  # prechecks refuse these before anything changes

@@ -15,7 +15,15 @@ from dr.checks.model import CheckKind, CheckResult
 from dr.config.model import DnsRecord, DnsStrategy
 from dr.engine.step import RunContext, Step
 from dr.errors import GateRefused
-from runbooks.steps._common import FACT_PLANNED, FACT_SOURCE_REACHABLE, call, moves, rds, records, region
+from runbooks.steps._common import (
+    FACT_PLANNED,
+    FACT_SOURCE_REACHABLE,
+    moves,
+    rds,
+    records,
+    region,
+    zone_record_sets,
+)
 
 DATABASE_CHECKS = frozenset({CheckKind.REPLICA_EXISTS, CheckKind.REPLICA_SOURCE, CheckKind.REPLICA_AVAILABLE,
                              CheckKind.REPLICATION_RUNNING, CheckKind.LAG_WITHIN_RPO})
@@ -96,7 +104,6 @@ def routing_problems(ctx: RunContext) -> list[str]:
     """Failover-routing records the DNS step could not move (no PRIMARY, an alias PRIMARY): one listing per
     hosted zone holding such records, so the run refuses before anything changes rather than after the
     promotions."""
-    from dr.aws.route53 import list_zone
     from runbooks.steps.dns_failover_routing import primary_problem
 
     by_zone: dict[str, list[DnsRecord]] = {}
@@ -105,7 +112,7 @@ def routing_problems(ctx: RunContext) -> list[str]:
             by_zone.setdefault(record.zone_id, []).append(record)
     problems: list[str] = []
     for zone, zone_records in by_zone.items():
-        listing = list_zone(ctx.clients.route53(zone_records[0].env), zone, lambda fn, **kw: call(ctx, fn, **kw))
+        listing = zone_record_sets(ctx, zone_records[0].env, zone)
         problems += [p for r in zone_records if (p := primary_problem(listing, r)) is not None]
     return problems
 

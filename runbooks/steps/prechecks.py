@@ -30,13 +30,15 @@ DATABASE_CHECKS = frozenset({CheckKind.REPLICA_EXISTS, CheckKind.REPLICA_SOURCE,
 """Databases are judged by the RPO gate and the promote steps (which know the direction of the move)."""
 
 
-def source_health(ctx: RunContext) -> dict[str, bool]:
+def source_health(ctx: RunContext, inverted: dict[str, bool] | None = None) -> dict[str, bool]:
     """Each health check of the source side, read from Route53's status in us-east-1 (batched per owning
-    account through CloudWatch, Route53 itself as fallback), never from the source region."""
+    account through CloudWatch, Route53 itself as fallback), never from the source region. `inverted`: the
+    `inverted_flags` of the records' accounts when the caller has them already."""
     from dr.aws.route53 import read_health_checks
 
     owners: dict[str, list[str]] = {}
-    inverted = inverted_flags(ctx, {r.env for r in records(ctx) if r.health_checks.get(ctx.source)})
+    if inverted is None:
+        inverted = inverted_flags(ctx, {r.env for r in records(ctx) if r.health_checks.get(ctx.source)})
     for record in records(ctx):
         hc = record.health_checks.get(ctx.source)
         # a check inverted by an earlier (partial) planned move says nothing of the source's health
@@ -92,11 +94,11 @@ def inverted_flags(ctx: RunContext, envs: set[str]) -> dict[str, bool]:
     return flags
 
 
-def inverted_target_checks(ctx: RunContext) -> set[str]:
-    """The target's health checks a failover inverted: unhealthy by design until the DNS step restores them."""
+def inverted_target_checks(ctx: RunContext, inverted: dict[str, bool]) -> set[str]:
+    """The target's health checks an earlier drctl inverted (`inverted`: the flags of the records' accounts):
+    unhealthy by design until the DNS step restores them."""
     failover = [r for r in records(ctx)
                 if r.strategy is DnsStrategy.FAILOVER_ROUTING and r.health_checks.get(ctx.target)]
-    inverted = inverted_flags(ctx, {r.env for r in failover})
     return {hc for r in failover if inverted.get(hc := r.health_checks[ctx.target], False)}
 
 
@@ -145,17 +147,18 @@ class Prechecks(Step):
                 "record set holding values)")
 
     def act(self, ctx: RunContext) -> str | None:
-        # five independent reads, at once: they bound the time before the first promotion
+        # independent reads at once (they bound the time before the first promotion); the Inverted flags of
+        # the records' accounts are read once, for the source's health and the target's restored checks
         with ThreadPoolExecutor(max_workers=5, thread_name_prefix="drctl-prechecks") as pool:
-            reading_health = pool.submit(source_health, ctx)
+            flags = pool.submit(inverted_flags, ctx, {r.env for r in records(ctx) if r.health_checks})
+            reading_health = pool.submit(lambda: source_health(ctx, flags.result()))
             probing = pool.submit(probe_source, ctx)
-            reading_restored = pool.submit(inverted_target_checks, ctx)
             reading_readiness = pool.submit(target_not_ready, ctx)
             reading_routing = pool.submit(routing_problems, ctx)
             health = reading_health.result()
             reachable, probe = probing.result()
-            restored, not_ready = reading_restored.result(), reading_readiness.result()
-            unmovable = reading_routing.result()
+            not_ready, unmovable = reading_readiness.result(), reading_routing.result()
+        restored = inverted_target_checks(ctx, flags.result())
         if unmovable:
             raise GateRefused("DNS could not be moved, nothing was changed: " + "; ".join(unmovable))
         is_planned = all(health.values()) and (bool(health) or reachable)

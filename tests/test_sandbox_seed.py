@@ -426,6 +426,42 @@ class TestSeedChainAndOddNames:
 
 
 class TestMotoSpeedups:
+    HOSTS = [None, "moto_api", "rds.eu-west-1.amazonaws.com", "route53.amazonaws.com", "rds",
+             "eks.eu-central-1.amazonaws.com", "sts.amazonaws.com", "example.invalid"]
+
+    def test_dispatcher_resolves_hosts_as_moto_does(self) -> None:
+        """Every host, known or not, resolves to moto's own answer, and again from memory."""
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+        from dr.sandbox._moto_speedups import memo_dispatcher
+
+        moto_app, memo = DomainDispatcherApplication(create_backend_app), memo_dispatcher(create_backend_app)
+        expected = [moto_app.get_backend_for_host(h) for h in self.HOSTS]
+        assert {"rds", "route53"} <= set(expected)
+        assert expected[-1] is None
+        assert [memo.get_backend_for_host(h) for h in self.HOSTS] == expected
+        assert [memo.get_backend_for_host(h) for h in self.HOSTS] == expected
+
+    def test_dispatcher_lists_moto_modules_once_per_host(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from moto import backends
+        from moto.moto_server.werkzeug_app import create_backend_app
+
+        from dr.sandbox._moto_speedups import memo_dispatcher
+
+        listed = 0
+        listing = backends.list_of_moto_modules
+
+        def counted() -> object:
+            nonlocal listed
+            listed += 1
+            return listing()
+
+        monkeypatch.setattr(backends, "list_of_moto_modules", counted)
+        memo = memo_dispatcher(create_backend_app)
+        for _ in range(5):
+            assert memo.get_backend_for_host("rds.eu-west-1.amazonaws.com") == "rds"
+        assert listed == 1
+
     @pytest.mark.parametrize("arn", [
         "arn:aws:iam::111111111111:role/eks", "arn:aws-cn:iam::111111111111:role/x",
         "arn:nope:iam::111111111111:role/x", "arn:aws:iam::1111:role/x", "", "arn:aws:iam::111111111111:user/x",

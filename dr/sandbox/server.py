@@ -66,12 +66,13 @@ def start_server(host: str = "127.0.0.1", port: int = 0) -> SandboxServer:
 
 
 def build_app() -> Any:
-    """moto's domain-dispatching WSGI app wrapped in the sandbox middleware."""
+    """moto's domain-dispatching WSGI app (resolving each host once) wrapped in the sandbox middleware."""
     from moto.moto_server import werkzeug_app
 
+    from dr.sandbox._moto_speedups import memo_dispatcher
     from dr.sandbox.middleware import SandboxMiddleware
 
     _guard.require_attrs(
         werkzeug_app, ["DomainDispatcherApplication", "create_backend_app", "MotoRequestHandler"], "moto server"
     )
-    return SandboxMiddleware(werkzeug_app.DomainDispatcherApplication(werkzeug_app.create_backend_app))
+    return SandboxMiddleware(memo_dispatcher(werkzeug_app.create_backend_app))

@@ -48,7 +48,9 @@ def move_phases(ctx: RunContext, complete: CompleteAtStart, alongside: Sequence[
     checks, writers) depend on the promotions, not on DNS, and it polls until the target's health checks are
     healthy (a return restores inverted ones in the DNS steps), so it runs beside them rather than after.
     `alongside` joins that group (the failover's best-effort fencing of the source)."""
-    watch = RdsWatch()  # one describe per account, region and kind at a time, shared by the gate and promotions
+    # One describe per account, region and kind at a time, shared by the gate and promotions, narrowed to the
+    # databases whose promotion is still under way.
+    watch = RdsWatch(scope=[(m.db, m.new) for m in moves(ctx)])
     phases: list[Phase] = [Guarded(Prechecks(), complete), Guarded(RpoGate(watch), complete)]
     promotions = [promote_step(m, watch) for m in moves(ctx)]
     if promotions:

@@ -1,5 +1,6 @@
 """The promotion steps' shared RDS listing: one describe per account, region and kind for any number of
-concurrent askers, re-read only when older than its max age, and the same answers as a describe by id."""
+concurrent askers, re-read only when older than its max age, and the same answers as a describe by id; a
+scoped watch lists only the databases it still watches."""
 
 from __future__ import annotations
 
@@ -119,3 +120,78 @@ class TestRdsWatch:
             clock.advance(1.0)  # each lookup "takes" longer than max_age
             assert watch.member(ctx, db, db.replica, asked_at).exists
         assert reads(faults) == {"DescribeDBInstances": 1, "DescribeDBClusters": 1, "DescribeGlobalClusters": 1}
+
+
+def filtered_ids(ctx: RunContext, region: str) -> list[list[str] | None]:
+    """Records the identifiers each DescribeDBInstances / DescribeDBClusters in `region` was filtered to (None:
+    unfiltered), from the requests drctl's clients send."""
+    seen: list[list[str] | None] = []
+
+    def record(params: dict[str, object], **_: object) -> None:
+        filters = params.get("Filters") or []
+        seen.append(next((list(f["Values"]) for f in filters if f["Name"] in ("db-instance-id", "db-cluster-id")),
+                         None) if isinstance(filters, list) else None)
+
+    client = ctx.clients.client("rds", "prod", region)
+    for operation in ("DescribeDBInstances", "DescribeDBClusters"):
+        client.meta.events.register(f"provide-client-params.rds.{operation}", record)
+    return seen
+
+
+class TestScopedRdsWatch:
+    """A run's shared watch, scoped to its promotions: listings name the databases still being watched."""
+
+    def test_listings_name_only_the_scope_and_answer_as_describe(self, sandbox: InProcessSandbox) -> None:
+        faults, clock = Faults(), FakeClock(datetime.now(UTC))
+        ctx = context(sandbox, faults, clock)
+        dbs = [d for d in sandbox.topology.databases if str(d.engine) in ("rds-instance", "aurora-cluster")]
+        watch = RdsWatch(scope=[(db, db.replica) for db in dbs])
+        seen = filtered_ids(ctx, "eu-west-1")
+        views = watch.members(ctx, [(db, db.replica) for db in dbs])
+        assert sorted(v for values in seen for v in values or ["<everything>"]) == sorted(d.replica.id for d in dbs)
+        for db, view in zip(dbs, views, strict=True):
+            assert view == describe_member(sandbox.clients, sandbox.topology, db, db.replica), db.name
+
+    def test_a_settled_database_is_left_out_and_comes_back_when_asked_for(self, sandbox: InProcessSandbox) -> None:
+        faults, clock = Faults(), FakeClock(datetime.now(UTC))
+        ctx = context(sandbox, faults, clock)
+        dbs = [d for d in sandbox.topology.databases if str(d.engine) == "rds-instance"]
+        assert len(dbs) >= 2, "the example topology has two rds-instance databases"
+        first, second = dbs[0], dbs[1]
+        watch = RdsWatch(max_age=0.25, scope=[(db, db.replica) for db in dbs])
+        seen = filtered_ids(ctx, "eu-west-1")
+        assert watch.instance(ctx, first.replica).exists
+        watch.settle(first, first.replica)
+        clock.advance(1.0)
+        assert watch.instance(ctx, second.replica).exists
+        assert seen[-1] == sorted(d.replica.id for d in dbs[1:])
+        clock.advance(1.0)
+        assert watch.instance(ctx, first.replica).exists  # asked again: back in the listing
+        assert first.replica.id in (seen[-1] or [])
+
+    def test_a_database_outside_the_scope_is_read_with_it(self, sandbox: InProcessSandbox) -> None:
+        """Asking for a database the scope does not name reads a listing that includes it, at once (not when
+        the listing happens to go stale): the answer is never a false 'does not exist'."""
+        faults, clock = Faults(), FakeClock(datetime.now(UTC))
+        ctx = context(sandbox, faults, clock)
+        dbs = [d for d in sandbox.topology.databases if str(d.engine) == "rds-instance"]
+        watch = RdsWatch(scope=[(dbs[0], dbs[0].replica)])
+        assert watch.instance(ctx, dbs[0].replica).exists
+        assert watch.instance(ctx, dbs[1].replica).exists
+        assert faults.count("rds", "DescribeDBInstances") == 2
+        assert watch.instance(ctx, dbs[1].replica).exists
+        assert watch.instance(ctx, dbs[0].replica).exists
+        assert faults.count("rds", "DescribeDBInstances") == 2
+
+    def test_more_identifiers_than_a_page_are_asked_in_requests_of_a_hundred(
+            self, sandbox: InProcessSandbox) -> None:
+        faults, clock = Faults(), FakeClock(datetime.now(UTC))
+        ctx = context(sandbox, faults, clock)
+        db = next(d for d in sandbox.topology.databases if str(d.engine) == "rds-instance")
+        absent = [(db, DbLocation(env=db.replica.env, region=db.replica.region, id=f"absent-{n:03d}"))
+                  for n in range(150)]
+        watch = RdsWatch(scope=[(db, db.replica), *absent])
+        seen = filtered_ids(ctx, "eu-west-1")
+        assert watch.instance(ctx, db.replica) == describe_member(sandbox.clients, sandbox.topology, db, db.replica)
+        assert [len(values or []) for values in seen] == [100, 51]
+        assert not watch.instance(ctx, absent[0][1]).exists

@@ -57,6 +57,7 @@ class PromoteGlobalMember(Waits, Step):
                 raise PreconditionFailed(f"{self.move.db.name}: cluster {self.move.new.id} does not exist in "
                                          f"{region(ctx, self.move.new)}")
             self._arn = found.arn
+            self.watch.settle(self.move.db, self.move.new)  # from here on only the global cluster is polled
         return self._arn
 
     def _global(self, ctx: RunContext) -> GlobalClusterView:

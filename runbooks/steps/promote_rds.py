@@ -70,7 +70,14 @@ class PromoteReplica(Waits, Step):
     def is_done(self, ctx: RunContext) -> bool:
         self.start_waiting(ctx)
         self._fresh = self._current(ctx)
-        return is_writer(self._fresh)
+        return self._settled(self._fresh)
+
+    def _settled(self, found: DbView) -> bool:
+        """Whether `found` is the writer; once it is, the shared listings stop including it."""
+        if not is_writer(found):
+            return False
+        self.watch.settle(self.move.db, self.move.new)
+        return True
 
     def check(self, ctx: RunContext) -> None:
         found = self._fresh = self._handed_on(ctx)
@@ -96,7 +103,7 @@ class PromoteReplica(Waits, Step):
 
     def waiting_on(self, ctx: RunContext) -> str | None:
         found = self._current(ctx)
-        if is_writer(found):
+        if self._settled(found):
             return None
         link = f"still replicating from {found.source_arn}" if found.source_arn else "unlinked"
         return f"{self.move.new.id} is {found.status}, {link}"

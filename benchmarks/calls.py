@@ -46,6 +46,11 @@ def route53_changes(run: FailoverRun, topology: Topology) -> Route53Changes:
     )
 
 
+def rds_throttled(run: FailoverRun) -> int:
+    """RDS calls the sandbox refused with `ThrottlingException` (botocore retried them)."""
+    return sum(run.stats.rejected.get("ThrottlingException", {}).values())
+
+
 def rds_describes(run: FailoverRun) -> int:
     rds = run.stats.calls.get("rds", {})
     return sum(rds.get(op, 0) for op in RDS_DESCRIBES)

@@ -59,6 +59,7 @@ def measure(sandbox: ServedSandbox, scenario: Scenario, scrapes: int = 200) -> E
     control.set_route53_throttle(scenario.throttle_rate, scenario.throttle_burst)
     if scenario.throttle_rate:
         time.sleep(scenario.throttle_burst / scenario.throttle_rate)  # the bucket refills, as at rest
+    control.set_rds_throttle(scenario.rds_throttle_rate, scenario.rds_throttle_burst)
     with patched_environ(sandbox.env()):
         exporter = Exporter(topology, clients=ClientFactory(topology, run_id="bench-exporter"), interval=3600.0)
         before = sandbox.control.stats()
@@ -67,6 +68,7 @@ def measure(sandbox: ServedSandbox, scenario: Scenario, scrapes: int = 200) -> E
         refresh = time.perf_counter() - started
         delta = subtract(sandbox.control.stats(), before)
         latencies, size = _serve_and_scrape(exporter.wsgi_app, scrapes)
+    control.set_rds_throttle(None)
     if scenario.throttle_rate:
         time.sleep(scenario.throttle_burst / scenario.throttle_rate)  # the failover after it starts at rest too
     cuts = statistics.quantiles(latencies, n=100, method="inclusive")

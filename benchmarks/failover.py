@@ -29,6 +29,9 @@ class Scenario:
     change_pending_seconds: float = 1.0
     throttle_rate: float | None = 10.0
     throttle_burst: int = 50
+    rds_throttle_rate: float | None = 12.0
+    """RDS API bucket per account and region (the RDS User Guide's defaults: 12/s sustained, burst 300)."""
+    rds_throttle_burst: int = 300
     promotions: PromotionTimes = field(default_factory=PromotionTimes)
 
 
@@ -87,6 +90,7 @@ def run_failover(sandbox: ServedSandbox, scenario: Scenario, workdir: Path, *, s
     if sequential:
         env["DRCTL_MAX_CONCURRENCY"] = "1"
     command = [*drctl_command(), "failover", "--to", TARGET, "--yes", "-o", "json"]
+    control.set_rds_throttle(scenario.rds_throttle_rate, scenario.rds_throttle_burst)  # full buckets, at rest
     started = time.perf_counter()
     done = subprocess.run(command, env=subprocess_env(env), capture_output=True, text=True, timeout=timeout,
                           check=False)
@@ -95,6 +99,7 @@ def run_failover(sandbox: ServedSandbox, scenario: Scenario, workdir: Path, *, s
     events = control.promotion_events()
     control.set_latency(0.0)
     control.set_route53_throttle(None)
+    control.set_rds_throttle(None)
     report = _report(done.stdout)
     durations = [(e.done_at - e.requested_at).total_seconds() for e in events]
     return FailoverRun(

@@ -7,7 +7,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from benchmarks.calls import detection, phase_seconds, rds_describes, route53_changes
+from benchmarks.calls import detection, phase_seconds, rds_describes, rds_throttled, route53_changes
 from benchmarks.estate import EstateSize
 from benchmarks.exporter_timing import ExporterTiming, IsolatedExporter
 from benchmarks.failover import FailoverRun
@@ -23,7 +23,8 @@ ROW_NAMES = (
     "failover wall (parallel)", "engine run time (report)", "critical path (slowest promotion + DNS sync)",
     "ratio wall / critical path", "overhead by phase", "failover wall (sequential, concurrency 1)",
     "ratio sequential / critical path", "Route53 ChangeResourceRecordSets", "Route53 retries after throttling",
-    "RDS describes per promotion", "detection latency p50", "detection latency max", "API calls total",
+    "RDS retries after throttling", "RDS describes per promotion", "detection latency p50", "detection latency max",
+    "API calls total",
     "exporter refresh", "Route53 calls per exporter refresh", "CloudWatch GetMetricData per refresh",
     "scrape latency p50", "scrape latency p99", "exporter alone (benchmarks/exporter_bench.py)",
     "drctl --version", "drctl --help", "aws --version",
@@ -106,6 +107,7 @@ def _call_rows(result: SizeResult) -> list[Row]:
         Row("Route53 retries after throttling",
             f"{r53.throttled} Throttling + {r53.prior_request_not_complete} PriorRequestNotComplete",
             "reported apart"),
+        Row("RDS retries after throttling", f"{rds_throttled(run)} ThrottlingException", "reported apart"),
         Row("RDS describes per promotion", f"{rds_describes(run) / promotions:.1f} "
             f"({rds_describes(run)} describes, {len(run.events)} promotions, prechecks and confirm included)"),
         Row("detection latency p50", _s(found.p50) + unmatched),
@@ -165,7 +167,7 @@ def scaling_row(result: SizeResult) -> dict[str, Any]:
         "wall_s": round(run.wall_seconds, 2), "critical_s": round(run.critical_path, 2), "ratio": round(run.ratio, 2),
         "sequential_s": round(seq.wall_seconds, 2) if seq else None, "status": run.status,
         "api_calls": run.stats.total(), "r53_changes": r53.made, "r53_rejected": r53.throttled
-        + r53.prior_request_not_complete, "detect_max_s": round(found.worst, 2),
+        + r53.prior_request_not_complete, "rds_rejected": rds_throttled(run), "detect_max_s": round(found.worst, 2),
         "refresh_s": round(result.exporter.refresh_seconds, 3),
         "scrape_p99_ms": round(result.exporter.scrape_p99 * 1000, 1),
     }

@@ -37,7 +37,8 @@ class Plan:
 
 def plan_from(args: argparse.Namespace) -> Plan:
     scenario = Scenario(latency_seconds=args.latency_ms / 1000, change_pending_seconds=args.pending,
-                        throttle_rate=None if args.no_throttle else 10.0)
+                        throttle_rate=None if args.no_throttle else 10.0,
+                        rds_throttle_rate=None if args.no_throttle else 12.0)
     if args.promotions:
         low, mode, high = args.promotions
         scenario = replace(scenario, promotions=PromotionTimes(low=low, mode=mode, high=high))
@@ -104,7 +105,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--promotions", type=float, nargs=3, metavar=("LOW", "MODE", "HIGH"),
                    help="promotion seconds, triangular (default 2 3 6; real RDS takes minutes: e.g. 20 30 60 shows "
                         "how the fixed overheads weigh against longer promotions)")
-    p.add_argument("--no-throttle", action="store_true", help="turn off Route53 throttling (10/s, burst 50)")
+    p.add_argument("--no-throttle", action="store_true",
+                   help="turn off API throttling (Route53: 10/s, burst 50 per account; RDS: 12/s, burst 300 per "
+                        "account and region)")
     p.add_argument("--no-sequential", action="store_true", help="skip the sequential contrast run")
     p.add_argument("--no-aws-install", action="store_true", help="never pip-install the AWS CLI for comparison")
     p.add_argument("--scrapes", type=int, default=200, help="exporter scrapes to time (default 200)")

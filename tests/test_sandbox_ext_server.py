@@ -193,6 +193,53 @@ class TestCallCounting:
         assert control.stats().total() == 0
 
 
+class TestRdsThrottling:
+    """RDS's API bucket per account and region, as the RDS User Guide documents it (12/s, burst 300 on AWS)."""
+
+    def test_calls_beyond_the_burst_are_throttled_per_region(self, server: SandboxServer, control: HttpControl) -> None:
+        control.set_rds_throttle(rate=0.001, burst=2)
+        west = _client(server, "rds", "eu-west-1", config=NO_RETRIES)
+        for _ in range(2):
+            west.describe_db_instances()
+        with pytest.raises(ClientError) as err:
+            west.describe_db_clusters()
+        assert err.value.response["Error"]["Code"] == "ThrottlingException"
+        assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+        _client(server, "rds", "eu-central-1", config=NO_RETRIES).describe_db_instances()  # its own bucket
+        _client(server, "route53", config=NO_RETRIES).list_hosted_zones()  # not RDS's bucket
+        assert control.stats().rejected == {"ThrottlingException": {"DescribeDBClusters": 1}}
+
+    def test_botocore_retries_the_rejection_as_throttling(self) -> None:
+        """The code is one botocore's retry modes back off on (standard and adaptive)."""
+        from botocore.retries.standard import ThrottledRetryableChecker
+
+        assert "ThrottlingException" in ThrottledRetryableChecker._THROTTLED_ERROR_CODES
+
+    def test_setting_the_throttle_again_starts_with_full_buckets(
+            self, server: SandboxServer, control: HttpControl) -> None:
+        """The benchmark sets it right before a run, so the run starts with the API at rest."""
+        rds = _client(server, "rds", "eu-west-1", config=NO_RETRIES)
+        control.set_rds_throttle(rate=0.001, burst=1)
+        rds.describe_db_instances()
+        with pytest.raises(ClientError):
+            rds.describe_db_instances()
+        control.set_rds_throttle(rate=0.001, burst=1)
+        rds.describe_db_instances()
+        assert control.stats().rejected == {"ThrottlingException": {"DescribeDBInstances": 1}}
+
+    def test_off_again_after_setting_none(self, server: SandboxServer, control: HttpControl) -> None:
+        control.set_rds_throttle(rate=0.001, burst=1)
+        control.set_rds_throttle(None)
+        rds = _client(server, "rds", "eu-west-1", config=NO_RETRIES)
+        for _ in range(3):
+            rds.describe_db_instances()
+        assert control.stats().rejected == {}
+
+    def test_a_bucket_without_tokens_is_refused(self, control: HttpControl) -> None:
+        with pytest.raises(SandboxControlError, match="rate > 0"):
+            control.set_rds_throttle(rate=0, burst=10)
+
+
 class TestRoute53Throttling:
     def test_the_bucket_rejects_calls_beyond_the_burst_with_throttling(
         self, server: SandboxServer, control: HttpControl

@@ -76,6 +76,10 @@ class SandboxControl(Protocol):
         """Route53 token bucket per account (requests/s, burst); `rate=None` turns throttling off."""
         ...
 
+    def set_rds_throttle(self, rate: float | None, burst: int = 300) -> None:
+        """RDS token bucket per account and region (requests/s, burst); `rate=None` turns throttling off."""
+        ...
+
     def stats(self) -> CallStats:
         """Calls counted by the server since the last reset."""
         ...
@@ -170,12 +174,10 @@ class LocalControl:
         self._state.latency_seconds = _non_negative(seconds, "latency")
 
     def set_route53_throttle(self, rate: float | None, burst: int = 50) -> None:
-        if rate is None:
-            self._state.route53_throttle = None
-            return
-        if rate <= 0 or burst < 1:
-            raise SandboxControlError(f"throttle needs rate > 0 and burst >= 1, got rate={rate} burst={burst}")
-        self._state.route53_throttle = ThrottleSpec(float(rate), int(burst))
+        self._state.route53_throttle = _throttle(rate, burst)
+
+    def set_rds_throttle(self, rate: float | None, burst: int = 300) -> None:
+        self._state.rds_throttle = _throttle(rate, burst)
 
     def stats(self) -> CallStats:
         with self._state.lock:
@@ -187,6 +189,14 @@ class LocalControl:
 
     def reset(self) -> None:
         self._state.reset(self._clock)
+
+
+def _throttle(rate: float | None, burst: int) -> ThrottleSpec | None:
+    if rate is None:
+        return None
+    if rate <= 0 or burst < 1:
+        raise SandboxControlError(f"throttle needs rate > 0 and burst >= 1, got rate={rate} burst={burst}")
+    return ThrottleSpec(float(rate), int(burst))
 
 
 def _non_negative(seconds: float, what: str) -> float:
@@ -208,6 +218,7 @@ _SETTERS = frozenset(
         "set_db_status",
         "set_latency",
         "set_route53_throttle",
+        "set_rds_throttle",
         "reset",
     }
 )
@@ -304,6 +315,9 @@ class HttpControl:
 
     def set_route53_throttle(self, rate: float | None, burst: int = 50) -> None:
         self._call("set_route53_throttle", rate=rate, burst=burst)
+
+    def set_rds_throttle(self, rate: float | None, burst: int = 300) -> None:
+        self._call("set_rds_throttle", rate=rate, burst=burst)
 
     def stats(self) -> CallStats:
         return CallStats.from_json(self._call("stats"))

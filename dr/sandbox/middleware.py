@@ -7,6 +7,8 @@ Off by default (no latency, no throttling); counting is always on. Route53 admis
    `ChangeResourceRecordSets` for the same hosted zone is still being processed, i.e. between its
    arrival and its response (the injected latency counts as processing). A change that is merely
    PENDING (propagating) does not block the next one, as in AWS. Applied only while throttling is on.
+RDS admission (`STATE.rds_throttle`), per account and region: a token bucket, else HTTP 400
+`ThrottlingException` ("Rate exceeded"), as the RDS User Guide documents its API throttling.
 Rejected calls are counted as calls and, separately, as rejections.
 """
 
@@ -28,6 +30,9 @@ StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 THROTTLING = "Throttling"
+RDS_THROTTLING = "ThrottlingException"
+ROUTE53_XMLNS = "https://route53.amazonaws.com/doc/2013-04-01/"
+RDS_XMLNS = "http://rds.amazonaws.com/doc/2014-10-31/"
 PRIOR_REQUEST_NOT_COMPLETE = "PriorRequestNotComplete"
 CHANGE_OPERATION = "ChangeResourceRecordSets"
 
@@ -45,7 +50,7 @@ class SandboxMiddleware:
         self.control = LocalControl()
         self._monotonic = monotonic
         self._sleep = sleep
-        self._buckets: tuple[ThrottleSpec, BucketsByKey] | None = None
+        self._buckets: dict[str, tuple[ThrottleSpec, BucketsByKey]] = {}
         self._busy_zones: set[str] = set()
         self._lock = threading.Lock()
 
@@ -58,14 +63,17 @@ class SandboxMiddleware:
         call = identify(environ)
         with STATE.lock:
             STATE.stats.add_call(call.service, call.operation)
-        if call.service != "route53":
-            self._delay()
-            return self.app(environ, start_response)
-        return self._route53(call, environ, start_response)
+        if call.service == "route53":
+            return self._route53(call, environ, start_response)
+        spec = STATE.rds_throttle if call.service == "rds" else None
+        if spec is not None and not self._bucket("rds", spec).take(f"{_account(call.access_key)}/{call.region}"):
+            return self._reject(RDS_THROTTLING, "Rate exceeded", call, start_response, RDS_XMLNS)
+        self._delay()
+        return self.app(environ, start_response)
 
     def _route53(self, call: CallInfo, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         spec = STATE.route53_throttle
-        if spec is not None and not self._bucket(spec).take(_account(call.access_key)):
+        if spec is not None and not self._bucket("route53", spec).take(_account(call.access_key)):
             return self._reject(THROTTLING, "Rate exceeded", call, start_response)
         zone = call.params.get("Id") if call.operation == CHANGE_OPERATION else None
         if zone is not None and spec is not None and not self._claim(zone):
@@ -91,11 +99,14 @@ class SandboxMiddleware:
         if seconds > 0:
             self._sleep(seconds)
 
-    def _bucket(self, spec: ThrottleSpec) -> BucketsByKey:
+    def _bucket(self, service: str, spec: ThrottleSpec) -> BucketsByKey:
+        """The service's buckets, new (full) whenever its throttle is set, even to the same values: setting it
+        starts the API at rest."""
         with self._lock:
-            if self._buckets is None or self._buckets[0] != spec:
-                self._buckets = (spec, BucketsByKey(spec.rate, spec.burst, self._monotonic))
-            return self._buckets[1]
+            current = self._buckets.get(service)
+            if current is None or current[0] is not spec:
+                current = self._buckets[service] = (spec, BucketsByKey(spec.rate, spec.burst, self._monotonic))
+            return current[1]
 
     def _claim(self, zone: str) -> bool:
         with self._lock:
@@ -108,12 +119,13 @@ class SandboxMiddleware:
         with self._lock:
             self._busy_zones.discard(zone)
 
-    def _reject(self, code: str, message: str, call: CallInfo, start_response: StartResponse) -> Iterable[bytes]:
+    def _reject(self, code: str, message: str, call: CallInfo, start_response: StartResponse,
+                xmlns: str = ROUTE53_XMLNS) -> Iterable[bytes]:
         with STATE.lock:
             STATE.stats.add_rejection(code, call.operation)
         request_id = str(uuid.uuid4())
         body = (
-            '<?xml version="1.0"?>\n<ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/">'
+            f'<?xml version="1.0"?>\n<ErrorResponse xmlns="{xmlns}">'
             f"<Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"
             f"<RequestId>{request_id}</RequestId></ErrorResponse>"
         ).encode()

@@ -72,7 +72,7 @@ class PromotionEvent:
 
 @dataclass(frozen=True)
 class ThrottleSpec:
-    """Route53's control-plane token bucket: `rate` tokens/s refill, `burst` capacity."""
+    """An API's token bucket (Route53's control plane, RDS): `rate` tokens/s refill, `burst` capacity."""
 
     rate: float = 10.0
     burst: int = 50
@@ -127,6 +127,8 @@ class SandboxState:
     replicas given a setting publish (plain moto tests that put their own datapoints)."""
     latency_seconds: float = 0.0
     route53_throttle: ThrottleSpec | None = None
+    rds_throttle: ThrottleSpec | None = None
+    """RDS API token bucket per account and region (AWS: 12 requests/s sustained, burst 300)."""
     health: dict[str, bool] = field(default_factory=dict)
     lag: dict[LagKey, LagSetting] = field(default_factory=dict)
     replication_states: dict[tuple[str, str, str], tuple[str, str | None]] = field(default_factory=dict)
@@ -145,6 +147,7 @@ class SandboxState:
             self.default_lag_seconds = None
             self.latency_seconds = 0.0
             self.route53_throttle = None
+            self.rds_throttle = None
             self.health.clear()
             self.lag.clear()
             self.changes.clear()

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from dr import __version__
+from dr.cli.entry import version_line
 
 app = typer.Typer(
     name="drctl",
@@ -21,7 +21,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        sys.stdout.write(f"drctl {__version__}\n")
+        sys.stdout.write(version_line())
         raise typer.Exit(0)
 
 

@@ -114,7 +114,7 @@ def drctl_command() -> list[str]:
     script = Path(sys.executable).with_name("drctl")
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-c", "from dr.cli.main import run; run()"]
+    return [sys.executable, "-c", "from dr.cli.entry import main; main()"]
 
 
 @dataclass(frozen=True)

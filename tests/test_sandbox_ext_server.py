@@ -193,6 +193,12 @@ class TestCallCounting:
         assert control.stats().total() == 0
 
 
+def assert_refused(err: ClientError, code: str) -> None:
+    """An injected rejection as botocore reads it: HTTP 400 with the AWS error code."""
+    assert err.response["Error"]["Code"] == code
+    assert err.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
 class TestRdsThrottling:
     """RDS's API bucket per account and region, as the RDS User Guide documents it (12/s, burst 300 on AWS)."""
 
@@ -203,8 +209,7 @@ class TestRdsThrottling:
             west.describe_db_instances()
         with pytest.raises(ClientError) as err:
             west.describe_db_clusters()
-        assert err.value.response["Error"]["Code"] == "ThrottlingException"
-        assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+        assert_refused(err.value, "ThrottlingException")
         _client(server, "rds", "eu-central-1", config=NO_RETRIES).describe_db_instances()  # its own bucket
         _client(server, "route53", config=NO_RETRIES).list_hosted_zones()  # not RDS's bucket
         assert control.stats().rejected == {"ThrottlingException": {"DescribeDBClusters": 1}}
@@ -251,8 +256,7 @@ class TestRoute53Throttling:
             r53.list_hosted_zones()
         with pytest.raises(ClientError) as err:
             r53.list_hosted_zones()
-        assert err.value.response["Error"]["Code"] == "Throttling"
-        assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+        assert_refused(err.value, "Throttling")
         assert control.stats().rejected == {"Throttling": {"ListHostedZones": 1}}
 
     def test_other_services_are_not_throttled(self, server: SandboxServer, control: HttpControl) -> None:

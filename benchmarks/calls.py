@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from benchmarks.failover import FailoverRun
 from dr.config.model import Topology
+from dr.sandbox.middleware import RDS_THROTTLING
 
 MAX_BATCH_WEIGHT = 1000
 UPSERT_WEIGHT = 2
@@ -48,7 +49,7 @@ def route53_changes(run: FailoverRun, topology: Topology) -> Route53Changes:
 
 def rds_throttled(run: FailoverRun) -> int:
     """RDS calls the sandbox refused with `ThrottlingException` (botocore retried them)."""
-    return sum(run.stats.rejected.get("ThrottlingException", {}).values())
+    return sum(run.stats.rejected.get(RDS_THROTTLING, {}).values())
 
 
 def rds_describes(run: FailoverRun) -> int:

@@ -11,7 +11,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-from benchmarks.failover import Scenario, subtract
+from benchmarks.failover import Scenario, subtract, throttle, unthrottle
 from dr.sandbox.session import ServedSandbox, patched_environ
 
 SERIES_PER_CALL = 500
@@ -44,7 +44,7 @@ class ExporterTiming:
 def measure(sandbox: ServedSandbox, scenario: Scenario, scrapes: int = 200) -> ExporterTiming:
     """One refresh (a fresh exporter: clients are built in it, as after a restart), then `scrapes` scrapes.
 
-    The sandbox adds the scenario's latency and throttling (the token bucket full again, as at rest). One
+    The sandbox adds the scenario's latency and throttling (the token buckets full, as at rest). One
     refresh only: at 200 databases a refresh spends minutes waiting for Route53 tokens (docs/benchmarks.md)."""
     from dr.aws.factory import ClientFactory
     from dr.metrics.exporter import Exporter
@@ -56,10 +56,7 @@ def measure(sandbox: ServedSandbox, scenario: Scenario, scrapes: int = 200) -> E
     owners = {topology.environments[record.env].account_id for record in topology.dns if record.health_checks}
     control = sandbox.control
     control.set_latency(scenario.latency_seconds)
-    control.set_route53_throttle(scenario.throttle_rate, scenario.throttle_burst)
-    if scenario.throttle_rate:
-        time.sleep(scenario.throttle_burst / scenario.throttle_rate)  # the bucket refills, as at rest
-    control.set_rds_throttle(scenario.rds_throttle_rate, scenario.rds_throttle_burst)
+    throttle(control, scenario)
     with patched_environ(sandbox.env()):
         exporter = Exporter(topology, clients=ClientFactory(topology, run_id="bench-exporter"), interval=3600.0)
         before = sandbox.control.stats()
@@ -68,9 +65,7 @@ def measure(sandbox: ServedSandbox, scenario: Scenario, scrapes: int = 200) -> E
         refresh = time.perf_counter() - started
         delta = subtract(sandbox.control.stats(), before)
         latencies, size = _serve_and_scrape(exporter.wsgi_app, scrapes)
-    control.set_rds_throttle(None)
-    if scenario.throttle_rate:
-        time.sleep(scenario.throttle_burst / scenario.throttle_rate)  # the failover after it starts at rest too
+    unthrottle(control)
     cuts = statistics.quantiles(latencies, n=100, method="inclusive")
     return ExporterTiming(refresh, delta.calls.get("cloudwatch", {}).get("GetMetricData", 0),
                           delta.total("route53"), len(topology.databases), len(groups), len(health),

@@ -17,6 +17,7 @@ from typing import Any
 
 from benchmarks.estate import TARGET, PromotionTimes, promoted_ids
 from dr.clock import parse_iso
+from dr.sandbox.control import SandboxControl
 from dr.sandbox.extensions.state import CallStats, PromotionEvent
 from dr.sandbox.session import ServedSandbox, drctl_command, subprocess_env
 
@@ -77,8 +78,19 @@ def prepare(sandbox: ServedSandbox, scenario: Scenario) -> dict[str, float]:
         control.set_promotion_seconds_for(identifier, seconds)
     control.set_change_pending_seconds(scenario.change_pending_seconds)
     control.set_latency(scenario.latency_seconds)
-    control.set_route53_throttle(scenario.throttle_rate, scenario.throttle_burst)
     return times
+
+
+def throttle(control: SandboxControl, scenario: Scenario) -> None:
+    """Turn on the scenario's Route53 and RDS throttling. Setting a throttle starts it with full buckets, so
+    what runs next finds the APIs at rest, as a failover on AWS would."""
+    control.set_route53_throttle(scenario.throttle_rate, scenario.throttle_burst)
+    control.set_rds_throttle(scenario.rds_throttle_rate, scenario.rds_throttle_burst)
+
+
+def unthrottle(control: SandboxControl) -> None:
+    control.set_route53_throttle(None)
+    control.set_rds_throttle(None)
 
 
 def run_failover(sandbox: ServedSandbox, scenario: Scenario, workdir: Path, *, sequential: bool = False,
@@ -90,7 +102,7 @@ def run_failover(sandbox: ServedSandbox, scenario: Scenario, workdir: Path, *, s
     if sequential:
         env["DRCTL_MAX_CONCURRENCY"] = "1"
     command = [*drctl_command(), "failover", "--to", TARGET, "--yes", "-o", "json"]
-    control.set_rds_throttle(scenario.rds_throttle_rate, scenario.rds_throttle_burst)  # full buckets, at rest
+    throttle(control, scenario)
     started = time.perf_counter()
     done = subprocess.run(command, env=subprocess_env(env), capture_output=True, text=True, timeout=timeout,
                           check=False)
@@ -98,8 +110,7 @@ def run_failover(sandbox: ServedSandbox, scenario: Scenario, workdir: Path, *, s
     stats = subtract(control.stats(), before)
     events = control.promotion_events()
     control.set_latency(0.0)
-    control.set_route53_throttle(None)
-    control.set_rds_throttle(None)
+    unthrottle(control)
     report = _report(done.stdout)
     durations = [(e.done_at - e.requested_at).total_seconds() for e in events]
     return FailoverRun(

@@ -48,6 +48,13 @@ class DbView:
     replication_message: str | None = None
     instances: tuple[str, ...] = ()
     """A cluster's DB instances (DBClusterMembers); a cluster without any is headless and serves nothing."""
+    tags: tuple[tuple[str, str], ...] = ()
+    """The resource's tags (TagList of the describe answer): drctl's lineage and fence marks live there."""
+    engine_name: str | None = None
+    """AWS's engine (mysql, postgres, aurora-mysql...): how replication lag reads when caught up differs."""
+
+    def tag(self, key: str) -> str | None:
+        return next((v for k, v in self.tags if k == key), None)
 
     @property
     def available(self) -> bool:
@@ -59,18 +66,28 @@ class DbView:
             "exists": self.exists, "status": self.status, "role": str(self.role) if self.role else None,
             "arn": self.arn, "source_arn": self.source_arn, "replicas": list(self.replicas),
             "replication_state": self.replication_state, "instances": list(self.instances),
+            "tags": dict(self.tags), "engine_name": self.engine_name,
         }
 
 
 @dataclass(frozen=True)
 class GlobalClusterView:
-    """An Aurora global cluster: its writer and reader member ARNs."""
+    """An Aurora global cluster: its writer and reader member ARNs, and a switchover/failover in progress."""
 
     id: str
     exists: bool
     status: str | None = None
     writer_arn: str | None = None
     reader_arns: tuple[str, ...] = field(default_factory=tuple)
+    failover_state: str | None = None
+    """`FailoverState.Status` (pending, failing-over, switching-over, cancelling) while AWS moves the writer;
+    None when no move is under way. Progress is read here, not in `status`."""
+    failover_target_arn: str | None = None
+    """`FailoverState.ToDbClusterArn`: where the move under way is taking the writer."""
+
+    @property
+    def moving(self) -> bool:
+        return self.failover_state is not None
 
 
 def partition_of(region: str) -> str:
@@ -129,7 +146,7 @@ def instance_view(d: dict[str, Any], *, env: str, region: str) -> DbView:
     return DbView(
         db_id, Engine.RDS_INSTANCE, env, region, exists=True, status=d.get("DBInstanceStatus"),
         role=_role(source, replicas), arn=d.get("DBInstanceArn"), source_arn=source, replicas=replicas,
-        replication_state=state, replication_message=message,
+        replication_state=state, replication_message=message, tags=_tags(d), engine_name=d.get("Engine"),
     )
 
 
@@ -154,7 +171,7 @@ def cluster_view(c: dict[str, Any], *, env: str, region: str, engine: Engine) ->
     return DbView(
         cluster_id, engine, env, region, exists=True, status=c.get("Status"),
         role=_role(source, replicas), arn=c.get("DBClusterArn"), source_arn=source, replicas=replicas,
-        instances=instances,
+        instances=instances, tags=_tags(c), engine_name=c.get("Engine"),
     )
 
 
@@ -179,7 +196,10 @@ def global_view(g: dict[str, Any]) -> GlobalClusterView:
     members = g.get("GlobalClusterMembers") or []
     writer = next((m["DBClusterArn"] for m in members if m.get("IsWriter")), None)
     readers = tuple(m["DBClusterArn"] for m in members if not m.get("IsWriter"))
-    return GlobalClusterView(global_id, exists=True, status=g.get("Status"), writer_arn=writer, reader_arns=readers)
+    state = g.get("FailoverState") or {}
+    return GlobalClusterView(global_id, exists=True, status=g.get("Status"), writer_arn=writer, reader_arns=readers,
+                             failover_state=state.get("Status") or None,
+                             failover_target_arn=state.get("ToDbClusterArn") or None)
 
 
 def with_global_role(view: DbView, glob: GlobalClusterView) -> DbView:
@@ -193,6 +213,10 @@ def with_global_role(view: DbView, glob: GlobalClusterView) -> DbView:
     if view.arn in glob.reader_arns:
         return replace(view, role=Role.REPLICA, source_arn=glob.writer_arn, replicas=())
     return replace(view, role=Role.STANDALONE, source_arn=None, replicas=())
+
+
+def _tags(item: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    return tuple((str(t["Key"]), str(t.get("Value", ""))) for t in item.get("TagList") or [])
 
 
 def _role(source: str | None, replicas: tuple[str, ...]) -> Role:

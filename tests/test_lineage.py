@@ -1,0 +1,73 @@
+"""Lineage: the current writer is the writable copy of the highest generation; every other writable copy is stale."""
+
+from __future__ import annotations
+
+from dr.aws.lineage import FENCED_TAG, GENERATION_TAG, SOURCE_GENERATION_TAG, lineage_of
+from dr.aws.rds import DbView, Role
+from dr.config.model import Engine
+
+
+def copy(db_id: str, region: str, *, gen: int | None = None, role: Role = Role.STANDALONE, status: str = "available",
+         source: str | None = None, fenced: bool = False, extra: tuple[tuple[str, str], ...] = ()) -> DbView:
+    tags = list(extra)
+    if gen is not None:
+        tags.append((GENERATION_TAG, str(gen)))
+    if fenced:
+        tags.append((FENCED_TAG, "run-1"))
+    return DbView(db_id, Engine.RDS_INSTANCE, "prod", region, exists=True, status=status, role=role,
+                  arn=f"arn:aws:rds:{region}:111111111111:db:{db_id}", source_arn=source, tags=tuple(tags))
+
+
+PRIMARY = copy("orders-db", "eu-central-1", role=Role.PRIMARY)
+
+
+class TestCurrentWriter:
+    def test_untagged_primary_with_a_replica_is_the_writer(self) -> None:
+        """Before any move: the original primary (generation 0) writes, its replica does not count."""
+        replica = copy("orders-db-euw1", "eu-west-1", role=Role.REPLICA, source=PRIMARY.arn)
+        lineage = lineage_of("orders", Engine.RDS_INSTANCE, [PRIMARY, replica])
+        assert lineage.current == PRIMARY
+        assert lineage.replicates_from_writer(replica)
+        assert lineage.stale == []
+
+    def test_a_promoted_copy_outranks_the_copy_it_left_behind(self) -> None:
+        """After an unplanned failover the old primary is standalone and writable, but stale (generation 0 < 1)."""
+        old = copy("orders-db", "eu-central-1")
+        new = copy("orders-db-euw1", "eu-west-1", gen=1)
+        lineage = lineage_of("orders", Engine.RDS_INSTANCE, [old, new])
+        assert lineage.current == new
+        assert lineage.stale == [old]
+        assert len(lineage.writers) == 2
+        assert not lineage.is_current(old)
+
+    def test_fenced_and_stopped_copies_are_not_writers(self) -> None:
+        """A fenced copy and a stopped one take no writes: they are neither writer nor stale."""
+        fenced = copy("orders-db", "eu-central-1", fenced=True)
+        stopped = copy("orders-db-old", "eu-central-1", status="stopped")
+        new = copy("orders-db-euw1", "eu-west-1", gen=1)
+        lineage = lineage_of("orders", Engine.RDS_INSTANCE, [fenced, stopped, new])
+        assert lineage.writers == [new]
+        assert lineage.stale == []
+
+    def test_two_writers_of_one_generation_are_ambiguous(self) -> None:
+        """Two untagged standalone copies (a promotion by hand): nobody can tell the writer; it says so."""
+        lineage = lineage_of("orders", Engine.RDS_INSTANCE,
+                             [copy("orders-db", "eu-central-1"), copy("orders-db-euw1", "eu-west-1")])
+        assert lineage.current is None
+        assert lineage.ambiguous
+        assert "none tagged" in lineage.describe()
+
+    def test_next_generation_is_above_every_generation_seen(self) -> None:
+        """Copies' tags, a replica's source generation and journal values all raise the next generation."""
+        replica = copy("orders-db", "eu-central-1", role=Role.REPLICA, source="x",
+                       extra=((SOURCE_GENERATION_TAG, "3"),))
+        lineage = lineage_of("orders", Engine.RDS_INSTANCE, [replica, copy("orders-db-euw1", "eu-west-1", gen=2)])
+        assert lineage.next_generation() == 4
+        assert lineage.next_generation(7) == 8
+
+    def test_an_unreadable_copy_is_counted_not_guessed(self) -> None:
+        """A copy whose region did not answer is left out and counted as unread."""
+        lineage = lineage_of("orders", Engine.RDS_INSTANCE, [None, copy("orders-db-euw1", "eu-west-1", gen=1)])
+        assert lineage.unread == 1
+        assert lineage.current is not None
+        assert lineage.current.id == "orders-db-euw1"

@@ -17,7 +17,8 @@ from dr.errors import UsageError
 from runbooks.failover import dns_steps, move_phases
 from runbooks.steps._common import Move, moves, records
 from runbooks.steps.complete import CompleteAtStart, Guarded
-from runbooks.steps.fence import RenameFormerWriter, StopFenced
+from runbooks.steps.fence import FenceStale, StopFenced
+from runbooks.steps.prechecks import Prechecks
 from runbooks.steps.reprotect import CreateReplica, RejoinGlobal, WaitReplicating
 
 PHASES = ("reprotect", "switch", "all")
@@ -26,7 +27,7 @@ PHASES = ("reprotect", "switch", "all")
 def protect_phases(pairs: list[Move], prefix: str = "") -> list[Phase]:
     """Make each `move.new` a replica of `move.old` again (fencing whatever stale copy holds its id)."""
     plain = [m for m in pairs if m.db.engine is not Engine.AURORA_GLOBAL]
-    fence: list[Step] = [RenameFormerWriter(m.db, m.new, writer=m.old) for m in plain]
+    fence: list[Step] = [FenceStale(m) for m in plain]
     create: list[Step] = [StopFenced(m.db, m.new) for m in plain] + [CreateReplica(m) for m in plain]
     create += [RejoinGlobal(m) for m in pairs if m.db.engine is Engine.AURORA_GLOBAL]
     wait: list[Step] = [WaitReplicating(m) for m in pairs]
@@ -57,7 +58,8 @@ class Failback(Runbook):
         if phase in ("reprotect", "all"):
             out += [_guard(p, complete) for p in protect_phases(pairs)]
         if phase in ("switch", "all"):
-            out += move_phases(ctx, complete)
+            # planned by definition: refused when the source's RDS does not answer
+            out += move_phases(ctx, complete, prechecks=Prechecks(reprotect_first=phase == "all", planned_only=True))
             out += protect_phases([Move(m.db, old=m.new, new=m.old) for m in pairs], prefix="dr-")
         return out
 

@@ -1,7 +1,9 @@
-"""The failover runbook: prechecks, RPO gate, promote every database, move DNS, confirm; timed against the RTO.
+"""The failover runbook: prechecks, RPO gate, (planned: fence the sources, wait for catch-up), promote every
+database, move DNS and confirm, (unplanned: fence what was left behind where it answers); timed against the RTO.
 
-The critical path only calls the target's region, Route53 (us-east-1) and CloudWatch of the replica's region;
-calls to the source region are best-effort extras that never block. See failover.md for the human page.
+An unplanned move's critical path only calls the target's region, Route53 (us-east-1) and CloudWatch of the
+replica's region; the fence of the side left behind is best effort and never blocks. A planned move (the source's
+RDS answers) also fences the source and waits for catch-up, so no acknowledged write is lost. See failover.md.
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ from dr.engine.registry import register
 from dr.engine.runbook import DEFAULT_CONCURRENCY, Parallel, Phase, Runbook
 from dr.engine.step import RunContext, Step
 from runbooks.steps._common import Move, moves, records
+from runbooks.steps.catch_up import CatchUp
 from runbooks.steps.complete import CompleteAtStart, Guarded
 from runbooks.steps.confirm import Confirm
 from runbooks.steps.dns_failover_routing import RoutingView
 from runbooks.steps.dns_upsert import UpsertZone
-from runbooks.steps.fence import TagFormerWriter
+from runbooks.steps.fence import FenceLeftBehind, FenceSource
 from runbooks.steps.prechecks import Prechecks, source_health
 from runbooks.steps.promote_aurora import PromoteGlobalMember
 from runbooks.steps.promote_rds import PromoteReplica
@@ -41,17 +44,27 @@ def dns_steps(dns: list[DnsRecord]) -> list[Step]:
     return [UpsertZone(zone, zone_records, view) for zone, zone_records in by_zone.items()]
 
 
-def move_phases(ctx: RunContext, complete: CompleteAtStart, alongside: Sequence[Step] = ()) -> list[Phase]:
+def move_phases(ctx: RunContext, complete: CompleteAtStart, alongside: Sequence[Step] = (),
+                prechecks: Prechecks | None = None) -> list[Phase]:
     """The switch itself, in the direction of ctx (source -> target): shared by failover and failback.
 
+    A planned move fences every source writer (Aurora global: the switchover does it), then waits until each
+    replica has applied everything, then promotes: no write acknowledged before the fence is lost. Steps of a
+    planned move are `skipped` in an unplanned one (decided by prechecks, journaled, so a resume decides alike).
     After the promotions, one group moves DNS and confirms the target: confirm's reads (readiness, health
     checks, writers) depend on the promotions, not on DNS, and it polls until the target's health checks are
     healthy (a return restores inverted ones in the DNS steps), so it runs beside them rather than after.
-    `alongside` joins that group (the failover's best-effort fencing of the source)."""
+    `alongside` joins that group (the failover's fencing of what an unplanned move left behind)."""
     # One describe per account, region and kind at a time, shared by the gate and promotions, narrowed to the
     # databases whose promotion is still under way.
     watch = RdsWatch(scope=[(m.db, m.new) for m in moves(ctx)])
-    phases: list[Phase] = [Guarded(Prechecks(), complete), Guarded(RpoGate(watch), complete)]
+    phases: list[Phase] = [Guarded(prechecks or Prechecks(), complete), Guarded(RpoGate(watch), complete)]
+    plain = [m for m in moves(ctx) if m.db.engine is not Engine.AURORA_GLOBAL]
+    if plain:
+        phases.append(Parallel("fence", [Guarded(FenceSource(m), complete) for m in plain],
+                               max_concurrency=max(DEFAULT_CONCURRENCY, len(plain))))
+        phases.append(Parallel("catch-up", [Guarded(CatchUp(m, watch), complete) for m in plain],
+                               max_concurrency=max(DEFAULT_CONCURRENCY, len(plain))))
     promotions = [promote_step(m, watch) for m in moves(ctx)]
     if promotions:
         # Every promotion at once: they mostly wait on AWS, and the slowest one bounds the phase only if none
@@ -70,8 +83,8 @@ class Failover(Runbook):
 
     def phases(self, ctx: RunContext) -> list[Phase]:
         complete = CompleteAtStart()
-        fence: list[Step] = [Guarded(TagFormerWriter(m.db, m.old), complete) for m in moves(ctx)
-                             if m.db.engine is not Engine.AURORA_GLOBAL]
+        # not Guarded: a re-run after the region came back must fence what the first run could not reach
+        fence: list[Step] = [FenceLeftBehind(m) for m in moves(ctx) if m.db.engine is not Engine.AURORA_GLOBAL]
         return move_phases(ctx, complete, alongside=fence)
 
     def confirmation(self, ctx: RunContext) -> str | None:

@@ -61,6 +61,26 @@ def latest_datapoints(
     return newest
 
 
+def datapoints_since(client: Any, query: MetricQuery, start: datetime, end: datetime) -> list[Datapoint]:
+    """Every datapoint of one series whose period starts at or after `start`, oldest first.
+
+    CloudWatch may align a query's StartTime down to the period; a period that began before `start` can hold samples
+    taken before it, so such datapoints are left out: what is returned was measured after `start`."""
+    request: dict[str, Any] = {"MetricDataQueries": [_query("q0", query)], "StartTime": start, "EndTime": end,
+                               "ScanBy": "TimestampAscending"}
+    out: list[Datapoint] = []
+    while True:
+        response = client.get_metric_data(**request)
+        for result in response.get("MetricDataResults", []):
+            for ts, value in zip(result.get("Timestamps") or [], result.get("Values") or [], strict=False):
+                if ts.astimezone(UTC) >= start:
+                    out.append(Datapoint(float(value), ts.astimezone(UTC)))
+        token = response.get("NextToken")
+        if not token:
+            return sorted(out, key=lambda p: p.timestamp)
+        request["NextToken"] = token
+
+
 def _query(query_id: str, q: MetricQuery) -> dict[str, Any]:
     return {
         "Id": query_id,

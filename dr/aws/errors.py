@@ -68,9 +68,14 @@ def is_not_found(exc: BaseException) -> bool:
 
 def is_unreachable(exc: BaseException) -> bool:
     """The endpoint did not answer at all: what a regional outage looks like from here."""
-    from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+    from botocore.exceptions import (
+        ConnectionClosedError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        ReadTimeoutError,
+    )
 
-    return isinstance(exc, ConnectTimeoutError | EndpointConnectionError | ReadTimeoutError)
+    return isinstance(exc, ConnectTimeoutError | EndpointConnectionError | ReadTimeoutError | ConnectionClosedError)
 
 
 def describe(exc: BaseException) -> str:

@@ -18,6 +18,10 @@ class LagMetric:
     to_seconds: float
     """Multiply a datapoint by this to get seconds (Aurora global lag is published in milliseconds)."""
 
+    def dimensions_for(self, identifier: str) -> tuple[tuple[str, str], ...]:
+        """The metric's dimensions for one replica (instance or cluster identifier)."""
+        return ((self.dimension, identifier),)
+
 
 LAG_METRICS: dict[Engine, LagMetric] = {
     Engine.RDS_INSTANCE: LagMetric("AWS/RDS", "ReplicaLag", "DBInstanceIdentifier", 1.0),

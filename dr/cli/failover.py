@@ -15,6 +15,7 @@ from dr.cli.run_options import (
     DryRunOpt,
     IncidentStartOpt,
     MetricsFileOpt,
+    PlannedOpt,
     PushgatewayOpt,
     RunFlags,
     RunIdOpt,
@@ -44,15 +45,17 @@ def failover_cmd(
     *, to: ToOpt, config: ConfigOpt = None, output: OutputOpt = Output.TEXT, dry_run: DryRunOpt = False,
     yes: YesOpt = False, run_id: RunIdOpt = None, incident_start: IncidentStartOpt = None,
     accept_data_loss: AcceptDataLossOpt = False, simulate_outage: SimulateOutageOpt = None,
-    break_lock: BreakLockOpt = False, pushgateway: PushgatewayOpt = None, metrics_file: MetricsFileOpt = None,
+    planned: PlannedOpt = None, break_lock: BreakLockOpt = False, pushgateway: PushgatewayOpt = None,
+    metrics_file: MetricsFileOpt = None,
 ) -> None:
-    """Fail over to ENV: prechecks, RPO gate, promote every database, then move DNS while confirming; timed
-    against the RTO."""
+    """Fail over to ENV: prechecks, RPO gate; planned (the source's RDS answers): fence the sources and wait for
+    the replicas to catch up; promote every database, then move DNS while confirming; unplanned: fence what was
+    left behind where it answers. Timed against the RTO."""
     from dr.cli.run_options import execute
 
     flags = RunFlags(dry_run=dry_run, yes=yes, run_id=run_id, incident_start=incident_start,
                      accept_data_loss=accept_data_loss, simulate_outage=list(simulate_outage or []),
-                     break_lock=break_lock, pushgateway=pushgateway, metrics_file=metrics_file)
+                     planned=planned, break_lock=break_lock, pushgateway=pushgateway, metrics_file=metrics_file)
     execute("failover", config=config, output=output, target=to, flags=flags)
 
 

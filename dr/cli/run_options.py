@@ -31,6 +31,11 @@ AcceptDataLossOpt = Annotated[bool, typer.Option(
     "--accept-data-loss", help="Pass the RPO gate knowingly (unplanned failover with lag above the RPO).")]
 SimulateOutageOpt = Annotated[list[str] | None, typer.Option(
     "--simulate-outage", metavar="REGION", help="Every call to REGION fails as in a regional outage (repeatable).")]
+PlannedOpt = Annotated[bool | None, typer.Option(
+    "--planned/--unplanned", show_default=False,
+    help="Force the kind of move. Default: planned when the source region's RDS answers (fence the source, wait "
+         "for catch-up, promote: no write lost); --unplanned promotes past the RPO gate without waiting; --planned "
+         "refuses when the source does not answer.")]
 BreakLockOpt = Annotated[bool, typer.Option(
     "--break-lock", help="Take the run lock from another run (asks first; journaled). Only if that run is dead.")]
 PushgatewayOpt = Annotated[str | None, typer.Option(
@@ -49,6 +54,7 @@ class RunFlags:
     incident_start: str | None = None
     accept_data_loss: bool = False
     simulate_outage: list[str] = field(default_factory=list)
+    planned: bool | None = None
     break_lock: bool = False
     pushgateway: str | None = None
     metrics_file: str | None = None
@@ -114,7 +120,8 @@ def prepare(runbook: str | type[Runbook], *, config: str | None, target: str, so
     except ValueError:
         raise UsageError(f"--incident-start {flags.incident_start!r} is not an ISO 8601 time") from None
     options = RunOptions(dry_run=flags.dry_run, yes=flags.yes, accept_data_loss=flags.accept_data_loss,
-                         simulate_outage=frozenset(_outage_regions(flags)), extra=dict(flags.extra))
+                         simulate_outage=frozenset(_outage_regions(flags)), planned=flags.planned,
+                         extra=dict(flags.extra))
     header = new_header(cls, topology, path, source=source, target=target, run_id=run_id, options=options,
                         now=now, incident_start=incident)
     clients = make_clients(topology, run_id, options.simulate_outage)

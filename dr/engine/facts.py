@@ -9,6 +9,9 @@ resume. The report reads these:
   `rpo.data_loss_window_seconds` is the largest of these; without any, it is null (unknown). A fact
   recorded as null means that database's window is unknown (lag -1 or no datapoint, passed with
   --accept-data-loss): the report's window and its `met` are then null too.
+- `advice.<key>` (str): something the operator must do even when the run succeeded (e.g. "orders-db in
+  eu-central-1 is NOT fenced: run `drctl fence --env prod` as soon as its region answers"). The report's
+  `next_action` lists every advice after its usual text, and `advice` holds them as a list.
 """
 
 from __future__ import annotations
@@ -37,3 +40,16 @@ def rpo_unknown(facts: Mapping[str, Any]) -> list[str]:
     """Databases whose window fact is recorded as null: unknown (lag -1 or no datapoint, passed knowingly)."""
     return sorted(key[len(RPO_WINDOW_PREFIX):] for key, value in facts.items()
                   if key.startswith(RPO_WINDOW_PREFIX) and value is None)
+
+
+ADVICE_PREFIX = "advice."
+
+
+def advice_fact(key: str) -> str:
+    """The fact key of one piece of advice for the operator (set it to None to withdraw it)."""
+    return ADVICE_PREFIX + key
+
+
+def advices(facts: Mapping[str, Any]) -> list[str]:
+    """Every standing piece of advice, in key order."""
+    return [str(facts[k]) for k in sorted(facts) if k.startswith(ADVICE_PREFIX) and facts[k]]

@@ -15,7 +15,7 @@ from typing import Any
 
 from dr.clock import iso, parse_iso
 from dr.engine.events import Event, EventKind, RunStatus
-from dr.engine.facts import rpo_unknown, rpo_windows
+from dr.engine.facts import advices, rpo_unknown, rpo_windows
 from dr.engine.journal.header import RunHeader
 from dr.engine.journal.replay import RunHistory, StepRecord
 from dr.engine.step import StepStatus
@@ -80,7 +80,8 @@ class ReportBuilder:
             "steps": [self._step(name) for name in self._names()],
             "journal": self.journal,
             "in_flight": sorted(self.in_flight),
-            "next_action": next_action(status, h.run_id, self._first_failure()),
+            "next_action": "; ".join([next_action(status, h.run_id, self._first_failure()), *advices(facts)]),
+            "advice": advices(facts),
         }
 
     def _rto_elapsed(self, finished_at: datetime) -> tuple[float, str]:

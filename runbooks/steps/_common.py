@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from dr.aws.lineage import FENCED_TAG, ROLE_TAG, Lineage, lineage_of, writable
 from dr.aws.rds import DbView, Role
 from dr.config.model import Database, DbLocation, DnsRecord, Engine
 from dr.engine.step import RunContext
@@ -15,11 +16,21 @@ from dr.retry import retrying
 T = TypeVar("T")
 
 FACT_PLANNED = "move.planned"
-"""True when prechecks found the source healthy (a planned move)."""
+"""True when prechecks found the source region's RDS answering and nobody asked for --unplanned (a planned move:
+fence, catch up, promote); False for an unplanned one (promote past the RPO gate, fence what is left later)."""
 FACT_SOURCE_REACHABLE = "move.source_reachable"
-"""True when the source region answered a best-effort probe during prechecks."""
-FENCED_TAG = "drctl:fenced-by-run"
-ROLE_TAG = "drctl:role"
+"""True when the source region's RDS answered during prechecks."""
+__all__ = ["FENCED_TAG", "ROLE_TAG"]
+
+
+def generation_fact(database: str) -> str:
+    """The generation this run gives the copy it promotes (journaled before the tag is written)."""
+    return f"lineage.generation.{database}"
+
+
+def fence_fact(database: str) -> str:
+    """When (ISO 8601) and as what id this run fenced the source writer of `database`."""
+    return f"fence.{database}"
 
 
 def inverted_fact(health_check_id: str) -> str:
@@ -120,8 +131,57 @@ def view(ctx: RunContext, db: Database, loc: DbLocation, db_id: str | None = Non
 
 
 def is_writer(found: DbView) -> bool:
-    """Available and replicating from nothing: the promoted (or original) writer."""
+    """Available and replicating from nothing: a writable copy, though not necessarily the current writer (see
+    `lineage`: a stale copy is writable too)."""
     return found.available and found.role in (Role.PRIMARY, Role.STANDALONE) and not found.source_arn
+
+
+def lineage(ctx: RunContext, move: Move, watch: Any = None, *, new: DbView | None = None) -> Lineage:
+    """Both copies of a moved database. The side being left is read only while its region answers (a regional
+    outage must not stall the run): unread, it counts as `unread` and the new side is judged on its own tags."""
+    from runbooks.steps.rds_watch import RdsWatch
+
+    watch = watch or RdsWatch()
+    here = new if new is not None else watch.member(ctx, move.db, move.new)
+    old: DbView | None = None
+    if source_reachable(ctx) or region(ctx, move.old) == region(ctx, move.new):
+        try:
+            old = watch.member(ctx, move.db, move.old)
+        except Exception:  # an unreachable or failing region: judged without it
+            old = None
+    return lineage_of(move.db.name, move.db.engine, [old, here])
+
+
+def current_writers(ctx: RunContext, todo: list[Move], watch: Any = None) -> list[bool]:
+    """For each move, whether its new side is the current writer: one listing per account, region and kind for
+    all of them (the side being left read only while its region answers)."""
+    from runbooks.steps.rds_watch import RdsWatch
+
+    watch = watch or RdsWatch()
+    news = watch.members(ctx, [(m.db, m.new) for m in todo])
+    olds: list[DbView | None] = [None] * len(todo)
+    if source_reachable(ctx) and any(is_writer(n) for n in news):  # a standalone new side: compare
+        try:
+            olds = list(watch.members(ctx, [(m.db, m.old) for m in todo]))
+        except Exception:  # the side being left does not answer: judged on the new side's own tags
+            olds = [None] * len(todo)
+    return [is_current_writer(ctx, m, new, lineage_of(m.db.name, m.db.engine, [old, new]))
+            for m, new, old in zip(todo, news, olds, strict=True)]
+
+
+def is_current_writer(ctx: RunContext, move: Move, found: DbView, line: Lineage) -> bool:
+    """`found` (the new side) is the current writer: by lineage when the old side was read; else writable and
+    promoted by drctl (generation >= 1, or the generation this run gave it)."""
+    from dr.aws.lineage import generation
+
+    if not writable(found) or not found.available:
+        return False
+    if move.db.engine is Engine.AURORA_GLOBAL:
+        return found.role is Role.PRIMARY
+    if line.unread == 0:
+        return line.is_current(found)
+    mine = ctx.facts.get(generation_fact(move.db.name))
+    return generation(found) >= (int(mine) if mine is not None else 1)
 
 
 class Waits(ABC):

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from dr.engine.step import RunContext, Step
-from runbooks.steps._common import is_writer, moves, records
+from runbooks.steps._common import Move, current_writers, moves, records
 
 T = TypeVar("T")
 MAX_READS = 16
@@ -24,13 +24,11 @@ def all_true(items: Iterable[T], predicate: Callable[[T], bool]) -> bool:
         return all(pool.map(predicate, pending))
 
 
-def writers_in_place(ctx: RunContext) -> bool:
-    """Every database's copy on the target side is a writer: one listing per account, region and kind (an
-    RdsWatch) answers for all of them, instead of a describe per database."""
-    from runbooks.steps.rds_watch import RdsWatch
-
-    watch, asked_at = RdsWatch(), ctx.clock.monotonic()
-    return all(is_writer(watch.member(ctx, m.db, m.new, asked_at)) for m in moves(ctx))
+def writers_in_place(ctx: RunContext, todo: list[Move] | None = None) -> bool:
+    """Every database's copy on the target side is its current writer (a stale standalone copy is not): one
+    listing per account, region and kind (an RdsWatch) answers for all of them."""
+    todo = moves(ctx) if todo is None else todo
+    return all(current_writers(ctx, todo))
 
 
 def dns_in_place(ctx: RunContext) -> bool:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from dr.engine.step import RunContext, Step
 from dr.errors import StepFailed
-from runbooks.steps._common import is_writer, moves
+from runbooks.steps._common import current_writers, moves
 from runbooks.steps.prechecks import target_not_ready
 from runbooks.steps.rds_watch import RdsWatch
 
@@ -38,9 +38,11 @@ class Confirm(Step):
     def problems(self, ctx: RunContext) -> list[str]:
         bad = [f"{r.check} {r.resource}: {r.reason}" for r in target_not_ready(ctx)]
         todo = moves(ctx)  # one listing per account, region and kind answers for every database
-        for move, found in zip(todo, RdsWatch().members(ctx, [(m.db, m.new) for m in todo]), strict=True):
-            if not is_writer(found):
-                bad.append(f"{move.db.name}: {move.new.id} is not a writer yet (status {found.status}, "
+        watch = RdsWatch()
+        for move, done in zip(todo, current_writers(ctx, todo, watch), strict=True):
+            if not done:
+                found = watch.member(ctx, move.db, move.new)
+                bad.append(f"{move.db.name}: {move.new.id} is not the current writer yet (status {found.status}, "
                            f"role {found.role})")
         return bad
 

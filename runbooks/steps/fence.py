@@ -1,22 +1,47 @@
-"""Fence a former writer so applications cannot write to it: tag it, rename it (its endpoint changes, as AWS
-ARC does, which also frees the original id for a new replica), then stop it.
+"""Fence a writer so that no application can write to it any more: tag it, then rename it.
 
-By hand: `aws rds add-tags-to-resource`, `aws rds modify-db-instance --db-instance-identifier ID
---new-db-instance-identifier ID-fenced-RUN --apply-immediately` (clusters: `modify-db-cluster
---new-db-cluster-identifier`), then `aws rds stop-db-instance` / `stop-db-cluster`.
+Why a rename (what AWS documents, RDS User Guide "Renaming a DB instance"): the old DNS name is deleted at once and
+the instance reboots, so open sessions end and new ones cannot find the endpoint; replicas stay attached (the
+catch-up goes on); tags stay. It frees the id for a new replica, and it is how AWS ARC Region switch retires an old
+primary. What it does not cover: a client holding a cached DNS answer (minutes) can reconnect to the renamed
+instance's address until its cache expires. An Aurora cluster rename removes the cluster endpoints; instance
+endpoints stay. Stopping is the last step, once the copy has no replicas (AWS refuses to stop an instance that has
+read replicas or is one). Undo (only if the move is abandoned before any promotion): rename back with
+`aws rds modify-db-instance --db-instance-identifier ID-fenced-RUN --new-db-instance-identifier ID
+--apply-immediately` and remove the `drctl:fenced-by-run` tag.
+
+Three uses: `fence:<db>` before a planned promotion (the source writer; `catch-up:<db>` then waits for the replica),
+`fence-old-writer:<db>` after an unplanned one (best effort: the source region may be gone), and `fence-stale:<db>`
+(`drctl fence`, failback's re-protect): a stale copy, never the current writer.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
-from dr.aws.rds import member_arn, same_resource
-from dr.config.model import Database, DbLocation
+from dr.aws.lineage import DATABASE_TAG, FENCE_HOW_TAG, FENCED_TAG, ROLE_TAG, writable
+from dr.aws.rds import DbView
+from dr.clock import iso
+from dr.config.model import Database, DbLocation, Engine
+from dr.engine.facts import advice_fact
 from dr.engine.step import FailurePolicy, PreconditionFailed, RunContext, Step, StepNotApplicable
-from runbooks.steps._common import FENCED_TAG, ROLE_TAG, call, is_cluster, rds, region, source_reachable, view
+from runbooks.steps._common import (
+    Move,
+    call,
+    fence_fact,
+    is_cluster,
+    lineage,
+    planned,
+    rds,
+    region,
+    source_reachable,
+    view,
+)
 
 STOPPED = frozenset({"stopped", "stopping", "inaccessible-encryption-credentials"})
+RENAMING = "renaming"
 
 
 def fenced_id(loc: DbLocation, run_id: str) -> str:
@@ -25,119 +50,250 @@ def fenced_id(loc: DbLocation, run_id: str) -> str:
     return f"{loc.id[:63 - len(suffix) - 8]}-fenced-{suffix}".replace("--", "-")
 
 
-def _tags(ctx: RunContext) -> list[dict[str, str]]:
-    return [{"Key": FENCED_TAG, "Value": ctx.run_id}, {"Key": ROLE_TAG, "Value": "fenced-former-writer"}]
+def fence_tags(ctx: RunContext, db: Database) -> list[dict[str, str]]:
+    return [{"Key": FENCED_TAG, "Value": ctx.run_id}, {"Key": FENCE_HOW_TAG, "Value": "renamed"},
+            {"Key": DATABASE_TAG, "Value": db.name}, {"Key": ROLE_TAG, "Value": "fenced-former-writer"}]
 
 
-class TagFormerWriter(Step):
-    """Failover's best-effort extra: tag the old writer as fenced, if its region answers. Never blocks."""
+def fence_calls(ctx: RunContext, db: Database, loc: DbLocation) -> tuple[str, ...]:
+    kind = "DBCluster" if is_cluster(db.engine) else "DBInstance"
+    return (f"rds:AddTagsToResource {loc.id} in {region(ctx, loc)} ({FENCED_TAG})",
+            f"rds:Modify{kind} {loc.id} -> {fenced_id(loc, ctx.run_id)} (rename: endpoint deleted, reboot)")
 
-    policy = FailurePolicy.CONTINUE
-    budget = 20.0
-    max_attempts = 1
+
+def fence_copy(ctx: RunContext, db: Database, loc: DbLocation, found: DbView) -> str:
+    """Tag, then rename the copy at `loc` (one call each, retried on throttling)."""
+    new_id = fenced_id(loc, ctx.run_id)
+    client = rds(ctx, loc)
+    if found.arn:
+        call(ctx, client.add_tags_to_resource, ResourceName=found.arn, Tags=fence_tags(ctx, db))
+    if is_cluster(db.engine):
+        call(ctx, client.modify_db_cluster, DBClusterIdentifier=loc.id, NewDBClusterIdentifier=new_id,
+             ApplyImmediately=True)
+    else:
+        call(ctx, client.modify_db_instance, DBInstanceIdentifier=loc.id, NewDBInstanceIdentifier=new_id,
+             ApplyImmediately=True)
+    return f"tagged {loc.id} {FENCED_TAG}={ctx.run_id} and renamed it {new_id} (its endpoint is gone)"
+
+
+def renamed_away(ctx: RunContext, db: Database, loc: DbLocation) -> bool:
+    """Nothing answers at `loc`'s id any more and the fenced copy is past `renaming` (its reboot ends sessions)."""
+    if view(ctx, db, loc).exists:
+        return False
+    renamed = view(ctx, db, loc, fenced_id(loc, ctx.run_id))
+    return not renamed.exists or renamed.status != RENAMING
+
+
+class FenceSource(Step):
+    """Planned move: fence the source writer before anything is promoted, so no new write lands on it."""
+
+    budget = 300.0
     api_family = "rds-source"
+    max_attempts = 3
+    poll_initial = 0.5
+    poll_max = 5.0
 
-    def __init__(self, db: Database, loc: DbLocation) -> None:
-        self.db, self.loc = db, loc
-        self.name = f"tag-former-writer:{db.name}"
-        self.resource = f"{loc.id} ({loc.region or loc.env})"
+    def __init__(self, move: Move) -> None:
+        self.move = move
+        self.name = f"fence:{move.db.name}"
+        self.resource = f"{move.old.id} ({move.old.region or move.old.env})"
 
     def describe(self, ctx: RunContext) -> Sequence[str]:
-        return (f"rds:AddTagsToResource {self.loc.id} in {region(ctx, self.loc)} (best effort)",)
+        return (*fence_calls(ctx, self.move.db, self.move.old), "(planned moves only; before promote)")
 
     def check(self, ctx: RunContext) -> None:
-        if not source_reachable(ctx):
-            raise StepNotApplicable(f"{region(ctx, self.loc)} unreachable: {self.loc.id} is fenced by "
-                                    "`drctl failback` when the region is back")
+        if not planned(ctx):
+            raise StepNotApplicable("unplanned move: the source is not fenced before promotion "
+                                    "(fence-old-writer fences it afterwards where its region answers)")
 
     def is_done(self, ctx: RunContext) -> bool:
-        if not source_reachable(ctx):
+        if not planned(ctx):
             return False
-        arn = member_arn(ctx.topology, self.db, self.loc)
-        tags = rds(ctx, self.loc).list_tags_for_resource(ResourceName=arn).get("TagList", [])
-        return any(t["Key"] == FENCED_TAG for t in tags)
+        return not writable(view(ctx, self.move.db, self.move.old))
 
     def act(self, ctx: RunContext) -> str | None:
-        arn = member_arn(ctx.topology, self.db, self.loc)
-        rds(ctx, self.loc).add_tags_to_resource(ResourceName=arn, Tags=_tags(ctx))
-        return f"tagged {self.loc.id} {FENCED_TAG}={ctx.run_id}"
+        found = view(ctx, self.move.db, self.move.old)
+        if not found.exists:
+            return f"{self.move.old.id} is already renamed away"
+        return fence_copy(ctx, self.move.db, self.move.old, found)
+
+    def verify(self, ctx: RunContext) -> bool:
+        if not renamed_away(ctx, self.move.db, self.move.old):
+            return False
+        key = fence_fact(self.move.db.name)
+        if not ctx.facts.get(key):  # when writes stopped: catch-up wants lag evidence newer than this
+            ctx.set_fact(key, {"at": iso(ctx.clock.now()), "id": fenced_id(self.move.old, ctx.run_id)})
+        return True
 
 
-class RenameFormerWriter(Step):
-    """Tag the old writer and rename it away from its id (applications lose its endpoint)."""
+class FenceLeftBehind(Step):
+    """Unplanned move: fence the former writer after promotion where its region answers; else say it is not."""
+
+    policy = FailurePolicy.CONTINUE
+    budget = 60.0
+    max_attempts = 2
+    api_family = "rds-source"
+    poll_max = 5.0
+
+    def __init__(self, move: Move) -> None:
+        self.move = move
+        self.name = f"fence-old-writer:{move.db.name}"
+        self.resource = f"{move.old.id} ({move.old.region or move.old.env})"
+
+    def describe(self, ctx: RunContext) -> Sequence[str]:
+        return (*fence_calls(ctx, self.move.db, self.move.old), "(unplanned moves, best effort)")
+
+    def _unfenced(self, ctx: RunContext) -> str:
+        env = self.move.old.env if self.move.old.env == ctx.source else ctx.source
+        return (f"{self.move.old.id} in {region(ctx, self.move.old)} is NOT fenced: it takes writes again when its "
+                f"region returns (split brain); run `drctl fence --env {env}` as soon as the region answers")
+
+    def _old(self, ctx: RunContext) -> DbView | None:
+        """The former writer as its region answers now; None when the region does not answer."""
+        from dr.aws.errors import is_unreachable
+
+        if not source_reachable(ctx):
+            return None
+        try:
+            return view(ctx, self.move.db, self.move.old)
+        except Exception as exc:
+            if is_unreachable(exc):
+                return None
+            raise
+
+    def is_done(self, ctx: RunContext) -> bool:
+        found = self._old(ctx)
+        return found is not None and not writable(found)
+
+    def check(self, ctx: RunContext) -> None:
+        found = self._old(ctx)
+        if found is None:
+            ctx.set_fact(advice_fact(f"unfenced.{self.move.db.name}"), self._unfenced(ctx))
+            raise StepNotApplicable(self._unfenced(ctx))
+        if lineage(ctx, self.move).is_current(found):
+            raise PreconditionFailed(f"{self.move.old.id} is still the current writer: not fenced")
+
+    def act(self, ctx: RunContext) -> str | None:
+        return fence_copy(ctx, self.move.db, self.move.old, view(ctx, self.move.db, self.move.old))
+
+    def verify(self, ctx: RunContext) -> bool:
+        if not renamed_away(ctx, self.move.db, self.move.old):
+            return False
+        ctx.set_fact(advice_fact(f"unfenced.{self.move.db.name}"), None)
+        return True
+
+
+class FenceStale(Step):
+    """Fence the copy at `loc` if it is a stale writer (`drctl fence`, failback's re-protect). Never the current
+    writer: that is refused."""
 
     budget = 900.0
     api_family = "rds"
     poll_max = 5.0
 
-    def __init__(self, db: Database, loc: DbLocation, writer: DbLocation) -> None:
-        self.db, self.loc, self.writer = db, loc, writer
-        self.name = f"fence:{db.name}"
-        self.resource = f"{loc.id} ({loc.region or loc.env})"
+    def __init__(self, move: Move, prefix: str = "fence-stale") -> None:
+        """`move.new` is the copy to fence if stale; `move.old` its counterpart in the other region."""
+        self.move = move
+        self.name = f"{prefix}:{move.db.name}"
+        self.resource = f"{move.new.id} ({move.new.region or move.new.env})"
 
     def describe(self, ctx: RunContext) -> Sequence[str]:
-        kind = "DBCluster" if is_cluster(self.db.engine) else "DBInstance"
-        return (f"rds:AddTagsToResource {self.loc.id} in {region(ctx, self.loc)}",
-                f"rds:Modify{kind} {self.loc.id} -> {fenced_id(self.loc, ctx.run_id)} (rename)")
+        reads = f"rds:Describe* {self.move.new.id} and {self.move.old.id} (lineage: is it a stale writer?)"
+        return (reads, *fence_calls(ctx, self.move.db, self.move.new))
+
+    def _here(self, ctx: RunContext) -> DbView:
+        return view(ctx, self.move.db, self.move.new)
 
     def is_done(self, ctx: RunContext) -> bool:
-        here = view(ctx, self.db, self.loc)
-        writer = view(ctx, self.db, self.writer)
-        return not here.exists or bool(writer.arn and same_resource(here.source_arn, writer.arn))
+        here = self._here(ctx)
+        return not writable(here)
 
     def check(self, ctx: RunContext) -> None:
-        here = view(ctx, self.db, self.loc)
-        if here.status in STOPPED and not view(ctx, self.db, self.loc, fenced_id(self.loc, ctx.run_id)).exists:
-            raise PreconditionFailed(f"{self.loc.id} is {here.status}: AWS cannot rename a stopped database; "
-                                     "start it (aws rds start-db-instance|start-db-cluster), then resume")
+        here = self._here(ctx)
+        line = lineage(ctx, Move(self.move.db, old=self.move.old, new=self.move.new), new=here)
+        if line.unread:
+            raise PreconditionFailed(f"{self.move.db.name}: {self.move.old.id} could not be read, so nobody can "
+                                     f"tell whether {self.move.new.id} is stale; run again when both regions answer")
+        if line.is_current(here):
+            raise PreconditionFailed(f"{self.move.db.name}: {self.move.new.id} is the current writer "
+                                     f"({line.describe()}); a fence never touches it")
+        if line.current is None:
+            raise PreconditionFailed(f"{line.describe()}: nobody can tell which copy is the writer; tag the writer "
+                                     "with drctl:generation (one more than the other's) by hand, then run again")
 
     def act(self, ctx: RunContext) -> str | None:
-        new_id = fenced_id(self.loc, ctx.run_id)
-        client = rds(ctx, self.loc)
-        here = view(ctx, self.db, self.loc)
-        if here.arn:
-            call(ctx, client.add_tags_to_resource, ResourceName=here.arn, Tags=_tags(ctx))
-        if is_cluster(self.db.engine):
-            call(ctx, client.modify_db_cluster, DBClusterIdentifier=self.loc.id, NewDBClusterIdentifier=new_id,
-                 ApplyImmediately=True)
-        else:
-            call(ctx, client.modify_db_instance, DBInstanceIdentifier=self.loc.id, NewDBInstanceIdentifier=new_id,
-                 ApplyImmediately=True)
-        return f"renamed {self.loc.id} -> {new_id} and tagged it fenced"
+        return fence_copy(ctx, self.move.db, self.move.new, self._here(ctx))
 
     def verify(self, ctx: RunContext) -> bool:
-        renamed = view(ctx, self.db, self.loc, fenced_id(self.loc, ctx.run_id))
-        return not view(ctx, self.db, self.loc).exists and renamed.exists and renamed.status != "renaming"
+        return renamed_away(ctx, self.move.db, self.move.new)
+
+
+def fenced_copies(ctx: RunContext, db: Database, loc: DbLocation) -> list[dict[str, Any]]:
+    """Every copy of `db` in `loc`'s account and region that a drctl fence marked (found by tag, whatever run)."""
+    from runbooks.steps.rds_watch import list_all
+
+    operation = "describe_db_clusters" if is_cluster(db.engine) else "describe_db_instances"
+    items = call(ctx, list_all, client=rds(ctx, loc), operation=operation)
+    out = []
+    for item in items.values():
+        tags = {t["Key"]: t.get("Value", "") for t in item.get("TagList") or []}
+        if FENCED_TAG in tags and tags.get(DATABASE_TAG, db.name) == db.name and _named_after(item, loc):
+            out.append(item)
+    return out
+
+
+def _named_after(item: dict[str, Any], loc: DbLocation) -> bool:
+    ident = str(item.get("DBClusterIdentifier") or item.get("DBInstanceIdentifier") or "")
+    return ident.startswith(f"{loc.id[:40]}") and "-fenced-" in ident
+
+
+def _status(item: dict[str, Any]) -> str:
+    return str(item.get("Status") or item.get("DBInstanceStatus") or "")
+
+
+def _has_replicas(item: dict[str, Any]) -> bool:
+    return bool(item.get("ReadReplicaDBInstanceIdentifiers") or item.get("ReadReplicaIdentifiers")
+                or item.get("ReadReplicaSourceDBInstanceIdentifier") or item.get("ReplicationSourceIdentifier"))
 
 
 class StopFenced(Step):
-    """Stop the renamed former writer: nothing can write to it any more."""
+    """Stop every fenced copy of the database in `loc`'s region (found by tag) that AWS lets stop: nothing can
+    write to it any more, and it costs less. A copy with read replicas (or that is one) is left running."""
 
     budget = 900.0
     api_family = "rds"
     poll_max = 5.0
 
-    def __init__(self, db: Database, loc: DbLocation) -> None:
+    def __init__(self, db: Database, loc: DbLocation, prefix: str = "stop-fenced") -> None:
         self.db, self.loc = db, loc
-        self.name = f"stop-fenced:{db.name}"
+        self.name = f"{prefix}:{db.name}"
         self.resource = f"{loc.id}-fenced-* ({loc.region or loc.env})"
 
     def describe(self, ctx: RunContext) -> Sequence[str]:
         kind = "DBCluster" if is_cluster(self.db.engine) else "DBInstance"
-        return (f"rds:Stop{kind} {fenced_id(self.loc, ctx.run_id)} in {region(ctx, self.loc)}",)
+        return (f"rds:Describe{kind}s in {region(ctx, self.loc)} (copies tagged {FENCED_TAG})",
+                f"rds:Stop{kind} each of them that has no replica")
+
+    def _to_stop(self, ctx: RunContext) -> list[dict[str, Any]]:
+        return [i for i in fenced_copies(ctx, self.db, self.loc)
+                if _status(i) not in STOPPED and _status(i) != RENAMING and not _has_replicas(i)]
 
     def is_done(self, ctx: RunContext) -> bool:
-        fenced = view(ctx, self.db, self.loc, fenced_id(self.loc, ctx.run_id))
-        return not fenced.exists or fenced.status in STOPPED
+        if self.db.engine is Engine.AURORA_GLOBAL:
+            return True
+        return not self._to_stop(ctx)
 
     def act(self, ctx: RunContext) -> str | None:
-        new_id = fenced_id(self.loc, ctx.run_id)
         client = rds(ctx, self.loc)
-        if is_cluster(self.db.engine):
-            call(ctx, client.stop_db_cluster, DBClusterIdentifier=new_id)
-        else:
-            call(ctx, client.stop_db_instance, DBInstanceIdentifier=new_id)
-        return f"stopped {new_id}"
+        stopped = []
+        for item in self._to_stop(ctx):
+            if is_cluster(self.db.engine):
+                call(ctx, client.stop_db_cluster, DBClusterIdentifier=item["DBClusterIdentifier"])
+                stopped.append(str(item["DBClusterIdentifier"]))
+            else:
+                call(ctx, client.stop_db_instance, DBInstanceIdentifier=item["DBInstanceIdentifier"])
+                stopped.append(str(item["DBInstanceIdentifier"]))
+        return "stopped " + ", ".join(stopped) if stopped else "nothing to stop"
 
     def verify(self, ctx: RunContext) -> bool:
         return self.is_done(ctx)

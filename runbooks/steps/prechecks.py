@@ -1,8 +1,16 @@
-"""Prechecks (read-only): is the target ready for traffic, and is this a planned or an unplanned move?
+"""Prechecks (read-only): is the target ready for traffic, is every database's target copy fit to become the
+writer, and is this a planned or an unplanned move?
 
-By hand: `drctl readiness --env TARGET` (or the AWS CLI reads it lists), and
-`aws route53 get-health-check-status --health-check-id H` for each of the source side's health checks:
-all healthy means a planned move, any unhealthy an unplanned one.
+Planned when the source region's RDS answers (unless --unplanned): the move then fences the source, waits for the
+replicas to catch up and promotes without losing a write (Aurora global: a switchover). Unplanned when it does not
+answer (or --unplanned): promote past the RPO gate. Application health checks are reported, not used to decide:
+an unhealthy application in a region whose databases answer is no reason to lose data.
+
+Lineage: each target copy must be the current writer already (a re-run) or a replica of the current writer. A
+stale copy (a standalone copy an earlier move left behind) is refused, naming it: it is never promoted.
+
+By hand: `drctl readiness --env TARGET`, `aws rds describe-db-instances --region SOURCE_REGION` (does it
+answer?), `drctl status` (writers and replicas of each database).
 """
 
 from __future__ import annotations
@@ -11,17 +19,22 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from dr.aws.errors import describe
+from dr.aws.lineage import Lineage, lineage_of
+from dr.aws.rds import DbView
 from dr.checks.model import CheckKind, CheckResult
-from dr.config.model import DnsRecord, DnsStrategy
+from dr.config.model import DnsRecord, DnsStrategy, Engine
 from dr.engine.step import RunContext, Step
 from dr.errors import GateRefused
 from runbooks.steps._common import (
     FACT_PLANNED,
     FACT_SOURCE_REACHABLE,
+    Move,
+    is_current_writer,
     moves,
     rds,
     records,
     region,
+    source_reachable,
     zone_record_sets,
 )
 
@@ -129,15 +142,60 @@ def target_not_ready(ctx: RunContext) -> list[CheckResult]:
     return [r for r in results if not r.ok and r.check not in DATABASE_CHECKS]
 
 
+def lineage_problem(ctx: RunContext, move: Move, here: DbView, line: Lineage) -> str | None:
+    """Why the target copy `here` of `move` cannot become the writer (None: it can, or it already is)."""
+    if not here.exists or is_current_writer(ctx, move, here, line):
+        return None  # the promote step names a missing copy
+    if line.ambiguous:
+        return f"{line.describe()}: tag the real writer with drctl:generation, fence the other (drctl fence)"
+    if here.source_arn:
+        writer = line.current
+        if writer is None or line.replicates_from_writer(here):
+            return None
+        return (f"{move.db.name}: {move.new.id} replicates from {here.source_arn}, not from the current writer "
+                f"{writer.id} ({writer.region}): re-protect it first (drctl failback --phase reprotect)")
+    if move.db.engine is Engine.AURORA_GLOBAL:
+        return None  # AWS keeps one global writer; the promote step moves it
+    current = line.current
+    who = f"the writer is {current.id} ({current.region})" if current else "its writer could not be read"
+    return (f"{move.db.name}: {move.new.id} is a stale copy left behind by an earlier move ({who}); it is "
+            "never promoted nor routed to: fence it (drctl fence) and re-protect (drctl failback --phase reprotect)")
+
+
+def lineage_problems(ctx: RunContext) -> list[str]:
+    """`lineage_problem` of every database: one listing per account, region and kind answers for all copies; the
+    side being left is read only while its region answers."""
+    from runbooks.steps.rds_watch import RdsWatch
+
+    todo = moves(ctx)
+    watch = RdsWatch()
+    news = watch.members(ctx, [(m.db, m.new) for m in todo])
+    olds: list[DbView | None] = [None] * len(todo)
+    if source_reachable(ctx):
+        try:
+            olds = list(watch.members(ctx, [(m.db, m.old) for m in todo]))
+        except Exception:  # judged on the new side's own tags
+            olds = [None] * len(todo)
+    problems = [lineage_problem(ctx, m, new, lineage_of(m.db.name, m.db.engine, [old, new]))
+                for m, new, old in zip(todo, news, olds, strict=True)]
+    return [p for p in problems if p is not None]
+
+
 class Prechecks(Step):
-    """Target readiness (health checks, EKS, ECS, ASG), source health and reachability; decides planned."""
+    """Target readiness (health checks, EKS, ECS, ASG), lineage of every target copy, source reachability;
+    decides planned. `reprotect_first`: an earlier phase of the same run re-protects the target copies (failback
+    all), so in a dry run their lineage is reported, not refused. `planned_only`: refuse an unplanned move."""
 
     name = "prechecks"
     budget = 60.0
     mutating = False
     max_attempts = 2
 
-    resource = "readiness, source health"
+    resource = "readiness, lineage, source reachability"
+
+    def __init__(self, *, reprotect_first: bool = False, planned_only: bool = False) -> None:
+        self.reprotect_first = reprotect_first
+        self.planned_only = planned_only
 
     def describe(self, ctx: RunContext) -> Sequence[str]:
         return (f"readiness checks of {ctx.target} (route53:GetHealthCheckStatus, eks, ecs, autoscaling)",
@@ -161,18 +219,30 @@ class Prechecks(Step):
         restored = inverted_target_checks(ctx, flags.result())
         if unmovable:
             raise GateRefused("DNS could not be moved, nothing was changed: " + "; ".join(unmovable))
-        is_planned = all(health.values()) and (bool(health) or reachable)
-        if ctx.options.planned is not None:
-            is_planned = ctx.options.planned and is_planned
-        ctx.set_fact(FACT_PLANNED, is_planned)
+        is_planned = self._planned(ctx, reachable, probe)
         ctx.set_fact(FACT_SOURCE_REACHABLE, reachable)
+        ctx.set_fact(FACT_PLANNED, is_planned)
         ctx.options.planned = is_planned
+        stale = lineage_problems(ctx)
+        if stale and not (self.reprotect_first and ctx.options.dry_run):
+            raise GateRefused("not every target copy can become the writer, nothing was changed: "
+                              + "; ".join(stale))
         bad = [r for r in not_ready
                if not (r.check is CheckKind.HEALTH_CHECK and r.resource in restored)]
         if bad:
             raise GateRefused(f"{ctx.target} is not ready for traffic: "
                               + "; ".join(f"{r.check} {r.resource}: {r.reason}" for r in bad))
         unhealthy = [hc for hc, ok in health.items() if not ok]
-        kind = "planned" if is_planned else "unplanned"
-        why = f"source health checks unhealthy: {', '.join(unhealthy)}" if unhealthy else "source healthy"
-        return f"{kind} move ({why}; {probe}); {ctx.target} ready"
+        kind = "planned move: fence, catch up, promote" if is_planned else "unplanned move: promote past the RPO gate"
+        why = f"source health checks unhealthy: {', '.join(unhealthy)}" if unhealthy else "source health checks healthy"
+        after = f"; after re-protect: {'; '.join(stale)}" if stale else ""
+        return f"{kind} ({probe}; {why}); {ctx.target} ready{after}"
+
+    def _planned(self, ctx: RunContext, reachable: bool, probe: str) -> bool:
+        """Planned when the source's RDS answers, unless --unplanned; --planned (or a failback) refuses when it
+        does not."""
+        wanted = ctx.options.planned
+        if not reachable and (wanted is True or self.planned_only):
+            raise GateRefused(f"a planned move needs the source region's RDS to answer ({probe}); nothing was "
+                              "changed. Wait for it, or fail over unplanned (drctl failover --unplanned)")
+        return reachable and wanted is not False

@@ -1,9 +1,13 @@
 """Move the writer of an Aurora global database to the DR region's member cluster.
 
-Planned move with the source region reachable: `aws rds switchover-global-cluster` (no data loss).
-Otherwise: `aws rds failover-global-cluster --allow-data-loss` (the source may be gone). Both take
-`--global-cluster-identifier G --target-db-cluster-identifier <DR cluster ARN>`, called in the DR region;
-wait until `aws rds describe-global-clusters` shows the DR cluster as writer and status `available`.
+Per database: when the primary region's RDS answers (a planned move) and the global cluster is healthy (available,
+no move under way, every member available), `aws rds switchover-global-cluster` — AWS waits for the secondary to
+catch up and demotes the old writer, no data loss. Only when the primary region does not answer, or with
+`--unplanned`, `aws rds failover-global-cluster --allow-data-loss` (and only past the RPO gate or with
+--accept-data-loss). Both take `--global-cluster-identifier G --target-db-cluster-identifier <DR cluster ARN>`,
+called in the DR region. Progress is AWS's `FailoverState` (pending, switching-over, failing-over, cancelling), not
+`Status`: while a move toward the target is under way nothing is called again (a resume waits for it). Wait until
+`aws rds describe-global-clusters` shows the DR cluster as writer and no FailoverState.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from runbooks.steps._common import Move, Waits, call, planned, rds, region, sour
 from runbooks.steps.rds_watch import RdsWatch
 
 MOVING = frozenset({"switching-over", "failing-over"})
+"""Global-cluster `Status` values some answers use while a move is under way (FailoverState is the authority)."""
 
 
 class PromoteGlobalMember(Waits, Step):
@@ -39,6 +44,7 @@ class PromoteGlobalMember(Waits, Step):
         self.resource = f"aurora-global {self.global_id} -> {move.new.id} ({move.new.region or move.new.env})"
 
     def _switchover(self, ctx: RunContext) -> bool:
+        """Switchover unless the move is unplanned (the primary region's RDS does not answer, or --unplanned)."""
         return planned(ctx) and source_reachable(ctx)
 
     def describe(self, ctx: RunContext) -> Sequence[str]:
@@ -71,7 +77,7 @@ class PromoteGlobalMember(Waits, Step):
         self.start_waiting(ctx)
         target = self._target_arn(ctx)
         glob = self._global(ctx)
-        return glob.writer_arn == target and glob.status in (None, "available")
+        return glob.writer_arn == target and not glob.moving and glob.status not in MOVING
 
     def check(self, ctx: RunContext) -> None:
         target = self._target_arn(ctx)
@@ -79,12 +85,23 @@ class PromoteGlobalMember(Waits, Step):
         if target != glob.writer_arn and target not in glob.reader_arns:
             raise PreconditionFailed(f"{self.move.db.name}: {self.move.new.id} is not a member of global cluster "
                                      f"{self.global_id}; it cannot take over the writer role")
+        if self._switchover(ctx) and glob.status not in (None, "available") and not self._moving_here(glob, target):
+            raise PreconditionFailed(f"{self.move.db.name}: global cluster {self.global_id} is {glob.status}: a "
+                                     "switchover needs it available; wait, or move unplanned (--unplanned "
+                                     "--accept-data-loss) if its primary region is really gone")
+
+    def _moving_here(self, glob: GlobalClusterView, target: str) -> bool:
+        """A switchover or failover toward the target is already under way (AWS's FailoverState)."""
+        if glob.moving:
+            return glob.failover_target_arn in (None, target)
+        return glob.status in MOVING
 
     def act(self, ctx: RunContext) -> str | None:
         target = self._target_arn(ctx)
         glob = self._global(ctx)
-        if glob.writer_arn == target or glob.status in MOVING:
-            return f"{self.global_id}: writer move already under way (status {glob.status})"
+        if glob.writer_arn == target or self._moving_here(glob, target):
+            return (f"{self.global_id}: writer move already under way "
+                    f"(FailoverState {glob.failover_state or glob.status}); waiting for it, not calling again")
         client = rds(ctx, self.move.new)
         if self._switchover(ctx):
             call(ctx, client.switchover_global_cluster, GlobalClusterIdentifier=self.global_id,
@@ -98,4 +115,5 @@ class PromoteGlobalMember(Waits, Step):
         if self.is_done(ctx):
             return None
         glob = self._global(ctx)
-        return f"{self.global_id} is {glob.status}, writer {glob.writer_arn}"
+        state = f", FailoverState {glob.failover_state}" if glob.failover_state else ""
+        return f"{self.global_id} is {glob.status}{state}, writer {glob.writer_arn}"

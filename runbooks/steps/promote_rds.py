@@ -1,6 +1,12 @@
 """Promote an RDS read replica or an Aurora replica cluster in the DR region to a standalone writer.
 
-By hand: `aws rds promote-read-replica --db-instance-identifier ID --region R` (instance) or
+A copy counts as promoted only when it is the database's current writer (dr.aws.lineage): a standalone copy
+that an earlier move left behind is stale, and is refused, never promoted or counted as done. Before the promote
+call the copy is tagged with its new `drctl:generation` (one more than any generation seen), so who the writer is
+survives the loss of the operator's machine.
+
+By hand: `aws rds add-tags-to-resource --resource-name <replica ARN> --tags Key=drctl:generation,Value=N ...`, then
+`aws rds promote-read-replica --db-instance-identifier ID --region R` (instance) or
 `aws rds promote-read-replica-db-cluster --db-cluster-identifier ID --region R` (Aurora cluster), then wait
 until `aws rds describe-db-instances|describe-db-clusters` shows `available` and no replication source.
 """
@@ -9,10 +15,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from dr.aws.lineage import generation_tags
 from dr.aws.rds import DbView
 from dr.config.model import Engine
 from dr.engine.step import PreconditionFailed, RunContext, Step
-from runbooks.steps._common import Move, Waits, call, is_writer, rds, region
+from runbooks.steps._common import (
+    Move,
+    Waits,
+    call,
+    generation_fact,
+    is_current_writer,
+    lineage,
+    rds,
+    region,
+)
 from runbooks.steps.rds_watch import RdsWatch
 
 BROKEN_REPLICATION = frozenset({"error", "terminated", "stopped"})
@@ -70,17 +86,24 @@ class PromoteReplica(Waits, Step):
     def is_done(self, ctx: RunContext) -> bool:
         self.start_waiting(ctx)
         self._fresh = self._current(ctx)
-        return self._settled(self._fresh)
+        return self._settled(ctx, self._fresh)
 
-    def _settled(self, found: DbView) -> bool:
-        """Whether `found` is the writer; once it is, the shared listings stop including it."""
-        if not is_writer(found):
+    def _settled(self, ctx: RunContext, found: DbView) -> bool:
+        """Whether `found` is the current writer; once it is, the shared listings stop including it."""
+        if found.source_arn or not found.available:
+            return False  # still a replica, or busy: not the writer yet, nothing more to read
+        if not is_current_writer(ctx, self.move, found, lineage(ctx, self.move, self.watch, new=found)):
             return False
         self.watch.settle(self.move.db, self.move.new)
         return True
 
     def check(self, ctx: RunContext) -> None:
         found = self._fresh = self._handed_on(ctx)
+        if not found.source_arn and found.available and ctx.facts.get(generation_fact(self.move.db.name)) is None:
+            raise PreconditionFailed(
+                f"{self.move.db.name}: {self.move.new.id} is a standalone copy but not the current writer: a stale "
+                "copy left behind by an earlier move. It is never promoted; re-protect it (drctl failback --phase "
+                "reprotect) so it replicates from the writer again")
         status = found.status or ""
         if status in REFUSED_STATES:
             raise PreconditionFailed(f"{self.move.db.name}: {self.move.new.id} is {status}: {REFUSED_STATES[status]}")
@@ -95,15 +118,26 @@ class PromoteReplica(Waits, Step):
         if not found.source_arn:
             return f"{self.move.new.id} is already unlinked (promotion under way, status {found.status})"
         client = rds(ctx, self.move.new)
+        gen = self._generation(ctx)
+        if found.arn:  # the lineage mark first: a crash after it leaves a replica, which is never a writer
+            call(ctx, client.add_tags_to_resource, ResourceName=found.arn,
+                 Tags=generation_tags(self.move.db.name, gen, ctx.run_id))
         if self.cluster:
             call(ctx, client.promote_read_replica_db_cluster, DBClusterIdentifier=self.move.new.id)
         else:
             call(ctx, client.promote_read_replica, DBInstanceIdentifier=self.move.new.id)
-        return f"{self._operation()} {self.move.new.id} in {region(ctx, self.move.new)}"
+        return f"{self._operation()} {self.move.new.id} in {region(ctx, self.move.new)} (generation {gen})"
+
+    def _generation(self, ctx: RunContext) -> int:
+        """The generation this run gives the copy: journaled once, so a retry or resume writes the same one."""
+        key = generation_fact(self.move.db.name)
+        if ctx.facts.get(key) is None:
+            ctx.set_fact(key, lineage(ctx, self.move, self.watch).next_generation())
+        return int(ctx.facts[key])
 
     def waiting_on(self, ctx: RunContext) -> str | None:
         found = self._current(ctx)
-        if self._settled(found):
+        if self._settled(ctx, found):
             return None
         link = f"still replicating from {found.source_arn}" if found.source_arn else "unlinked"
         return f"{self.move.new.id} is {found.status}, {link}"

@@ -1,5 +1,10 @@
 """The RPO gate (read-only): every database's replication lag must be known, fresh, not -1 and within the RPO.
 
+It gates on the quantity the report states. A planned move fences the source and waits for catch-up, so its
+window is measured afterwards (0 when caught up): the gate checks that replication is healthy and within the RPO.
+An unplanned move loses what the replica had not applied when the source went away: the lag *plus* the age of the
+newest datapoint (writes went on after it was measured), and that sum must be within the RPO.
+
 Otherwise the run is refused (exit 3) before anything changes, naming each database and its lag, unless
 `--accept-data-loss`. By hand: read the engine's lag metric in the replica's region, e.g.
 `aws cloudwatch get-metric-statistics --namespace AWS/RDS --metric-name ReplicaLag
@@ -12,11 +17,12 @@ from collections.abc import Sequence
 
 from dr.aws.lag_metrics import lag_metric
 from dr.checks.lag import LagSample, LagTarget, read_lag_targets, rpo_verdict
+from dr.checks.model import human_seconds
 from dr.config.model import Engine
 from dr.engine.facts import rpo_window_fact
 from dr.engine.step import RunContext, Step
 from dr.errors import GateRefused
-from runbooks.steps._common import Move, is_writer, moves, planned, region, source_reachable
+from runbooks.steps._common import Move, current_writers, moves, planned, region, source_reachable
 from runbooks.steps.rds_watch import RdsWatch
 
 
@@ -27,8 +33,9 @@ def lag_target(ctx: RunContext, move: Move) -> LagTarget:
 
 
 def loss_window(ctx: RunContext, move: Move, sample: LagSample) -> float | None:
-    """Seconds of writes the promotion may lose: 0 for a switchover, the lag when the source answers,
-    lag + the datapoint's age when it does not (writes went on after the last datapoint); None if unknown."""
+    """Seconds of writes the promotion may lose: 0 for a switchover; for a planned move the lag until catch-up
+    measures it (then 0); lag + the datapoint's age for an unplanned one (writes went on after the last
+    datapoint); None if unknown."""
     if move.db.engine is Engine.AURORA_GLOBAL and planned(ctx) and source_reachable(ctx):
         return 0.0
     if sample.seconds is None or sample.broken or sample.age_seconds is None:
@@ -36,6 +43,19 @@ def loss_window(ctx: RunContext, move: Move, sample: LagSample) -> float | None:
     if source_reachable(ctx) and planned(ctx):
         return sample.seconds
     return sample.seconds + sample.age_seconds
+
+
+def verdict(ctx: RunContext, move: Move, sample: LagSample, rpo: float) -> tuple[bool, str]:
+    """Pass or refuse one database on what the report will state (see the module docstring)."""
+    ok, reason = rpo_verdict(sample, rpo)
+    if not ok or (planned(ctx) and source_reachable(ctx)):
+        return ok, reason
+    window = loss_window(ctx, move, sample)
+    if window is None:
+        return False, reason
+    text = (f"lag {sample.seconds:.0f} s + newest datapoint {human_seconds(sample.age_seconds or 0.0)} old = "
+            f"{window:.0f} s of writes at risk")
+    return (True, f"{text} <= RPO {rpo:.0f} s") if window <= rpo else (False, f"{text} > RPO {rpo:.0f} s")
 
 
 class RpoGate(Step):
@@ -58,10 +78,9 @@ class RpoGate(Step):
         return (f"cloudwatch:GetMetricData {', '.join(metrics)} in {', '.join(regions)}",)
 
     def _pending(self, ctx: RunContext) -> list[Move]:
-        """The databases not yet promoted (one listing per account, region and kind for all of them)."""
+        """The databases whose new side is not yet the current writer."""
         todo = moves(ctx)
-        views = self.watch.members(ctx, [(m.db, m.new) for m in todo])
-        return [m for m, found in zip(todo, views, strict=True) if not is_writer(found)]
+        return [m for m, done in zip(todo, current_writers(ctx, todo, self.watch), strict=True) if not done]
 
     def is_done(self, ctx: RunContext) -> bool:
         self._seen = self._pending(ctx)
@@ -76,7 +95,7 @@ class RpoGate(Step):
         passed: list[str] = []
         for move in pending:
             sample = samples[move.db.name]
-            ok, reason = rpo_verdict(sample, rpo)
+            ok, reason = verdict(ctx, move, sample, rpo)
             (passed if ok else refused).append(f"{move.db.name}: {reason}")
             # None (JSON null) says "unknown": lag -1 or no datapoint, passed only with --accept-data-loss
             ctx.set_fact(rpo_window_fact(move.db.name), loss_window(ctx, move, sample))

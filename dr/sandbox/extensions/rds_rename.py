@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from dr.sandbox.extensions import _guard
+from dr.sandbox.extensions.rds_fence import mark_stopped
 from dr.sandbox.extensions.rds_promotion import find_instance
 
 
@@ -29,7 +30,8 @@ def _modify_db_instance(self: Any, db_instance_identifier: str, db_kwargs: Any) 
     old = (database.db_instance_arn, database.db_instance_identifier) if database is not None else None
     modify = _guard.original(type(self), "modify_db_instance")
     result = modify(self, db_instance_identifier, db_kwargs)
-    if database is not None and old is not None:
+    if database is not None and old is not None and old[1] != database.db_instance_identifier:
+        mark_stopped(database)  # the old endpoint is gone and the instance reboots: its applications lost it
         _follow_rename(database, old)
     return result
 

@@ -10,12 +10,13 @@ and region. A database that is no longer a replica (promoted, deleted) gets no d
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dr.aws.lag_metrics import BROKEN, lag_metric
 from dr.config.model import Engine
 from dr.sandbox.extensions import _guard
+from dr.sandbox.extensions.rds_fence import lag_at, source_of, writes_stopped_at
 from dr.sandbox.extensions.state import STATE, LagKey, LagSetting
 
 HISTORY = 5
@@ -69,13 +70,31 @@ def datapoints(account_id: str, region: str) -> list[Any]:
         if setting.seconds is None or not is_replica(key):
             continue
         metric = lag_metric(Engine(key.engine))
-        value = setting.seconds if setting.seconds == BROKEN else setting.seconds / metric.to_seconds
         unit = "Milliseconds" if metric.to_seconds == 0.001 else "Seconds"
         newest = now - timedelta(seconds=setting.age_seconds)
         dims = [{"Name": metric.dimension, "Value": key.identifier}]
+        engine_name, stopped = _source_stopped(key)
         for k in range(HISTORY):
-            points.append(MetricDatum(metric.namespace, metric.metric, float(value), dims, newest - k * STEP, unit))
+            at = newest - k * STEP
+            seconds = lag_at(setting.seconds, engine_name, stopped, at) if stopped is not None else setting.seconds
+            shown = seconds if seconds == BROKEN else seconds / metric.to_seconds
+            points.append(MetricDatum(metric.namespace, metric.metric, float(shown), dims, at, unit))
     return points
+
+
+def _source_stopped(key: LagKey) -> tuple[str, datetime | None]:
+    """The replica's engine name and when its source stopped taking writes (naive UTC, as moto compares), if it
+    did: a fenced source's replicas catch up (see rds_fence)."""
+    from moto.rds.models import rds_backends
+
+    backend = rds_backends[key.account_id][key.region]
+    replica = (backend.databases if key.engine == Engine.RDS_INSTANCE.value else backend.clusters).get(key.identifier)
+    if replica is None or key.engine == Engine.AURORA_GLOBAL.value:
+        return "", None
+    source = source_of(replica, key.engine)
+    stopped = writes_stopped_at(source) if source is not None else None
+    engine_name = str(getattr(replica, "engine", "") or "")
+    return engine_name, stopped.astimezone(UTC).replace(tzinfo=None) if stopped is not None else None
 
 
 def replica_keys(account_id: str, region: str) -> list[LagKey]:

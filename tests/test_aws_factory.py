@@ -86,3 +86,34 @@ class TestClientFactory:
             r53.list_hosted_zones()
         assert r53.list_hosted_zones()["HostedZones"] == []
         assert faults.count("route53", "ListHostedZones") == 2
+
+
+class TestStsRegionalEndpoints:
+    """STS is pinned to the region called, whatever the user's AWS configuration says."""
+
+    @pytest.fixture(params=["env", "config-file"])
+    def legacy(self, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+        """A user who asked botocore for the legacy (global, us-east-1) STS endpoint, one way or the other."""
+        if request.param == "env":
+            monkeypatch.setenv("AWS_STS_REGIONAL_ENDPOINTS", "legacy")
+        else:
+            config = tmp_path / "aws-config"
+            config.write_text("[default]\nsts_regional_endpoints = legacy\n")
+            monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+
+    @pytest.mark.usefixtures("legacy")
+    def test_role_assumption_uses_the_regional_endpoint(self, topology) -> None:  # type: ignore[no-untyped-def]
+        """Without AWS_ENDPOINT_URL, roles for eu-west-1 are assumed at sts.eu-west-1.amazonaws.com."""
+        clients = ClientFactory(topology)
+        assert clients.role_assumption_client("eu-west-1").meta.endpoint_url == "https://sts.eu-west-1.amazonaws.com"
+        assert clients.client("sts", "prod", "eu-west-1").meta.endpoint_url == "https://sts.eu-west-1.amazonaws.com"
+
+    @pytest.mark.usefixtures("legacy", "aws")
+    def test_the_assume_role_request_goes_to_the_region_called(self, topology) -> None:  # type: ignore[no-untyped-def]
+        """The AssumeRole request of a call to eu-west-1 is sent to eu-west-1's STS, not the global endpoint."""
+        clients = ClientFactory(topology)
+        sent: list[str] = []
+        clients.role_assumption_client("eu-west-1").meta.events.register(
+            "before-send.sts", lambda request, **_: sent.append(request.url))
+        clients.client("rds", "prod", "eu-west-1").describe_db_instances()
+        assert sent == ["https://sts.eu-west-1.amazonaws.com/"]

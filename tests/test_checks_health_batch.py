@@ -8,7 +8,7 @@ import pytest
 
 from dr.aws.factory import ClientFactory
 from dr.aws.faults import Faults
-from dr.aws.route53 import read_health_checks
+from dr.aws.route53 import HealthStatus, read_health_checks
 from dr.clock import SYSTEM_CLOCK, FakeClock
 from dr.testing.sandbox import InProcessSandbox
 
@@ -68,6 +68,68 @@ class TestBatchedHealthRead:
         clients, faults = counting(sandbox)
         assert set(read_health_checks(clients, "prod", ids, SYSTEM_CLOCK)) == set(ids)
         assert faults.count("cloudwatch") <= (1 if ids else 0)
+
+
+def create_check(box: InProcessSandbox, name: str, **config: object) -> str:
+    """A health check in prod's account; an HTTPS endpoint check unless `config` says otherwise."""
+    body = {"Type": "HTTPS", "FullyQualifiedDomainName": f"{name}.example.com", "Port": 443, **config}
+    created = box.clients.route53("prod").create_health_check(CallerReference=name, HealthCheckConfig=body)
+    return str(created["HealthCheck"]["Id"])
+
+
+def stale_read(box: InProcessSandbox, ids: list[str]) -> tuple[dict[str, HealthStatus], Faults]:
+    """Read `ids` five minutes after CloudWatch's newest datapoints: every check takes Route53's fallback."""
+    clients, faults = counting(box)
+    later = FakeClock(SYSTEM_CLOCK.now() + timedelta(minutes=5))
+    return read_health_checks(clients, "prod", ids, later), faults
+
+
+class TestFallbackAppliesTheConfiguration:
+    """GetHealthCheckStatus reports what the checkers see; the fallback decides as Route53 does (HealthCheckConfig)."""
+
+    def test_an_inverted_check_is_the_opposite_of_its_endpoint(self, sandbox: InProcessSandbox) -> None:
+        """Inverted: a healthy endpoint makes the check unhealthy, an unhealthy one healthy."""
+        up, down = create_check(sandbox, "inv-up", Inverted=True), create_check(sandbox, "inv-down", Inverted=True)
+        sandbox.control.set_health(down, False)
+        statuses, faults = stale_read(sandbox, [up, down])
+        assert faults.count("route53", "GetHealthCheckStatus") == 2
+        assert (statuses[up].healthy, statuses[down].healthy) == (False, True)
+        assert statuses[up].reason == f"health check {up} unhealthy: 6 of 6 checkers report success, and the " \
+                                      "check is inverted"
+
+    def test_a_disabled_check_is_healthy_unless_also_inverted(self, sandbox: InProcessSandbox) -> None:
+        """Disabled: healthy whatever the endpoint; disabled + inverted: unhealthy; checkers are not asked."""
+        disabled = create_check(sandbox, "off", Disabled=True)
+        both = create_check(sandbox, "off-inv", Disabled=True, Inverted=True)
+        sandbox.control.set_health(disabled, False)
+        statuses, faults = stale_read(sandbox, [disabled, both])
+        assert (statuses[disabled].healthy, statuses[both].healthy) == (True, False)
+        assert statuses[disabled].via == "disabled"
+        assert "considers a disabled check healthy, and it is inverted" in statuses[both].reason
+        assert faults.count("route53", "GetHealthCheckStatus") == 0
+
+    def test_a_calculated_check_is_decided_from_its_children(self, sandbox: InProcessSandbox) -> None:
+        """No GetHealthCheckStatus for a calculated check (AWS refuses it): at least HealthThreshold healthy
+        children make it healthy, each child decided by its own configuration."""
+        a, b = create_check(sandbox, "child-a"), create_check(sandbox, "child-b", Inverted=True)
+        both = create_check(sandbox, "calc-2", Type="CALCULATED", ChildHealthChecks=[a, b], HealthThreshold=2)
+        one = create_check(sandbox, "calc-1", Type="CALCULATED", ChildHealthChecks=[a, b], HealthThreshold=1)
+        statuses, faults = stale_read(sandbox, [both, one])
+        assert set(statuses) == {both, one}, "children are read, not reported"
+        assert (statuses[both].healthy, statuses[one].healthy) == (False, True)
+        assert statuses[both].via == "calculated"
+        assert statuses[both].reason.startswith(f"health check {both} unhealthy: 1 of 2 child checks healthy, 2 needed")
+        assert faults.count("route53", "GetHealthCheckStatus") == 2, "each child read once for both"
+        sandbox.control.set_health(b, False)
+        statuses, _ = stale_read(sandbox, [both])
+        assert statuses[both].healthy is True
+
+    def test_many_configurations_come_from_one_listing(self, sandbox: InProcessSandbox) -> None:
+        """The fallback of several checks reads their configurations with ListHealthChecks, not one call each."""
+        ids = ids_of(sandbox)
+        statuses, faults = stale_read(sandbox, ids)
+        assert all(s.healthy for s in statuses.values())
+        assert (faults.count("route53", "ListHealthChecks"), faults.count("route53", "GetHealthCheck")) == (1, 0)
 
 
 class TestCallers:

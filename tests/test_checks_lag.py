@@ -111,3 +111,38 @@ class TestReadLags:
         self.put(clients, "eu-west-1", "db0-replica", 250, now - timedelta(seconds=400))
         self.put(clients, "eu-west-1", "db0-replica", 5, now - timedelta(seconds=20))
         assert read_lags(topo, clients, FakeClock(now))["db0"].seconds == 5
+
+
+@pytest.mark.usefixtures("aws")
+class TestAuroraBinlogLagDimensions:
+    """AWS recommends AuroraBinlogReplicaLag of the WRITER role: the series DBClusterIdentifier + Role=WRITER."""
+
+    TOPOLOGY = {
+        "version": 1, "aws": {"max_attempts": 1},
+        "environments": {"prod": {"account_id": "111111111111", "region": "eu-central-1"}},
+        "databases": [{"name": "ledger", "engine": "aurora-cluster", "primary": {"env": "prod", "id": "ledger"},
+                       "replica": {"env": "prod", "region": "eu-west-1", "id": "ledger-euw1"}}],
+    }
+
+    def put(self, clients: ClientFactory, value: float, dimensions: list[dict[str, str]]) -> None:
+        clients.client("cloudwatch", "prod", "eu-west-1").put_metric_data(Namespace="AWS/RDS", MetricData=[
+            {"MetricName": "AuroraBinlogReplicaLag", "Value": value,
+             "Timestamp": datetime.now(UTC) - timedelta(seconds=20), "Dimensions": dimensions}])
+
+    def test_the_writer_role_series_is_read(self) -> None:
+        """The lag of an aurora-cluster replica is the datapoint of DBClusterIdentifier + Role=WRITER."""
+        topo = Topology.model_validate(self.TOPOLOGY)
+        clients = ClientFactory(topo)
+        self.put(clients, 7, [{"Name": "DBClusterIdentifier", "Value": "ledger-euw1"},
+                              {"Name": "Role", "Value": "WRITER"}])
+        self.put(clients, 99, [{"Name": "DBClusterIdentifier", "Value": "ledger-euw1"},
+                               {"Name": "Role", "Value": "READER"}])
+        lag = read_lags(topo, clients, FakeClock(datetime.now(UTC)))["ledger"]
+        assert (lag.seconds, lag.metric) == (7, "AuroraBinlogReplicaLag")
+
+    def test_the_cluster_aggregate_without_a_role_is_not_read(self) -> None:
+        """A datapoint under DBClusterIdentifier alone (all instances, readers included) is not the lag."""
+        topo = Topology.model_validate(self.TOPOLOGY)
+        clients = ClientFactory(topo)
+        self.put(clients, 3, [{"Name": "DBClusterIdentifier", "Value": "ledger-euw1"}])
+        assert read_lags(topo, clients, FakeClock(datetime.now(UTC)))["ledger"].seconds is None

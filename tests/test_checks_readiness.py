@@ -9,6 +9,7 @@ from test_checks_support import PROD, QA, Seeded, check, module, world
 
 from dr.checks.model import all_ok
 from dr.checks.readiness import readiness
+from dr.config.model import Engine
 from dr.errors import UsageError
 
 
@@ -125,8 +126,7 @@ class TestLagChecks:
     def test_aurora_global_lag_is_read_in_milliseconds(self, world: Seeded) -> None:
         """AuroraGlobalDBReplicationLag 420000 ms is 420 s, above the RPO."""
         world.clock.advance(120)
-        world.put_lag(420000, age_seconds=10, db_id="payments-cluster-euw1", metric="AuroraGlobalDBReplicationLag",
-                      dimension="DBClusterIdentifier")
+        world.put_lag(420000, age_seconds=10, db_id="payments-cluster-euw1", engine=Engine.AURORA_GLOBAL)
         result = check(run(world), "lag-within-rpo", "payments-cluster-euw1")
         assert (result.ok, result.reason) == (False, "lag 420 s > RPO 300 s")
 

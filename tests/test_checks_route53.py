@@ -49,6 +49,47 @@ class TestHealthCheckStatus:
         assert "no checker observations" in status.reason
 
 
+class TestHealthCheckConfiguration:
+    """Route53 decides from the check's configuration too (HealthCheckConfig): Inverted, Disabled, CALCULATED."""
+
+    def test_an_inverted_check_whose_checkers_succeed_is_unhealthy(self, world: Seeded) -> None:
+        """Every checker reports success, but the check is inverted: Route53 considers it unhealthy."""
+        hc = world.health_id("hc-api-qa")
+        route53 = world.clients.route53("prod")
+        route53.update_health_check(HealthCheckId=hc, Inverted=True)
+        world.on_teardown(lambda: route53.update_health_check(HealthCheckId=hc, Inverted=False))
+        world.set_reports(hc, [OK] * 16)
+        status = read_health_check(world.clients, "prod", hc)
+        assert status.healthy is False
+        assert status.reason == f"health check {hc} unhealthy: 16 of 16 checkers report success, and the check is " \
+                                "inverted"
+
+    def test_a_disabled_check_is_healthy_whatever_its_checkers_say(self, world: Seeded) -> None:
+        """Disabled: Route53 considers the check healthy even when every checker reports failure."""
+        hc = world.health_id("hc-api-qa")
+        route53 = world.clients.route53("prod")
+        route53.update_health_check(HealthCheckId=hc, Disabled=True)
+        world.on_teardown(lambda: route53.update_health_check(HealthCheckId=hc, Disabled=False))
+        world.set_reports(hc, [BAD] * 16)
+        assert health_check_status(world.clients, "prod", hc) is True
+
+    def test_a_calculated_check_counts_its_healthy_children(self, world: Seeded) -> None:
+        """A calculated check is healthy when at least HealthThreshold children are; one failing child of two
+        fails a threshold of 2 and passes a threshold of 1."""
+        child = world.health_id("hc-api-qa")
+        other = next(hc for rec in world.topology.dns for hc in rec.health_checks.values() if hc != child)
+        route53 = world.clients.route53("prod")
+        verdicts = []
+        for threshold in (1, 2):
+            created = route53.create_health_check(CallerReference=f"calc-{threshold}", HealthCheckConfig={
+                "Type": "CALCULATED", "ChildHealthChecks": [child, other], "HealthThreshold": threshold})
+            calc = created["HealthCheck"]["Id"]
+            world.on_teardown(lambda calc=calc: route53.delete_health_check(HealthCheckId=calc))
+            world.set_reports(child, [BAD] * 16)
+            verdicts.append(health_check_status(world.clients, "prod", calc))
+        assert verdicts == [True, False]
+
+
 class TestRecordSide:
     def test_upsert_record_serves_the_side_of_its_value(self, world: Seeded) -> None:
         """The seeded CNAME points at prod's target; after an UPSERT to qa's target it serves qa."""

@@ -15,7 +15,7 @@ from dr.aws.factory import ClientFactory
 from dr.aws.faults import Faults
 from dr.aws.lag_metrics import lag_metric
 from dr.clock import FakeClock
-from dr.config.model import Topology
+from dr.config.model import Engine, Topology
 
 PROD, QA = "111111111111", "222222222222"
 SMALL = """
@@ -69,7 +69,7 @@ class Seeded:
                        _placeholders=self._placeholders, _undo=[])
         for db in self.topology.databases:
             metric = lag_metric(db.engine)
-            world.put_lag(2 / metric.to_seconds, 30, db.replica.id, metric.metric, metric.dimension)
+            world.put_lag(2 / metric.to_seconds, 30, db.replica.id, db.engine)
         events = world.clients.route53("prod").meta.events
         events.register("provide-client-params.route53.GetHealthCheckStatus", world._remember_id)
         events.register("after-call.route53.GetHealthCheckStatus", world._rewrite_health)
@@ -90,13 +90,15 @@ class Seeded:
         self.topology = self.topology.model_copy(update={"databases": dbs})
 
     def put_lag(self, value: float, age_seconds: float, db_id: str = "orders-db-euw1",
-                metric: str = "ReplicaLag", dimension: str = "DBInstanceIdentifier") -> None:
-        """Publish a lag datapoint `age_seconds` before the clock's now, in the replica's account/region."""
+                engine: Engine = Engine.RDS_INSTANCE) -> None:
+        """Publish the engine's lag datapoint `age_seconds` before the clock's now, in the replica's account/region,
+        under the dimensions AWS publishes it with."""
+        metric = lag_metric(engine)
         self.clients.client("cloudwatch", "prod", "eu-west-1").put_metric_data(
-            Namespace="AWS/RDS",
-            MetricData=[{"MetricName": metric, "Value": value,
+            Namespace=metric.namespace,
+            MetricData=[{"MetricName": metric.metric, "Value": value,
                          "Timestamp": self.clock.now() - timedelta(seconds=age_seconds),
-                         "Dimensions": [{"Name": dimension, "Value": db_id}]}],
+                         "Dimensions": metric.cloudwatch_dimensions(db_id)}],
         )
 
     def health_id(self, placeholder: str) -> str:

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from dr.cli.main import app
 from dr.config import check_file, load
 from dr.config.durations import format_duration, parse_duration
+from dr.config.model import Topology
 from dr.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -117,6 +118,16 @@ BAD: list[tuple[str, Mutation, str, str]] = [
      "readiness.qa.ecs_services[0].min_running", "greater than or equal"),
     ("state-unknown-env", _set("state", {"env": "ops", "dynamodb_table": "t"}), "state.env", "not defined"),
     ("databases-not-a-list", _set("databases", {"orders": {}}), "databases", "list"),
+    ("zero-promotion-budget", _set("databases.0.promotion_budget", "0s"), "databases[0].promotion_budget",
+     "longer than zero"),
+    ("promotion-budget-over-a-day", _set("databases.0.promotion_budget", "25h"), "databases[0].promotion_budget",
+     "more than a day"),
+    ("promotion-budget-not-a-duration", _set("databases.0.promotion_budget", "soon"),
+     "databases[0].promotion_budget", "not a duration"),
+    ("engine-promotion-budget-negative", _set("promotion_budgets", {"aurora-cluster": -60}),
+     "promotion_budgets.aurora-cluster", "negative"),
+    ("promotion-budget-unknown-engine", _set("promotion_budgets", {"oracle": "10m"}), "promotion_budgets.oracle",
+     "rds-instance"),
 ]
 
 
@@ -231,6 +242,43 @@ class TestValidFiles:
         assert topo.region_of(orders.replica) == "eu-west-1"
         assert topo.source_of("qa") == "prod"
         assert topo.source_of("prod") == "qa"
+
+
+class TestPromotionBudget:
+    """How long each promotion may take: per database, else per engine at the top level, else the engine default."""
+
+    def _topology(self, **changes: Any) -> Any:
+        doc = copy.deepcopy(BASE)
+        for path, value in changes.items():
+            _set(path.replace("__", "."), value)(doc)
+        return Topology.model_validate(doc)
+
+    def test_engine_defaults_give_rds_instances_the_most(self) -> None:
+        """Without settings: 10 min for an RDS instance, 8 min for Aurora (dr/config/promotion.py)."""
+        budgets = {db.name: db.promotion_budget_seconds for db in self._topology().databases}
+        assert budgets == {"orders": 600.0, "customers": 600.0, "inventory": 480.0, "payments": 480.0}
+
+    def test_a_database_budget_wins_over_its_engines(self) -> None:
+        """`promotion_budget: 20m` on a database; `promotion_budgets.rds-instance: 12m` for the other instances."""
+        topology = self._topology(databases__0__promotion_budget="20m",
+                                  promotion_budgets={"rds-instance": "12m", "aurora-global": 300})
+        budgets = {db.name: db.promotion_budget_seconds for db in topology.databases}
+        assert budgets == {"orders": 1200.0, "customers": 720.0, "inventory": 480.0, "payments": 300.0}
+
+    def test_a_budget_above_the_rto_is_valid_with_a_warning(self, tmp_path: Path) -> None:
+        """Above the RTO (15m) is allowed but said, once, where it is written; defaults are not flagged."""
+        doc = copy.deepcopy(BASE)
+        doc["databases"][0]["promotion_budget"] = "20m"
+        doc["promotion_budgets"] = {"aurora-cluster": "16m"}
+        result = CliRunner().invoke(app, ["config", "validate", "-c", str(_write(tmp_path, doc)), "-o", "json"])
+        assert result.exit_code == 0, result.output
+        warnings = [f for f in json.loads(result.stdout)["findings"] if f["severity"] == "warning"]
+        assert [(f["path"], f["message"]) for f in warnings] == [
+            ("promotion_budgets.aurora-cluster", "promotion budget 16m00s is longer than the RTO (15m00s): a run may "
+             "wait on this promotion past the RTO"),
+            ("databases[0].promotion_budget", "promotion budget 20m00s is longer than the RTO (15m00s): a run may "
+             "wait on this promotion past the RTO"),
+        ]
 
 
 class TestDurations:

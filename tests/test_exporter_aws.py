@@ -33,7 +33,7 @@ def put_lag(clients: ClientFactory, topology: Topology, database: str, seconds: 
         Namespace=metric.namespace,
         MetricData=[{"MetricName": metric.metric, "Value": seconds / metric.to_seconds,
                      "Timestamp": datetime.now(UTC),
-                     "Dimensions": [{"Name": metric.dimension, "Value": db.replica.id}]}])
+                     "Dimensions": metric.cloudwatch_dimensions(db.replica.id)}])
 
 
 def create_rds_pairs(topology: Topology) -> None:

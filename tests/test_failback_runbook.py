@@ -121,7 +121,8 @@ class TestIdentifiers:
 
 class TestAuroraClusterFailback:
     def test_aurora_cluster_is_fenced_and_recreated_as_a_replica_cluster(self, tmp_path: Path) -> None:
-        """aurora-cluster: the old writer is fenced, a replica cluster takes its id, the switch restores DR."""
+        """aurora-cluster: the old writer is fenced, a replica cluster takes its id (one CreateDBCluster, no master
+        user: AWS takes it from the source), the switch restores DR."""
         example = load(EXAMPLE)
         only = example.model_copy(update={"databases": [d for d in example.databases if d.name == "inventory"]})
         with harness(tmp_path, only) as h:
@@ -135,6 +136,10 @@ class TestAuroraClusterFailback:
             assert [c["Status"] for c in fenced] in (["stopped"], ["stopping"])
             assert "inventory-cluster-euw1" in clusters["inventory-cluster"]["ReplicationSourceIdentifier"]
             assert clusters["inventory-cluster"]["DBClusterMembers"]
+            assert [c for c in h.faults.calls if c[1] == "CreateDBCluster"] == [("rds", "CreateDBCluster",
+                                                                                  "eu-central-1")]
+            west_writer = h.rds("eu-west-1").describe_db_clusters(DBClusterIdentifier="inventory-cluster-euw1")
+            assert clusters["inventory-cluster"]["MasterUsername"] == west_writer["DBClusters"][0]["MasterUsername"]
             switched = h.run("failback", "prod", run_id="fb-aurora-switch", extra={"phase": "switch"})
             assert switched.exit_code == 0, switched.report
             home = central.describe_db_clusters(DBClusterIdentifier="inventory-cluster")["DBClusters"][0]

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from dr.cli.main import app
@@ -41,6 +42,19 @@ class TestPlan:
                                                 "promote:payments"}
         assert all(s["budget_seconds"] > 0 and s["calls"] for s in promote)
         assert document["budget_seconds"] <= document["rto_seconds"]
+
+    def test_each_promotion_has_its_databases_budget(self, example_path: Path, tmp_path: Path, aws: None) -> None:
+        """A database's promotion_budget and the engines' promotion_budgets are the promote steps' budgets."""
+        doc = yaml.safe_load(example_path.read_text())
+        doc["databases"][0]["promotion_budget"] = "12m"
+        doc["promotion_budgets"] = {"aurora-global": "5m"}
+        path = tmp_path / "dr.yaml"
+        path.write_text(yaml.safe_dump(doc))
+        phases = plan("failover", "--to", "qa", "-c", str(path))["phases"]
+        assert isinstance(phases, list)
+        budgets = {s["name"]: s["budget_seconds"] for s in phases[2]["steps"]}
+        assert budgets == {"promote:orders": 720.0, "promote:customers": 600.0, "promote:inventory": 480.0,
+                           "promote:payments": 300.0}
 
     def test_failback_plan_reprotects_then_switches(self, example_path: Path, aws: None) -> None:
         """The failback plan fences and re-creates before the switch, and restores DR protection after it."""

@@ -71,6 +71,7 @@ class TestShapeGuard:
             ("moto.rds.models", "RDSBackend", "modify_db_instance"),
             ("moto.rds.models", "RDSBackend", "create_auto_snapshot"),
             ("moto.rds.models", "RDSBackend", "create_auto_cluster_snapshot"),
+            ("moto.rds.models", "RDSBackend", "create_db_cluster"),
             ("moto.rds.models", "RDSBackend", "create_global_cluster"),
             ("moto.rds.models", "RDSBackend", "remove_from_global_cluster"),
             ("moto.rds.models", "RDSBackend", "delete_db_cluster"),

@@ -49,7 +49,7 @@ def _latest(
                     "Metric": {
                         "Namespace": metric.namespace,
                         "MetricName": metric.metric,
-                        "Dimensions": [{"Name": metric.dimension, "Value": identifier}],
+                        "Dimensions": metric.cloudwatch_dimensions(identifier),
                     },
                     "Period": 60,
                     "Stat": "Maximum",
@@ -63,6 +63,17 @@ def _latest(
     if not result["Values"]:
         return None
     return float(result["Values"][0]), result["Timestamps"][0]
+
+
+def _series(clock: FakeClock, metric: str, dimensions: list[dict[str, str]]) -> list[float]:
+    """Every Maximum of `metric` with exactly these dimensions over the last 10 minutes, in eu-west-1."""
+    result = boto3.client("cloudwatch", region_name="eu-west-1").get_metric_data(
+        MetricDataQueries=[{"Id": "q", "MetricStat": {
+            "Metric": {"Namespace": "AWS/RDS", "MetricName": metric, "Dimensions": dimensions},
+            "Period": 60, "Stat": "Maximum"}}],
+        StartTime=clock.now() - timedelta(minutes=10), EndTime=clock.now() + timedelta(minutes=1),
+    )["MetricDataResults"][0]
+    return [float(v) for v in result["Values"]]
 
 
 class TestInstanceLag:
@@ -198,11 +209,22 @@ class TestAuroraLag:
     def test_an_aurora_replica_cluster_publishes_binlog_lag_in_seconds(
         self, sandbox: LocalControl, binlog_replica: str, clock: FakeClock
     ) -> None:
-        """AuroraBinlogReplicaLag/DBClusterIdentifier answers the configured seconds."""
+        """AuroraBinlogReplicaLag (DBClusterIdentifier + Role=WRITER) answers the configured seconds."""
         sandbox.set_replica_lag(ACCOUNT, "eu-west-1", "aurora-cluster", binlog_replica, 8)
         latest = _latest(clock, Engine.AURORA_CLUSTER, binlog_replica)
         assert latest is not None
         assert latest[0] == 8.0
+
+    def test_binlog_lag_is_published_for_the_writer_role_only(
+        self, sandbox: LocalControl, binlog_replica: str, clock: FakeClock
+    ) -> None:
+        """As AWS recommends reading it: DBClusterIdentifier + Role=WRITER has datapoints; the cluster alone
+        or the READER role has none, so a reader asking for another series finds nothing."""
+        sandbox.set_replica_lag(ACCOUNT, "eu-west-1", "aurora-cluster", binlog_replica, 8)
+        cluster = {"Name": "DBClusterIdentifier", "Value": binlog_replica}
+        assert _series(clock, "AuroraBinlogReplicaLag", [cluster, {"Name": "Role", "Value": "WRITER"}]) == [8.0] * 5
+        assert _series(clock, "AuroraBinlogReplicaLag", [cluster]) == []
+        assert _series(clock, "AuroraBinlogReplicaLag", [cluster, {"Name": "Role", "Value": "READER"}]) == []
 
     def test_a_global_secondary_publishes_replication_lag_in_milliseconds(
         self, sandbox: LocalControl, clock: FakeClock

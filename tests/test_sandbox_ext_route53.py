@@ -3,7 +3,7 @@ TestDNSAnswer answers as Route53's failover routing would."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -41,6 +41,24 @@ def zone(r53: Any) -> str:
 def _health_check(r53: Any, name: str, **config: Any) -> str:
     body = {"Type": "HTTPS", "FullyQualifiedDomainName": f"{name}.example.com", "Port": 443, **config}
     return str(r53.create_health_check(CallerReference=name, HealthCheckConfig=body)["HealthCheck"]["Id"])
+
+
+def _calculated(r53: Any, name: str, children: list[str], threshold: int, **config: Any) -> str:
+    body = {"Type": "CALCULATED", "ChildHealthChecks": children, "HealthThreshold": threshold, **config}
+    return str(r53.create_health_check(CallerReference=name, HealthCheckConfig=body)["HealthCheck"]["Id"])
+
+
+def _metric(clock: FakeClock, checks: Sequence[str]) -> list[float]:
+    """The newest AWS/Route53 HealthCheckStatus of each check, in us-east-1."""
+    now = clock.now()
+    queries = [{"Id": f"q{i}", "MetricStat": {"Metric": {
+        "Namespace": "AWS/Route53", "MetricName": "HealthCheckStatus",
+        "Dimensions": [{"Name": "HealthCheckId", "Value": check}]}, "Period": 60, "Stat": "Minimum"}}
+        for i, check in enumerate(checks)]
+    results = boto3.client("cloudwatch", region_name="us-east-1").get_metric_data(
+        MetricDataQueries=queries, StartTime=now - timedelta(minutes=3), EndTime=now + timedelta(minutes=1),
+        ScanBy="TimestampDescending")["MetricDataResults"]
+    return [float(r["Values"][0]) for r in results]
 
 
 def _upsert(r53: Any, zone: str, name: str, value: str, **extra: Any) -> dict[str, Any]:
@@ -101,24 +119,20 @@ class TestHealthCheckStatus:
         sandbox.set_health(check, True)
         assert _status(r53, check) == "Success"
 
-    def test_an_inverted_check_reports_the_opposite(self, r53: Any, sandbox: LocalControl) -> None:
-        """Inverted flips the reported status both ways."""
-        check = _health_check(r53, "a", Inverted=True)
-        assert _status(r53, check) == "Failure"
-        sandbox.set_health(check, False)
-        assert _status(r53, check) == "Success"
+    def test_observations_report_the_endpoint_whatever_inverted_or_disabled_say(self, r53: Any) -> None:
+        """GetHealthCheckStatus reports what the checkers see of the endpoint: an inverted or disabled check with a
+        healthy endpoint reports Success (Route53's verdict on the check is CloudWatch's, below)."""
+        inverted = _health_check(r53, "a", Inverted=True)
+        disabled = _health_check(r53, "b", Disabled=True, Inverted=True)
+        assert (_status(r53, inverted), _status(r53, disabled)) == ("Success", "Success")
 
-    def test_a_disabled_check_is_healthy_whatever_its_endpoint(self, r53: Any, sandbox: LocalControl) -> None:
-        """AWS considers a disabled check healthy, so an unhealthy endpoint still reports Success."""
-        check = _health_check(r53, "a", Disabled=True)
-        sandbox.set_health(check, False)
-        assert _status(r53, check) == "Success"
-
-    def test_a_disabled_inverted_check_is_unhealthy(self, r53: Any) -> None:
-        """AWS's advice to stop traffic to a disabled check is Inverted: disabled + inverted reports Failure."""
-        check = _health_check(r53, "a", Disabled=True)
-        r53.update_health_check(HealthCheckId=check, Inverted=True)
-        assert _status(r53, check) == "Failure"
+    def test_a_calculated_check_is_refused(self, r53: Any) -> None:
+        """AWS: GetHealthCheckStatus cannot report a calculated health check (InvalidInput)."""
+        child = _health_check(r53, "a")
+        calculated = _calculated(r53, "calc", [child], 1)
+        with pytest.raises(ClientError) as err:
+            r53.get_health_check_status(HealthCheckId=calculated)
+        assert err.value.response["Error"]["Code"] == "InvalidInput"
 
     def test_setting_an_unknown_check_is_an_error(self, sandbox: LocalControl) -> None:
         """A typo in a health-check id is reported, not silently stored."""
@@ -139,29 +153,30 @@ class TestHealthCheckMetric:
         """AWS/Route53 HealthCheckStatus is 1 for a healthy and 0 for an unhealthy check, at the sandbox's now."""
         healthy, unhealthy = _health_check(r53, "a"), _health_check(r53, "b")
         sandbox.set_health(unhealthy, False)
-        now = clock.now()
-        queries = [
-            {
-                "Id": f"q{i}",
-                "MetricStat": {
-                    "Metric": {
-                        "Namespace": "AWS/Route53",
-                        "MetricName": "HealthCheckStatus",
-                        "Dimensions": [{"Name": "HealthCheckId", "Value": check}],
-                    },
-                    "Period": 60,
-                    "Stat": "Minimum",
-                },
-            }
-            for i, check in enumerate((healthy, unhealthy))
-        ]
-        results = boto3.client("cloudwatch", region_name="us-east-1").get_metric_data(
-            MetricDataQueries=queries,
-            StartTime=now - timedelta(minutes=3),
-            EndTime=now + timedelta(minutes=1),
-            ScanBy="TimestampDescending",
-        )["MetricDataResults"]
-        assert [r["Values"][0] for r in results] == [1.0, 0.0]
+        assert _metric(clock, [healthy, unhealthy]) == [1.0, 0.0]
+
+    def test_the_metric_applies_inverted_and_disabled(self, r53: Any, sandbox: LocalControl, clock: FakeClock) -> None:
+        """Inverted flips; a disabled check is healthy whatever its endpoint; disabled + inverted is unhealthy."""
+        inverted, disabled = _health_check(r53, "a", Inverted=True), _health_check(r53, "b", Disabled=True)
+        both = _health_check(r53, "c", Disabled=True)
+        r53.update_health_check(HealthCheckId=both, Inverted=True)
+        sandbox.set_health(disabled, False)
+        assert _metric(clock, [inverted, disabled, both]) == [0.0, 1.0, 0.0]
+        sandbox.set_health(inverted, False)
+        assert _metric(clock, [inverted]) == [1.0]
+
+    def test_a_calculated_check_counts_its_healthy_children(
+        self, r53: Any, sandbox: LocalControl, clock: FakeClock
+    ) -> None:
+        """Healthy while at least HealthThreshold children are (children's own Inverted/Disabled applied)."""
+        a, b = _health_check(r53, "a"), _health_check(r53, "b")
+        calculated = _calculated(r53, "calc", [a, b], 2)
+        inverted = _calculated(r53, "calc-inverted", [a, b], 2, Inverted=True)
+        assert _metric(clock, [calculated, inverted]) == [1.0, 0.0]
+        sandbox.set_health(b, False)
+        assert _metric(clock, [calculated, inverted]) == [0.0, 1.0]
+        r53.update_health_check(HealthCheckId=b, Disabled=True)
+        assert _metric(clock, [calculated]) == [1.0]
 
 
 class TestDnsAnswer:

@@ -31,11 +31,16 @@ _LOADER_LOCK = threading.Lock()
 ROUTE53_MIN_ATTEMPTS = 10
 """Attempts per Route53 call at least (adaptive retry mode): Route53 throttles at 10 requests/s per account."""
 _SHARED_LOADER: list[Any] = []
+STS_REGIONAL_ENDPOINTS = "regional"
+"""Pinned on every session: STS is called in the region asked for (sts.<region>.amazonaws.com). A user's
+`AWS_STS_REGIONAL_ENDPOINTS=legacy` (or `sts_regional_endpoints = legacy` in ~/.aws/config) would otherwise send
+role assumption for most regions to the global endpoint, served from us-east-1: a failover would then depend
+on a region it does not use. A session's own setting outranks both the variable and the config file."""
 
 
 def _botocore_session() -> Any:
     """A new botocore session sharing one data loader: service models are parsed once per process, not
-    once per (environment, region) session (about 0.15 s saved per client)."""
+    once per (environment, region) session (about 0.15 s saved per client). STS endpoints are regional."""
     import botocore.session
 
     core = botocore.session.get_session()
@@ -43,6 +48,7 @@ def _botocore_session() -> Any:
         if not _SHARED_LOADER:
             _SHARED_LOADER.append(core.get_component("data_loader"))
     core.register_component("data_loader", _SHARED_LOADER[0])
+    core.set_config_variable("sts_regional_endpoints", STS_REGIONAL_ENDPOINTS)
     return core
 
 
@@ -70,6 +76,7 @@ class ClientFactory:
         self.settings = settings or topology.aws
         self._clients: dict[tuple[str, str, str], Any] = {}
         self._sessions: dict[tuple[str, str], Any] = {}
+        self._sts: dict[str, Any] = {}
         self._lock = threading.RLock()
 
     def client(self, service: str, env: str, region: str | None = None) -> Any:
@@ -113,21 +120,30 @@ class ClientFactory:
         if key in self._sessions:
             return self._sessions[key]
         role_arn = self.topology.environments[env].role_arn
-        base = boto3.session.Session(botocore_session=_botocore_session())
-        if not role_arn:
-            self._sessions[key] = base
-            return base
-        session = boto3.session.Session(botocore_session=self._assumed(base, role_arn, region))
+        core = self._assumed(role_arn, region) if role_arn else _botocore_session()
+        session = boto3.session.Session(botocore_session=core)
         self._sessions[key] = session
         return session
 
-    def _assumed(self, base: Any, role_arn: str, region: str) -> Any:
+    def role_assumption_client(self, region: str) -> Any:
+        """The STS client that assumes environments' roles for calls to `region`: STS in that same region, with
+        the caller's own credentials (one per region)."""
+        import boto3
+
+        with self._lock:
+            if region not in self._sts:
+                base = boto3.session.Session(botocore_session=_botocore_session())
+                sts = base.client("sts", region_name=region, config=self._config())
+                if self.faults is not None:
+                    self.faults.attach(sts, region)
+                self._sts[region] = sts
+            return self._sts[region]
+
+    def _assumed(self, role_arn: str, region: str) -> Any:
         """A botocore session whose credentials come from assuming `role_arn`, refreshed before expiry."""
         from botocore.credentials import DeferredRefreshableCredentials
 
-        sts = base.client("sts", region_name=region, config=self._config())
-        if self.faults is not None:
-            self.faults.attach(sts, region)
+        sts = self.role_assumption_client(region)
         name = session_name(self.user, self.run_id)
 
         def fetch() -> dict[str, str]:

@@ -13,6 +13,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from dr.aws.route53_health import MAX_NESTING, CheckConfig, ConfigReader
 from dr.config.model import DnsRecord, DnsStrategy, Topology
 
 if TYPE_CHECKING:
@@ -22,7 +23,8 @@ if TYPE_CHECKING:
 HEALTHY_FRACTION = 0.18
 """Route53 considers an endpoint healthy when MORE than 18% of its checkers report it healthy (Developer
 Guide, "How Route 53 determines whether a health check is healthy"); drctl applies the same rule to the
-per-checker observations GetHealthCheckStatus returns. No observation at all counts as unhealthy."""
+per-checker observations GetHealthCheckStatus returns. No observation at all counts as unhealthy, inverted or not
+(nothing was measured: it vouches for nothing)."""
 
 
 class HealthSource(StrEnum):
@@ -34,6 +36,10 @@ class HealthSource(StrEnum):
     """CloudWatch's HealthCheckStatus, as Route53 publishes it."""
     ERROR = "error"
     """Neither could be read: unhealthy, with the error as the detail."""
+    DISABLED = "disabled"
+    """The check is disabled: Route53 considers it healthy (unhealthy when also inverted), whatever it measures."""
+    CALCULATED = "calculated"
+    """A calculated check, decided from its child checks (GetHealthCheckStatus does not serve calculated checks)."""
 
 
 @dataclass(frozen=True)
@@ -45,26 +51,73 @@ class HealthStatus:
     detail: str
     """The first failing checker's report when unhealthy (what the endpoint answered), else ''."""
     via: HealthSource = HealthSource.CHECKERS
+    inverted: bool = False
+    """The check is inverted: the checkers' successes made it unhealthy, their failures healthy."""
 
     @property
     def reason(self) -> str:
         verdict = "healthy" if self.healthy else "unhealthy"
-        if self.via is HealthSource.CLOUDWATCH:
-            return f"health check {self.id} {verdict}: {self.detail}"
         if self.via is HealthSource.ERROR:
             return self.detail
+        if self.via is not HealthSource.CHECKERS:
+            return f"health check {self.id} {verdict}: {self.detail}"
         text = f"health check {self.id} {verdict}: {self.healthy_checkers} of {self.checkers} checkers report success"
+        if self.inverted and self.checkers:
+            return f"{text}, and the check is inverted"
         return f"{text} ({self.detail})" if self.detail and not self.healthy else text
 
 
-def read_health_check(clients: ClientFactory, env: str, hc_id: str) -> HealthStatus:
-    """The health check's status as Route53 decides it from its checkers' observations."""
-    observations = clients.route53(env).get_health_check_status(HealthCheckId=hc_id)["HealthCheckObservations"]
+ChildReader = Callable[[Sequence[str]], dict[str, HealthStatus]]
+"""Reads the statuses of a calculated check's children (batched where the caller can)."""
+
+
+def read_health_check(
+    clients: ClientFactory, env: str, hc_id: str, *, configs: ConfigReader | None = None,
+    children: ChildReader | None = None, depth: int = 0,
+) -> HealthStatus:
+    """The health check's status as Route53 decides it: its configuration (Disabled, Inverted, calculated) applied
+    to its checkers' observations, or to its children's statuses (dr.aws.route53_health has the rules).
+
+    `configs` shares configuration reads between checks; `children` reads a calculated check's children
+    (default: one by one, this way)."""
+    client = clients.route53(env)
+    config = (configs or ConfigReader(client)).get(hc_id)
+    if config.disabled:
+        detail = "disabled: Route53 considers a disabled check healthy" + (", and it is inverted" if config.inverted
+                                                                             else "")
+        return HealthStatus(hc_id, config.considered(True), 0, 0, detail, via=HealthSource.DISABLED)
+    if config.calculated:
+        return _calculated(clients, env, config, configs=configs, children=children, depth=depth)
+    observations = client.get_health_check_status(HealthCheckId=hc_id)["HealthCheckObservations"]
     reports = [str((o.get("StatusReport") or {}).get("Status", "")) for o in observations]
     good = sum(1 for r in reports if r.startswith("Success"))
     failure = next((r for r in reports if not r.startswith("Success")), "")
-    healthy = bool(reports) and good / len(reports) > HEALTHY_FRACTION
-    return HealthStatus(hc_id, healthy, good, len(reports), failure if reports else "no checker observations")
+    healthy = bool(reports) and config.considered(good / len(reports) > HEALTHY_FRACTION)
+    return HealthStatus(hc_id, healthy, good, len(reports), failure if reports else "no checker observations",
+                        inverted=config.inverted)
+
+
+def _calculated(
+    clients: ClientFactory, env: str, config: CheckConfig, *, configs: ConfigReader | None,
+    children: ChildReader | None, depth: int,
+) -> HealthStatus:
+    """A calculated check: healthy when at least HealthThreshold children are, then Inverted."""
+    if depth >= MAX_NESTING:
+        return HealthStatus(config.id, False, 0, 0, f"could not read health check {config.id}: calculated checks "
+                            f"nested deeper than {MAX_NESTING} levels", via=HealthSource.ERROR)
+    if children is not None:
+        statuses = children(config.children)
+    else:
+        shared = configs or ConfigReader(clients.route53(env))
+        statuses = {c: _read_or_unhealthy(clients, env, c, configs=shared, depth=depth + 1) for c in config.children}
+    healthy = sorted(c for c in config.children if c in statuses and statuses[c].healthy)
+    detail = (f"{len(healthy)} of {len(config.children)} child checks healthy, {config.health_threshold} needed"
+              + (" (inverted)" if config.inverted else ""))
+    unhealthy = [statuses[c].reason for c in config.children if c in statuses and not statuses[c].healthy]
+    if unhealthy:
+        detail += f"; {unhealthy[0]}"
+    return HealthStatus(config.id, config.calculated_verdict(len(healthy)), 0, 0, detail,
+                        via=HealthSource.CALCULATED, inverted=config.inverted)
 
 
 def health_check_status(clients: ClientFactory, env: str, hc_id: str) -> bool:
@@ -79,12 +132,15 @@ HEALTH_METRIC_MAX_AGE = 150.0
 """A status datapoint older than this (its one-minute period start) is not trusted: ask Route53 directly."""
 
 
-def read_health_checks(clients: ClientFactory, env: str, ids: Sequence[str], clock: Clock) -> dict[str, HealthStatus]:
+def read_health_checks(
+    clients: ClientFactory, env: str, ids: Sequence[str], clock: Clock, *, _depth: int = 0
+) -> dict[str, HealthStatus]:
     """The status of many health checks of one account in one batched CloudWatch read (<= 500 per call).
 
     Route53's control plane allows about 10 requests a second: one GetHealthCheckStatus per check would make
     a large estate's prechecks, readiness and exporter wait on throttling. A check without a fresh datapoint
-    (new, or CloudWatch lagging) falls back to GetHealthCheckStatus, so staleness never becomes a verdict.
+    (new, or CloudWatch lagging) falls back to Route53 itself (`read_health_check`: its configuration, then
+    GetHealthCheckStatus, or its children for a calculated check), so staleness never becomes a verdict.
     """
     from dr.aws.cloudwatch import MetricQuery, latest_datapoints
 
@@ -100,6 +156,7 @@ def read_health_checks(clients: ClientFactory, env: str, ids: Sequence[str], clo
     except Exception:  # CloudWatch unavailable: Route53 itself still answers, one check at a time
         points = {}
     out: dict[str, HealthStatus] = {}
+    stale = []
     for hc in unique:
         point = points.get(hc)
         if point is not None and (now - point.timestamp).total_seconds() <= HEALTH_METRIC_MAX_AGE:
@@ -107,16 +164,34 @@ def read_health_checks(clients: ClientFactory, env: str, ids: Sequence[str], clo
             out[hc] = HealthStatus(hc, healthy, 0, 0, f"CloudWatch HealthCheckStatus {point.value:g} "
                                    f"at {point.timestamp.strftime('%H:%M')}Z", via=HealthSource.CLOUDWATCH)
         else:
-            out[hc] = _read_or_unhealthy(clients, env, hc)
+            stale.append(hc)
+    if stale:
+        configs = ConfigReader(clients.route53(env))
+        configs.prefetch(stale)
+
+        known: dict[str, HealthStatus] = {}
+
+        def children(child_ids: Sequence[str]) -> dict[str, HealthStatus]:
+            """Children read once per call, batched; a child also asked for directly is not read again."""
+            missing = [c for c in child_ids if c not in out and c not in known]
+            if missing:
+                known.update(read_health_checks(clients, env, missing, clock, _depth=_depth + 1))
+            return {c: out[c] if c in out else known[c] for c in child_ids}
+
+        for hc in stale:
+            out[hc] = _read_or_unhealthy(clients, env, hc, configs=configs, children=children, depth=_depth)
     return out
 
 
-def _read_or_unhealthy(clients: ClientFactory, env: str, hc_id: str) -> HealthStatus:
-    """GetHealthCheckStatus; an unreadable check is unhealthy with the error as its reason (it vouches for nothing)."""
+def _read_or_unhealthy(
+    clients: ClientFactory, env: str, hc_id: str, *, configs: ConfigReader | None = None,
+    children: ChildReader | None = None, depth: int = 0,
+) -> HealthStatus:
+    """Route53's own verdict; an unreadable check is unhealthy with the error as its reason (it vouches for nothing)."""
     from dr.aws.errors import describe
 
     try:
-        return read_health_check(clients, env, hc_id)
+        return read_health_check(clients, env, hc_id, configs=configs, children=children, depth=depth)
     except Exception as exc:
         return HealthStatus(hc_id, False, 0, 0, f"could not read health check {hc_id}: {describe(exc)}",
                             via=HealthSource.ERROR)

@@ -119,7 +119,7 @@ def _read_group(
 
 def _query(target: LagTarget) -> MetricQuery:
     m = lag_metric(target.engine)
-    return MetricQuery(target.database, m.namespace, m.metric, ((m.dimension, target.member_id),))
+    return MetricQuery(target.database, m.namespace, m.metric, m.dimensions(target.member_id))
 
 
 def _sample(

@@ -25,5 +25,7 @@ def dotted(loc: tuple[int | str, ...]) -> str:
     """('databases', 2, 'replica', 'env') -> 'databases[2].replica.env'."""
     out = ""
     for part in loc:
+        if part == "[key]":  # pydantic's marker for an invalid mapping key: the key itself is the path's end
+            continue
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out

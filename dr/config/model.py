@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from dr.config.durations import Duration
+from dr.config.promotion import DEFAULT_PROMOTION_BUDGETS, PromotionBudget, fill_engine_budgets
 
 
 class _Strict(BaseModel):
@@ -50,6 +52,13 @@ class Database(_Strict):
     primary: DbLocation
     replica: DbLocation
     global_cluster_id: str | None = None
+    promotion_budget: PromotionBudget | None = Field(
+        default=None, description="how long its promotion may take (default: its engine's, dr.config.promotion)")
+
+    @property
+    def promotion_budget_seconds(self) -> float:
+        """The promotion step's budget: the database's own, else its engine's (top level, then default)."""
+        return self.promotion_budget or DEFAULT_PROMOTION_BUDGETS[self.engine.value]
 
 
 class DnsRecord(_Strict):
@@ -113,6 +122,13 @@ class Topology(_Strict):
     readiness: dict[str, Readiness] = Field(default_factory=dict)
     aws: AwsSettings = Field(default_factory=AwsSettings)
     state: StateSettings = Field(default_factory=StateSettings)
+    promotion_budgets: dict[Engine, PromotionBudget] = Field(
+        default_factory=dict, description="per engine, for databases without their own promotion_budget")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _engine_promotion_budgets(cls, data: Any) -> Any:
+        return fill_engine_budgets(data)
 
     def env(self, name: str) -> Environment:
         return self.environments[name]

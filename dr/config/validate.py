@@ -7,8 +7,10 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from dr.config.durations import format_duration
 from dr.config.findings import Finding
-from dr.config.model import Database, DnsRecord, DnsStrategy, Engine, Environment, Readiness, Topology
+from dr.config.model import Database, DnsRecord, DnsStrategy, Engine, Environment, Objectives, Readiness, Topology
+from dr.config.promotion import engine_budgets
 from dr.config.regions import known_regions, region_hint
 from dr.config.structure import findings_from
 
@@ -70,6 +72,9 @@ class _Partial:
         )
         state = raw.get("state")
         self.state: dict[str, Any] = state if isinstance(state, dict) else {}
+        objectives = _parse_each(Objectives, {"o": raw.get("objectives") or {}}).get("o")
+        self.rto = (objectives or Objectives()).rto
+        self.engine_budgets = engine_budgets(raw.get("promotion_budgets"))
 
     @classmethod
     def of(cls, raw: dict[str, Any]) -> _Partial:
@@ -106,6 +111,7 @@ class _Semantics:
         self.dns()
         self.readiness()
         self.state()
+        self.promotion_budgets()
         return self.out
 
     def check_region(self, path: str, region: str | None) -> None:
@@ -234,6 +240,19 @@ class _Semantics:
             if rec.drill_name and rec.drill_name.rstrip(".") == rec.fqdn.rstrip("."):
                 self.error(f"{path}.drill_name", "drill_name must differ from the production record name",
                            f"e.g. drill_name: drill-{rec.fqdn}")
+
+    def promotion_budgets(self) -> None:
+        """A budget set above the RTO is allowed, and said: the run may wait on that promotion past the RTO (giving
+        up earlier would not make AWS finish sooner). The engines' defaults are not flagged."""
+        rto = self.p.rto
+        budgets = [(f"promotion_budgets.{engine}", seconds) for engine, seconds in self.p.engine_budgets.items()]
+        budgets += [(f"databases[{i}].promotion_budget", db.promotion_budget) for i, db in self.p.dbs.items()
+                    if db.promotion_budget is not None]
+        for path, seconds in budgets:
+            if seconds > rto:
+                self.warn(path, f"promotion budget {format_duration(seconds)} is longer than the RTO "
+                                f"({format_duration(rto)}): a run may wait on this promotion past the RTO",
+                          "keep it if a late writer beats none; else lower it or raise objectives.rto")
 
     def readiness(self) -> None:
         for env in self.p.readiness:

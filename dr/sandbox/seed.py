@@ -106,5 +106,5 @@ def _set_lag(topology: Topology, clients: ClientFactory, control: LagControl | N
         Namespace=metric.namespace,
         MetricData=[{"MetricName": metric.metric, "Value": seconds / metric.to_seconds,
                      "Unit": "Milliseconds" if metric.to_seconds < 1 else "Seconds",
-                     "Dimensions": [{"Name": metric.dimension, "Value": db.replica.id}]}],
+                     "Dimensions": metric.cloudwatch_dimensions(db.replica.id)}],
     )

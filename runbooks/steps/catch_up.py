@@ -108,7 +108,7 @@ class CatchUp(Waits, Step):
                              "--accept-data-loss (writes not yet replicated are lost)")
         since = self._fenced_at(ctx)
         metric = lag_metric(self.move.db.engine)
-        query = MetricQuery(self.move.db.name, metric.namespace, metric.metric, metric.dimensions_for(self.move.new.id))
+        query = MetricQuery(self.move.db.name, metric.namespace, metric.metric, metric.dimensions(self.move.new.id))
         client = ctx.clients.client("cloudwatch", self.move.new.env, region(ctx, self.move.new))
         points = [Datapoint(p.value * metric.to_seconds if p.value >= 0 else p.value, p.timestamp)
                   for p in datapoints_since(client, query, since, ctx.clock.now() + timedelta(seconds=60))]

@@ -26,7 +26,11 @@ MOVING = frozenset({"switching-over", "failing-over"})
 class PromoteGlobalMember(Waits, Step):
     """Make the DR member cluster of an Aurora global database its writer."""
 
-    budget = 480.0
+    @property
+    def budget(self) -> float:  # type: ignore[override]  # Step declares a plain attribute
+        """The database's `promotion_budget` from the topology, else its engine's (dr/config/promotion.py)."""
+        return self.move.db.promotion_budget_seconds
+
     api_family = "rds"
     max_attempts = 3
     poll_initial = 0.25

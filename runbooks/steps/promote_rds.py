@@ -44,7 +44,11 @@ REFUSED_STATES = {
 class PromoteReplica(Waits, Step):
     """Make the DR copy of one database (`rds-instance` or `aurora-cluster`) a standalone writer."""
 
-    budget = 480.0
+    @property
+    def budget(self) -> float:  # type: ignore[override]  # Step declares a plain attribute
+        """The database's `promotion_budget` from the topology, else its engine's (dr/config/promotion.py)."""
+        return self.move.db.promotion_budget_seconds
+
     api_family = "rds"
     max_attempts = 3
     poll_initial = 0.25

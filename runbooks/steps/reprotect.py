@@ -125,15 +125,7 @@ class CreateReplica(Waits, Step):
         settings = _cluster_template(client, template_id)
         args = dict(DBClusterIdentifier=self.move.new.id, Engine=engine, ReplicationSourceIdentifier=writer.arn,
                     **settings, **common)
-        try:
-            call(ctx, client.create_db_cluster, **args)
-        except Exception as exc:  # AWS takes no master user for a replica cluster; some emulators insist on one
-            if "username" not in str(exc).lower():
-                raise
-            import secrets
-
-            call(ctx, client.create_db_cluster, MasterUsername=found.get("MasterUsername") or "admin",
-                 MasterUserPassword=secrets.token_urlsafe(24), **args)
+        call(ctx, client.create_db_cluster, **args)
         instance_class = _member_class(source, found) or "db.r6g.large"
         instance = member_instance_id(self.move.new.id, ctx.run_id)
         call(ctx, client.create_db_instance, DBInstanceIdentifier=instance, DBClusterIdentifier=self.move.new.id,

@@ -4,8 +4,14 @@
 moto publishes no RDS metrics. moto's CloudWatch backend asks every `CloudWatchMetricProvider`
 subclass for metrics on each read (`GetMetricData`, `GetMetricStatistics`, `ListMetrics`), so the
 sandbox registers one provider; real `put_metric_data` keeps working alongside. The metric, its
-dimension and unit are the ones `dr.aws.lag_metrics` names for the engine, in the replica's account
+dimensions and unit are the ones `dr.aws.lag_metrics` names for the engine, in the replica's account
 and region. A database that is no longer a replica (promoted, deleted) gets no datapoints.
+
+An Aurora replica cluster's `AuroraBinlogReplicaLag` is published for DBClusterIdentifier + Role=WRITER only,
+the series AWS recommends ("Amazon CloudWatch metrics for Amazon Aurora": binary log replication only occurs
+on the writer instance of the cluster, use the metric of the WRITER role). AWS also aggregates the metric
+under other dimension sets (per instance, per cluster across roles); the sandbox leaves those out on purpose,
+so that a reader asking for anything but the recommended series finds no datapoints and fails its tests.
 """
 
 from __future__ import annotations
@@ -72,7 +78,7 @@ def datapoints(account_id: str, region: str) -> list[Any]:
         metric = lag_metric(Engine(key.engine))
         unit = "Milliseconds" if metric.to_seconds == 0.001 else "Seconds"
         newest = now - timedelta(seconds=setting.age_seconds)
-        dims = [{"Name": metric.dimension, "Value": key.identifier}]
+        dims = metric.cloudwatch_dimensions(key.identifier)
         engine_name, stopped = _source_stopped(key)
         for k in range(HISTORY):
             at = newest - k * STEP

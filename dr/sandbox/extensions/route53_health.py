@@ -1,10 +1,15 @@
 """Route53 health checks whose status the sandbox controls, reported as AWS reports it.
 
-moto always reports one healthy observation. Here each check is healthy unless set unhealthy
-(`STATE.health`), and the reported status honours the check's config as AWS documents: a disabled
-check is considered healthy, and `Inverted` flips the result (so disabled + inverted is unhealthy).
-CloudWatch in us-east-1 carries the same status as AWS publishes it: `AWS/Route53` `HealthCheckStatus`
-(1 healthy, 0 unhealthy) per `HealthCheckId`, one datapoint a minute.
+moto always reports one healthy observation, for any check. Here each endpoint is healthy unless set
+unhealthy (`STATE.health`), and the two reads differ as in AWS (Route 53 API Reference):
+- GetHealthCheckStatus returns what each checker saw of the endpoint ("StatusReport": "the status of the
+  health check endpoint as reported by one of the Route 53 health checkers"), whatever Inverted or Disabled
+  say, and refuses a calculated check with InvalidInput ("GetHealthCheckStatus": "You can't use
+  GetHealthCheckStatus to get the status of a calculated health check");
+- CloudWatch in us-east-1 carries Route53's verdict: `AWS/Route53` `HealthCheckStatus` (1 healthy, 0 unhealthy)
+  per `HealthCheckId`, one datapoint a minute, after the configuration ("HealthCheckConfig"): a disabled check
+  is considered healthy, `Inverted` flips (so disabled + inverted is unhealthy), and a calculated check is
+  healthy when at least `HealthThreshold` of its children are.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any
 from dr.sandbox.extensions import _guard
 from dr.sandbox.extensions.state import STATE
 
+CALCULATED = "CALCULATED"
 CHECKER_REGIONS = ("us-east-1", "us-west-1", "us-west-2", "eu-west-1", "ap-southeast-1", "ap-northeast-1")
 METRIC_REGION = "us-east-1"
 METRIC_HISTORY = 5
@@ -24,10 +30,12 @@ UNHEALTHY_REPORT = "Failure: HTTP Status Code 503, Service Unavailable"
 
 
 def install() -> None:
+    from moto.route53 import exceptions
     from moto.route53.models import HealthCheck, Route53Backend
     from moto.route53.responses import Route53
 
     _guard.require_attrs(Route53Backend, ["get_health_check"], "Route53Backend")
+    _guard.require_attrs(exceptions, ["InvalidInput"], "moto.route53.exceptions")
     _guard.expect_params(
         HealthCheck.__init__, ["health_check_id", "caller_reference", "health_check_args"], "HealthCheck"
     )
@@ -77,11 +85,22 @@ def set_health(health_check_id: str, healthy: bool) -> None:
         STATE.health[health_check_id] = healthy
 
 
-def effective_health(check: Any) -> bool:
-    """What Route53 considers the check to be: raw status, disabled => healthy, then inverted."""
+def endpoint_health(check: Any) -> bool:
+    """What the checkers see of the endpoint: healthy unless set unhealthy."""
     with STATE.lock:
-        raw = STATE.health.get(check.id, True)
-    considered = True if check.disabled else raw
+        return STATE.health.get(check.id, True)
+
+
+def effective_health(check: Any, depth: int = 0) -> bool:
+    """What Route53 considers the check to be: measured (endpoint, or enough healthy children for a calculated
+    check), disabled => healthy, then inverted."""
+    if check.type_ == CALCULATED:
+        children = [find_health_check(c) for c in check.children or []] if depth < 3 else []
+        healthy = sum(1 for c in children if c is not None and effective_health(c, depth + 1))
+        measured = healthy >= int(check.health_threshold or 0)
+    else:
+        measured = endpoint_health(check)
+    considered = True if check.disabled else measured
     return considered != bool(check.inverted)
 
 
@@ -100,9 +119,13 @@ def find_health_check(health_check_id: str) -> Any | None:
 def _get_health_check_status(self: Any) -> Any:
     from moto.core.responses import ActionResult
     from moto.core.utils import utcnow
+    from moto.route53.exceptions import InvalidInput
 
     check = self.backend.get_health_check(self._get_param("HealthCheckId"))  # NoSuchHealthCheck when missing
-    report = HEALTHY_REPORT if effective_health(check) else UNHEALTHY_REPORT
+    if check.type_ == CALCULATED:
+        raise InvalidInput(f"Health check {check.id} is a calculated health check: GetHealthCheckStatus does not "
+                           "report calculated health checks; read its status in CloudWatch (HealthCheckStatus)")
+    report = HEALTHY_REPORT if endpoint_health(check) else UNHEALTHY_REPORT
     checked = utcnow()
     observations = [
         {

@@ -33,7 +33,7 @@ def protect_phases(pairs: list[Move], prefix: str = "") -> list[Phase]:
     wait: list[Step] = [WaitReplicating(m) for m in pairs]
     for step in fence + create + wait:
         step.name = prefix + step.name
-    groups = [(f"{prefix}fence", fence), (f"{prefix}reprotect", create), (f"{prefix}replicating", wait)]
+    groups = [(f"{prefix}fence-stale", fence), (f"{prefix}reprotect", create), (f"{prefix}replicating", wait)]
     return [Parallel(name, steps) for name, steps in groups if steps]
 
 

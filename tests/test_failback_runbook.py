@@ -26,17 +26,20 @@ def failed_over(tmp_path: Path) -> Iterator[Harness]:
 
 
 class TestFailback:
-    def test_reprotect_fences_the_old_primary_and_recreates_it_as_a_replica(self, failed_over: Harness) -> None:
-        """--phase reprotect: the old writer is renamed, tagged and stopped; its id is a replica of qa's copy."""
+    def test_reprotect_stops_the_copy_the_planned_failover_fenced_and_recreates_a_replica(
+            self, failed_over: Harness) -> None:
+        """--phase reprotect after a planned failover: the old writer was fenced (renamed, tagged) by the failover
+        itself; re-protect finds it by tag, stops it, and its id becomes a replica of qa's copy."""
         h = failed_over
         outcome = h.run("failback", "prod", run_id="fb-1", extra={"phase": "reprotect"})
         assert outcome.exit_code == 0, outcome.report
+        assert step(outcome.report, "fence-stale:orders")["status"] == "already-done"
         fenced = [d for d in h.rds("eu-central-1").describe_db_instances()["DBInstances"]
                   if d["DBInstanceIdentifier"].startswith("orders-db-fenced-")]
         assert len(fenced) == 1
         assert fenced[0]["DBInstanceStatus"] in ("stopped", "stopping")
         tags = h.rds("eu-central-1").list_tags_for_resource(ResourceName=fenced[0]["DBInstanceArn"])["TagList"]
-        assert {"Key": "drctl:fenced-by-run", "Value": "fb-1"} in tags
+        assert {"Key": "drctl:fenced-by-run", "Value": "run-1"} in tags
         replica = instance(h, "eu-central-1", "orders-db")
         assert replica is not None
         assert "orders-db-euw1" in replica["ReadReplicaSourceDBInstanceIdentifier"]
@@ -87,7 +90,7 @@ class TestFailback:
         h.faults.outage_regions.add("eu-central-1")
         outcome = h.run("failback", "prod", extra={"phase": "reprotect"})
         assert outcome.exit_code == 1
-        assert "eu-central-1" in step(outcome.report, "fence:orders")["detail"]
+        assert "eu-central-1" in step(outcome.report, "fence-stale:orders")["detail"]
 
     def test_rerun_of_a_finished_failback_is_already_done(self, failed_over: Harness) -> None:
         """Failing back twice: the second run changes nothing and says already-done."""

@@ -68,16 +68,32 @@ class TestPlannedFailover:
 
 
 class TestUnplannedFailover:
-    def test_unhealthy_source_fails_aurora_global_over_with_data_loss_allowed(self, h: Harness) -> None:
-        """Source health checks unhealthy: unplanned, Aurora global uses FailoverGlobalCluster AllowDataLoss."""
+    def test_unhealthy_application_with_the_source_rds_answering_switches_aurora_global_over(self, h: Harness) -> None:
+        """Source health checks unhealthy but its RDS answers: still a planned move, and Aurora global takes the
+        zero-loss SwitchoverGlobalCluster. (This test once pinned FailoverGlobalCluster AllowDataLoss here: an
+        unhealthy application is no reason to lose data while the primary region's databases answer.)"""
         for record in h.topology.dns:
             h.sbx.control.set_health(record.health_checks["prod"], False)
         outcome = h.run("failover", "qa")
         assert outcome.exit_code == 0, outcome.report
-        assert "data loss allowed" in step(outcome.report, "promote:payments")["detail"]
-        assert "unplanned" in step(outcome.report, "prechecks")["detail"]
+        assert "switchover" in step(outcome.report, "promote:payments")["detail"]
+        assert h.faults.count("rds", "FailoverGlobalCluster") == 0
+        detail = step(outcome.report, "prechecks")["detail"]
+        assert detail.startswith("planned move")
+        assert "source health checks unhealthy" in detail
         hc = h.health_check("www.example.com.", "prod")
         assert h.route53().get_health_check(HealthCheckId=hc)["HealthCheck"]["HealthCheckConfig"]["Inverted"] is False
+
+    def test_unplanned_forced_fails_aurora_global_over_with_data_loss_allowed(self, h: Harness) -> None:
+        """--unplanned: Aurora global uses FailoverGlobalCluster AllowDataLoss, nothing is fenced first, and the
+        old writers are fenced after the promotions (their region answers)."""
+        outcome = h.run("failover", "qa", planned=False)
+        assert outcome.exit_code == 0, outcome.report
+        assert "data loss allowed" in step(outcome.report, "promote:payments")["detail"]
+        assert step(outcome.report, "fence:orders")["status"] == "skipped"
+        assert step(outcome.report, "catch-up:orders")["status"] == "skipped"
+        assert step(outcome.report, "fence-old-writer:orders")["status"] == "succeeded"
+        assert instance(h, "eu-central-1", "orders-db") is None
 
     def test_traffic_stays_on_qa_when_prod_recovers(self, h: Harness) -> None:
         """Unplanned: Route53 had failed over by itself; the run re-points the PRIMARY too, so prod's checks
@@ -92,14 +108,17 @@ class TestUnplannedFailover:
         assert answer["RecordData"] == ["www.eu-west-1.example.com"]
 
     def test_simulated_outage_of_the_source_region_still_completes(self, h: Harness) -> None:
-        """Every call to eu-central-1 fails: the failover completes; the best-effort tagging is skipped."""
+        """Every call to eu-central-1 fails: the failover completes unplanned; the old writers cannot be fenced,
+        and the report says so and names `drctl fence --env prod`."""
         h.faults.outage_regions.add("eu-central-1")
         outcome = h.run("failover", "qa")
         assert outcome.exit_code == 0, outcome.report
         assert outcome.report["rto"]["met"] is True
-        tagging = step(outcome.report, "tag-former-writer:orders")
-        assert tagging["status"] == "skipped"
-        assert "eu-central-1 unreachable" in tagging["detail"]
+        fencing = step(outcome.report, "fence-old-writer:orders")
+        assert fencing["status"] == "skipped"
+        assert "NOT fenced" in fencing["detail"]
+        assert "drctl fence --env prod" in outcome.report["next_action"]
+        assert any("orders-db" in a for a in outcome.report["advice"])
         assert "data loss allowed" in step(outcome.report, "promote:payments")["detail"]
         critical = [c for c in h.faults.calls if c[2] == "eu-central-1" and c[0] == "rds"
                     and not c[1].startswith(("Describe", "List"))]
@@ -124,9 +143,9 @@ class TestRpoGate:
         assert orders.get("ReadReplicaSourceDBInstanceIdentifier")
 
     def test_accept_data_loss_passes_the_gate(self, h: Harness) -> None:
-        """--accept-data-loss: the gate passes knowingly and the failover completes."""
+        """--unplanned --accept-data-loss: the gate passes knowingly and the failover completes."""
         h.set_lag("orders", 900.0)
-        outcome = h.run("failover", "qa", accept_data_loss=True)
+        outcome = h.run("failover", "qa", accept_data_loss=True, planned=False)
         assert outcome.exit_code == 0, outcome.report
         assert "accepted data loss" in step(outcome.report, "rpo-gate")["detail"]
         assert outcome.report["rpo"]["met"] is False
@@ -224,9 +243,9 @@ class TestStuckPromotion:
 
 class TestUnknownDataLoss:
     def test_broken_replication_passed_knowingly_leaves_the_rpo_verdict_unknown(self, h: Harness) -> None:
-        """Lag -1 with --accept-data-loss: the report's data-loss window and RPO verdict are null, not 'met'."""
+        """Lag -1 with --unplanned --accept-data-loss: the report's data-loss window and RPO verdict are null."""
         h.set_lag("orders", -1.0)
-        outcome = h.run("failover", "qa", accept_data_loss=True)
+        outcome = h.run("failover", "qa", accept_data_loss=True, planned=False)
         assert outcome.exit_code == 0, outcome.report
         assert outcome.report["rpo"]["data_loss_window_seconds"] is None
         assert outcome.report["rpo"]["met"] is None

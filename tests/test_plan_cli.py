@@ -29,19 +29,23 @@ def plan(*args: str) -> dict[str, object]:
 
 class TestPlan:
     def test_failover_plan_lists_phases_in_order_with_budgets_and_calls(self, example_path: Path, aws: None) -> None:
-        """The failover plan: prechecks, RPO gate, promotions, then DNS beside confirm and fencing; each with calls."""
+        """The failover plan: prechecks, RPO gate, fence and catch-up (planned moves), promotions, then DNS beside
+        confirm and the fence of what an unplanned move leaves behind; each with calls."""
         document = plan("failover", "--to", "qa", "-c", str(example_path))
         phases = document["phases"]
         assert isinstance(phases, list)
-        assert [p["name"] for p in phases] == ["prechecks", "rpo-gate", "promote", "switch"]
-        switch = [s["name"] for s in phases[3]["steps"]]
+        assert [p["name"] for p in phases] == ["prechecks", "rpo-gate", "fence", "catch-up", "promote", "switch"]
+        assert {s["name"] for s in phases[2]["steps"]} == {"fence:orders", "fence:customers", "fence:inventory"}
+        assert {s["name"] for s in phases[3]["steps"]} == {"catch-up:orders", "catch-up:customers",
+                                                           "catch-up:inventory"}
+        switch = [s["name"] for s in phases[5]["steps"]]
         assert switch[0] == "confirm"
-        assert {n.split(":")[0] for n in switch[1:]} == {"dns", "tag-former-writer"}
-        promote = phases[2]["steps"]
+        assert {n.split(":")[0] for n in switch[1:]} == {"dns", "fence-old-writer"}
+        promote = phases[4]["steps"]
         assert {s["name"] for s in promote} == {"promote:orders", "promote:customers", "promote:inventory",
                                                 "promote:payments"}
         assert all(s["budget_seconds"] > 0 and s["calls"] for s in promote)
-        assert document["budget_seconds"] <= document["rto_seconds"]
+        assert document["over_rto"] is (document["budget_seconds"] > document["rto_seconds"])
 
     def test_each_promotion_has_its_databases_budget(self, example_path: Path, tmp_path: Path, aws: None) -> None:
         """A database's promotion_budget and the engines' promotion_budgets are the promote steps' budgets."""
@@ -52,14 +56,14 @@ class TestPlan:
         path.write_text(yaml.safe_dump(doc))
         phases = plan("failover", "--to", "qa", "-c", str(path))["phases"]
         assert isinstance(phases, list)
-        budgets = {s["name"]: s["budget_seconds"] for s in phases[2]["steps"]}
+        budgets = {s["name"]: s["budget_seconds"] for s in phases[4]["steps"]}
         assert budgets == {"promote:orders": 720.0, "promote:customers": 600.0, "promote:inventory": 480.0,
                            "promote:payments": 300.0}
 
     def test_failback_plan_reprotects_then_switches(self, example_path: Path, aws: None) -> None:
         """The failback plan fences and re-creates before the switch, and restores DR protection after it."""
         names = [p["name"] for p in plan("failback", "--to", "prod", "-c", str(example_path))["phases"]]
-        assert names.index("fence") < names.index("reprotect") < names.index("promote")
+        assert names.index("fence-stale") < names.index("reprotect") < names.index("fence") < names.index("promote")
         assert names[-1] == "dr-replicating"
 
     def test_failback_switch_phase_alone_starts_at_prechecks(self, example_path: Path, aws: None) -> None:
@@ -67,7 +71,7 @@ class TestPlan:
         names = [p["name"] for p in plan("failback", "--to", "prod", "--phase", "switch", "-c",
                                          str(example_path))["phases"]]
         assert names[0] == "prechecks"
-        assert "fence" not in names
+        assert "fence-stale" not in names
 
     def test_unknown_target_is_a_usage_error(self, example_path: Path) -> None:
         """An environment the topology lacks exits 2."""

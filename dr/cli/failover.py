@@ -118,14 +118,18 @@ def build_plan(runbook: str, *, config: str | None, target: str, phase: str = "a
             {"name": s.name, "resource": s.resource, "budget_seconds": s.budget, "mutating": s.mutating,
              "calls": list(s.describe(ctx))} for s in members]})
     critical = sum(max(float(s["budget_seconds"]) for s in p["steps"]) for p in phases)
+    rto = float(topology.objectives.rto)
     return {"runbook": cls.name, "source": source, "target": target, "phase": phase if runbook == "failback" else None,
-            "rto_seconds": float(topology.objectives.rto), "rpo_seconds": float(topology.objectives.rpo),
-            "budget_seconds": critical, "phases": phases}
+            "rto_seconds": rto, "rpo_seconds": float(topology.objectives.rpo),
+            "budget_seconds": critical, "over_rto": critical > rto, "phases": phases}
 
 
 def render_plan(plan: dict[str, Any]) -> str:
     lines = [f"{plan['runbook']}: {plan['source']} -> {plan['target']} (RTO {plan['rto_seconds']:g}s, "
              f"RPO {plan['rpo_seconds']:g}s; step budgets along the path: {plan['budget_seconds']:g}s)"]
+    if plan.get("over_rto"):
+        lines.append("   note: the budgets are ceilings and add up to more than the RTO; a drill measures the real "
+                     "time (drctl drill)")
     for number, phase in enumerate(plan["phases"], 1):
         together = " (in parallel)" if phase["parallel"] and len(phase["steps"]) > 1 else ""
         lines.append(f"{number}. {phase['name']}{together}")

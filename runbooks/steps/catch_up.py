@@ -61,7 +61,8 @@ def applied_everything(points: Sequence[Datapoint]) -> Datapoint | None:
 class CatchUp(Waits, Step):
     """Wait until the fenced source's replica has applied every write (no data loss), before its promotion."""
 
-    budget = 900.0
+    budget = 300.0
+    """MySQL-family lag is judged on one whole period after the fence, PostgreSQL on two: minutes on AWS."""
     mutating = True  # waits on a fence made by this run: planned in a dry run, not run
     api_family = "cloudwatch"
     max_attempts = 3

@@ -87,7 +87,7 @@ def renamed_away(ctx: RunContext, db: Database, loc: DbLocation) -> bool:
 class FenceSource(Step):
     """Planned move: fence the source writer before anything is promoted, so no new write lands on it."""
 
-    budget = 300.0
+    budget = 180.0
     api_family = "rds-source"
     max_attempts = 3
     poll_initial = 0.5

@@ -13,7 +13,7 @@ from prometheus_support import ROOT, RULE_TESTS, RULES, promtool
 from dr.metrics import names
 
 CONTRACT_ALERTS = ("DRReplicationLagAboveRPO", "DRReplicationBroken", "DRLagMetricStale", "DRReadinessFailing",
-                   "DRHealthCheckFailing", "DRDrillOverdue")
+                   "DRHealthCheckFailing", "DRDrillOverdue", "DRSplitBrainRisk")
 RUNBOOK_BASE = "https://github.com/example/drctl/blob/main/runbooks/"
 TEST_FILE = RULE_TESTS / "drctl-alerts.test.yml"
 
@@ -45,6 +45,9 @@ class TestPromtool:
         ("drctl_replication_lag_seconds < 0", "drctl_replication_lag_seconds < -1"),
         ("drctl_readiness_ok == 0\n        for: 10m", "drctl_readiness_ok == 0\n        for: 30m"),
         ("and on (env)", "unless on (env)"),
+        ("max by (database) (drctl_writers) > 1", "sum by (database) (drctl_writers) > 1"),
+        ("max by (database) (drctl_writers) > 1", "max by (database) (drctl_writers) > 2"),
+        ("drctl_writers) > 1\n        for: 1m", "drctl_writers) > 1\n        for: 5m"),
     ])
     def test_unit_tests_catch_a_broken_rule(self, tmp_path: Path, original: str, mutant: str) -> None:
         """A rule file with a mutated threshold, duration or join fails the unit tests."""
@@ -59,7 +62,7 @@ class TestPromtool:
 
 class TestContract:
     def test_every_contract_alert_is_defined(self) -> None:
-        """The six alert names of CONTRACT §6 are all defined."""
+        """The six alert names of CONTRACT §6, and DRSplitBrainRisk (issue 12), are all defined."""
         assert {rule["alert"] for rule in rules()} == set(CONTRACT_ALERTS)
 
     @pytest.mark.parametrize("rule", rules(), ids=lambda r: r["alert"])

@@ -26,9 +26,12 @@ class TestAllGreen:
         results = run(world)
         assert all_ok(results), [r for r in results if not r.ok]
         kinds = {str(r.check) for r in results}
-        assert kinds == {"replica-exists", "replica-available", "replica-source", "replication-running",
-                         "lag-within-rpo", "health-check", "eks-cluster", "ecs-service", "autoscaling-group"}
+        assert kinds == {"replica-exists", "replica-available", "replica-source", "writer-lineage",
+                         "replication-running", "lag-within-rpo", "health-check", "eks-cluster", "ecs-service",
+                         "autoscaling-group"}
         assert check(results, "lag-within-rpo", "orders-db-euw1").reason == "lag 2 s <= RPO 300 s"
+        assert check(results, "writer-lineage", "orders-db-euw1").reason == (
+            "orders-db-euw1 replicates from the current writer orders-db (prod/eu-central-1, generation 0)")
 
     def test_primary_side_member_passes_as_writable(self, world: Seeded) -> None:
         """In prod the members are primaries: no source or lag checks, they are writable."""
@@ -193,7 +196,8 @@ class TestCapacityChecks:
 class TestAwsErrors:
     def test_throttled_describe_fails_that_check_with_the_aws_reason(self, world: Seeded) -> None:
         """An AWS error in one read fails its check with 'Throttling: ...', the rest still run."""
-        world.faults.throttle["DescribeDBInstances"] = 1
+        # both regions' instance listings (read side by side, in either order) are throttled
+        world.faults.throttle["DescribeDBInstances"] = 2
         results = run(world)
         result = check(results, "replica-exists", "orders-db-euw1")
         assert not result.ok

@@ -26,7 +26,8 @@ class FakeSources:
 
     def __init__(self) -> None:
         self.lag: dict[str, LagSample] = {}
-        self.readings: dict[str, Reading] = {"readiness": Reading(), "health": Reading(), "dns": Reading()}
+        self.readings: dict[str, Reading] = {"readiness": Reading(), "health": Reading(), "dns": Reading(),
+                                             "writers": Reading()}
         self.fail: set[str] = set()
         self.calls = 0
         self.refreshes = 0
@@ -57,6 +58,9 @@ class FakeSources:
 
     def dns(self) -> Reading:
         return self._read("dns")
+
+    def writers(self) -> Reading:
+        return self._read("writers")
 
 
 def lag(database: str, seconds: float | None, age: float | None = 30.0) -> LagSample:
@@ -204,6 +208,33 @@ class TestReadinessHealthDns:
         assert get(exporter, "drctl_exporter_errors_total", source="health") == 1.0
 
 
+class TestWriters:
+    def test_writers_and_replication_up_are_exported_per_database(
+            self, exporter: Exporter, sources: FakeSources) -> None:
+        """The writers source's (metric, database) values become drctl_writers and drctl_replication_up."""
+        sources.readings["writers"] = reading({("drctl_writers", "orders"): 2.0,
+                                               ("drctl_replication_up", "orders"): 0.0,
+                                               ("drctl_writers", "customers"): 1.0,
+                                               ("drctl_replication_up", "customers"): 1.0})
+        assert exporter.refresh_once()
+        assert get(exporter, "drctl_writers", database="orders") == 2.0
+        assert get(exporter, "drctl_writers", database="customers") == 1.0
+        assert get(exporter, "drctl_replication_up", database="orders") == 0.0
+        assert get(exporter, "drctl_replication_up", database="customers") == 1.0
+
+    def test_failed_writers_read_counts_an_error_and_holds_the_value(
+            self, exporter: Exporter, sources: FakeSources, clock: FakeClock) -> None:
+        """A writers read that raises never crashes the refresh: errors_total{source=writers} counts it and the
+        last value is held (a split brain does not vanish from the alert on one failed read)."""
+        sources.readings["writers"] = reading({("drctl_writers", "orders"): 2.0})
+        exporter.refresh_once()
+        sources.fail = {"writers"}
+        clock.advance(INTERVAL)
+        assert not exporter.refresh_once()
+        assert get(exporter, "drctl_writers", database="orders") == 2.0
+        assert get(exporter, "drctl_exporter_errors_total", source="writers") == 1.0
+
+
 class TestTargetsAndSelf:
     def test_objectives_are_exported(self, exporter: Exporter) -> None:
         """RPO and RTO targets come from the topology (5m and 15m in the example)."""
@@ -228,7 +259,7 @@ class TestTargetsAndSelf:
 
     def test_every_source_has_an_error_counter_from_the_start(self, exporter: Exporter) -> None:
         """errors_total exists at 0 for each source, so rate() and increase() work from the first scrape."""
-        for source in ("lag", "readiness", "health", "dns"):
+        for source in ("lag", "readiness", "health", "dns", "writers"):
             assert get(exporter, "drctl_exporter_errors_total", source=source) == 0.0
 
 

@@ -103,10 +103,17 @@ class TestSeededSandbox:
         assert envs == {"prod", "qa"}
         assert sample(text, "drctl_readiness_ok", env="qa", check="eks-cluster") == 1.0
 
+    def test_each_database_has_one_writer_replicated_from(self, seeded_exposition: tuple[str, Exporter]) -> None:
+        """In the seeded steady state every database has one writable copy and a replica following it."""
+        text, _ = seeded_exposition
+        for database in ("orders", "customers", "inventory", "payments"):
+            assert sample(text, "drctl_writers", database=database) == 1.0
+            assert sample(text, "drctl_replication_up", database=database) == 1.0
+
     def test_no_source_failed(self, seeded_exposition: tuple[str, Exporter]) -> None:
         """A healthy sandbox gives zero exporter errors and a last-refresh timestamp."""
         text, _ = seeded_exposition
-        for source in ("lag", "readiness", "health", "dns"):
+        for source in ("lag", "readiness", "health", "dns", "writers"):
             assert sample(text, "drctl_exporter_errors_total", source=source) == 0.0
         assert sample(text, "drctl_exporter_last_refresh_timestamp_seconds") is not None
 
@@ -131,15 +138,18 @@ class TestBatching:
         assert faults.count("cloudwatch", "GetMetricData") == calls
 
     def test_whole_refresh_reads_each_lag_series_once(self) -> None:
-        """A refresh of seeded replicas (lag read + readiness of both sides) makes one GetMetricData call."""
+        """A refresh of seeded replicas (lag read + readiness of both sides + writers) makes one GetMetricData
+        call and one DescribeDBInstances per account and region, whatever the number of databases."""
         topology = topology_of(12)
         create_rds_pairs(topology)
         faults = Faults()
         exporter = Exporter(topology, clients=ClientFactory(topology, run_id="exporter", faults=faults))
         assert exporter.refresh_once()
         assert faults.count("cloudwatch", "GetMetricData") == 1
+        assert faults.count("rds", "DescribeDBInstances") == 2
         text = generate_latest(exporter.registry).decode()
         assert sample(text, "drctl_readiness_ok", env="qa", check="lag-within-rpo") == 1.0
+        assert sample(text, "drctl_writers", database="db0003") == 1.0
 
     def test_regional_outage_counts_an_error_and_keeps_age_growing(self) -> None:
         """With the replicas' region unreachable the lag read fails: errors_total{source=lag} rises."""
@@ -151,3 +161,5 @@ class TestBatching:
         text = generate_latest(exporter.registry).decode()
         assert sample(text, "drctl_exporter_errors_total", source="lag") == 1.0
         assert sample(text, "drctl_replication_lag_sample_age_seconds", database="db0000") == float("inf")
+        assert sample(text, "drctl_exporter_errors_total", source="writers") == 1.0
+        assert sample(text, "drctl_writers", database="db0000") is None  # unknown, never a made-up count

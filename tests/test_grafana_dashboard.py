@@ -107,6 +107,8 @@ class TestStructure:
     @pytest.mark.parametrize(("topic", "metrics"), [
         ("lag vs RPO", {"drctl_replication_lag_seconds", "drctl_rpo_target_seconds"}),
         ("readiness", {"drctl_readiness_ok"}),
+        ("writable copies (split brain)", {"drctl_writers"}),
+        ("replication from the writer", {"drctl_replication_up"}),
         ("health", {"drctl_health_check_healthy"}),
         ("active site", {"drctl_active_site_info"}),
         ("last drill age", {"drctl_drill_last_success_timestamp_seconds"}),

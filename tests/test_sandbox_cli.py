@@ -22,13 +22,14 @@ def _drctl(*args: str, env: dict[str, str] | None = None, cwd: Path | None = Non
 
 class TestDemoSteps:
     def test_demo_steps_target_the_topologys_dr_side(self, example_path: Path) -> None:
-        """The demo checks readiness of the first DR environment (qa in the example), then status."""
+        """The demo checks readiness of the first DR environment (qa in the example), fails over and shows
+        status, both as if the source region were down (back, its unfenced primaries are a split brain)."""
         from dr.config import load
 
         assert demo_argv(load(example_path)) == [
             ("readiness", "--env", "qa"),
             ("failover", "--to", "qa", "--yes", "--simulate-outage", "eu-central-1"),
-            ("status",),
+            ("status", "--simulate-outage", "eu-central-1"),
         ]
         assert len(DEMO_STEPS) >= 2
 

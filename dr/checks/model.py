@@ -14,6 +14,8 @@ class CheckKind(StrEnum):
     REPLICA_SOURCE = "replica-source"
     REPLICA_AVAILABLE = "replica-available"
     REPLICATION_RUNNING = "replication-running"
+    WRITER_LINEAGE = "writer-lineage"
+    """The copy is the current writer or replicates from it: not a stale writable copy (split brain)."""
     LAG_WITHIN_RPO = "lag-within-rpo"
     HEALTH_CHECK = "health-check"
     EKS_CLUSTER = "eks-cluster"

@@ -9,6 +9,7 @@ from dr.aws.errors import describe
 from dr.aws.rds import DbView, Role, member_arn, same_resource
 from dr.checks.lag import LagSample, LagTarget, rpo_verdict
 from dr.checks.model import CheckKind, CheckResult, failed, passed
+from dr.checks.writers import DatabaseCopies, lineage_check
 from dr.config.model import Database, DbLocation, Engine, Topology
 
 RUNNING = "replicating"
@@ -47,9 +48,11 @@ def lag_target(topology: Topology, member: Member, view: DbView) -> LagTarget | 
 
 
 def database_checks(
-    topology: Topology, env: str, member: Member, view: DbView | BaseException, lag: LagSample | None
+    topology: Topology, env: str, member: Member, view: DbView | BaseException, lag: LagSample | None,
+    *, copies: DatabaseCopies | None = None,
 ) -> list[CheckResult]:
-    """The checks of one database's member in `env`, from what was read (a view, or the error reading it)."""
+    """The checks of one database's member in `env`, from what was read (a view, or the error reading it);
+    with `copies` (every copy of the database, as read), also whether it is the writer or replicates from it."""
     mid = member.loc.id
     where = f"{member.loc.env}/{topology.region_of(member.loc)}"
     if isinstance(view, BaseException):
@@ -58,16 +61,18 @@ def database_checks(
         return [failed(env, CheckKind.REPLICA_EXISTS, mid, f"{mid} not found in {where}")]
     results = [passed(env, CheckKind.REPLICA_EXISTS, mid, f"{mid} exists in {where} ({view.role})")]
     results.append(_available(env, mid, view))
+    lineage = [lineage_check(topology, env, view, copies)] if copies is not None else []
     if view.role is not Role.REPLICA:
         results.append(passed(env, CheckKind.REPLICA_SOURCE, mid,
-                              f"{mid} is {view.role} (writable): no replication source to check"))
-        return results
+                              f"{mid} is {view.role}: no replication source to check"))
+        return results + lineage
     expected = member_arn(topology, member.db, member.other)
     if same_resource(view.source_arn, expected):
         results.append(passed(env, CheckKind.REPLICA_SOURCE, mid, f"{mid} replicates from {expected}"))
     else:
         results.append(failed(env, CheckKind.REPLICA_SOURCE, mid,
                               f"{mid} replicates from {view.source_arn}, expected {expected}"))
+    results += lineage
     results.append(_replication_running(env, mid, view, lag))
     results.append(_lag(env, mid, topology.objectives.rpo, lag))
     return results

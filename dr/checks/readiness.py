@@ -1,8 +1,9 @@
 """Can ENV take traffic? Every readiness check of the environment, read concurrently.
 
-Databases first describe the member in ENV's region (concurrently), then read every replica's lag in one
-batch per (account, region); health checks, EKS, ECS and ASG checks run alongside. An AWS error fails the
-check it belongs to, with the error's reason; it never escapes as a traceback.
+Databases first read every copy of each database (one RDS listing per account, region and kind: the copy in
+ENV's region, and the others to know the current writer), then every replica's lag in one batch per
+(account, region); health checks, EKS, ECS and ASG checks run alongside. An AWS error fails the check it
+belongs to, with the error's reason; it never escapes as a traceback.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from dr.aws.errors import describe
-from dr.aws.rds import DbView, describe_member
+from dr.aws.rds import DbView
+from dr.aws.rds_listing import RdsListings
 from dr.checks.asg import check_autoscaling_groups
 from dr.checks.ecs import check_ecs_services
 from dr.checks.eks import check_eks_cluster
@@ -20,6 +22,7 @@ from dr.checks.health import HealthReader, by_owner, check_health_batch, health_
 from dr.checks.lag import LagSample, LagTarget, read_lag_targets
 from dr.checks.model import CheckKind, CheckResult, failed
 from dr.checks.rds import Member, database_checks, lag_target, member_in
+from dr.checks.writers import DatabaseCopies, read_copies
 from dr.config.model import Topology
 
 if TYPE_CHECKING:
@@ -34,12 +37,13 @@ LagReader = Callable[[list[LagTarget]], dict[str, LagSample]]
 
 
 def readiness(topology: Topology, clients: ClientFactory, clock: Clock, env: str,
-              *, lag_reader: LagReader | None = None, health_reader: HealthReader | None = None) -> list[CheckResult]:
+              *, lag_reader: LagReader | None = None, health_reader: HealthReader | None = None,
+              listings: RdsListings | None = None) -> list[CheckResult]:
     """Every check of `env`, in a stable order: databases, health checks, EKS, ECS, ASG.
 
     `lag_reader` replaces the batched lag read (default: `read_lag_targets`); the exporter passes the lag it
     has just read, so that one refresh reads each CloudWatch series once; `health_reader` likewise replaces
-    the batched health-check read.
+    the batched health-check read, and `listings` the RDS listings (shared by the refresh's sources).
     """
     if env not in topology.environments:
         from dr.errors import UsageError
@@ -47,23 +51,45 @@ def readiness(topology: Topology, clients: ClientFactory, clock: Clock, env: str
         raise UsageError(f"unknown environment {env!r}; the topology has: {', '.join(topology.environments)}")
     members = [m for db in topology.databases if (m := member_in(topology, db, env)) is not None]
     with ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="readiness") as pool:
-        views = [pool.submit(describe_member, clients, topology, m.db, m.loc) for m in members]
+        copies = pool.submit(read_copies, topology, clients, [m.db for m in members], listings)
         others = _other_checks(pool, topology, clients, clock, env, health_reader=health_reader)
-        read = [(m, _outcome(v)) for m, v in zip(members, views, strict=True)]
+        read = _members_read(members, copies)
         database_results = _database_results(topology, clients, clock, env, read, lag_reader=lag_reader)
         other_results = [r for pending in others for r in _results_of(pending, env)]
     return database_results + other_results
 
 
+_Read = tuple[Member, "DbView | BaseException", "DatabaseCopies | None"]
+
+
+def _members_read(members: list[Member], pending: Future[list[DatabaseCopies]]) -> list[_Read]:
+    """Each member's view (or the error reading it) and every copy of its database."""
+    try:
+        copies = pending.result()
+    except Exception as exc:  # becomes each member's failing replica-exists check, with the reason
+        return [(m, exc, None) for m in members]
+    read: list[_Read] = []
+    for member, found in zip(members, copies, strict=True):
+        mine = found.at(member.loc)
+        view: DbView | BaseException = mine.view if mine.view is not None else _error(mine.error)
+        read.append((member, view, found))
+    return read
+
+
+def _error(error: Exception | None) -> BaseException:
+    return error if error is not None else RuntimeError("not read")
+
+
 def _database_results(
-    topology: Topology, clients: ClientFactory, clock: Clock, env: str,
-    read: list[tuple[Member, DbView | BaseException]], *, lag_reader: LagReader | None = None,
+    topology: Topology, clients: ClientFactory, clock: Clock, env: str, read: list[_Read],
+    *, lag_reader: LagReader | None = None,
 ) -> list[CheckResult]:
-    targets = [t for m, v in read if isinstance(v, DbView) and (t := lag_target(topology, m, v)) is not None]
+    targets = [t for m, v, _ in read if isinstance(v, DbView) and (t := lag_target(topology, m, v)) is not None]
     lags = lag_reader(targets) if lag_reader is not None else read_lag_targets(targets, clients, clock)
     results: list[CheckResult] = []
-    for member, view in read:
-        results.extend(database_checks(topology, env, member, view, lags.get(member.db.name)))
+    for member, view, copies in read:
+        results.extend(database_checks(topology, env, member, view, lags.get(member.db.name),
+                                       copies=copies))
     return results
 
 
@@ -93,13 +119,6 @@ def _other_checks(pool: ThreadPoolExecutor, topology: Topology, clients: ClientF
 
 def _as_list(fn: Callable[..., CheckResult], *args: object) -> list[CheckResult]:
     return [fn(*args)]
-
-
-def _outcome(future: Future[DbView]) -> DbView | BaseException:
-    try:
-        return future.result()
-    except Exception as exc:  # becomes the failing replica-exists check, with the reason
-        return exc
 
 
 def _results_of(pending: _Pending, env: str) -> list[CheckResult]:

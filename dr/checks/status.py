@@ -1,7 +1,11 @@
-"""`drctl status` as data: each database's members and replication, each record's side, each health check.
+"""`drctl status` as data: each database's members, writers and replication, each record's side, each health
+check.
 
 Every read is independent and runs concurrently; a member, record or health check that cannot be read is
-reported as such ("unreachable" during a regional outage) instead of failing the whole status.
+reported as such ("unreachable" during a regional outage) instead of failing the whole status. Members are
+read in one RDS listing per account, region and kind; their lineage says which copies are writable (more
+than one: SPLIT BRAIN RISK), which one is the current writer and which are stale, and replication counts only
+when it is from the current writer.
 """
 
 from __future__ import annotations
@@ -11,7 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from dr.aws.errors import describe, is_unreachable
-from dr.aws.rds import DbView, Role, describe_member
+from dr.aws.lineage import Lineage
+from dr.aws.rds import DbView, Role, same_resource
 from dr.aws.route53 import (
     HealthSource,
     HealthStatus,
@@ -22,7 +27,8 @@ from dr.aws.route53 import (
     read_record,
 )
 from dr.checks.lag import LagSample, LagTarget, read_lag_targets, rpo_verdict
-from dr.config.model import Database, DbLocation, Topology
+from dr.checks.writers import RUNNING, Copy, CopyRef, DatabaseCopies, read_copies, ref, side_of
+from dr.config.model import Database, Topology
 
 if TYPE_CHECKING:
     from dr.aws.factory import ClientFactory
@@ -69,15 +75,44 @@ class DatabaseStatus:
     engine: str
     members: tuple[MemberStatus, ...]
     replication: str
-    """replicating | broken | not replicating | unknown | error: <AWS state>"""
+    """replicating | broken | not replicating | unknown | error: <AWS state> | not from the writer: <source>"""
     lag: LagSample | None
     rpo_ok: bool
     rpo_reason: str
+    lineage: Lineage
+    fence_envs: tuple[str, ...] = ()
+    """The sides (`drctl fence --env`) holding the stale copies."""
+
+    @property
+    def writers(self) -> list[CopyRef]:
+        """Every writable copy (exists, replicates from nothing, serves, not fenced)."""
+        return [ref(v) for v in self.lineage.writers]
+
+    @property
+    def writer(self) -> CopyRef | None:
+        """The current writer: the writable copy of the highest generation (None: none, or ambiguous)."""
+        current = self.lineage.current
+        return ref(current) if current is not None else None
+
+    @property
+    def stale(self) -> list[CopyRef]:
+        """Writable copies that are not the current writer: they hold writes the writer never sees."""
+        return [ref(v) for v in self.lineage.stale]
+
+    @property
+    def split_brain(self) -> bool:
+        """More than one copy takes writes: data diverges."""
+        return len(self.lineage.writers) > 1
 
     def to_dict(self) -> dict[str, Any]:
-        lag = self.lag
+        lag, writer = self.lag, self.writer
         return {
             "name": self.name, "engine": self.engine, "members": [m.to_dict() for m in self.members],
+            "writers": [w.to_dict() for w in self.writers],
+            "writer": {**writer.to_dict(), "generation": writer.generation} if writer else None,
+            "stale": [s.to_dict() for s in self.stale], "split_brain": self.split_brain,
+            "fence": [f"drctl fence --env {env}" for env in self.fence_envs],
+            "unread_copies": self.lineage.unread, "lineage": self.lineage.describe(),
             "replication": self.replication,
             "lag_seconds": lag.seconds if lag else None, "lag_age_seconds": lag.age_seconds if lag else None,
             "replica_region": lag.replica_region if lag else None,
@@ -122,6 +157,11 @@ class StatusReport:
     records: tuple[RecordStatus, ...]
     health_checks: tuple[HealthCheckStatus, ...]
 
+    @property
+    def split_brain(self) -> list[DatabaseStatus]:
+        """The databases with more than one writable copy."""
+        return [d for d in self.databases if d.split_brain]
+
     def to_dict(self) -> dict[str, Any]:
         return {"databases": [d.to_dict() for d in self.databases], "records": [r.to_dict() for r in self.records],
                 "health_checks": [h.to_dict() for h in self.health_checks]}
@@ -130,38 +170,36 @@ class StatusReport:
 def status(topology: Topology, clients: ClientFactory, clock: Clock) -> StatusReport:
     """Read everything concurrently; lag in one batch per (account, region) once replicas are known."""
     with ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="status") as pool:
-        members = [[pool.submit(_member, clients, topology, db, declared, loc)
-                    for declared, loc in (("primary", db.primary), ("replica", db.replica))]
-                   for db in topology.databases]
+        copies = pool.submit(read_copies, topology, clients)
         checks = _health(clients, clock, _health_checks(topology))
         known = {h.id: h.healthy for h in checks if h.healthy is not None}
         listing = ZoneListing()  # one listing per hosted zone for all records (Route53 allows ~10 requests/s)
         records = [pool.submit(_record, clients, topology, i, known, listing) for i in range(len(topology.dns))]
-        read = [(db, tuple(f.result() for f in futures)) for db, futures in zip(topology.databases, members,
-                                                                                 strict=True)]
-        databases = _databases(topology, clients, clock, read)
+        databases = _databases(topology, clients, clock, copies.result())
         return StatusReport(databases, tuple(f.result() for f in records), tuple(checks))
 
 
-def _member(clients: ClientFactory, topology: Topology, db: Database, declared: str, loc: DbLocation) -> MemberStatus:
-    region = topology.region_of(loc)
-    try:
-        view = describe_member(clients, topology, db, loc)
-    except Exception as exc:
-        return MemberStatus(declared, loc.id, loc.env, region, None, describe(exc), is_unreachable(exc))
-    return MemberStatus(declared, loc.id, loc.env, region, view)
+def _member(copy: Copy) -> MemberStatus:
+    if copy.view is None:
+        error = copy.error or RuntimeError("not read")
+        return MemberStatus(copy.declared, copy.loc.id, copy.loc.env, copy.region, None, describe(error),
+                            is_unreachable(error))
+    return MemberStatus(copy.declared, copy.loc.id, copy.loc.env, copy.region, copy.view)
 
 
 def _databases(
-    topology: Topology, clients: ClientFactory, clock: Clock, read: list[tuple[Database, tuple[MemberStatus, ...]]]
+    topology: Topology, clients: ClientFactory, clock: Clock, read: list[DatabaseCopies]
 ) -> tuple[DatabaseStatus, ...]:
-    targets = {db.name: t for db, members in read if (t := _lag_target(db, members)) is not None}
+    members = {c.db.name: tuple(_member(copy) for copy in c.copies) for c in read}
+    targets = {c.db.name: t for c in read if (t := _lag_target(c.db, members[c.db.name])) is not None}
     lags = read_lag_targets(targets.values(), clients, clock)
     result = []
-    for db, members in read:
-        lag = lags.get(db.name)
+    for found in read:
+        db, lag = found.db, lags.get(found.db.name)
         ok, reason = rpo_verdict(lag, topology.objectives.rpo) if lag else (False, "no replica to measure lag on")
-        result.append(DatabaseStatus(db.name, str(db.engine), members, _replication(members, lag), lag, ok, reason))
+        result.append(DatabaseStatus(db.name, str(db.engine), members[db.name],
+                                     replication(members[db.name], lag, found.lineage), lag, ok, reason,
+                                     found.lineage, _fence_envs(topology, found.lineage)))
     return tuple(result)
 
 
@@ -174,17 +212,31 @@ def _lag_target(db: Database, members: tuple[MemberStatus, ...]) -> LagTarget | 
     return None
 
 
-def _replication(members: tuple[MemberStatus, ...], lag: LagSample | None) -> str:
+def replication(members: tuple[MemberStatus, ...], lag: LagSample | None, lineage: Lineage) -> str:
+    """The replication of whichever member is a replica now, judged against the current writer: a replica of
+    any other copy protects nothing the writer takes."""
     replica = next((m.view for m in members if m.view is not None and m.view.role is Role.REPLICA), None)
     if replica is None:
         return "unknown" if any(m.view is None for m in members) else "not replicating"
-    if replica.replication_state not in (None, "replicating"):
+    if lineage.current is not None and not lineage.replicates_from_writer(replica):
+        return f"not from the writer: {replica.id} replicates from {_name(replica.source_arn, lineage)}"
+    if replica.replication_state not in (None, RUNNING):
         return f"error: {replica.replication_state}"
     if lag is not None and lag.broken:
         return "broken"
     if lag is None or lag.seconds is None:
         return replica.replication_state or "unknown"
     return "replicating"
+
+
+def _fence_envs(topology: Topology, lineage: Lineage) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(side_of(topology, v.region, v.env) for v in lineage.stale))
+
+
+def _name(source: str | None, lineage: Lineage) -> str:
+    """A source ARN as the id of the copy it names, when it is one of the database's copies."""
+    found = next((c for c in lineage.copies if c.arn and same_resource(source, c.arn)), None)
+    return found.id if found is not None else str(source)
 
 
 def _record(clients: ClientFactory, topology: Topology, index: int, known: dict[str, bool],

@@ -1,5 +1,6 @@
-"""`drctl status`: per database the role of each member, replication and lag; per record the side it
-serves; per health check its status. Read-only; exit 0 (2 on a configuration error)."""
+"""`drctl status`: per database the role of each member, its writers, replication and lag; per record the side
+it serves; per health check its status. Read-only; exit 0, 1 when a database has more than one writable copy
+(SPLIT BRAIN RISK), 2 on a configuration error."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ def status_cmd(
     output: OutputOpt = Output.TEXT,
     simulate_outage: SimulateOutageOpt = None,
 ) -> None:
-    """Show where everything stands: database roles, replication and lag, DNS sides, health checks."""
+    """Show where everything stands: database roles and writers, replication and lag, DNS sides, health checks.
+    Exit 1 when a database has more than one writable copy (SPLIT BRAIN RISK)."""
     from dr.errors import DrError
 
     try:
@@ -31,6 +33,8 @@ def status_cmd(
         print_json({"checked_at": iso(SYSTEM_CLOCK.now()), **report.to_dict()})
     else:
         render(report)
+    if report.split_brain:
+        raise typer.Exit(1)
 
 
 def _run(config: str | None, outage: list[str] | None) -> Any:
@@ -49,17 +53,19 @@ def render(report: Any) -> None:
 
     out = console()
     dbs = Table(title="databases", title_justify="left")
-    for column in ("database", "member", "role, state", "replication", "lag", "RPO"):
+    for column in ("database", "member", "role, state", "writes", "replication", "lag", "RPO"):
         dbs.add_column(column)
     for d in report.databases:
         lag = "-" if d.lag is None or d.lag.seconds is None else f"{d.lag.seconds:.0f} s"
         rpo = "[green]ok[/]" if d.rpo_ok else f"[red]{d.rpo_reason}[/]"
+        replication = d.replication if d.replication == "replicating" else f"[yellow]{d.replication}[/]"
         for i, m in enumerate(d.members):
             first = i == 0
             dbs.add_row(f"{d.name} ({d.engine})" if first else "", f"{m.id} ({m.env}/{m.region})", _member(m),
-                        d.replication if first else "", lag if first else "", rpo if first else "",
+                        _writes(d, m), replication if first else "", lag if first else "", rpo if first else "",
                         end_section=i == len(d.members) - 1)
     out.print(dbs)
+    _split_brain(out, report)
     records = Table(title="DNS records", title_justify="left")
     for column in ("record", "strategy", "serves", "answer"):
         records.add_column(column)
@@ -75,6 +81,35 @@ def render(report: Any) -> None:
         detail = h.reason.split(": ", 1)[-1]  # the reason without "health check <id> healthy"
         checks.add_row(h.id, h.side, ", ".join(h.records), f"{state}: {detail}")
     out.print(checks)
+
+
+def _writes(d: Any, m: Any) -> str:
+    """Whether this member takes writes: the writer, a stale writer, or not at all."""
+    if not any(w.id == m.id and w.region == m.region for w in d.writers):
+        return "-"
+    if d.writer is not None and (d.writer.id, d.writer.region) == (m.id, m.region):
+        return f"[green]writer[/] (generation {d.writer.generation})"
+    return "[red]STALE writer[/]" if d.writer is not None else "[red]writer?[/] (none tagged newest)"
+
+
+def _split_brain(out: Any, report: Any) -> None:
+    """One paragraph per database with more than one writable copy, saying what to do."""
+    for d in report.split_brain:
+        copies = ", ".join(f"{w.id} ({w.env}/{w.region})" for w in d.writers)
+        out.print(f"[bold red]SPLIT BRAIN RISK[/]: {d.name} has {len(d.writers)} writable copies: {copies}.")
+        if d.writer is not None:
+            stale = ", ".join(f"{s.id} ({s.region})" for s in d.stale)
+            fence = " and ".join(f"`drctl fence --env {env}`" for env in d.fence_envs)
+            out.print(f"  current writer: {d.writer}; stale: {stale}. Writes that land on a stale copy diverge "
+                      f"from the writer: fence it now with {fence}.")
+        else:
+            out.print("  no copy is tagged as the newest writer (drctl:generation): decide which copy holds the "
+                      "writes to keep, then fence the others.")
+        out.print("  See runbooks/DRSplitBrainRisk.md.")
+    unread = [d for d in report.databases if d.lineage.unread]
+    if unread:
+        out.print(f"[yellow]{len(unread)} database(s) have a copy that could not be read[/]: a writable copy "
+                  "there would not show in the writers above.")
 
 
 def _member(m: Any) -> str:

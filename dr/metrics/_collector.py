@@ -37,6 +37,7 @@ class ExporterCollector:
         yield from _lag_families(snap, now)
         yield _single(names.RPO_TARGET, float(self._objectives.rpo))
         yield _single(names.RTO_TARGET, float(self._objectives.rto))
+        yield from _writer_families(snap.series.get(names.SOURCE_WRITERS, {}))
         yield _labelled(names.READINESS_OK, snap.series.get(names.SOURCE_READINESS, {}))
         yield _labelled(names.HEALTH_CHECK_HEALTHY, snap.series.get(names.SOURCE_HEALTH, {}))
         yield _labelled(names.ACTIVE_SITE, snap.series.get(names.SOURCE_DNS, {}))
@@ -56,6 +57,12 @@ def _lag_families(snap: Snapshot, now: float) -> Iterator[Metric]:
         age.add_metric([point.database], sample_age)
     yield lag
     yield age
+
+
+def _writer_families(values: dict[Labels, float]) -> Iterator[Metric]:
+    """The writers source holds two metrics: its label tuples are (metric name, database)."""
+    for metric in (names.WRITERS, names.REPLICATION_UP):
+        yield _labelled(metric, {key[1:]: value for key, value in values.items() if key[0] == metric.name})
 
 
 def _single(metric: names.MetricName, value: float) -> GaugeMetricFamily:

@@ -35,7 +35,8 @@ class Refresher:
         """Read every source once; True if all were read without error.
 
         Sources run concurrently (one slow region must not delay the rest), except that readiness waits for
-        the lag read and reuses it, so that a refresh reads each CloudWatch series once.
+        the lag read and reuses it, so that a refresh reads each CloudWatch series once (and the RDS listings
+        of readiness and writers are shared through the sources' per-refresh memo).
         """
         started = self._clock.monotonic()
         self._sources.begin_refresh()
@@ -46,6 +47,7 @@ class Refresher:
                     names.SOURCE_READINESS, lambda: self._sources.readiness(lag.result()[1])),
                 names.SOURCE_HEALTH: lambda: self._refresh(names.SOURCE_HEALTH, self._sources.health),
                 names.SOURCE_DNS: lambda: self._refresh(names.SOURCE_DNS, self._sources.dns),
+                names.SOURCE_WRITERS: lambda: self._refresh(names.SOURCE_WRITERS, self._sources.writers),
             }
             futures = {source: pool.submit(self._guarded, source, read) for source, read in readers.items()}
             outcomes = {names.SOURCE_LAG: lag.result()[0]}

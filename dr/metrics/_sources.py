@@ -15,6 +15,7 @@ from dr.metrics._state import Labels, Reading
 
 if TYPE_CHECKING:
     from dr.aws.factory import ClientFactory
+    from dr.aws.rds_listing import RdsListings
     from dr.aws.route53 import HealthStatus
     from dr.checks.lag import LagSample, LagTarget
     from dr.clock import Clock
@@ -49,6 +50,11 @@ class Sources(Protocol):
         """`(record, env) -> 1` for the side each record serves now; covered by `(record,)`."""
         ...
 
+    def writers(self) -> Reading:
+        """`(metric, database) -> value` of `drctl_writers` and `drctl_replication_up`, each covered by its own
+        labels when it could be told (a database with an unread copy may not be told: its error is listed)."""
+        ...
+
 
 class AwsSources:
     """Sources that read AWS through the one client factory."""
@@ -59,6 +65,7 @@ class AwsSources:
         self._clock = clock
         self._window = window_seconds
         self._health = self._new_health_memo()
+        self._listings = self._new_listings()
 
     def _new_health_memo(self) -> HealthMemo:
         owners: dict[str, list[str]] = {}
@@ -66,8 +73,15 @@ class AwsSources:
             owners.setdefault(owner, []).append(hc_id)
         return HealthMemo(self._clients, self._clock, owners)
 
+    def _new_listings(self) -> RdsListings:
+        """RDS listings of one refresh: readiness of every side and the writers read each listing once."""
+        from dr.aws.rds_listing import RdsListings
+
+        return RdsListings(self._topology, self._clients)
+
     def begin_refresh(self) -> None:
         self._health = self._new_health_memo()
+        self._listings = self._new_listings()
 
     def lags(self) -> dict[str, LagSample]:
         from dr.checks.lag import read_lags
@@ -84,7 +98,7 @@ class AwsSources:
         for env in readiness_envs(self._topology):
             try:
                 results = readiness(self._topology, self._clients, self._clock, env, lag_reader=reader,
-                                    health_reader=self._health)
+                                    health_reader=self._health, listings=self._listings)
             except Exception as err:
                 errors.append(_failure(f"readiness of {env}", err))
                 continue
@@ -154,6 +168,28 @@ class AwsSources:
             if side is not None:
                 values[(record.fqdn, side)] = 1.0
         return Reading(values, frozenset(covered), tuple(errors))
+
+
+    def writers(self) -> Reading:
+        """Every copy of every database from this refresh's RDS listings (one per account, region and kind)."""
+        from dr.aws.errors import describe
+        from dr.checks.writers import read_copies, replication_up, writer_count
+        from dr.metrics import names
+
+        values: dict[Labels, float] = {}
+        errors: dict[tuple[str, str], str] = {}
+        for found in read_copies(self._topology, self._clients, listings=self._listings):
+            for copy in found.unread():
+                where = f"{copy.loc.env}/{copy.region}"
+                errors.setdefault((where, describe(copy.error or RuntimeError("not read"))), copy.loc.id)
+            count, up = writer_count(found.lineage), replication_up(found.lineage)
+            if count is not None:
+                values[(names.WRITERS.name, found.db.name)] = float(count)
+            if up is not None:
+                values[(names.REPLICATION_UP.name, found.db.name)] = 1.0 if up else 0.0
+        failures = tuple(_failure_text(f"RDS copies in {where} (e.g. {copy_id})", reason)
+                         for (where, reason), copy_id in errors.items())
+        return Reading(values, frozenset(values), failures)
 
 
 def readiness_envs(topology: Topology) -> list[str]:

@@ -29,6 +29,14 @@ LAG_SAMPLE_AGE = MetricName(
     ("database",))
 RPO_TARGET = MetricName("drctl_rpo_target_seconds", "Recovery point objective of the topology in seconds.")
 RTO_TARGET = MetricName("drctl_rto_target_seconds", "Recovery time objective of the topology in seconds.")
+WRITERS = MetricName(
+    "drctl_writers",
+    "Writable copies of the database (exist, replicate from nothing, serve, not fenced); above 1 is a split-brain "
+    "risk.", ("database",))
+REPLICATION_UP = MetricName(
+    "drctl_replication_up",
+    "1 when a copy of the database replicates from its current writer with no replication error reported by AWS, "
+    "else 0.", ("database",))
 READINESS_OK = MetricName(
     "drctl_readiness_ok", "1 when every resource of this readiness check of the environment is ready, else 0.",
     ("env", "check"))
@@ -82,9 +90,12 @@ SOURCE_LAG = "lag"
 SOURCE_READINESS = "readiness"
 SOURCE_HEALTH = "health"
 SOURCE_DNS = "dns"
-SOURCES: tuple[str, ...] = (SOURCE_LAG, SOURCE_READINESS, SOURCE_HEALTH, SOURCE_DNS)
+SOURCE_WRITERS = "writers"
+"""Writable copies and replication from the current writer (drctl_writers, drctl_replication_up)."""
+SOURCES: tuple[str, ...] = (SOURCE_LAG, SOURCE_READINESS, SOURCE_HEALTH, SOURCE_DNS, SOURCE_WRITERS)
 
 EXPORTER_METRICS: tuple[MetricName, ...] = (
-    REPLICATION_LAG, LAG_SAMPLE_AGE, RPO_TARGET, RTO_TARGET, READINESS_OK, HEALTH_CHECK_HEALTHY, ACTIVE_SITE,
-    EXPORTER_ERRORS, EXPORTER_LAST_REFRESH, EXPORTER_SOURCE_LAST_SUCCESS, EXPORTER_REFRESH_DURATION)
+    REPLICATION_LAG, LAG_SAMPLE_AGE, RPO_TARGET, RTO_TARGET, WRITERS, REPLICATION_UP, READINESS_OK,
+    HEALTH_CHECK_HEALTHY, ACTIVE_SITE, EXPORTER_ERRORS, EXPORTER_LAST_REFRESH, EXPORTER_SOURCE_LAST_SUCCESS,
+    EXPORTER_REFRESH_DURATION)
 RUN_METRICS: tuple[MetricName, ...] = (STEP_DURATION, STEP_BUDGET, RUN_DURATION, RUN_LAST_SUCCESS, DRILL_LAST_SUCCESS)

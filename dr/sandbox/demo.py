@@ -23,10 +23,11 @@ if TYPE_CHECKING:
 DEMO_STEPS: tuple[tuple[str, ...], ...] = (
     ("readiness", "--env", "{target}"),
     ("failover", "--to", "{target}", "--yes", "--simulate-outage", "{source_region}"),
-    ("status",),
+    ("status", "--simulate-outage", "{source_region}"),
 )
 """drctl arguments per step; `{source}` and `{target}` are the topology's first DR pair, `{source_region}` the
-source's home region (the demo's failover runs as if that region were down)."""
+source's home region (the demo's failover and status run as if that region were down: were it back, its old
+primaries would still be standalone and writable, and `drctl status` would rightly exit 1, SPLIT BRAIN RISK)."""
 
 
 @dataclass(frozen=True)

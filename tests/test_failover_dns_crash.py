@@ -1,6 +1,10 @@
 """A real `drctl failover` SIGKILLed after its DNS steps journaled their change ids but before Route53 said
 INSYNC: `drctl resume` polls those ids and never sends a change batch again (one ChangeResourceRecordSets per
-zone in all, counted by the sandbox server), and the journal and the report agree."""
+zone in all, counted by the sandbox server), and the journal and the report agree.
+
+The kill comes from the test once the journal holds every DNS step's outcome, while the sandbox holds the changes
+PENDING: $DRCTL_FAULT_KILL_AFTER_JOURNAL_EVENTS needs the event's index, which the parallel switch group (confirm,
+the zones, fencing) makes vary from run to run; PENDING keeps the run inside that window until the kill."""
 
 from __future__ import annotations
 

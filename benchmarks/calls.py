@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections import Counter
+from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
+from benchmarks.estate import TARGET
 from benchmarks.failover import FailoverRun
+from dr.aws.route53_batches import batches
 from dr.config.model import Topology
 from dr.sandbox.middleware import RDS_THROTTLING
+from runbooks.steps.dns_upsert import planned_change
 
-MAX_BATCH_WEIGHT = 1000
-UPSERT_WEIGHT = 2
-"""Route53: at most 1,000 changes per ChangeResourceRecordSets, an UPSERT counting as two."""
 RDS_DESCRIBES = ("DescribeDBInstances", "DescribeDBClusters", "DescribeGlobalClusters")
 
 
@@ -35,10 +36,14 @@ class Route53Changes:
 
 
 def route53_changes(run: FailoverRun, topology: Topology) -> Route53Changes:
-    """Successful change calls per zone vs Σ zones ⌈weighted changes / 1000⌉ (an UPSERT per plain record and
-    one of each failover record's PRIMARY, weighing 2 each); rejections counted apart."""
-    upserts = Counter(r.zone_id for r in topology.dns)
-    expected = {zone: math.ceil(n * UPSERT_WEIGHT / MAX_BATCH_WEIGHT) for zone, n in upserts.items()}
+    """Successful change calls per zone vs the fewest batches Route53's per-request limits allow for the zone's
+    UPSERTs (one per plain record and one of each failover record's PRIMARY, each toward the target; 1,000
+    ResourceRecord elements and 32,000 Value characters per request, an UPSERT's counting twice); rejections
+    counted apart."""
+    by_zone: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for record in topology.dns:
+        by_zone[record.zone_id].append(planned_change(record, TARGET))
+    expected = {zone: len(batches(changes)) for zone, changes in by_zone.items()}
     rejected = run.stats.rejected
     return Route53Changes(
         per_zone=dict(run.stats.route53_changes_by_zone), expected_per_zone=expected,

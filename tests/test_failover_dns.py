@@ -8,13 +8,26 @@ from typing import Any
 
 import pytest
 
-from runbooks.steps.dns_upsert import MAX_BATCH_CHARS, batches
+from dr.aws.route53_batches import MAX_RECORD_ELEMENTS, MAX_VALUE_CHARS, ChangeTooLarge
+from runbooks.steps.dns_upsert import batches
 from tests.failover_support import Harness, answer_of, harness, step
 
 
-def upsert(name: str, value: str = "target.example.com") -> dict[str, Any]:
-    return {"Action": "UPSERT", "ResourceRecordSet": {"Name": name, "Type": "CNAME", "TTL": 60,
-                                                      "ResourceRecords": [{"Value": value}]}}
+def upsert(name: str, value: str = "target.example.com", action: str = "UPSERT", values: int = 1) -> dict[str, Any]:
+    return {"Action": action, "ResourceRecordSet": {"Name": name, "Type": "CNAME", "TTL": 60,
+                                                    "ResourceRecords": [{"Value": value}] * values}}
+
+
+def weighed(batch: list[dict[str, Any]]) -> tuple[int, int]:
+    """(ResourceRecord elements, Value characters) of a batch as the Route53 Developer Guide's "Quotas" counts
+    them: each of an UPSERT's twice. Written out here, apart from the code under test."""
+    elements = chars = 0
+    for change in batch:
+        factor = 2 if change["Action"] == "UPSERT" else 1
+        records = change["ResourceRecordSet"]["ResourceRecords"]
+        elements += factor * len(records)
+        chars += factor * sum(len(r["Value"]) for r in records)
+    return elements, chars
 
 
 @pytest.fixture
@@ -30,13 +43,31 @@ class TestBatches:
         assert sizes == [500, 500, 200]
 
     def test_batches_also_respect_the_value_length_limit(self) -> None:
-        """Long values split a batch before Route53's 32,000-character limit."""
+        """Long values split a batch before Route53's 32,000-character limit, each UPSERT character counting twice.
+
+        This test used to pin the undoubled sum (2 batches of up to 128 x 250 = 32,000 characters); AWS counts
+        an UPSERT's characters twice ("Quotas" in the Route 53 Developer Guide), so such a batch weighs 64,000 and
+        is refused with InvalidChangeBatch. 250 characters weigh 500: 64 UPSERTs a batch, 4 batches for 200."""
         long_value = "x" * 250
         parts = batches([upsert(f"r{i}.example.com.", long_value) for i in range(200)])
-        assert all(sum(len(c["ResourceRecordSet"]["ResourceRecords"][0]["Value"]) for c in p) <= MAX_BATCH_CHARS
-                   for p in parts)
-        assert sum(len(p) for p in parts) == 200
-        assert len(parts) == 2
+        assert all(weighed(p)[1] <= MAX_VALUE_CHARS for p in parts)
+        assert [len(p) for p in parts] == [64, 64, 64, 8]
+
+    def test_elements_weigh_by_the_number_of_resource_records(self) -> None:
+        """An UPSERT of a record set with 3 values weighs 6 elements: 166 of them fill a batch (996), not 500."""
+        parts = batches([upsert(f"r{i}.example.com.", "10.0.0.1", values=3) for i in range(200)])
+        assert [len(p) for p in parts] == [166, 34]
+        assert all(weighed(p)[0] <= MAX_RECORD_ELEMENTS for p in parts)
+
+    def test_create_and_delete_count_once(self) -> None:
+        """1,000 DELETEs of one value fit one batch (only an UPSERT counts twice)."""
+        assert [len(p) for p in batches([upsert(f"r{i}.example.com.", action="DELETE") for i in range(1000)])] == [
+            1000]
+
+    def test_a_change_too_large_for_any_batch_is_an_error_naming_it(self) -> None:
+        """A value of 16,001 characters weighs 32,002 as an UPSERT: no request holds it, and the error says so."""
+        with pytest.raises(ChangeTooLarge, match=r"big\.example\.com\. CNAME .* 32002 Value character"):
+            batches([upsert("ok.example.com."), upsert("big.example.com.", "v" * 16001)])
 
     def test_order_is_preserved(self) -> None:
         """Changes keep their order across batches."""

@@ -79,6 +79,7 @@ class TestShapeGuard:
             ("moto.rds.models", "DBInstance", "remove_replica"),
             ("moto.cloudwatch.models", "CloudWatchBackend", "get_metric_data"),
             ("moto.route53.responses", "Route53", "change_resource_record_sets"),
+            ("moto.route53.models", "Route53Backend", "change_resource_record_sets"),
             ("moto.route53.responses", "Route53", "get_change"),
             ("moto.route53.responses", "Route53", "get_health_check_status"),
         ],

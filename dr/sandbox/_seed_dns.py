@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dr.aws.factory import ClientFactory
+from dr.aws.route53_batches import batches
 from dr.config.model import DnsRecord, DnsStrategy, Topology
 from dr.errors import DrError
 
@@ -88,8 +89,9 @@ class DnsSeeder:
             for side in rec.health_checks:
                 self._health_check(route53, rec, side)
             changes.extend(self._changes(rec))
-        route53.change_resource_record_sets(
-            HostedZoneId=zone_id, ChangeBatch={"Comment": "drctl sandbox steady state", "Changes": changes})
+        for part in batches(changes):  # a large zone takes several requests, as in AWS
+            route53.change_resource_record_sets(
+                HostedZoneId=zone_id, ChangeBatch={"Comment": "drctl sandbox steady state", "Changes": part})
 
     def _health_check(self, route53: Any, rec: DnsRecord, side: str) -> None:
         placeholder = rec.health_checks[side]

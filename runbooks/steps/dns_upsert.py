@@ -3,15 +3,20 @@
 An `upsert` record is UPSERTed with the target side's value. A `failover-routing` record keeps its PRIMARY and
 SECONDARY record sets; its PRIMARY is UPSERTed to name the target side (value and health check), so Route53
 answers the target whatever the health of the side left, and keeps answering it when that side recovers
-(nothing flips back by itself). Both go in the zone's one change batch: no call per record, whatever the
+(nothing flips back by itself). Both go in the zone's change batches: no call per record, whatever the
 number of records (an UpdateHealthCheck per record, the earlier way, took ~14 s of Route53's 10 requests/s at
 167 records, docs/benchmarks.md). A health check of the target that an earlier drctl inverted is restored.
+
+A batch holds at most 1,000 ResourceRecord elements and 32,000 Value characters, an UPSERT counting twice for
+both (dr/aws/route53_batches.py); a zone that needs more is sent in several batches, one after the other. Each
+accepted batch's change id and records are journaled at once; a retry or resume sends only the records that do
+not point at the target yet and polls the journaled ids, so a batch AWS accepted is never sent twice. If a later
+batch fails, the step fails saying which record sets moved and which remain (and the journal lists them all).
 
 By hand: `aws route53 change-resource-record-sets --hosted-zone-id Z --change-batch file://batch.json` with one
 UPSERT per record (value = the target side's name; for a failover record, the PRIMARY record set with its
 SetIdentifier, the target's value and the target's health check), then `aws route53 get-change --id C` until
-`INSYNC`, then `dig +norecurse @<a name server of the zone> NAME TYPE` for each failover record.
-"""
+`INSYNC`, then `dig +norecurse @<a name server of the zone> NAME TYPE` for each failover record."""
 
 from __future__ import annotations
 
@@ -19,41 +24,58 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from dr.aws.errors import describe as describe_error
+from dr.aws.errors import error_code, is_retryable
+from dr.aws.route53_batches import MAX_RECORD_ELEMENTS, MAX_VALUE_CHARS, ChangeTooLarge, batches, too_large
 from dr.config.model import DnsRecord, DnsStrategy
 from dr.engine.step import PreconditionFailed, RunContext, Step
+from dr.errors import AwsCallError
 from runbooks.steps._common import Waits, call, inverted_fact, zone_record_sets
 from runbooks.steps.dns_failover_routing import RoutingView, primary_of, primary_problem, primary_toward
 
+__all__ = ["UpsertZone", "batches", "change_fact", "moved_fact", "remaining_fact", "unbatchable"]
+
 MAX_ANSWER_READS = 16
 """DNS questions in flight at once when reading the failover records' answers."""
-
-MAX_BATCH_WEIGHT = 1000
-"""Route53 accepts at most 1,000 changes per batch, and an UPSERT counts as two."""
-UPSERT_WEIGHT = 2
-MAX_BATCH_CHARS = 32000
-"""Route53 also caps the summed length of all record values in one batch."""
+SAMPLE = 5
+"""Record names quoted in a message; the journal's facts list them all."""
 
 
 def change_fact(zone_id: str) -> str:
+    """The ids of the zone's change batches this run sent, journaled as each one is accepted."""
     return f"dns.changes.{zone_id}"
 
 
-def batches(changes: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """Split UPSERT changes into batches within Route53's per-request limits, preserving order."""
-    out: list[list[dict[str, Any]]] = []
-    current: list[dict[str, Any]] = []
-    weight = chars = 0
-    for change in changes:
-        size = sum(len(r["Value"]) for r in change["ResourceRecordSet"].get("ResourceRecords", []))
-        if current and (weight + UPSERT_WEIGHT > MAX_BATCH_WEIGHT or chars + size > MAX_BATCH_CHARS):
-            out.append(current)
-            current, weight, chars = [], 0, 0
-        current.append(change)
-        weight += UPSERT_WEIGHT
-        chars += size
-    if current:
-        out.append(current)
-    return out
+def moved_fact(zone_id: str) -> str:
+    """The record sets (names) the zone's accepted change batches moved to the target."""
+    return f"dns.moved.{zone_id}"
+
+
+def remaining_fact(zone_id: str) -> str:
+    """The record sets (names) not moved when a change batch failed; [] once every batch was accepted."""
+    return f"dns.remaining.{zone_id}"
+
+
+def planned_change(record: DnsRecord, target: str) -> dict[str, Any]:
+    """The UPSERT of `record` toward `target` (a failover record's PRIMARY weighs the same: one value)."""
+    return {"Action": "UPSERT", "ResourceRecordSet": {
+        "Name": record.fqdn, "Type": record.type, "TTL": record.ttl,
+        "ResourceRecords": [{"Value": record.targets[target]}]}}
+
+
+def unbatchable(records: Sequence[DnsRecord], target: str) -> list[str]:
+    """The records whose change alone is beyond a per-request limit of Route53 (no batch can hold it): prechecks
+    refuse the run with these before anything changes."""
+    return [f"{r.fqdn} ({r.zone_id}): {reason}; shorten its targets.{target} in the topology file"
+            for r in records if r.targets.get(target) and (reason := too_large(planned_change(r, target))) is not None]
+
+
+def _names(changes: Sequence[dict[str, Any]]) -> list[str]:
+    return [str(c["ResourceRecordSet"]["Name"]) for c in changes]
+
+
+def _sample(names: Sequence[str]) -> str:
+    return ", ".join(names[:SAMPLE]) + (f" (+{len(names) - SAMPLE} more)" if len(names) > SAMPLE else "")
 
 
 def _name(record: DnsRecord) -> str:
@@ -69,6 +91,9 @@ class UpsertZone(Waits, Step):
     max_attempts = 5
     poll_initial = 0.5
     poll_max = 2.0
+    only_what_differs = True
+    """Send only the records that do not point at the target yet (what a retry or resume needs: a batch AWS
+    accepted is never sent again); the drill turns it off to time a change every run."""
 
     def __init__(self, zone_id: str, zone_records: Sequence[DnsRecord], view: RoutingView | None = None) -> None:
         self.zone_id = zone_id
@@ -85,27 +110,32 @@ class UpsertZone(Waits, Step):
     def _client(self, ctx: RunContext) -> Any:
         return ctx.clients.route53(self.env)
 
-    def _changes(self, ctx: RunContext, listing: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-        """UPSERTs: every plain record; each failover record's PRIMARY that does not name the target yet."""
-        changes: list[dict[str, Any]] = [{"Action": "UPSERT", "ResourceRecordSet": {
-            "Name": r.fqdn, "Type": r.type, "TTL": r.ttl,
-            "ResourceRecords": [{"Value": r.targets[ctx.target]}]}} for r in self.plain]
-        if self.routed:
-            listing = self._listing(ctx) if listing is None else listing
-            for record in self.routed:
-                primary = self._primary(listing, record)
-                wanted = primary_toward(record, primary, ctx.target)
-                if wanted != primary:
-                    changes.append({"Action": "UPSERT", "ResourceRecordSet": wanted})
+    def _changes(self, ctx: RunContext, listing: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """UPSERTs of what does not point at the target yet: each plain record not holding the target's value
+        (every plain record when `only_what_differs` is off), each failover record's PRIMARY not naming it."""
+        values = self._current_values(ctx, listing) if self.only_what_differs else {}
+        changes = [planned_change(r, ctx.target) for r in self.plain
+                   if values.get((_name(r), r.type)) != {r.targets[ctx.target].rstrip(".").lower()}]
+        for record in self.routed:
+            primary = self._primary(listing, record)
+            wanted = primary_toward(record, primary, ctx.target)
+            if wanted != primary:
+                changes.append({"Action": "UPSERT", "ResourceRecordSet": wanted})
         return changes
 
     def describe(self, ctx: RunContext) -> Sequence[str]:
+        try:
+            planned = f"{len(batches([planned_change(r, ctx.target) for r in self.records]))} batch(es)"
+        except ChangeTooLarge:
+            planned = "none: a change is too large for any batch and prechecks refuse the run"
         calls = [f"route53:ListResourceRecordSets {self.zone_id}",
-                 f"route53:ChangeResourceRecordSets {self.zone_id} (one batch per 500 UPSERTs: {len(self.plain)} "
-                 f"record(s) -> {ctx.target}" + (f", {len(self.routed)} failover PRIMARY record set(s) -> "
-                                                  f"{ctx.target}'s value and health check" if self.routed else "")
-                 + ")",
-                 "route53:GetChange (poll until INSYNC)"]
+                 f"route53:ChangeResourceRecordSets {self.zone_id} ({planned}: at most "
+                 f"{MAX_RECORD_ELEMENTS:,} ResourceRecord elements and {MAX_VALUE_CHARS:,} Value characters per "
+                 f"request, an UPSERT counting twice; {len(self.plain)} record(s) -> {ctx.target}"
+                 + (f", {len(self.routed)} failover PRIMARY record set(s) -> {ctx.target}'s value and health check"
+                    if self.routed else "")
+                 + ("; only what does not point at the target yet)" if self.only_what_differs else ")"),
+                 "route53:GetChange (poll until INSYNC; on resume the change ids in the journal, never a new batch)"]
         if self.routed:
             calls += ["route53:UpdateHealthCheck --no-inverted, only for a target health check left inverted",
                       f"{self.view.verify.describe()}: each failover record (poll until it answers {ctx.target})"]
@@ -176,29 +206,72 @@ class UpsertZone(Waits, Step):
 
     def act(self, ctx: RunContext) -> str | None:
         listing, self._seen = self._seen, None  # what is_done just listed, used once
-        if listing is None and self.routed:
+        if listing is None:
             listing = self._listing(ctx)
+        restored = self._restore_inverted(ctx)
+        changes = self._changes(ctx, listing)
+        try:
+            parts = batches(changes)
+        except ChangeTooLarge as err:  # prechecks refuse this before anything changes; nothing is sent here either
+            raise PreconditionFailed(f"{self.zone_id}: {err}") from None
+        self._send(ctx, parts)
+        journaled = ctx.facts.get(change_fact(self.zone_id), [])
+        if parts:
+            detail = (f"{len(changes)} record set(s) of {len(self.records)} -> {ctx.target} in {len(parts)} "
+                      f"change batch(es)")
+        else:
+            detail = (f"no change sent: every record already points at {ctx.target}"
+                      + (f" (journaled change(s) {', '.join(journaled)} polled until INSYNC)" if journaled else ""))
+        if self.routed:
+            detail += (f" ({sum(1 for c in changes if 'SetIdentifier' in c['ResourceRecordSet'])} of "
+                       f"{len(self.routed)} failover PRIMARY record set(s) re-pointed)")
+        if restored:
+            detail += f"; restored inverted health check(s) {', '.join(restored)} of {ctx.target}"
+        return detail
+
+    def _restore_inverted(self, ctx: RunContext) -> list[str]:
         client = self._client(ctx)
         restored = self._inverted_targets(ctx)
         for hc in restored:
             call(ctx, client.update_health_check, HealthCheckId=hc, Inverted=False)
             self.view.note_inverted(self.env, hc, False)
             ctx.set_fact(inverted_fact(hc), False)
-        ids: list[str] = []
-        changes = self._changes(ctx, listing)
-        parts = batches(changes)
-        for part in parts:
-            response = call(ctx, client.change_resource_record_sets, HostedZoneId=self.zone_id, ChangeBatch={
-                "Comment": f"drctl {ctx.runbook} {ctx.source}->{ctx.target} run {ctx.run_id}", "Changes": part})
+        return restored
+
+    def _send(self, ctx: RunContext, parts: list[list[dict[str, Any]]]) -> None:
+        """One ChangeResourceRecordSets per batch; each accepted batch's id and records are journaled at once, so
+        that a resume polls that id instead of sending the batch again."""
+        client = self._client(ctx)
+        ids = list(ctx.facts.get(change_fact(self.zone_id), []))
+        moved = list(ctx.facts.get(moved_fact(self.zone_id), []))
+        comment = f"drctl {ctx.runbook} {ctx.source}->{ctx.target} run {ctx.run_id}"
+        for number, part in enumerate(parts, 1):
+            try:
+                response = call(ctx, client.change_resource_record_sets, HostedZoneId=self.zone_id,
+                                ChangeBatch={"Comment": comment, "Changes": part})
+            except Exception as err:
+                raise self._partly_moved(ctx, err, number, parts, moved) from err
             ids.append(str(response["ChangeInfo"]["Id"]))
             ctx.set_fact(change_fact(self.zone_id), list(ids))
-        detail = f"{len(self.records)} record(s) -> {ctx.target} in {len(parts)} change batch(es)"
-        if self.routed:
-            detail += (f" ({len(changes) - len(self.plain)} of {len(self.routed)} failover PRIMARY record set(s) "
-                       f"re-pointed)")
-        if restored:
-            detail += f"; restored inverted health check(s) {', '.join(restored)} of {ctx.target}"
-        return detail
+            moved = list(dict.fromkeys([*moved, *_names(part)]))
+            ctx.set_fact(moved_fact(self.zone_id), moved)
+        if parts and ctx.facts.get(remaining_fact(self.zone_id)):
+            ctx.set_fact(remaining_fact(self.zone_id), [])
+
+    def _partly_moved(self, ctx: RunContext, err: Exception, number: int, parts: list[list[dict[str, Any]]],
+                      moved: list[str]) -> AwsCallError:
+        """The failure of batch `number`, saying which record sets moved and which remain (journaled in full);
+        as retryable as the error itself, so that a retry sends only what remains."""
+        remaining = [name for part in parts[number - 1:] for name in _names(part)]
+        ctx.set_fact(remaining_fact(self.zone_id), remaining)
+        ids = ctx.facts.get(change_fact(self.zone_id), [])
+        done = (f"moved to {ctx.target}: {len(moved)} record set(s) ({_sample(moved)}) in change(s) "
+                f"{', '.join(ids)}" if moved else f"nothing moved to {ctx.target} yet")
+        message = (f"change batch {number} of {len(parts)} for {self.zone_id} failed: {describe_error(err)}; "
+                   f"{done}; not moved: {len(remaining)} record set(s) ({_sample(remaining)}) (journal facts "
+                   f"{moved_fact(self.zone_id)} and {remaining_fact(self.zone_id)} list them all). "
+                   f"`drctl resume {ctx.run_id}` sends only what does not point at {ctx.target} yet")
+        return AwsCallError(message, code=error_code(err), retryable=is_retryable(err))
 
     def waiting_on(self, ctx: RunContext) -> str | None:
         if not self._insync(ctx):

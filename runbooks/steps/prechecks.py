@@ -116,16 +116,17 @@ def inverted_target_checks(ctx: RunContext, inverted: dict[str, bool]) -> set[st
 
 
 def routing_problems(ctx: RunContext) -> list[str]:
-    """Failover-routing records the DNS step could not move (no PRIMARY, an alias PRIMARY): one listing per
-    hosted zone holding such records, so the run refuses before anything changes rather than after the
-    promotions."""
+    """Records the DNS step could not move: a change beyond Route53's per-request limits by itself; a
+    failover-routing record without a PRIMARY or with an alias PRIMARY (one listing per hosted zone holding
+    such records). The run refuses before anything changes rather than after the promotions."""
     from runbooks.steps.dns_failover_routing import primary_problem
+    from runbooks.steps.dns_upsert import unbatchable
 
     by_zone: dict[str, list[DnsRecord]] = {}
     for record in records(ctx):
         if record.strategy is DnsStrategy.FAILOVER_ROUTING:
             by_zone.setdefault(record.zone_id, []).append(record)
-    problems: list[str] = []
+    problems = unbatchable(records(ctx), ctx.target)  # a change no ChangeResourceRecordSets request can hold
     for zone, zone_records in by_zone.items():
         listing = zone_record_sets(ctx, zone_records[0].env, zone)
         problems += [p for r in zone_records if (p := primary_problem(listing, r)) is not None]

@@ -42,12 +42,19 @@ class TestCurrentWriter:
 
     def test_fenced_and_stopped_copies_are_not_writers(self) -> None:
         """A fenced copy and a stopped one take no writes: they are neither writer nor stale."""
-        fenced = copy("orders-db", "eu-central-1", fenced=True)
+        fenced = copy("orders-db-fenced-run1", "eu-central-1", fenced=True)
         stopped = copy("orders-db-old", "eu-central-1", status="stopped")
         new = copy("orders-db-euw1", "eu-west-1", gen=1)
         lineage = lineage_of("orders", Engine.RDS_INSTANCE, [fenced, stopped, new])
         assert lineage.writers == [new]
         assert lineage.stale == []
+
+    def test_a_fence_tag_on_a_copy_still_under_its_own_id_does_not_fence_it(self) -> None:
+        """A fence interrupted between its tag and its rename left the endpoint in place: still a writer."""
+        tagged = copy("orders-db", "eu-central-1", fenced=True)
+        lineage = lineage_of("orders", Engine.RDS_INSTANCE, [tagged, copy("orders-db-euw1", "eu-west-1", gen=1)])
+        assert len(lineage.writers) == 2
+        assert lineage.stale == [tagged]
 
     def test_two_writers_of_one_generation_are_ambiguous(self) -> None:
         """Two untagged standalone copies (a promotion by hand): nobody can tell the writer; it says so."""

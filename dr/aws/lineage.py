@@ -47,7 +47,9 @@ def generation(found: DbView) -> int:
 
 
 def is_fenced(found: DbView) -> bool:
-    return found.tag(FENCED_TAG) is not None
+    """Tagged by a drctl fence *and* renamed away (`<id>-fenced-<run>`): a tag alone, on a copy still under its
+    own id (a fence interrupted before its rename), keeps the endpoint and takes writes."""
+    return found.tag(FENCED_TAG) is not None and "-fenced-" in found.id
 
 
 def writable(found: DbView) -> bool:

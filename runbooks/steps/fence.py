@@ -230,7 +230,7 @@ class FenceStale(Step):
 
 def fenced_copies(ctx: RunContext, db: Database, loc: DbLocation) -> list[dict[str, Any]]:
     """Every copy of `db` in `loc`'s account and region that a drctl fence marked (found by tag, whatever run)."""
-    from runbooks.steps.rds_watch import list_all
+    from dr.aws.rds_listing import list_all
 
     operation = "describe_db_clusters" if is_cluster(db.engine) else "describe_db_instances"
     items = call(ctx, list_all, client=rds(ctx, loc), operation=operation)

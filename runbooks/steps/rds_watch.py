@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from dr.aws.rds import DbView, GlobalClusterView, cluster_view, global_view, instance_view, with_global_role
+from dr.aws.rds_listing import FILTERS, list_all
+from dr.aws.rds_listing import operations as _operations
 from dr.config.model import Database, DbLocation, Engine
 from dr.engine.step import RunContext
 from runbooks.steps._common import call, is_cluster, rds, region
@@ -39,19 +41,6 @@ BUSY_FACTOR = 2.0
 """A listing serves for at least this many times as long as it took to read: a slow listing (many databases,
 a busy API) is read at most half of the time, instead of back to back. At 200 databases the sandbox took ~0.6 s
 per cluster listing, and re-reading it every 0.25 s kept its one process busy (docs/benchmarks.md)."""
-
-FILTERS: dict[str, str] = {"describe_db_instances": "db-instance-id", "describe_db_clusters": "db-cluster-id"}
-"""The listings that can be narrowed to given identifiers, and the filter that does it."""
-
-FILTER_VALUES = 100
-"""Identifiers per filtered request (RDS pages hold at most 100 records; one page per request)."""
-
-_LISTINGS: dict[str, tuple[str, str]] = {
-    "describe_db_instances": ("DBInstances", "DBInstanceIdentifier"),
-    "describe_db_clusters": ("DBClusters", "DBClusterIdentifier"),
-    "describe_global_clusters": ("GlobalClusters", "GlobalClusterIdentifier"),
-}
-
 
 @dataclass
 class _Listing:
@@ -171,29 +160,3 @@ class RdsWatch:
             watched = self._scope.setdefault((env, operation), set())
             watched |= needed
             return frozenset(watched)
-
-
-def _operations(engine: Engine) -> tuple[str, ...]:
-    if engine is Engine.RDS_INSTANCE:
-        return ("describe_db_instances",)
-    if engine is Engine.AURORA_GLOBAL:
-        return ("describe_db_clusters", "describe_global_clusters")
-    return ("describe_db_clusters",)
-
-
-def list_all(client: Any, operation: str, ids: frozenset[str] | None = None) -> dict[str, dict[str, Any]]:
-    """Every entry of one RDS describe operation in the client's region, by identifier (all pages); with
-    `ids`, only those (filtered, `FILTER_VALUES` identifiers per request; absent ones are left out)."""
-    key, ident = _LISTINGS[operation]
-    if ids is None:
-        requests: list[dict[str, Any]] = [{}]
-    else:
-        ordered = sorted(ids)
-        requests = [{"Filters": [{"Name": FILTERS[operation], "Values": ordered[i:i + FILTER_VALUES]}]}
-                    for i in range(0, len(ordered), FILTER_VALUES)]
-    out: dict[str, dict[str, Any]] = {}
-    for request in requests:
-        for page in client.get_paginator(operation).paginate(**request):
-            for item in page.get(key) or []:
-                out[str(item[ident])] = item
-    return out

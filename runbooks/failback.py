@@ -59,7 +59,7 @@ class Failback(Runbook):
             out += [_guard(p, complete) for p in protect_phases(pairs)]
         if phase in ("switch", "all"):
             # planned by definition: refused when the source's RDS does not answer
-            out += move_phases(ctx, complete, prechecks=Prechecks(reprotect_first=phase == "all", planned_only=True))
+            out += move_phases(ctx, complete, prechecks=Prechecks(planned_only=True))
             out += protect_phases([Move(m.db, old=m.new, new=m.old) for m in pairs], prefix="dr-")
         return out
 

@@ -63,7 +63,8 @@ def move_phases(ctx: RunContext, complete: CompleteAtStart, alongside: Sequence[
     if plain:
         phases.append(Parallel("fence", [Guarded(FenceSource(m), complete) for m in plain],
                                max_concurrency=max(DEFAULT_CONCURRENCY, len(plain))))
-        phases.append(Parallel("catch-up", [Guarded(CatchUp(m, watch), complete) for m in plain],
+        rpo = ctx.topology.objectives.rpo
+        phases.append(Parallel("catch-up", [Guarded(CatchUp(m, watch, rpo), complete) for m in plain],
                                max_concurrency=max(DEFAULT_CONCURRENCY, len(plain))))
     promotions = [promote_step(m, watch) for m in moves(ctx)]
     if promotions:

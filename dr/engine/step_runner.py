@@ -45,6 +45,8 @@ class StepRunner:
         self.stop = stop or threading.Event()
         self.on_failed = on_failed
         self.aborting = aborting or (lambda: None)
+        self.planned_mutation = threading.Event()
+        """Set in a dry run once a mutating step ended `planned`: what follows may depend on it."""
         """The step whose failure is stopping the run, if one is: a read-only step stops waiting then."""
 
     def run(self, step: Step, *, on_wait: Callable[[], None] | None = None) -> StepResult:
@@ -113,6 +115,17 @@ class _Attempt:
         return self.clock.monotonic() - self.start
 
     def run(self) -> tuple[StepStatus, str]:
+        """is_done -> check -> act -> verify. In a dry run, a step after a planned (not performed) mutation is
+        checked once and planned: its preconditions may be what that mutation establishes (a failback's switch
+        after its re-protect), so what it finds is reported, not refused, and nothing is waited for."""
+        if not (self.runner.dry_run and self.runner.planned_mutation.is_set()):
+            return self._run()
+        try:
+            return self._run(deferred=True)
+        except (PreconditionFailed, GateRefused, StepFailed) as err:
+            return StepStatus.PLANNED, f"to be checked once the steps above have run: {err}"
+
+    def _run(self, *, deferred: bool = False) -> tuple[StepStatus, str]:
         step = self.step
         history = self.runner.history
         pending = history is not None and step.name in history.pending
@@ -125,7 +138,10 @@ class _Attempt:
                              f"whether it took effect; check {step.resource or step.name} by hand, then resume")
         self._read(step.check)
         if self.runner.dry_run and step.mutating:
+            self.runner.planned_mutation.set()
             return StepStatus.PLANNED, "; ".join(step.describe(self.ctx)) or "would act"
+        if deferred:
+            return StepStatus.PLANNED, "runs after the steps above: " + ("; ".join(step.describe(self.ctx)) or "reads")
         detail = self._act()
         self._verify()
         return StepStatus.SUCCEEDED, detail or "done"

@@ -35,6 +35,9 @@ from runbooks.steps.rds_watch import RdsWatch
 REPLAY_TOLERANCE_SECONDS = 5.0
 """How far two replay timestamps may differ and still count as "standing still" (sampling jitter within a minute)."""
 POSTGRES = ("postgres",)
+PERIODS_ALLOWED = 3
+"""One-minute CloudWatch periods a catch-up may take beyond draining the lag: the period the fence falls in,
+and the (two, PostgreSQL) whole periods that prove it."""
 
 
 def caught_up_fact(database: str) -> str:
@@ -61,17 +64,20 @@ def applied_everything(points: Sequence[Datapoint]) -> Datapoint | None:
 class CatchUp(Waits, Step):
     """Wait until the fenced source's replica has applied every write (no data loss), before its promotion."""
 
-    budget = 300.0
-    """MySQL-family lag is judged on one whole period after the fence, PostgreSQL on two: minutes on AWS."""
+    budget = 480.0
+    """Replaced per run by the RPO + PERIODS_ALLOWED minutes: the gate let lag up to the RPO through, and
+    MySQL-family lag is judged on one whole period after it drains, PostgreSQL on two."""
     mutating = True  # waits on a fence made by this run: planned in a dry run, not run
     api_family = "cloudwatch"
     max_attempts = 3
     poll_initial = 2.0
     poll_max = 15.0
 
-    def __init__(self, move: Move, watch: RdsWatch | None = None) -> None:
+    def __init__(self, move: Move, watch: RdsWatch | None = None, rpo_seconds: float | None = None) -> None:
         self.move = move
         self.watch = watch or RdsWatch()
+        if rpo_seconds is not None:
+            self.budget = rpo_seconds + PERIODS_ALLOWED * 60.0
         self.name = f"catch-up:{move.db.name}"
         self.resource = f"{move.new.id} ({move.new.region or move.new.env}) <- {move.old.id}"
         self.last = "no datapoint after the fence yet"

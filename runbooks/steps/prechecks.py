@@ -145,8 +145,11 @@ def target_not_ready(ctx: RunContext) -> list[CheckResult]:
 
 def lineage_problem(ctx: RunContext, move: Move, here: DbView, line: Lineage) -> str | None:
     """Why the target copy `here` of `move` cannot become the writer (None: it can, or it already is)."""
-    if not here.exists or is_current_writer(ctx, move, here, line):
-        return None  # the promote step names a missing copy
+    if not here.exists:
+        return (f"{move.db.name}: {move.new.id} does not exist in {region(ctx, move.new)}: nothing to promote there "
+                "(re-protect first: drctl failback --phase reprotect creates it; or check the topology)")
+    if is_current_writer(ctx, move, here, line):
+        return None
     if line.ambiguous:
         return f"{line.describe()}: tag the real writer with drctl:generation, fence the other (drctl fence)"
     if here.source_arn:
@@ -184,8 +187,7 @@ def lineage_problems(ctx: RunContext) -> list[str]:
 
 class Prechecks(Step):
     """Target readiness (health checks, EKS, ECS, ASG), lineage of every target copy, source reachability;
-    decides planned. `reprotect_first`: an earlier phase of the same run re-protects the target copies (failback
-    all), so in a dry run their lineage is reported, not refused. `planned_only`: refuse an unplanned move."""
+    decides planned. `planned_only`: refuse an unplanned move (a failback)."""
 
     name = "prechecks"
     budget = 60.0
@@ -194,8 +196,7 @@ class Prechecks(Step):
 
     resource = "readiness, lineage, source reachability"
 
-    def __init__(self, *, reprotect_first: bool = False, planned_only: bool = False) -> None:
-        self.reprotect_first = reprotect_first
+    def __init__(self, *, planned_only: bool = False) -> None:
         self.planned_only = planned_only
 
     def describe(self, ctx: RunContext) -> Sequence[str]:
@@ -225,7 +226,7 @@ class Prechecks(Step):
         ctx.set_fact(FACT_PLANNED, is_planned)
         ctx.options.planned = is_planned
         stale = lineage_problems(ctx)
-        if stale and not (self.reprotect_first and ctx.options.dry_run):
+        if stale:
             raise GateRefused("not every target copy can become the writer, nothing was changed: "
                               + "; ".join(stale))
         bad = [r for r in not_ready
@@ -236,8 +237,7 @@ class Prechecks(Step):
         unhealthy = [hc for hc, ok in health.items() if not ok]
         kind = "planned move: fence, catch up, promote" if is_planned else "unplanned move: promote past the RPO gate"
         why = f"source health checks unhealthy: {', '.join(unhealthy)}" if unhealthy else "source health checks healthy"
-        after = f"; after re-protect: {'; '.join(stale)}" if stale else ""
-        return f"{kind} ({probe}; {why}); {ctx.target} ready{after}"
+        return f"{kind} ({probe}; {why}); {ctx.target} ready"
 
     def _planned(self, ctx: RunContext, reachable: bool, probe: str) -> bool:
         """Planned when the source's RDS answers, unless --unplanned; --planned (or a failback) refuses when it

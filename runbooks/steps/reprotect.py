@@ -189,7 +189,7 @@ class WaitReplicating(Waits, Step):
     """The new replica replicates within the RPO (fresh lag datapoint, not -1)."""
 
     budget = 3600.0
-    mutating = False
+    mutating = False  # reads only; in a dry run it is planned like the creation it waits for
     poll_initial = 2.0
     poll_max = 30.0
 

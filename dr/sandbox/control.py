@@ -1,4 +1,5 @@
-"""Control the sandbox: set health, lag, timings, faults; read call counts and promotion events.
+"""Control the sandbox: set health, lag, timings, faults (throttling, regional outages), the application
+load; read call counts, promotion events and the data report.
 
 `LocalControl` acts on moto's backends in this process (tests under `mock_aws`); `HttpControl` talks
 to a sandbox server's `/_drctl/<method>` JSON endpoints, which run `LocalControl` in the server
@@ -10,11 +11,13 @@ from __future__ import annotations
 import json
 from typing import Any, Protocol
 
-from dr.clock import Clock
+from dr.clock import Clock, iso
 from dr.errors import DrError
 from dr.sandbox.extensions.state import CallStats, LagSetting, PromotionEvent, ThrottleSpec
 
 CONTROL_PREFIX = "/_drctl/"
+DEFAULT_WRITE_INTERVAL = 0.05
+"""Seconds between two writes of the application load (`start_writes`)."""
 
 
 class SandboxControlError(DrError):
@@ -78,6 +81,32 @@ class SandboxControl(Protocol):
 
     def set_rds_throttle(self, rate: float | None, burst: int = 300) -> None:
         """RDS token bucket per account and region (requests/s, burst); `rate=None` turns throttling off."""
+        ...
+
+    def set_outage(self, region: str, down: bool = True) -> None:
+        """Take a region down (`down=False`: bring it back): calls to it hang, then fail; replication from it
+        breaks; its tagged health checks fail; its databases take no writes."""
+        ...
+
+    def outages(self) -> dict[str, str]:
+        """Regions down now, each with the ISO 8601 sandbox time it went down."""
+        ...
+
+    def set_outage_hang_seconds(self, seconds: float) -> None:
+        """How long a call to a region in outage hangs before its connection fails (default 2 s)."""
+        ...
+
+    def start_writes(self, interval_seconds: float = DEFAULT_WRITE_INTERVAL) -> None:
+        """Start the application load: a write to every copy that accepts one, every `interval_seconds`."""
+        ...
+
+    def stop_writes(self) -> None:
+        """Stop the application load (replicas keep applying what was written)."""
+        ...
+
+    def data_report(self) -> dict[str, Any]:
+        """Per database copy and per family: lineage, acknowledged and applied writes, lost writes,
+        concurrent-writer ticks (docs/sandbox.md; read it with `dr.testing.data`)."""
         ...
 
     def stats(self) -> CallStats:
@@ -179,6 +208,38 @@ class LocalControl:
     def set_rds_throttle(self, rate: float | None, burst: int = 300) -> None:
         self._state.rds_throttle = _throttle(rate, burst)
 
+    def set_outage(self, region: str, down: bool = True) -> None:
+        from dr.sandbox.extensions.outage import set_outage
+
+        if not region or not isinstance(region, str):
+            raise SandboxControlError(f"set_outage needs a region name, got {region!r}")
+        set_outage(region, bool(down))
+
+    def outages(self) -> dict[str, str]:
+        from dr.sandbox.extensions.outage import outages
+
+        return {region: iso(since) for region, since in outages().items()}
+
+    def set_outage_hang_seconds(self, seconds: float) -> None:
+        self._state.outage_hang_seconds = _non_negative(seconds, "outage hang seconds")
+
+    def start_writes(self, interval_seconds: float = DEFAULT_WRITE_INTERVAL) -> None:
+        from dr.sandbox.data.load import start_writes
+
+        if not float(interval_seconds) > 0:
+            raise SandboxControlError(f"the write interval must be > 0 seconds, got {interval_seconds}")
+        start_writes(float(interval_seconds))
+
+    def stop_writes(self) -> None:
+        from dr.sandbox.data.load import stop_writes
+
+        stop_writes()
+
+    def data_report(self) -> dict[str, Any]:
+        from dr.sandbox.data.report import data_report
+
+        return data_report()
+
     def stats(self) -> CallStats:
         with self._state.lock:
             return CallStats.from_json(json.loads(json.dumps(self._state.stats.to_json())))
@@ -219,6 +280,10 @@ _SETTERS = frozenset(
         "set_latency",
         "set_route53_throttle",
         "set_rds_throttle",
+        "set_outage",
+        "set_outage_hang_seconds",
+        "start_writes",
+        "stop_writes",
         "reset",
     }
 )
@@ -233,6 +298,10 @@ def dispatch(control: LocalControl, method: str, kwargs: dict[str, Any]) -> Any:
         return control.stats().to_json()
     if method == "promotion_events":
         return [event.to_json() for event in control.promotion_events()]
+    if method == "outages":
+        return control.outages()
+    if method == "data_report":
+        return control.data_report()
     raise SandboxControlError(f"unknown sandbox control method {method!r}")
 
 
@@ -318,6 +387,24 @@ class HttpControl:
 
     def set_rds_throttle(self, rate: float | None, burst: int = 300) -> None:
         self._call("set_rds_throttle", rate=rate, burst=burst)
+
+    def set_outage(self, region: str, down: bool = True) -> None:
+        self._call("set_outage", region=region, down=down)
+
+    def outages(self) -> dict[str, str]:
+        return dict(self._call("outages"))
+
+    def set_outage_hang_seconds(self, seconds: float) -> None:
+        self._call("set_outage_hang_seconds", seconds=seconds)
+
+    def start_writes(self, interval_seconds: float = DEFAULT_WRITE_INTERVAL) -> None:
+        self._call("start_writes", interval_seconds=interval_seconds)
+
+    def stop_writes(self) -> None:
+        self._call("stop_writes")
+
+    def data_report(self) -> dict[str, Any]:
+        return dict(self._call("data_report"))
 
     def stats(self) -> CallStats:
         return CallStats.from_json(self._call("stats"))

@@ -36,6 +36,7 @@ def install() -> None:
             aurora_membership,
             cloudwatch_batch,
             lifecycle,
+            outage,
             rds_auto_backup,
             rds_clone,
             rds_promotion,
@@ -51,6 +52,7 @@ def install() -> None:
         for extension in (
             lifecycle,
             regions,
+            outage,
             rds_promotion,
             rds_rename,
             rds_replication_state,

@@ -6,6 +6,11 @@ subclass for metrics on each read (`GetMetricData`, `GetMetricStatistics`, `List
 sandbox registers one provider; real `put_metric_data` keeps working alongside. The metric, its
 dimension and unit are the ones `dr.aws.lag_metrics` names for the engine, in the replica's account
 and region. A database that is no longer a replica (promoted, deleted) gets no datapoints.
+
+The value is the replica's setting while nothing is modelled; once the application load has written to
+its source, and whenever its source's region is in outage, each datapoint follows the engine's own rule
+(`dr.sandbox.data.lag`): MySQL family 0 once applied and -1 in an outage, PostgreSQL now minus the last
+replayed write, Aurora global growing through an outage.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from typing import Any
 
 from dr.aws.lag_metrics import BROKEN, lag_metric
 from dr.config.model import Engine
+from dr.sandbox.data.lag import lag_series
+from dr.sandbox.data.load import catch_up_if_running
 from dr.sandbox.extensions import _guard
 from dr.sandbox.extensions.state import STATE, LagKey, LagSetting
 
@@ -62,19 +69,23 @@ def datapoints(account_id: str, region: str) -> list[Any]:
         for key in replica_keys(account_id, region):
             settings.setdefault(key, LagSetting(default))
     entries = list(settings.items())
-    # moto compares naive UTC timestamps
-    now = STATE.now().astimezone(UTC).replace(tzinfo=None, microsecond=0)
+    catch_up_if_running()
+    now = STATE.now().astimezone(UTC).replace(microsecond=0)
     points: list[Any] = []
     for key, setting in entries:
         if setting.seconds is None or not is_replica(key):
             continue
         metric = lag_metric(Engine(key.engine))
-        value = setting.seconds if setting.seconds == BROKEN else setting.seconds / metric.to_seconds
         unit = "Milliseconds" if metric.to_seconds == 0.001 else "Seconds"
         newest = now - timedelta(seconds=setting.age_seconds)
+        times = [newest - k * STEP for k in range(HISTORY)]
+        values = [BROKEN] * HISTORY if setting.seconds == BROKEN else lag_series(key, setting.seconds, times)
         dims = [{"Name": metric.dimension, "Value": key.identifier}]
-        for k in range(HISTORY):
-            points.append(MetricDatum(metric.namespace, metric.metric, float(value), dims, newest - k * STEP, unit))
+        for at, seconds in zip(times, values, strict=True):
+            value = seconds if seconds == BROKEN else seconds / metric.to_seconds
+            # moto compares naive UTC timestamps
+            points.append(MetricDatum(metric.namespace, metric.metric, float(value), dims,
+                                      at.replace(tzinfo=None), unit))
     return points
 
 

@@ -156,9 +156,11 @@ class LocalControl:
         if engine not in {e.value for e in Engine}:
             raise SandboxControlError(f"unknown engine {engine!r}; one of {', '.join(e.value for e in Engine)}")
         value = None if seconds is None else float(seconds)
+        _world_changes()
         register(account_id, region, engine, identifier, LagSetting(value, float(age_seconds)))
 
     def set_default_lag(self, seconds: float | None) -> None:
+        _world_changes()
         self._state.default_lag_seconds = None if seconds is None else float(seconds)
 
     def set_promotion_seconds(self, seconds: float) -> None:
@@ -185,6 +187,7 @@ class LocalControl:
             raise SandboxControlError(f"unknown replication state {state!r}; one of {', '.join(STATES)}")
         if identifier not in rds_backends[account_id][region].databases:
             raise SandboxControlError(f"no DB instance {identifier!r} in account {account_id} {region}")
+        _world_changes()
         set_state(account_id, region, identifier, state, message)
 
     def set_db_status(self, account_id: str, region: str, identifier: str, status: str) -> None:
@@ -195,6 +198,7 @@ class LocalControl:
         for registry in (backend.databases, backend.clusters, globals_):
             target = registry.get(identifier)
             if target is not None:
+                _world_changes()
                 target.status = status
                 return
         raise SandboxControlError(f"no DB instance or cluster {identifier!r} in account {account_id} {region}")
@@ -250,6 +254,13 @@ class LocalControl:
 
     def reset(self) -> None:
         self._state.reset(self._clock)
+
+
+def _world_changes() -> None:
+    """The modelled writes up to now were made in the world as it was: catch them up before changing it."""
+    from dr.sandbox.data.load import catch_up_if_running
+
+    catch_up_if_running()
 
 
 def _throttle(rate: float | None, burst: int) -> ThrottleSpec | None:

@@ -52,6 +52,7 @@ def start_writes(interval_seconds: float) -> None:
         catch_up()
         previous = DATA.schedule
         DATA.schedule = Schedule(_now(), float(interval_seconds), ticks=previous.ticks if previous else 0)
+        DATA.active = True
 
 
 def stop_writes() -> None:
@@ -61,8 +62,9 @@ def stop_writes() -> None:
 
 
 def catch_up_if_running() -> None:
-    """Catch up when the model is in use (load running, or copies tracked): the hook before every call."""
-    if DATA.schedule is not None or DATA.copies:
+    """Catch up once the load has run (replicas keep applying after it stops): the hook before every call.
+    Before that nothing was written, so nothing can be missed; the sandbox pays nothing per call."""
+    if DATA.active:
         catch_up()
 
 

@@ -134,6 +134,8 @@ class DataModel:
         self.families: dict[str, Family] = {}
         self.schedule: Any = None
         """The application load's `dr.sandbox.data.load.Schedule`, None when stopped."""
+        self.active = False
+        """True once the load has been started (until `clear`): from then on every call catches the model up."""
         self._copy_ids = itertools.count(1)
         self._branch_ids = itertools.count(1)
 
@@ -143,6 +145,7 @@ class DataModel:
             self.copies.clear()
             self.families.clear()
             self.schedule = None
+            self.active = False
 
     def new_key(self) -> str:
         return f"c{next(self._copy_ids)}"

@@ -251,3 +251,4 @@ class TestAuroraGlobal:
         clock.advance(5)
         report = sandbox.data_report()
         assert lost_writes(report, family_of(report, "pay")) == 5  # writes at 6..10 s
+

@@ -160,6 +160,28 @@ class TestPromotion:
         assert promoted["lineage"][0]["fork_seq"] == 8
         assert promoted["acknowledged_writes"] == 6  # ticks at 15..20 s: none while `modifying`
 
+    def test_a_copy_being_promoted_refuses_writes_until_done(self, sandbox: LocalControl, clock: FakeClock) -> None:
+        """While its promotion runs (`modifying`), the promoted copy is a writer that takes no write yet."""
+        pair(control=sandbox)
+        sandbox.set_promotion_seconds(5)
+        sandbox.start_writes(1.0)
+        rds("eu-west-1").promote_read_replica(DBInstanceIdentifier="orders-db-euw1")
+        clock.advance(2)
+        promoting = report_copy(sandbox, "orders-db-euw1")
+        assert (promoting["role"], promoting["acknowledged_writes"]) == ("writer", 0)
+        assert promoting["refused"].startswith("promotion in progress until 2026-03-01T12:00:05")
+
+    def test_restarting_the_load_does_not_write_the_same_instant_twice(
+        self, sandbox: LocalControl, clock: FakeClock
+    ) -> None:
+        """start_writes again (a new interval) continues after the tick already written now."""
+        pair(control=sandbox)
+        sandbox.start_writes(1.0)
+        clock.advance(2)
+        sandbox.start_writes(0.5)
+        clock.advance(1)
+        assert report_copy(sandbox, "orders-db")["acknowledged_writes"] == 5  # 0, 1, 2, then 2.5, 3
+
     def test_two_standalone_copies_of_one_database_are_concurrent_writers(
         self, sandbox: LocalControl, clock: FakeClock
     ) -> None:

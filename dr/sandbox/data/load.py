@@ -50,8 +50,11 @@ def start_writes(interval_seconds: float) -> None:
         raise ValueError(f"the write interval must be > 0 seconds, got {interval_seconds}")
     with DATA.lock:
         catch_up()
-        previous = DATA.schedule
-        DATA.schedule = Schedule(_now(), float(interval_seconds), ticks=previous.ticks if previous else 0)
+        previous, now = DATA.schedule, _now()
+        # a running load may just have written the tick of this instant: the new one starts after it
+        written_now = previous is not None and previous.start + (previous.next_k - 1) * previous.interval >= now
+        DATA.schedule = Schedule(now, float(interval_seconds), next_k=1 if written_now else 0,
+                                 ticks=previous.ticks if previous else 0)
         DATA.active = True
 
 

@@ -14,12 +14,11 @@ from dr.clock import iso
 from dr.sandbox.data import copies
 from dr.sandbox.data.load import catch_up
 from dr.sandbox.data.model import DATA, Branch, Copy
+from dr.sandbox.extensions.state import STATE
 
 
 def data_report() -> dict[str, Any]:
-    """Catch up, then describe every copy and family (see docs/sandbox.md for the shape)."""
-    from dr.sandbox.extensions.state import STATE
-
+    """Catch up, then describe every copy and family (docs/sandbox-extensions.md has the shape)."""
     with DATA.lock:
         catch_up()
         schedule = DATA.schedule
@@ -43,7 +42,9 @@ def _at(ts: float) -> str:
 
 def _copy(copy: Copy) -> dict[str, Any]:
     kind, ident, arn = copies.identity(copy.obj)
-    refused = copies.refusal(copy) if copy.writer or copy.deleted else "read replica"
+    refused = copies.refusal(copy)
+    if refused is None and copies.blocked_until(copy) > STATE.now().timestamp():
+        refused = f"promotion in progress until {_at(copies.blocked_until(copy))}"
     branch = DATA.branches[copy.branch]
     return {
         "key": copy.key,

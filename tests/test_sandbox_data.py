@@ -116,6 +116,23 @@ class TestWhoTakesWrites:
         assert fenced["acknowledged_writes"] == 0
         assert "fenced read-only" in fenced["refused"]
 
+    def test_a_read_only_parameter_fences_the_copy(self, sandbox: LocalControl, clock: FakeClock) -> None:
+        """default_transaction_read_only=1 in the instance's parameter group: no more writes land."""
+        rds_c = rds("eu-central-1")
+        rds_c.create_db_parameter_group(DBParameterGroupName="fence", DBParameterGroupFamily="postgres16",
+                                        Description="read-only fence")
+        rds_c.create_db_instance(
+            DBInstanceIdentifier="solo", DBInstanceClass="db.t3.micro", Engine="postgres", EngineVersion="16.3",
+            MasterUsername="admin", MasterUserPassword="password1", DBParameterGroupName="fence")
+        sandbox.start_writes(1.0)
+        clock.advance(2)
+        rds_c.modify_db_parameter_group(DBParameterGroupName="fence", Parameters=[{
+            "ParameterName": "default_transaction_read_only", "ParameterValue": "1", "ApplyMethod": "immediate"}])
+        clock.advance(5)
+        solo = report_copy(sandbox, "solo")
+        assert solo["acknowledged_writes"] == 3
+        assert "default_transaction_read_only" in solo["refused"]
+
     def test_the_interval_must_be_positive(self, sandbox: LocalControl) -> None:
         """A load of zero seconds between writes is refused."""
         with pytest.raises(SandboxControlError, match="interval"):
@@ -232,6 +249,18 @@ class TestPromotion:
         assert copy(report, "orders-db-euw1")["lineage"][0]["fork_seq"] == 11
 
 
+class TestLineageWithoutTheLoad:
+    def test_a_promotion_before_any_write_still_records_the_fork(self, sandbox: LocalControl) -> None:
+        """Without the load the report still knows the promoted copy came from the primary's branch."""
+        pair(control=sandbox)
+        rds("eu-west-1").promote_read_replica(DBInstanceIdentifier="orders-db-euw1")
+        report = sandbox.data_report()
+        promoted, primary = copy(report, "orders-db-euw1"), copy(report, "orders-db")
+        assert promoted["family"] == primary["family"]
+        assert promoted["lineage"][1]["branch"] == primary["branch"]
+        assert report["load"] == {"running": False, "interval_seconds": None, "ticks": 0}
+
+
 class TestAuroraGlobal:
     @pytest.fixture
     def global_pair(self, sandbox: LocalControl) -> str:
@@ -274,3 +303,15 @@ class TestAuroraGlobal:
         report = sandbox.data_report()
         assert lost_writes(report, family_of(report, "pay")) == 5  # writes at 6..10 s
 
+
+    def test_a_switchover_without_the_load_keeps_one_family(
+        self, sandbox: LocalControl, global_pair: str
+    ) -> None:
+        """The roles swap inside one family even when nothing was written (copies registered before the flip)."""
+        rds("eu-west-1").switchover_global_cluster(
+            GlobalClusterIdentifier="pay-global", TargetDbClusterIdentifier=global_pair)
+        report = sandbox.data_report()
+        new, old = copy(report, "pay-euw1"), copy(report, "pay")
+        assert (new["role"], old["role"]) == ("writer", "replica")
+        assert new["family"] == old["family"] == "pay"
+        assert current_writer(report, "pay")["identifier"] == "pay-euw1"  # type: ignore[index]

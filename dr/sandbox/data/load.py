@@ -178,7 +178,8 @@ def promotion_started(obj: Any, done_at: datetime) -> None:
     """A replica's promotion began: what it applied until now is frozen, its writes start a new branch
     once the promotion is done (RDS: "Promoting a read replica to be a standalone DB instance")."""
     with DATA.lock:
-        catch_up()
+        if DATA.active:  # before the load ever ran nothing was written: registering the copies is enough
+            catch_up()
         copy = copies.see(DATA, obj, _now())
         if not copy.writer:
             _fork(copy, _now())
@@ -192,11 +193,12 @@ def global_writer_moved(target: Any, old_writer: Any | None, done_at: datetime, 
     data loss (what the secondary had applied): the target forks, the old writer becomes a secondary.
     `flip` changes the members' writer flags, under the model's lock so no catch-up sees half of it."""
     with DATA.lock:
-        catch_up()
-        flip()
+        if DATA.active:
+            catch_up()
         now = _now()
-        copy = copies.see(DATA, target, now)
+        copy = copies.see(DATA, target, now)  # registered before the flip: as the secondary it still is
         old = copies.see(DATA, old_writer, now) if old_writer is not None else None
+        flip()
         if not copy.writer:
             if not data_loss and old is not None and old.branch == copy.branch:
                 copy.applied = DATA.head(copy.branch)

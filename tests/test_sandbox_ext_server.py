@@ -171,6 +171,16 @@ class TestDataOverHttp:
 
 
 class TestHttpControl:
+    def test_local_http_and_dispatch_serve_every_method_of_the_protocol(self) -> None:
+        """LocalControl, HttpControl and the server's dispatch are kept in sync with SandboxControl."""
+        from dr.sandbox.control import _SETTERS, LocalControl
+        from dr.sandbox.control_protocol import SandboxControl
+
+        names = {name for name in vars(SandboxControl) if not name.startswith("_")}
+        assert names <= set(dir(LocalControl))
+        assert names <= set(dir(HttpControl))
+        assert names == _SETTERS | {"stats", "promotion_events", "outages", "data_report"}
+
     def test_an_unknown_health_check_is_reported_by_the_server(self, control: HttpControl) -> None:
         """The server's refusal comes back as SandboxControlError with its message."""
         with pytest.raises(SandboxControlError, match="no Route53 health check"):

@@ -1,8 +1,9 @@
 """Which moto objects are database copies, what each replicates from, and whether it accepts a write now.
 
 A copy is an RDS DB instance outside any cluster, or an Aurora DB cluster. It accepts a write, as the
-application tier would see it (RDS User Guide, "Viewing Amazon RDS DB instance status" and "Working with
-DB instance read replicas": replicas are read-only; a promotion reboots the instance), when: it still
+application tier would see it (RDS User Guide, "Viewing Amazon RDS DB instance status",
+https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/accessing-monitoring.html, and "Working with DB
+instance read replicas": replicas are read-only; a promotion reboots the instance), when: it still
 has the identifier it was created with (a renamed copy lost the endpoint its applications know), it is
 not a read replica / replica cluster / global secondary, its region is not in outage, it is not fenced
 read-only (tag `drctl:fence=read-only`, or `read_only` / `default_transaction_read_only` on in its DB

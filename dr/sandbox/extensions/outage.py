@@ -39,9 +39,9 @@ def install() -> None:
 def set_outage(region: str, down: bool) -> None:
     """Take `region` down (from now) or bring it back; idempotent. The data model catches up first, so
     writes before this instant are judged by the world as it was."""
-    from dr.sandbox.data.load import catch_up
+    from dr.sandbox.data.load import catch_up_if_running
 
-    catch_up()
+    catch_up_if_running()
     with STATE.lock:
         current = STATE.outages.get(region)
         if down and current is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 from pathlib import Path
 
@@ -180,3 +181,50 @@ class TestSandboxServerFixture:
         zones = sandbox_server.boto3_client("route53", "prod", "us-east-1").list_hosted_zones()["HostedZones"]
         assert {z["Id"].rsplit("/", 1)[-1] for z in zones} == {r.zone_id for r in sandbox_server.topology.dns}
         assert sandbox_server.boto3_client("route53", "qa", "us-east-1").list_hosted_zones()["HostedZones"] == []
+
+
+class TestOutageCommandUsage:
+    def test_outage_without_a_sandbox_endpoint_exits_2_saying_what_to_set(self) -> None:
+        """No $AWS_ENDPOINT_URL and no --endpoint: exit 2 naming both, no traceback."""
+        result = _drctl("sandbox", "outage", "eu-central-1")
+        assert result.returncode == 2
+        assert "AWS_ENDPOINT_URL" in result.stderr
+        assert "--endpoint" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+@pytest.mark.e2e
+class TestOutageCommand:
+    def test_outage_fails_calls_after_the_hang_and_fails_the_regions_health_checks(
+            self, sandbox_server: ServerSandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+        """`drctl sandbox outage eu-central-1`: a call there hangs, then its connection drops; prod's health
+        checks (eu-central-1) fail while qa's stay healthy; `--end` restores both."""
+        import time
+
+        from botocore.exceptions import ConnectionClosedError
+
+        monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")  # one attempt: botocore would retry the dropped connection
+        rds = sandbox_server.boto3_client("rds", "prod")  # eu-central-1; assumed before the region goes down
+        route53 = sandbox_server.boto3_client("route53", "prod", "us-east-1")
+        checks = sandbox_server.topology.dns[0].health_checks
+
+        def healthy(side: str) -> bool:
+            status = route53.get_health_check_status(HealthCheckId=checks[side])["HealthCheckObservations"]
+            return all(o["StatusReport"]["Status"].startswith("Success") for o in status)
+
+        down = sandbox_server.run_drctl("sandbox", "outage", "eu-central-1", "--hang-seconds", "0.5")
+        assert down.returncode == 0, down.stderr
+        assert down.stdout.startswith("eu-central-1: down since ")
+        started = time.monotonic()
+        with pytest.raises(ConnectionClosedError):
+            rds.describe_db_instances(DBInstanceIdentifier="orders-db")
+        assert time.monotonic() - started >= 0.5
+        assert sandbox_server.control.stats().rejected["RegionOutage"]["DescribeDBInstances"] == 1
+        assert (healthy("prod"), healthy("qa")) == (False, True)
+
+        end = sandbox_server.run_drctl("sandbox", "outage", "eu-central-1", "--end", "-o", "json")
+        assert end.returncode == 0, end.stderr
+        assert json.loads(end.stdout) == {"region": "eu-central-1", "down": False, "outages": {}}
+        assert rds.describe_db_instances(DBInstanceIdentifier="orders-db")["DBInstances"][0]["DBInstanceStatus"] \
+            == "available"
+        assert healthy("prod")

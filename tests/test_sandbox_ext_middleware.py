@@ -204,3 +204,33 @@ class TestLatency:
         middleware = SandboxMiddleware(_ReentrantApp(), monotonic=_FakeTime(), sleep=slept.append)
         b"".join(middleware(_change_environ("Z1"), lambda status, headers: None))
         assert slept == []
+
+
+class TestRegionalOutage:
+    def test_a_call_to_a_region_in_outage_hangs_then_is_dropped_before_moto(self) -> None:
+        """The call waits the hang time, never reaches moto, is counted as RegionOutage; other regions pass."""
+        control = LocalControl()
+        control.reset()
+        slept: list[float] = []
+        reached: list[str] = []
+
+        def moto(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+            reached.append(environ["HTTP_AUTHORIZATION"])
+            start_response("200 OK", [])
+            return [b"ok"]
+
+        middleware = SandboxMiddleware(moto, monotonic=_FakeTime(), sleep=slept.append)
+        body = b"Action=DescribeDBInstances&Version=2014-10-31"
+        form = {"CONTENT_TYPE": "application/x-www-form-urlencoded"}
+        try:
+            control.set_outage("eu-west-1", True)
+            control.set_outage_hang_seconds(7)
+            down = _environ("POST", "/", "rds", body, **form, HTTP_AUTHORIZATION=_auth("rds", "eu-west-1"))
+            with pytest.raises(ConnectionAbortedError, match="eu-west-1"):
+                middleware(down, lambda status, headers: None)
+            assert (slept, reached) == ([7.0], [])
+            assert STATE.stats.rejected == {"RegionOutage": {"DescribeDBInstances": 1}}
+            up = _environ("POST", "/", "rds", body, **form, HTTP_AUTHORIZATION=_auth("rds", "eu-central-1"))
+            assert b"".join(middleware(up, lambda status, headers: None)) == b"ok"
+        finally:
+            control.reset()

@@ -145,7 +145,42 @@ class TestExtensionsOverHttp:
         assert _client(server, "rds", "eu-east-1").describe_db_instances()["DBInstances"] == []
 
 
+class TestDataOverHttp:
+    def test_the_load_and_the_data_report_work_through_the_server(
+        self, server: SandboxServer, control: HttpControl
+    ) -> None:
+        """start_writes / data_report over HTTP: the primary took the first tick's write, the replica none."""
+        _replica(server, "data")
+        control.start_writes(60)  # one tick now, the next a minute away
+        report = control.data_report()
+        control.stop_writes()
+        copies = {c["identifier"]: c for c in report["copies"]}
+        assert copies["data-db"]["acknowledged_writes"] == 1
+        assert (copies["data-replica"]["role"], copies["data-replica"]["acknowledged_writes"]) == ("replica", 0)
+        assert copies["data-db"]["family"] == copies["data-replica"]["family"]
+        assert report["load"]["interval_seconds"] == 60
+
+    def test_an_outage_set_over_http_is_listed_and_ended(self, control: HttpControl) -> None:
+        """set_outage / outages over HTTP; the hang time is validated by the server."""
+        control.set_outage("ap-south-1", True)
+        assert list(control.outages()) == ["ap-south-1"]
+        control.set_outage("ap-south-1", False)
+        assert control.outages() == {}
+        with pytest.raises(SandboxControlError, match="outage hang seconds must be >= 0"):
+            control.set_outage_hang_seconds(-1)
+
+
 class TestHttpControl:
+    def test_local_http_and_dispatch_serve_every_method_of_the_protocol(self) -> None:
+        """LocalControl, HttpControl and the server's dispatch are kept in sync with SandboxControl."""
+        from dr.sandbox.control import _SETTERS, LocalControl
+        from dr.sandbox.control_protocol import SandboxControl
+
+        names = {name for name in vars(SandboxControl) if not name.startswith("_")}
+        assert names <= set(dir(LocalControl))
+        assert names <= set(dir(HttpControl))
+        assert names == _SETTERS | {"stats", "promotion_events", "outages", "data_report"}
+
     def test_an_unknown_health_check_is_reported_by_the_server(self, control: HttpControl) -> None:
         """The server's refusal comes back as SandboxControlError with its message."""
         with pytest.raises(SandboxControlError, match="no Route53 health check"):

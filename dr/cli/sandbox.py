@@ -1,4 +1,5 @@
-"""`drctl sandbox up|demo`: the embedded AWS sandbox (moto server + fidelity extensions) seeded from a topology."""
+"""`drctl sandbox up|demo|outage`: the embedded AWS sandbox (moto server + fidelity extensions) seeded from a
+topology, and a regional outage in a running one."""
 
 from __future__ import annotations
 
@@ -82,6 +83,48 @@ def demo_cmd(
     if failed:
         raise typer.Exit(failed[0].exit_code)
     sys.stderr.write(f"\ndemo finished: {len(results)} step(s), all exit 0\n")
+
+
+@sandbox_app.command("outage")
+def outage_cmd(
+    region: Annotated[str, typer.Argument(help="The region to take down (or, with --end, bring back).")],
+    *,
+    end: Annotated[bool, typer.Option("--end", help="End the region's outage.")] = False,
+    hang_seconds: Annotated[float | None, typer.Option(
+        "--hang-seconds", min=0, help="How long each call to a region in outage hangs before it fails.",
+        show_default=False)] = None,
+    endpoint: Annotated[str | None, typer.Option(
+        "--endpoint", help="The sandbox server (default: $AWS_ENDPOINT_URL, as `drctl sandbox up` prints it).",
+        show_default=False)] = None,
+    output: OutputOpt = Output.TEXT,
+) -> None:
+    """Start (or --end) a regional outage in a running sandbox: calls to REGION hang, then fail; replication
+    from it breaks; its health checks fail; its databases take no writes."""
+    from dr.sandbox.control import HttpControl
+
+    control = HttpControl(_sandbox_endpoint(endpoint))
+    if hang_seconds is not None:
+        control.set_outage_hang_seconds(hang_seconds)
+    control.set_outage(region, not end)
+    down = control.outages()
+    if output is Output.JSON:
+        print_json({"region": region, "down": region in down, "outages": down})
+        return
+    state = f"down since {down[region]}" if region in down else "up"
+    others = ", ".join(f"{r} (since {since})" for r, since in sorted(down.items()) if r != region)
+    sys.stdout.write(f"{region}: {state}\n" + (f"also down: {others}\n" if others else ""))
+
+
+def _sandbox_endpoint(endpoint: str | None) -> str:
+    import os
+
+    from dr.errors import UsageError
+
+    url = endpoint or os.environ.get("AWS_ENDPOINT_URL")
+    if not url:
+        raise UsageError("no sandbox to talk to: set AWS_ENDPOINT_URL as `drctl sandbox up` printed it, "
+                         "or pass --endpoint http://127.0.0.1:PORT")
+    return url
 
 
 def _announce(sandbox: ServedSandbox, output: Output) -> None:

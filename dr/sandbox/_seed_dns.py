@@ -16,6 +16,9 @@ from dr.aws.route53_batches import batches
 from dr.config.model import DnsRecord, DnsStrategy, Topology
 from dr.errors import DrError
 
+REGION_TAG = "drctl:region"
+"""Tag on each health check naming the region of the endpoint it watches (a sandbox outage fails it)."""
+
 
 class SeedError(DrError):
     """The topology cannot be recreated in the sandbox as written (e.g. a zone holding two domains)."""
@@ -103,8 +106,9 @@ class DnsSeeder:
         config["IPAddress" if _is_ip(target) else "FullyQualifiedDomainName"] = target
         check = route53.create_health_check(CallerReference=f"drctl-seed-{placeholder}",
                                             HealthCheckConfig=config)["HealthCheck"]
-        route53.change_tags_for_resource(ResourceType="healthcheck", ResourceId=check["Id"],
-                                         AddTags=[{"Key": "Name", "Value": placeholder}])
+        region = self.topology.environments[side].region if side in self.topology.environments else None
+        tags = [{"Key": "Name", "Value": placeholder}] + ([{"Key": REGION_TAG, "Value": region}] if region else [])
+        route53.change_tags_for_resource(ResourceType="healthcheck", ResourceId=check["Id"], AddTags=tags)
         self.ids.health_checks[placeholder] = check["Id"]
 
     def _changes(self, rec: DnsRecord) -> list[dict[str, Any]]:

@@ -1,4 +1,5 @@
-"""Control the sandbox: set health, lag, timings, faults; read call counts and promotion events.
+"""Control the sandbox: set health, lag, timings, faults (throttling, regional outages), the application
+load; read call counts, promotion events and the data report.
 
 `LocalControl` acts on moto's backends in this process (tests under `mock_aws`); `HttpControl` talks
 to a sandbox server's `/_drctl/<method>` JSON endpoints, which run `LocalControl` in the server
@@ -8,11 +9,15 @@ process. Settings are process-global there: every client of the server sees them
 from __future__ import annotations
 
 import json
-from typing import Any, Protocol
+from typing import Any
 
-from dr.clock import Clock
+from dr.clock import Clock, iso
 from dr.errors import DrError
+from dr.sandbox.control_protocol import DEFAULT_WRITE_INTERVAL, SandboxControl
 from dr.sandbox.extensions.state import CallStats, LagSetting, PromotionEvent, ThrottleSpec
+
+__all__ = ["CONTROL_PREFIX", "DEFAULT_WRITE_INTERVAL", "HttpControl", "LocalControl", "SandboxControl",
+           "SandboxControlError", "dispatch"]
 
 CONTROL_PREFIX = "/_drctl/"
 
@@ -21,76 +26,6 @@ class SandboxControlError(DrError):
     """A control request named something the sandbox does not have, or the server refused it."""
 
     exit_code = 2
-
-
-class SandboxControl(Protocol):
-    """What tests, seeding and benchmarks can change in the sandbox. All settings start off/zero."""
-
-    def set_health(self, health_check_id: str, healthy: bool) -> None:
-        """Make a Route53 health check's raw status healthy or unhealthy (Inverted/Disabled still apply)."""
-        ...
-
-    def set_replica_lag(  # noqa: PLR0917 - the control API's documented positional signature
-        self,
-        account_id: str,
-        region: str,
-        engine: str,
-        identifier: str,
-        seconds: float | None,
-        age_seconds: float = 0.0,
-    ) -> None:
-        """Publish `seconds` of lag for a replica (-1 broken, None no data), newest datapoint `age_seconds` old."""
-        ...
-
-    def set_default_lag(self, seconds: float | None) -> None:
-        """Lag published by every replica without its own setting (e.g. one failback creates); None: none."""
-        ...
-
-    def set_promotion_seconds(self, seconds: float) -> None:
-        """How long a promotion / global switchover stays in its transitional status."""
-        ...
-
-    def set_promotion_seconds_for(self, identifier: str, seconds: float | None) -> None:
-        """How long promoting this one instance/cluster (the member that becomes writer) takes; None: the global."""
-        ...
-
-    def set_change_pending_seconds(self, seconds: float) -> None:
-        """How long a Route53 change stays PENDING before INSYNC."""
-        ...
-
-    def set_replication_state(
-        self, account_id: str, region: str, identifier: str, state: str, message: str | None = None
-    ) -> None:
-        """What a read replica reports in StatusInfos: replicating (default), replication degraded, error..."""
-        ...
-
-    def set_db_status(self, account_id: str, region: str, identifier: str, status: str) -> None:
-        """Force a DB instance's or cluster's (or global cluster's) status, e.g. `backing-up`."""
-        ...
-
-    def set_latency(self, seconds: float) -> None:
-        """Per-call latency the server adds to every AWS call (server mode only)."""
-        ...
-
-    def set_route53_throttle(self, rate: float | None, burst: int = 50) -> None:
-        """Route53 token bucket per account (requests/s, burst); `rate=None` turns throttling off."""
-        ...
-
-    def set_rds_throttle(self, rate: float | None, burst: int = 300) -> None:
-        """RDS token bucket per account and region (requests/s, burst); `rate=None` turns throttling off."""
-        ...
-
-    def stats(self) -> CallStats:
-        """Calls counted by the server since the last reset."""
-        ...
-
-    def promotion_events(self) -> list[PromotionEvent]:
-        """Promotions the sandbox performed, with the wall time each was marked done."""
-        ...
-
-    def reset(self) -> None:
-        """All settings back to their defaults, registries and counters emptied (AWS state untouched)."""
-        ...
 
 
 class LocalControl:
@@ -127,9 +62,11 @@ class LocalControl:
         if engine not in {e.value for e in Engine}:
             raise SandboxControlError(f"unknown engine {engine!r}; one of {', '.join(e.value for e in Engine)}")
         value = None if seconds is None else float(seconds)
+        _world_changes()
         register(account_id, region, engine, identifier, LagSetting(value, float(age_seconds)))
 
     def set_default_lag(self, seconds: float | None) -> None:
+        _world_changes()
         self._state.default_lag_seconds = None if seconds is None else float(seconds)
 
     def set_promotion_seconds(self, seconds: float) -> None:
@@ -156,6 +93,7 @@ class LocalControl:
             raise SandboxControlError(f"unknown replication state {state!r}; one of {', '.join(STATES)}")
         if identifier not in rds_backends[account_id][region].databases:
             raise SandboxControlError(f"no DB instance {identifier!r} in account {account_id} {region}")
+        _world_changes()
         set_state(account_id, region, identifier, state, message)
 
     def set_db_status(self, account_id: str, region: str, identifier: str, status: str) -> None:
@@ -166,6 +104,7 @@ class LocalControl:
         for registry in (backend.databases, backend.clusters, globals_):
             target = registry.get(identifier)
             if target is not None:
+                _world_changes()
                 target.status = status
                 return
         raise SandboxControlError(f"no DB instance or cluster {identifier!r} in account {account_id} {region}")
@@ -179,6 +118,38 @@ class LocalControl:
     def set_rds_throttle(self, rate: float | None, burst: int = 300) -> None:
         self._state.rds_throttle = _throttle(rate, burst)
 
+    def set_outage(self, region: str, down: bool = True) -> None:
+        from dr.sandbox.extensions.outage import set_outage
+
+        if not region or not isinstance(region, str):
+            raise SandboxControlError(f"set_outage needs a region name, got {region!r}")
+        set_outage(region, bool(down))
+
+    def outages(self) -> dict[str, str]:
+        from dr.sandbox.extensions.outage import outages
+
+        return {region: iso(since) for region, since in outages().items()}
+
+    def set_outage_hang_seconds(self, seconds: float) -> None:
+        self._state.outage_hang_seconds = _non_negative(seconds, "outage hang seconds")
+
+    def start_writes(self, interval_seconds: float = DEFAULT_WRITE_INTERVAL) -> None:
+        from dr.sandbox.data.load import start_writes
+
+        if not float(interval_seconds) > 0:
+            raise SandboxControlError(f"the write interval must be > 0 seconds, got {interval_seconds}")
+        start_writes(float(interval_seconds))
+
+    def stop_writes(self) -> None:
+        from dr.sandbox.data.load import stop_writes
+
+        stop_writes()
+
+    def data_report(self) -> dict[str, Any]:
+        from dr.sandbox.data.report import data_report
+
+        return data_report()
+
     def stats(self) -> CallStats:
         with self._state.lock:
             return CallStats.from_json(json.loads(json.dumps(self._state.stats.to_json())))
@@ -189,6 +160,13 @@ class LocalControl:
 
     def reset(self) -> None:
         self._state.reset(self._clock)
+
+
+def _world_changes() -> None:
+    """The modelled writes up to now were made in the world as it was: catch them up before changing it."""
+    from dr.sandbox.data.load import catch_up_if_running
+
+    catch_up_if_running()
 
 
 def _throttle(rate: float | None, burst: int) -> ThrottleSpec | None:
@@ -219,6 +197,10 @@ _SETTERS = frozenset(
         "set_latency",
         "set_route53_throttle",
         "set_rds_throttle",
+        "set_outage",
+        "set_outage_hang_seconds",
+        "start_writes",
+        "stop_writes",
         "reset",
     }
 )
@@ -233,6 +215,10 @@ def dispatch(control: LocalControl, method: str, kwargs: dict[str, Any]) -> Any:
         return control.stats().to_json()
     if method == "promotion_events":
         return [event.to_json() for event in control.promotion_events()]
+    if method == "outages":
+        return control.outages()
+    if method == "data_report":
+        return control.data_report()
     raise SandboxControlError(f"unknown sandbox control method {method!r}")
 
 
@@ -318,6 +304,24 @@ class HttpControl:
 
     def set_rds_throttle(self, rate: float | None, burst: int = 300) -> None:
         self._call("set_rds_throttle", rate=rate, burst=burst)
+
+    def set_outage(self, region: str, down: bool = True) -> None:
+        self._call("set_outage", region=region, down=down)
+
+    def outages(self) -> dict[str, str]:
+        return dict(self._call("outages"))
+
+    def set_outage_hang_seconds(self, seconds: float) -> None:
+        self._call("set_outage_hang_seconds", seconds=seconds)
+
+    def start_writes(self, interval_seconds: float = DEFAULT_WRITE_INTERVAL) -> None:
+        self._call("start_writes", interval_seconds=interval_seconds)
+
+    def stop_writes(self) -> None:
+        self._call("stop_writes")
+
+    def data_report(self) -> dict[str, Any]:
+        return dict(self._call("data_report"))
 
     def stats(self) -> CallStats:
         return CallStats.from_json(self._call("stats"))

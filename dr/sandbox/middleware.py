@@ -9,12 +9,17 @@ Off by default (no latency, no throttling); counting is always on. Route53 admis
    PENDING (propagating) does not block the next one, as in AWS. Applied only while throttling is on.
 RDS admission (`STATE.rds_throttle`), per account and region: a token bucket, else HTTP 400
 `ThrottlingException` ("Rate exceeded"), as the RDS User Guide documents its API throttling.
+Regional outage (`STATE.outages`, dr/sandbox/extensions/outage.py): a call whose SigV4 scope (or host)
+names a region in outage waits `STATE.outage_hang_seconds`, then its connection is dropped without a
+response. Every call first lets the modelled application load catch up (dr/sandbox/data/load.py).
 Rejected calls are counted as calls and, separately, as rejections.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import threading
 import time
 import uuid
@@ -23,6 +28,7 @@ from typing import Any
 
 from dr.sandbox.calls import CallInfo, identify
 from dr.sandbox.control import CONTROL_PREFIX, LocalControl, SandboxControlError, dispatch
+from dr.sandbox.extensions.outage import before_call, region_of_request
 from dr.sandbox.extensions.state import STATE, ThrottleSpec
 from dr.sandbox.throttle import BucketsByKey
 
@@ -35,6 +41,8 @@ ROUTE53_XMLNS = "https://route53.amazonaws.com/doc/2013-04-01/"
 RDS_XMLNS = "http://rds.amazonaws.com/doc/2014-10-31/"
 PRIOR_REQUEST_NOT_COMPLETE = "PriorRequestNotComplete"
 CHANGE_OPERATION = "ChangeResourceRecordSets"
+REGION_OUTAGE = "RegionOutage"
+"""How calls dropped by a regional outage are counted in `stats().rejected`."""
 
 
 class SandboxMiddleware:
@@ -63,6 +71,9 @@ class SandboxMiddleware:
         call = identify(environ)
         with STATE.lock:
             STATE.stats.add_call(call.service, call.operation)
+        region = call.region if call.region != "unknown" else region_of_request("", environ.get("HTTP_HOST"))
+        if before_call(region):
+            self._drop(call, environ)
         if call.service == "route53":
             return self._route53(call, environ, start_response)
         spec = STATE.rds_throttle if call.service == "rds" else None
@@ -93,6 +104,21 @@ class SandboxMiddleware:
             with STATE.lock:
                 STATE.stats.add_zone_change(zone)
         return response
+
+    def _drop(self, call: CallInfo, environ: dict[str, Any]) -> None:
+        """A region in outage: hang, then drop the connection without a response (botocore raises
+        ConnectionClosedError, a connection error it retries, like the connect timeout of a dead region)."""
+        with STATE.lock:
+            STATE.stats.add_rejection(REGION_OUTAGE, call.operation)
+        self._sleep(STATE.outage_hang_seconds)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        if length > 0:
+            environ["wsgi.input"].read(length)  # consumed, so the server never reads it as a next request
+        connection = environ.get("werkzeug.socket")
+        if connection is not None:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+        raise ConnectionAbortedError(f"sandbox outage of {call.region}: connection dropped")
 
     def _delay(self) -> None:
         seconds = STATE.latency_seconds

@@ -36,6 +36,7 @@ def install() -> None:
             aurora_membership,
             cloudwatch_batch,
             lifecycle,
+            outage,
             rds_auto_backup,
             rds_clone,
             rds_fence,
@@ -54,6 +55,7 @@ def install() -> None:
         for extension in (
             lifecycle,
             regions,
+            outage,
             rds_promotion,
             rds_rename,
             rds_fence,

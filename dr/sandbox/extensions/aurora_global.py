@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dr.sandbox.data.load import global_writer_moved
 from dr.sandbox.extensions import _guard, transitions
 from dr.sandbox.extensions.aurora_membership import global_cluster_named, member_named
 from dr.sandbox.extensions.state import STATE
@@ -152,9 +153,14 @@ def _move_writer(global_cluster: Any, target: Any, writer: Any, *, data_loss: bo
     done_at = transitions.begin(  # the moving status first: no reader sees the new writer `available` too early
         global_cluster, status, AVAILABLE, STATE.promotion_seconds_for(target.db_cluster_identifier)
     )
-    if writer is not None:
-        writer.is_writer = False
-    target.is_writer = True
+
+    def flip() -> None:
+        if writer is not None:
+            writer.is_writer = False
+        target.is_writer = True
+
+    # the data model catches up, the roles flip, the target forks (a switchover applies everything first)
+    global_writer_moved(target, writer, done_at, flip, data_loss=data_loss)
     global_cluster.members.sort(key=lambda m: not m.is_writer)
     kind = "global-failover" if data_loss else "global-switchover"
     STATE.record_promotion(kind, target.account_id, target.region, target.db_cluster_identifier, done_at)

@@ -5,13 +5,15 @@ listing it), promotes non-replicas silently, answers a missing id with a bare Ke
 delete a linked cross-region replica. Here: the replica is unlinked on both sides (the primary may
 live in another region's backend), the status reads `modifying` (clusters: `promoting`) for
 `STATE.promotion_seconds` (or the database's own time) and then `available`, and each promotion is
-recorded for detection-latency measurements.
+recorded for detection-latency measurements. The data model (`dr.sandbox.data`) is told when a
+promotion begins: the copy keeps what it had applied and writes a new branch once available.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from dr.sandbox.data.load import promotion_started
 from dr.sandbox.extensions import _guard, transitions
 from dr.sandbox.extensions.state import STATE
 
@@ -61,6 +63,7 @@ def _promote_read_replica(self: Any, db_kwargs: Any) -> Any:
     # `modifying` before the unlink: a concurrent describe must never see an available, unlinked instance
     # before the promotion has finished (AWS never shows one).
     done_at = transitions.begin(database, INSTANCE_PROMOTING, AVAILABLE, STATE.promotion_seconds_for(identifier))
+    promotion_started(database, done_at)  # the data model freezes what it applied; new writes fork from there
     unlink_replica(database)
     updates = {k: v for k, v in dict(db_kwargs).items() if k != "db_instance_identifier"}
     database.update(**updates)
@@ -140,6 +143,7 @@ def _promote_read_replica_db_cluster(self: Any, db_cluster_identifier: str) -> A
     done_at = transitions.begin(  # `promoting` first: no reader sees an available, unlinked cluster too early
         cluster, CLUSTER_PROMOTING, AVAILABLE, STATE.promotion_seconds_for(cluster.db_cluster_identifier)
     )
+    promotion_started(cluster, done_at)
     if primary is not None and cluster.db_cluster_arn in primary.read_replica_identifiers:
         primary.read_replica_identifiers.remove(cluster.db_cluster_arn)
     cluster.replication_source_identifier = None

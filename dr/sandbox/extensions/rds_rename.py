@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dr.sandbox.data.load import renaming
 from dr.sandbox.extensions import _guard
 from dr.sandbox.extensions.rds_fence import mark_stopped
 from dr.sandbox.extensions.rds_promotion import find_instance
@@ -28,6 +29,8 @@ def _modify_db_instance(self: Any, db_instance_identifier: str, db_kwargs: Any) 
 
         raise RDSClientError("DBInstanceAlreadyExists", f"DB instance {new_id} already exists.")
     old = (database.db_instance_arn, database.db_instance_identifier) if database is not None else None
+    if database is not None:
+        renaming(database)  # the data model remembers the identifier its applications write to
     modify = _guard.original(type(self), "modify_db_instance")
     result = modify(self, db_instance_identifier, db_kwargs)
     if database is not None and old is not None and old[1] != database.db_instance_identifier:

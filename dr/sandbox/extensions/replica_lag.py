@@ -12,6 +12,12 @@ the series AWS recommends ("Amazon CloudWatch metrics for Amazon Aurora": binary
 on the writer instance of the cluster, use the metric of the WRITER role). AWS also aggregates the metric
 under other dimension sets (per instance, per cluster across roles); the sandbox leaves those out on purpose,
 so that a reader asking for anything but the recommended series finds no datapoints and fails its tests.
+
+The value is the replica's setting while nothing is modelled; once the application load has written to
+its source, and whenever its source's region is in outage, each datapoint follows the engine's own rule
+(`dr.sandbox.data.lag`): MySQL family 0 once applied and -1 in an outage, PostgreSQL now minus the last
+replayed write, Aurora global growing through an outage. Without the load, a replica whose source was fenced
+(renamed away) or stopped catches up as its engine shows it (`rds_fence.lag_at`).
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from typing import Any
 
 from dr.aws.lag_metrics import BROKEN, lag_metric
 from dr.config.model import Engine
+from dr.sandbox.data.lag import lag_series
+from dr.sandbox.data.load import catch_up_if_running
 from dr.sandbox.extensions import _guard
 from dr.sandbox.extensions.rds_fence import lag_at, source_of, writes_stopped_at
 from dr.sandbox.extensions.state import STATE, LagKey, LagSetting
@@ -69,8 +77,8 @@ def datapoints(account_id: str, region: str) -> list[Any]:
         for key in replica_keys(account_id, region):
             settings.setdefault(key, LagSetting(default))
     entries = list(settings.items())
-    # moto compares naive UTC timestamps
-    now = STATE.now().astimezone(UTC).replace(tzinfo=None, microsecond=0)
+    catch_up_if_running()
+    now = STATE.now().astimezone(UTC).replace(microsecond=0)
     points: list[Any] = []
     for key, setting in entries:
         if setting.seconds is None or not is_replica(key):
@@ -78,19 +86,23 @@ def datapoints(account_id: str, region: str) -> list[Any]:
         metric = lag_metric(Engine(key.engine))
         unit = "Milliseconds" if metric.to_seconds == 0.001 else "Seconds"
         newest = now - timedelta(seconds=setting.age_seconds)
-        dims = metric.cloudwatch_dimensions(key.identifier)
+        times = [newest - k * STEP for k in range(HISTORY)]
+        values = [BROKEN] * HISTORY if setting.seconds == BROKEN else lag_series(key, setting.seconds, times)
         engine_name, stopped = _source_stopped(key)
-        for k in range(HISTORY):
-            at = newest - k * STEP
-            seconds = lag_at(setting.seconds, engine_name, stopped, at) if stopped is not None else setting.seconds
-            shown = seconds if seconds == BROKEN else seconds / metric.to_seconds
-            points.append(MetricDatum(metric.namespace, metric.metric, float(shown), dims, at, unit))
+        if stopped is not None and setting.seconds != BROKEN and all(v == setting.seconds for v in values):
+            values = [lag_at(setting.seconds, engine_name, stopped, at) for at in times]  # nothing modelled
+        dims = metric.cloudwatch_dimensions(key.identifier)
+        for at, seconds in zip(times, values, strict=True):
+            value = seconds if seconds == BROKEN else seconds / metric.to_seconds
+            # moto compares naive UTC timestamps
+            points.append(MetricDatum(metric.namespace, metric.metric, float(value), dims,
+                                      at.replace(tzinfo=None), unit))
     return points
 
 
 def _source_stopped(key: LagKey) -> tuple[str, datetime | None]:
-    """The replica's engine name and when its source stopped taking writes (naive UTC, as moto compares), if it
-    did: a fenced source's replicas catch up (see rds_fence)."""
+    """The replica's engine name and when its source stopped taking writes, if it did: a fenced source's
+    replicas catch up (see rds_fence)."""
     from moto.rds.models import rds_backends
 
     backend = rds_backends[key.account_id][key.region]
@@ -100,7 +112,7 @@ def _source_stopped(key: LagKey) -> tuple[str, datetime | None]:
     source = source_of(replica, key.engine)
     stopped = writes_stopped_at(source) if source is not None else None
     engine_name = str(getattr(replica, "engine", "") or "")
-    return engine_name, stopped.astimezone(UTC).replace(tzinfo=None) if stopped is not None else None
+    return engine_name, stopped.astimezone(UTC) if stopped is not None else None
 
 
 def replica_keys(account_id: str, region: str) -> list[LagKey]:

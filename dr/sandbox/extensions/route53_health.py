@@ -10,6 +10,11 @@ unhealthy (`STATE.health`), and the two reads differ as in AWS (Route 53 API Ref
   per `HealthCheckId`, one datapoint a minute, after the configuration ("HealthCheckConfig"): a disabled check
   is considered healthy, `Inverted` flips (so disabled + inverted is unhealthy), and a calculated check is
   healthy when at least `HealthThreshold` of its children are.
+
+A check tagged `drctl:region` (the seed tags each check with the region of the endpoint it watches) is
+unhealthy while that region is in outage: its endpoint does not answer the checkers ("How Amazon Route 53
+determines whether a health check is healthy", Route 53 Developer Guide). A status set explicitly after
+the outage began wins; when the outage ends the check reads what it read before (or its later setting).
 """
 
 from __future__ import annotations
@@ -83,12 +88,19 @@ def health_datapoints(account_id: str) -> list[Any]:
 def set_health(health_check_id: str, healthy: bool) -> None:
     with STATE.lock:
         STATE.health[health_check_id] = healthy
+        STATE.health_marks[health_check_id] = STATE.mark()
 
 
 def endpoint_health(check: Any) -> bool:
-    """What the checkers see of the endpoint: healthy unless set unhealthy."""
+    """What the checkers see of the endpoint: healthy unless set unhealthy or its region is down (a setting
+    made since the outage began wins)."""
+    region = watched_region(check)
     with STATE.lock:
-        return STATE.health.get(check.id, True)
+        raw = STATE.health.get(check.id, True)
+        outage = STATE.outages.get(region) if region else None
+        if outage is not None and STATE.health_marks.get(check.id, 0) < outage.mark:
+            raw = False  # the watched endpoint's region is down
+    return raw
 
 
 def effective_health(check: Any, depth: int = 0) -> bool:
@@ -102,6 +114,20 @@ def effective_health(check: Any, depth: int = 0) -> bool:
         measured = endpoint_health(check)
     considered = True if check.disabled else measured
     return considered != bool(check.inverted)
+
+
+def watched_region(check: Any) -> str | None:
+    """The region named by the check's `drctl:region` tag, if it has one."""
+    from moto.route53.models import route53_backends
+
+    from dr.sandbox.extensions.outage import REGION_TAG
+
+    for _account, per_partition in list(route53_backends.items()):
+        for backend in list(per_partition.values()):
+            tags = backend.resource_tags.get(check.id) if check.id in backend.resource_tags else None
+            if tags and REGION_TAG in tags:
+                return str(tags[REGION_TAG])
+    return None
 
 
 def find_health_check(health_check_id: str) -> Any | None:

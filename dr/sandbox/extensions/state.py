@@ -71,6 +71,14 @@ class PromotionEvent:
 
 
 @dataclass(frozen=True)
+class Outage:
+    """A region that is down since `since` (sandbox time); `mark` orders it against explicit health settings."""
+
+    since: datetime
+    mark: int
+
+
+@dataclass(frozen=True)
 class ThrottleSpec:
     """An API's token bucket (Route53's control plane, RDS): `rate` tokens/s refill, `burst` capacity."""
 
@@ -130,6 +138,14 @@ class SandboxState:
     rds_throttle: ThrottleSpec | None = None
     """RDS API token bucket per account and region (AWS: 12 requests/s sustained, burst 300)."""
     health: dict[str, bool] = field(default_factory=dict)
+    health_marks: dict[str, int] = field(default_factory=dict)
+    """When each explicit health setting was made, on the `mark()` counter (an outage overrides older ones)."""
+    outage_hang_seconds: float = 2.0
+    """How long a call to a region in outage hangs before its connection fails."""
+    outages: dict[str, Outage] = field(default_factory=dict)
+    """Regions currently down, with when (sandbox time, `mark()` counter) each went down."""
+    outage_history: list[tuple[str, datetime, datetime]] = field(default_factory=list)
+    """Outages that ended: (region, start, end), for metrics that look back in time."""
     lag: dict[LagKey, LagSetting] = field(default_factory=dict)
     replication_states: dict[tuple[str, str, str], tuple[str, str | None]] = field(default_factory=dict)
     """Read-replication state per (account, region, lower-case instance id), when not `replicating`."""
@@ -137,6 +153,13 @@ class SandboxState:
     events: list[PromotionEvent] = field(default_factory=list)
     stats: CallStats = field(default_factory=CallStats)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    _marks: int = 0
+
+    def mark(self) -> int:
+        """A counter that orders settings and faults (explicit health set after an outage began wins)."""
+        with self.lock:
+            self._marks += 1
+            return self._marks
 
     def reset(self, clock: Clock | None = None) -> None:
         with self.lock:
@@ -149,24 +172,32 @@ class SandboxState:
             self.route53_throttle = None
             self.rds_throttle = None
             self.health.clear()
+            self.health_marks.clear()
+            self.outage_hang_seconds = 2.0
+            self.outages.clear()
+            self.outage_history.clear()
             self.lag.clear()
             self.changes.clear()
             self.replication_states.clear()
             self.events.clear()
             self.stats = CallStats()
+        _data_model_reset()  # outside the lock: the data model takes STATE.lock inside its own
 
     def forget_resources(self) -> None:
         """Drop what the sandbox knows about individual resources (health, lag, replication states, changes,
-        promotions), keeping the knobs (timings, faults, clock) and call counts. Called whenever moto resets
-        its backends, so one test's seeded resources never leak into the next test's fresh world."""
+        promotions, modelled writes and the application load), keeping the knobs (timings, faults, clock) and
+        call counts. Called whenever moto resets its backends, so one test's seeded resources never leak into
+        the next test's fresh world."""
         with self.lock:
             self.promotion_seconds_by_id.clear()
             self.default_lag_seconds = None  # set by seeding: belongs to the seeded world
             self.health.clear()
+            self.health_marks.clear()
             self.lag.clear()
             self.changes.clear()
             self.replication_states.clear()
             self.events.clear()
+        _data_model_reset()
 
     def promotion_seconds_for(self, identifier: str) -> float:
         """How long promoting `identifier` (an instance, a cluster, a global cluster's target member) takes."""
@@ -180,6 +211,13 @@ class SandboxState:
         event = PromotionEvent(kind, account_id, region, identifier, self.now(), done_at)
         with self.lock:
             self.events.append(event)
+
+
+def _data_model_reset() -> None:
+    """Stop the application load and forget the modelled write histories (they belong to the old world)."""
+    from dr.sandbox.data.model import DATA
+
+    DATA.clear()
 
 
 STATE = SandboxState()

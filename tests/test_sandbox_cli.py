@@ -23,14 +23,18 @@ def _drctl(*args: str, env: dict[str, str] | None = None, cwd: Path | None = Non
 
 class TestDemoSteps:
     def test_demo_steps_target_the_topologys_dr_side(self, example_path: Path) -> None:
-        """The demo checks readiness of the first DR environment (qa in the example), fails over and shows
-        status, both as if the source region were down (back, its unfenced primaries are a split brain)."""
+        """The demo checks readiness of the first DR environment (qa in the example), takes the source region
+        down in the sandbox, fails over unplanned (accepting the loss, as AWS would need), brings the region
+        back, fences its stale primaries and shows status."""
         from dr.config import load
 
         assert demo_argv(load(example_path)) == [
             ("readiness", "--env", "qa"),
-            ("failover", "--to", "qa", "--yes", "--simulate-outage", "eu-central-1"),
-            ("status", "--simulate-outage", "eu-central-1"),
+            ("sandbox", "outage", "eu-central-1"),
+            ("failover", "--to", "qa", "--yes", "--simulate-outage", "eu-central-1", "--accept-data-loss"),
+            ("sandbox", "outage", "eu-central-1", "--end"),
+            ("fence", "--env", "prod", "--yes"),
+            ("status",),
         ]
         assert len(DEMO_STEPS) >= 2
 

@@ -22,12 +22,17 @@ if TYPE_CHECKING:
 
 DEMO_STEPS: tuple[tuple[str, ...], ...] = (
     ("readiness", "--env", "{target}"),
-    ("failover", "--to", "{target}", "--yes", "--simulate-outage", "{source_region}"),
-    ("status", "--simulate-outage", "{source_region}"),
+    ("sandbox", "outage", "{source_region}"),
+    ("failover", "--to", "{target}", "--yes", "--simulate-outage", "{source_region}", "--accept-data-loss"),
+    ("sandbox", "outage", "{source_region}", "--end"),
+    ("fence", "--env", "{source}", "--yes"),
+    ("status",),
 )
 """drctl arguments per step; `{source}` and `{target}` are the topology's first DR pair, `{source_region}` the
-source's home region (the demo's failover and status run as if that region were down: were it back, its old
-primaries would still be standalone and writable, and `drctl status` would rightly exit 1, SPLIT BRAIN RISK)."""
+source's home region. The story of a regional outage, as on AWS: the source region goes down (its replication
+breaks, its health checks fail), the unplanned failover needs nothing from it but must accept the data loss
+(MySQL-family lag reads -1), the region comes back with its old primaries standalone and writable (split
+brain), `drctl fence` fences them, and `drctl status` shows one writer per database."""
 
 
 @dataclass(frozen=True)

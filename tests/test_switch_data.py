@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from dr.config import load
-from dr.testing.data import concurrent_writer_ticks, family_of, lost_writes, loss_window_seconds
+from dr.testing.data import concurrent_writer_ticks, family_of, loss_window_seconds, lost_writes
 from tests.conftest import EXAMPLE
 from tests.failover_support import Harness, harness, instance
 

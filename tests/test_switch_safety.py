@@ -203,6 +203,29 @@ class TestGateOnWhatIsReported:
         assert outcome.report["rpo"]["per_database"]["orders"] == 0.0
 
 
+class TestAnHonestOutage:
+    def test_a_real_outage_needs_accept_data_loss_as_on_aws(self, h: Harness) -> None:
+        """The sandbox's regional outage breaks replication as AWS shows it (MySQL-family lag -1, PostgreSQL lag
+        growing): the unplanned failover is refused without --accept-data-loss, and passes with it."""
+        h.sbx.control.set_outage("eu-central-1", True)
+        h.faults.outage_regions.add("eu-central-1")
+        refused = h.run("failover", "qa", run_id="no-accept")
+        assert refused.exit_code == 3, refused.report
+        assert "inventory: AuroraBinlogReplicaLag -1: replication broken" in step(refused.report, "rpo-gate")["detail"]
+        assert h.mutating_calls() == []
+        accepted = h.run("failover", "qa", run_id="accept", accept_data_loss=True)
+        assert accepted.exit_code == 0, accepted.report
+        assert accepted.report["rpo"]["data_loss_window_seconds"] is None  # inventory's window is unknown
+
+    def test_planned_is_refused_when_the_source_does_not_answer(self, h: Harness) -> None:
+        """--planned with the source region down: exit 3, nothing touched."""
+        h.faults.outage_regions.add("eu-central-1")
+        outcome = h.run("failover", "qa", planned=True)
+        assert outcome.exit_code == 3, outcome.report
+        assert "a planned move needs the source region's RDS to answer" in step(outcome.report, "prechecks")["detail"]
+        assert h.mutating_calls() == []
+
+
 class TestFailbackRehearsal:
     @pytest.mark.parametrize("planned", [True, False])
     def test_failback_dry_run_right_after_a_failover_plans_the_whole_failback(self, h: Harness,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from moto import mock_aws
 from moto.core.base_backend import BackendDict
 
@@ -38,3 +39,20 @@ class TestLifecycle:
         install()
         assert BackendDict.__dict__["reset"].__func__ is first
         assert getattr(first, "__drctl_sandbox__", False)
+
+
+class TestUnknownRegions:
+    def test_a_region_aws_lacks_stays_accepted_when_the_environment_variable_goes(
+            self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """An in-process sandbox restoring its environment removes MOTO_ALLOW_NONEXISTENT_REGION; a server in the
+        same process must still accept the seed's eu-east-1 (this failed depending on test order)."""
+        import boto3
+
+        from dr.sandbox.extensions.regions import ENV_VAR
+
+        install()
+        monkeypatch.delenv(ENV_VAR, raising=False)
+        with mock_aws():
+            client = boto3.client("rds", region_name="eu-east-1", aws_access_key_id="testing",
+                                  aws_secret_access_key="testing")
+            assert client.describe_db_instances()["DBInstances"] == []

@@ -125,6 +125,25 @@ class TestPlannedMoveFencesThenCatchesUp:
         assert replica.get("ReadReplicaSourceDBInstanceIdentifier")
 
 
+class TestResume:
+    def test_a_failover_stopped_after_the_fence_resumes_without_fencing_twice(self, h: Harness) -> None:
+        """Catch-up fails (replication error after the fence): exit 1, sources fenced, nothing promoted. Once
+        replication is back, resume catches up and promotes; each source was renamed exactly once."""
+        account = h.topology.environments["prod"].account_id
+        h.sbx.control.set_replication_state(account, "eu-west-1", "orders-db-euw1", "error", "IO thread stopped")
+        first = h.run("failover", "qa", run_id="stopped")
+        assert first.exit_code == 1, first.report
+        assert step(first.report, "fence:orders")["status"] == "succeeded"
+        assert step(first.report, "catch-up:orders")["status"] == "failed"
+        assert step(first.report, "promote:orders")["status"] == "skipped"
+        h.sbx.control.set_replication_state(account, "eu-west-1", "orders-db-euw1", "replicating")
+        resumed = h.run("failover", "qa", run_id="stopped", resume=True)
+        assert resumed.exit_code == 0, resumed.report
+        assert resumed.report["rpo"]["per_database"]["orders"] == 0.0
+        renames = [c for c in h.faults.calls if c[1] in ("ModifyDBInstance", "ModifyDBCluster")]
+        assert len(renames) == len(PLAIN)
+
+
 class TestWhatIsLeftBehindIsFenced:
     def test_unreachable_source_is_reported_unfenced_and_drctl_fence_fences_it_later(self, h: Harness) -> None:
         """Outage: the report names `drctl fence --env prod`; once eu-central-1 answers, `drctl fence` renames

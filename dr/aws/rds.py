@@ -48,6 +48,10 @@ class DbView:
     replication_message: str | None = None
     instances: tuple[str, ...] = ()
     """A cluster's DB instances (DBClusterMembers); a cluster without any is headless and serves nothing."""
+    backup_retention: int | None = None
+    """BackupRetentionPeriod in days (0: automated backups off), when AWS reported one."""
+    backup_window: str | None = None
+    """PreferredBackupWindow (hh24:mi-hh24:mi, UTC), when AWS reported one."""
 
     @property
     def available(self) -> bool:
@@ -129,7 +133,7 @@ def instance_view(d: dict[str, Any], *, env: str, region: str) -> DbView:
     return DbView(
         db_id, Engine.RDS_INSTANCE, env, region, exists=True, status=d.get("DBInstanceStatus"),
         role=_role(source, replicas), arn=d.get("DBInstanceArn"), source_arn=source, replicas=replicas,
-        replication_state=state, replication_message=message,
+        replication_state=state, replication_message=message, **_backups(d),
     )
 
 
@@ -154,8 +158,14 @@ def cluster_view(c: dict[str, Any], *, env: str, region: str, engine: Engine) ->
     return DbView(
         cluster_id, engine, env, region, exists=True, status=c.get("Status"),
         role=_role(source, replicas), arn=c.get("DBClusterArn"), source_arn=source, replicas=replicas,
-        instances=instances,
+        instances=instances, **_backups(c),
     )
+
+
+def _backups(d: dict[str, Any]) -> dict[str, Any]:
+    retention = d.get("BackupRetentionPeriod")
+    return {"backup_retention": int(retention) if retention is not None else None,
+            "backup_window": d.get("PreferredBackupWindow") or None}
 
 
 def describe_global_cluster(client: Any, global_id: str) -> GlobalClusterView:

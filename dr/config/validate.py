@@ -10,6 +10,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from dr.config.findings import Finding
 from dr.config.model import Database, DnsRecord, DnsStrategy, Engine, Environment, Readiness, Topology
 from dr.config.regions import known_regions, region_hint
+from dr.config.replica_checks import replica_settings_findings
 from dr.config.structure import findings_from
 
 M = TypeVar("M", bound=BaseModel)
@@ -106,6 +107,7 @@ class _Semantics:
         self.dns()
         self.readiness()
         self.state()
+        self.out.extend(replica_settings_findings(self.p.envs, self.p.dbs))
         return self.out
 
     def check_region(self, path: str, region: str | None) -> None:

@@ -24,6 +24,7 @@ from runbooks.steps._common import (
     region,
     zone_record_sets,
 )
+from runbooks.steps.requirements import promotion_requirements
 
 DATABASE_CHECKS = frozenset({CheckKind.REPLICA_EXISTS, CheckKind.REPLICA_SOURCE, CheckKind.REPLICA_AVAILABLE,
                              CheckKind.REPLICATION_RUNNING, CheckKind.LAG_WITHIN_RPO})
@@ -149,18 +150,22 @@ class Prechecks(Step):
     def act(self, ctx: RunContext) -> str | None:
         # independent reads at once (they bound the time before the first promotion); the Inverted flags of
         # the records' accounts are read once, for the source's health and the target's restored checks
-        with ThreadPoolExecutor(max_workers=5, thread_name_prefix="drctl-prechecks") as pool:
+        with ThreadPoolExecutor(max_workers=6, thread_name_prefix="drctl-prechecks") as pool:
             flags = pool.submit(inverted_flags, ctx, {r.env for r in records(ctx) if r.health_checks})
             reading_health = pool.submit(lambda: source_health(ctx, flags.result()))
             probing = pool.submit(probe_source, ctx)
             reading_readiness = pool.submit(target_not_ready, ctx)
             reading_routing = pool.submit(routing_problems, ctx)
+            reading_requirements = pool.submit(promotion_requirements, ctx)
             health = reading_health.result()
             reachable, probe = probing.result()
             not_ready, unmovable = reading_readiness.result(), reading_routing.result()
         restored = inverted_target_checks(ctx, flags.result())
         if unmovable:
             raise GateRefused("DNS could not be moved, nothing was changed: " + "; ".join(unmovable))
+        required = reading_requirements.result()
+        if required.refusals:
+            raise GateRefused("cannot promote, nothing was changed: " + "; ".join(required.refusals))
         is_planned = all(health.values()) and (bool(health) or reachable)
         if ctx.options.planned is not None:
             is_planned = ctx.options.planned and is_planned
@@ -175,4 +180,5 @@ class Prechecks(Step):
         unhealthy = [hc for hc, ok in health.items() if not ok]
         kind = "planned" if is_planned else "unplanned"
         why = f"source health checks unhealthy: {', '.join(unhealthy)}" if unhealthy else "source healthy"
-        return f"{kind} move ({why}; {probe}); {ctx.target} ready"
+        advice = "".join(f"; advice: {a}" for a in required.advice)
+        return f"{kind} move ({why}; {probe}); {ctx.target} ready{advice}"

@@ -98,7 +98,8 @@ class PromoteReplica(Waits, Step):
         if self.cluster:
             call(ctx, client.promote_read_replica_db_cluster, DBClusterIdentifier=self.move.new.id)
         else:
-            call(ctx, client.promote_read_replica, DBInstanceIdentifier=self.move.new.id)
+            call(ctx, client.promote_read_replica, DBInstanceIdentifier=self.move.new.id,
+                 **ctx.topology.settings_for(self.move.new).backup_args())
         return f"{self._operation()} {self.move.new.id} in {region(ctx, self.move.new)}"
 
     def waiting_on(self, ctx: RunContext) -> str | None:

@@ -52,6 +52,8 @@ class DbView:
     """BackupRetentionPeriod in days (0: automated backups off), when AWS reported one."""
     backup_window: str | None = None
     """PreferredBackupWindow (hh24:mi-hh24:mi, UTC), when AWS reported one."""
+    encrypted: bool | None = None
+    """StorageEncrypted, when AWS reported it."""
 
     @property
     def available(self) -> bool:
@@ -164,8 +166,10 @@ def cluster_view(c: dict[str, Any], *, env: str, region: str, engine: Engine) ->
 
 def _backups(d: dict[str, Any]) -> dict[str, Any]:
     retention = d.get("BackupRetentionPeriod")
+    encrypted = d.get("StorageEncrypted")
     return {"backup_retention": int(retention) if retention is not None else None,
-            "backup_window": d.get("PreferredBackupWindow") or None}
+            "backup_window": d.get("PreferredBackupWindow") or None,
+            "encrypted": bool(encrypted) if encrypted is not None else None}
 
 
 def describe_global_cluster(client: Any, global_id: str) -> GlobalClusterView:

@@ -15,6 +15,7 @@ class CheckKind(StrEnum):
     REPLICA_AVAILABLE = "replica-available"
     REPLICATION_RUNNING = "replication-running"
     LAG_WITHIN_RPO = "lag-within-rpo"
+    REPLICA_SETTINGS = "replica-settings"
     HEALTH_CHECK = "health-check"
     EKS_CLUSTER = "eks-cluster"
     ECS_SERVICE = "ecs-service"

@@ -17,6 +17,8 @@ Hook = Callable[[Any, dict[str, Any], Any], None]
 
 INSTANCE_REPLICA: list[Hook] = []
 """Run before moto's create_db_instance_read_replica."""
+INSTANCE_REPLICA_CREATED: list[Hook] = []
+"""Run after moto created the read replica: (backend, kwargs, the new replica)."""
 CLUSTER_REPLICA: list[Hook] = []
 """Run before moto's create_db_cluster when the cluster is a replica of another (ReplicationSourceIdentifier)."""
 
@@ -39,7 +41,10 @@ def _create_instance_replica(self: Any, db_kwargs: Any) -> Any:
     source = self.find_db_from_id(db_kwargs["source_db_instance_identifier"])  # DBInstanceNotFound if absent
     for hook in INSTANCE_REPLICA:
         hook(self, db_kwargs, source)
-    return _guard.original(type(self), "create_db_instance_read_replica")(self, db_kwargs)
+    replica = _guard.original(type(self), "create_db_instance_read_replica")(self, db_kwargs)
+    for hook in INSTANCE_REPLICA_CREATED:
+        hook(self, db_kwargs, replica)
+    return replica
 
 
 def _create_cluster(self: Any, kwargs: Any) -> Any:

@@ -83,9 +83,10 @@ class CreateReplica(Waits, Step):
         facts = source_facts(ctx, self.move)
         tags = [{"Key": ROLE_TAG, "Value": "replica"}, {"Key": "drctl:created-by-run", "Value": ctx.run_id}]
         common: dict[str, Any] = {"SourceRegion": region(ctx, self.move.old), "Tags": tags}
-        if facts.encrypted and region(ctx, self.move.old) != region(ctx, self.move.new):
-            # AWS: an encrypted cross-Region replica needs a key of the destination region (checked in `check`)
-            common["KmsKeyId"] = ctx.topology.settings_for(self.move.new).kms_key_id
+        key = ctx.topology.settings_for(self.move.new).kms_key_id
+        if facts.encrypted and key and region(ctx, self.move.old) != region(ctx, self.move.new):
+            # AWS: an encrypted cross-Region replica needs a key of the destination region (`check` refuses none)
+            common["KmsKeyId"] = key
         if is_cluster(self.move.db.engine):
             return self._create_cluster(ctx, client, writer, facts, common)
         call(ctx, client.create_db_instance_read_replica, DBInstanceIdentifier=self.move.new.id,

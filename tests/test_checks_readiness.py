@@ -26,7 +26,8 @@ class TestAllGreen:
         assert all_ok(results), [r for r in results if not r.ok]
         kinds = {str(r.check) for r in results}
         assert kinds == {"replica-exists", "replica-available", "replica-source", "replication-running",
-                         "lag-within-rpo", "health-check", "eks-cluster", "ecs-service", "autoscaling-group"}
+                         "lag-within-rpo", "replica-settings", "health-check", "eks-cluster", "ecs-service",
+                         "autoscaling-group"}
         assert check(results, "lag-within-rpo", "orders-db-euw1").reason == "lag 2 s <= RPO 300 s"
 
     def test_primary_side_member_passes_as_writable(self, world: Seeded) -> None:

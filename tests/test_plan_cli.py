@@ -28,14 +28,15 @@ def plan(*args: str) -> dict[str, object]:
 
 class TestPlan:
     def test_failover_plan_lists_phases_in_order_with_budgets_and_calls(self, example_path: Path, aws: None) -> None:
-        """The failover plan: prechecks, RPO gate, promotions, then DNS beside confirm and fencing; each with calls."""
+        """The failover plan: prechecks, RPO gate, promotions, then DNS beside confirm, the Aurora clusters'
+        backup settings and fencing; each with calls."""
         document = plan("failover", "--to", "qa", "-c", str(example_path))
         phases = document["phases"]
         assert isinstance(phases, list)
         assert [p["name"] for p in phases] == ["prechecks", "rpo-gate", "promote", "switch"]
         switch = [s["name"] for s in phases[3]["steps"]]
         assert switch[0] == "confirm"
-        assert {n.split(":")[0] for n in switch[1:]} == {"dns", "tag-former-writer"}
+        assert {n.split(":")[0] for n in switch[1:]} == {"dns", "backups", "tag-former-writer"}
         promote = phases[2]["steps"]
         assert {s["name"] for s in promote} == {"promote:orders", "promote:customers", "promote:inventory",
                                                 "promote:payments"}

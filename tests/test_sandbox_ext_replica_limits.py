@@ -174,3 +174,13 @@ class TestOptionGroups:
         created = _rds(CENTRAL).create_option_group(OptionGroupName="pg16", EngineName="postgres",
                                                     MajorEngineVersion="16", OptionGroupDescription="d")
         assert created["OptionGroup"]["MajorEngineVersion"] == "16"
+
+
+class TestCascadingPostgresReplicas:
+    def test_a_postgresql_replica_without_backups_can_be_the_source_of_another(self, sandbox: LocalControl) -> None:
+        """RDS for PostgreSQL cascading replicas: the intermediate replica has no backups and is still a source."""
+        orders_primary_and_replica()
+        assert _rds(WEST).describe_db_instances()["DBInstances"][0]["BackupRetentionPeriod"] == 0
+        created = _rds(WEST).create_db_instance_read_replica(DBInstanceIdentifier="orders-db-euw1-2",
+                                                             SourceDBInstanceIdentifier="orders-db-euw1")
+        assert created["DBInstance"]["ReadReplicaSourceDBInstanceIdentifier"] == "orders-db-euw1"

@@ -58,7 +58,9 @@ def settings_checks(topology: Topology, clients: ClientFactory, env: str,
         settings = topology.settings_for(loc)
         problems = [p for kind, name in declared(settings, member.db.engine)
                     if (p := _exists(seen, clients, (loc.env, region, kind, name))) is not None]
-        if (isinstance(view, DbView) and view.encrypted and not settings.kms_key_id
+        if isinstance(view, BaseException):
+            problems.append(f"could not describe {loc.id} to see whether it is encrypted: {describe(view)}")
+        elif (view.encrypted and not settings.kms_key_id
                 and member.db.engine is not Engine.AURORA_GLOBAL):
             index = topology.databases.index(member.db)
             side = "primary" if loc == member.db.primary else "replica"

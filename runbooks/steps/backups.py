@@ -29,7 +29,8 @@ def backup_mismatch(found: DbView, settings: ReplicaSettings) -> str | None:
 class KeepClusterBackups(Waits, Step):
     """The promoted Aurora cluster `move.new` keeps the topology's backup retention and window."""
 
-    budget = 600.0
+    budget = 120.0
+    """As confirm's: ModifyDBCluster applies at once; the switch phase must fit the RTO (plan budget)."""
     api_family = "rds"
     poll_initial = 1.0
     poll_max = 10.0

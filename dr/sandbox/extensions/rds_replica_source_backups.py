@@ -6,7 +6,11 @@ instance or cluster must have backup retention enabled"):
 https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReadRepl.Create.html
 
 moto replicates any instance. Here a source with BackupRetentionPeriod 0 is refused with
-`InvalidDBInstanceState`. (Aurora clusters always keep automated backups, 1 to 35 days: nothing to refuse.)
+`InvalidDBInstanceState`. Not refused: an RDS for PostgreSQL read replica as the source (a cascading read
+replica, PostgreSQL 14.1+, whose replicas cannot have automated backups at all: RDS User Guide, "Using
+cascading read replicas with RDS for PostgreSQL",
+https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PostgreSQL.Replication.ReadReplicas.Cascading.html).
+Aurora clusters always keep automated backups, 1 to 35 days: nothing to refuse.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ def install() -> None:
 def _instance_replica(backend: Any, kwargs: dict[str, Any], source: Any) -> None:
     if int(source.backup_retention_period or 0) > 0:
         return
+    if source.is_replica and str(source.engine).startswith("postgres"):
+        return  # a cascading PostgreSQL read replica: its source replica cannot have backups
     from moto.rds.exceptions import RDSClientError
 
     raise RDSClientError("InvalidDBInstanceState",

@@ -15,7 +15,8 @@ from dr.config.model import DnsRecord, Engine
 from dr.engine.registry import register
 from dr.engine.runbook import DEFAULT_CONCURRENCY, Parallel, Phase, Runbook
 from dr.engine.step import RunContext, Step
-from runbooks.steps._common import Move, moves, records
+from runbooks.steps._common import Move, is_cluster, moves, records
+from runbooks.steps.backups import KeepClusterBackups
 from runbooks.steps.catch_up import CatchUp
 from runbooks.steps.complete import CompleteAtStart, Guarded
 from runbooks.steps.confirm import Confirm
@@ -71,7 +72,9 @@ def move_phases(ctx: RunContext, complete: CompleteAtStart, alongside: Sequence[
         # Every promotion at once: they mostly wait on AWS, and the slowest one bounds the phase only if none
         # queues behind a busy slot (16 slots for 60 databases made the phase ~4 promotions long).
         phases.append(Parallel("promote", promotions, max_concurrency=max(DEFAULT_CONCURRENCY, len(promotions))))
-    switch = [Guarded(Confirm(), complete), *dns_steps(records(ctx)), *alongside]
+    # PromoteReadReplicaDBCluster takes no backup settings: each promoted Aurora cluster gets them after
+    backups = [Guarded(KeepClusterBackups(m), complete) for m in moves(ctx) if is_cluster(m.db.engine)]
+    switch = [Guarded(Confirm(), complete), *dns_steps(records(ctx)), *backups, *alongside]
     phases.append(Parallel("switch", switch, max_concurrency=max(DEFAULT_CONCURRENCY, len(switch))))
     return phases
 

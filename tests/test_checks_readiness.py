@@ -27,7 +27,8 @@ class TestAllGreen:
         assert all_ok(results), [r for r in results if not r.ok]
         kinds = {str(r.check) for r in results}
         assert kinds == {"replica-exists", "replica-available", "replica-source", "writer-lineage",
-                         "replication-running", "lag-within-rpo", "health-check", "eks-cluster", "ecs-service",
+                         "replication-running", "lag-within-rpo", "replica-settings", "health-check", "eks-cluster",
+                         "ecs-service",
                          "autoscaling-group"}
         assert check(results, "lag-within-rpo", "orders-db-euw1").reason == "lag 2 s <= RPO 300 s"
         assert check(results, "writer-lineage", "orders-db-euw1").reason == (

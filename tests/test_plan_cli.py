@@ -30,7 +30,8 @@ def plan(*args: str) -> dict[str, object]:
 class TestPlan:
     def test_failover_plan_lists_phases_in_order_with_budgets_and_calls(self, example_path: Path, aws: None) -> None:
         """The failover plan: prechecks, RPO gate, fence and catch-up (planned moves), promotions, then DNS beside
-        confirm and the fence of what an unplanned move leaves behind; each with calls."""
+        confirm, the Aurora clusters' backup settings and the fence of what an unplanned move leaves behind; each
+        with calls."""
         document = plan("failover", "--to", "qa", "-c", str(example_path))
         phases = document["phases"]
         assert isinstance(phases, list)
@@ -40,7 +41,7 @@ class TestPlan:
                                                            "catch-up:inventory"}
         switch = [s["name"] for s in phases[5]["steps"]]
         assert switch[0] == "confirm"
-        assert {n.split(":")[0] for n in switch[1:]} == {"dns", "fence-old-writer"}
+        assert {n.split(":")[0] for n in switch[1:]} == {"dns", "backups", "fence-old-writer"}
         promote = phases[4]["steps"]
         assert {s["name"] for s in promote} == {"promote:orders", "promote:customers", "promote:inventory",
                                                 "promote:payments"}

@@ -55,6 +55,12 @@ class DbView:
 
     def tag(self, key: str) -> str | None:
         return next((v for k, v in self.tags if k == key), None)
+    backup_retention: int | None = None
+    """BackupRetentionPeriod in days (0: automated backups off), when AWS reported one."""
+    backup_window: str | None = None
+    """PreferredBackupWindow (hh24:mi-hh24:mi, UTC), when AWS reported one."""
+    encrypted: bool | None = None
+    """StorageEncrypted, when AWS reported it."""
 
     @property
     def available(self) -> bool:
@@ -147,6 +153,7 @@ def instance_view(d: dict[str, Any], *, env: str, region: str) -> DbView:
         db_id, Engine.RDS_INSTANCE, env, region, exists=True, status=d.get("DBInstanceStatus"),
         role=_role(source, replicas), arn=d.get("DBInstanceArn"), source_arn=source, replicas=replicas,
         replication_state=state, replication_message=message, tags=_tags(d), engine_name=d.get("Engine"),
+        **_backups(d),
     )
 
 
@@ -171,8 +178,16 @@ def cluster_view(c: dict[str, Any], *, env: str, region: str, engine: Engine) ->
     return DbView(
         cluster_id, engine, env, region, exists=True, status=c.get("Status"),
         role=_role(source, replicas), arn=c.get("DBClusterArn"), source_arn=source, replicas=replicas,
-        instances=instances, tags=_tags(c), engine_name=c.get("Engine"),
+        instances=instances, tags=_tags(c), engine_name=c.get("Engine"), **_backups(c),
     )
+
+
+def _backups(d: dict[str, Any]) -> dict[str, Any]:
+    retention = d.get("BackupRetentionPeriod")
+    encrypted = d.get("StorageEncrypted")
+    return {"backup_retention": int(retention) if retention is not None else None,
+            "backup_window": d.get("PreferredBackupWindow") or None,
+            "encrypted": bool(encrypted) if encrypted is not None else None}
 
 
 def describe_global_cluster(client: Any, global_id: str) -> GlobalClusterView:

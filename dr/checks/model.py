@@ -17,6 +17,7 @@ class CheckKind(StrEnum):
     WRITER_LINEAGE = "writer-lineage"
     """The copy is the current writer or replicates from it: not a stale writable copy (split brain)."""
     LAG_WITHIN_RPO = "lag-within-rpo"
+    REPLICA_SETTINGS = "replica-settings"
     HEALTH_CHECK = "health-check"
     EKS_CLUSTER = "eks-cluster"
     ECS_SERVICE = "ecs-service"

@@ -22,6 +22,7 @@ from dr.checks.health import HealthReader, by_owner, check_health_batch, health_
 from dr.checks.lag import LagSample, LagTarget, read_lag_targets
 from dr.checks.model import CheckKind, CheckResult, failed
 from dr.checks.rds import Member, database_checks, lag_target, member_in
+from dr.checks.replica_settings import settings_checks
 from dr.checks.writers import DatabaseCopies, read_copies
 from dr.config.model import Topology
 
@@ -39,7 +40,7 @@ LagReader = Callable[[list[LagTarget]], dict[str, LagSample]]
 def readiness(topology: Topology, clients: ClientFactory, clock: Clock, env: str,
               *, lag_reader: LagReader | None = None, health_reader: HealthReader | None = None,
               listings: RdsListings | None = None) -> list[CheckResult]:
-    """Every check of `env`, in a stable order: databases, health checks, EKS, ECS, ASG.
+    """Every check of `env`, in a stable order: databases, their replica settings, health checks, EKS, ECS, ASG.
 
     `lag_reader` replaces the batched lag read (default: `read_lag_targets`); the exporter passes the lag it
     has just read, so that one refresh reads each CloudWatch series once; `health_reader` likewise replaces
@@ -54,9 +55,11 @@ def readiness(topology: Topology, clients: ClientFactory, clock: Clock, env: str
         copies = pool.submit(read_copies, topology, clients, [m.db for m in members], listings)
         others = _other_checks(pool, topology, clients, clock, env, health_reader=health_reader)
         read = _members_read(members, copies)
+        settings = pool.submit(settings_checks, topology, clients, env, [(m, v) for m, v, _ in read])
         database_results = _database_results(topology, clients, clock, env, read, lag_reader=lag_reader)
         other_results = [r for pending in others for r in _results_of(pending, env)]
-    return database_results + other_results
+        settings_results = _results_of((CheckKind.REPLICA_SETTINGS, "replica-settings", settings), env)
+    return database_results + settings_results + other_results
 
 
 _Read = tuple[Member, "DbView | BaseException", "DatabaseCopies | None"]

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from dr.config.durations import Duration
 from dr.config.promotion import DEFAULT_PROMOTION_BUDGETS, PromotionBudget, fill_engine_budgets
+from dr.config.replica import ReplicaSettings
 
 
 class _Strict(BaseModel):
@@ -38,12 +39,17 @@ class Environment(_Strict):
     region: str = Field(min_length=1)
     role_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")
     dr_for: str | None = None
+    replica_settings: dict[str, ReplicaSettings] = Field(
+        default_factory=dict, description="per region: what a new replica (or promoted writer) of this env's "
+                                          "databases in that region is configured with")
 
 
 class DbLocation(_Strict):
     env: str
     id: str = Field(min_length=1, max_length=255)
     region: str | None = None
+    settings: ReplicaSettings | None = Field(default=None, description="this copy's settings, over the "
+                                                                        "environment's replica_settings")
 
 
 class Database(_Strict):
@@ -136,6 +142,13 @@ class Topology(_Strict):
     def region_of(self, loc: DbLocation) -> str:
         """The region a database lives in: its own, else its environment's home region."""
         return loc.region or self.environments[loc.env].region
+
+    def settings_for(self, loc: DbLocation) -> ReplicaSettings:
+        """What a copy at `loc` is created (or promoted) with: its own settings over its env-and-region ones."""
+        base = self.environments[loc.env].replica_settings.get(self.region_of(loc))
+        if loc.settings is None:
+            return base or ReplicaSettings()
+        return loc.settings.over(base)
 
     def source_of(self, target: str) -> str:
         """The environment that `target` is the DR side of (its `dr_for`), or the one that is DR for it."""

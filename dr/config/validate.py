@@ -12,6 +12,7 @@ from dr.config.findings import Finding
 from dr.config.model import Database, DnsRecord, DnsStrategy, Engine, Environment, Objectives, Readiness, Topology
 from dr.config.promotion import engine_budgets
 from dr.config.regions import known_regions, region_hint
+from dr.config.replica_checks import replica_settings_findings
 from dr.config.structure import findings_from
 
 M = TypeVar("M", bound=BaseModel)
@@ -112,6 +113,7 @@ class _Semantics:
         self.readiness()
         self.state()
         self.promotion_budgets()
+        self.out.extend(replica_settings_findings(self.p.envs, self.p.dbs))
         return self.out
 
     def check_region(self, path: str, region: str | None) -> None:

@@ -15,6 +15,7 @@ from dr.config.model import Database, Topology
 from dr.sandbox._seed_dns import DnsIds, DnsSeeder, SeedError, serving_sides, zone_name
 from dr.sandbox._seed_rds import ENGINES, RdsSeeder
 from dr.sandbox._seed_readiness import ReadinessSeeder
+from dr.sandbox._seed_settings import SettingsSeeder
 from dr.sandbox._seed_state import seed_state
 
 __all__ = ["DEFAULT_LAG_SECONDS", "ENGINES", "SANDBOX_ROLE", "LagControl", "SeedError", "rewrite", "seed",
@@ -53,7 +54,7 @@ def seed(topology: Topology, clients: ClientFactory, control: LagControl | None 
     if prepared != topology:
         clients = ClientFactory(prepared, run_id=clients.run_id, user=clients.user, faults=clients.faults,
                                 settings=clients.settings)
-    topology = prepared
+    topology = SettingsSeeder(prepared, clients).seed()  # with the real security group ids
     if control is not None:
         control.set_default_lag(lag_seconds)
     rds = RdsSeeder(topology, clients)

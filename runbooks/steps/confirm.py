@@ -1,4 +1,5 @@
-"""Confirm (read-only): the target side's health checks are healthy, its readiness green, its databases writers.
+"""Confirm (read-only): the target side's health checks are healthy, its readiness green, its databases writers
+with the backup retention and window the topology declares.
 
 By hand: `drctl readiness --env TARGET` and `drctl status`, or `aws route53 get-health-check-status` for the
 target's health checks and `aws rds describe-db-instances|describe-db-clusters` for each promoted copy.
@@ -11,12 +12,14 @@ from collections.abc import Sequence
 from dr.engine.step import RunContext, Step
 from dr.errors import StepFailed
 from runbooks.steps._common import current_writers, moves
+from runbooks.steps.backups import backup_mismatch
 from runbooks.steps.prechecks import target_not_ready
 from runbooks.steps.rds_watch import RdsWatch
 
 
 class Confirm(Step):
-    """The target serves: health checks healthy, readiness green, every moved database a writer."""
+    """The target serves: health checks healthy, readiness green, every moved database a writer whose backups
+    are configured as the topology says."""
 
     name = "confirm"
     budget = 120.0
@@ -40,10 +43,12 @@ class Confirm(Step):
         todo = moves(ctx)  # one listing per account, region and kind answers for every database
         watch = RdsWatch()
         for move, done in zip(todo, current_writers(ctx, todo, watch), strict=True):
+            found = watch.member(ctx, move.db, move.new)
             if not done:
-                found = watch.member(ctx, move.db, move.new)
                 bad.append(f"{move.db.name}: {move.new.id} is not the current writer yet (status {found.status}, "
                            f"role {found.role})")
+            elif (wrong := backup_mismatch(found, ctx.topology.settings_for(move.new))) is not None:
+                bad.append(f"{move.db.name}: writer {move.new.id} has {wrong}")
         return bad
 
     def act(self, ctx: RunContext) -> str | None:

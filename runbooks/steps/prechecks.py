@@ -37,6 +37,7 @@ from runbooks.steps._common import (
     source_reachable,
     zone_record_sets,
 )
+from runbooks.steps.requirements import promotion_requirements
 
 DATABASE_CHECKS = frozenset({CheckKind.REPLICA_EXISTS, CheckKind.REPLICA_SOURCE, CheckKind.REPLICA_AVAILABLE,
                              CheckKind.REPLICATION_RUNNING, CheckKind.LAG_WITHIN_RPO})
@@ -209,18 +210,22 @@ class Prechecks(Step):
     def act(self, ctx: RunContext) -> str | None:
         # independent reads at once (they bound the time before the first promotion); the Inverted flags of
         # the records' accounts are read once, for the source's health and the target's restored checks
-        with ThreadPoolExecutor(max_workers=5, thread_name_prefix="drctl-prechecks") as pool:
+        with ThreadPoolExecutor(max_workers=6, thread_name_prefix="drctl-prechecks") as pool:
             flags = pool.submit(inverted_flags, ctx, {r.env for r in records(ctx) if r.health_checks})
             reading_health = pool.submit(lambda: source_health(ctx, flags.result()))
             probing = pool.submit(probe_source, ctx)
             reading_readiness = pool.submit(target_not_ready, ctx)
             reading_routing = pool.submit(routing_problems, ctx)
+            reading_requirements = pool.submit(promotion_requirements, ctx)
             health = reading_health.result()
             reachable, probe = probing.result()
             not_ready, unmovable = reading_readiness.result(), reading_routing.result()
         restored = inverted_target_checks(ctx, flags.result())
         if unmovable:
             raise GateRefused("DNS could not be moved, nothing was changed: " + "; ".join(unmovable))
+        required = reading_requirements.result()
+        if required.refusals:
+            raise GateRefused("cannot promote, nothing was changed: " + "; ".join(required.refusals))
         is_planned = self._planned(ctx, reachable, probe)
         ctx.set_fact(FACT_SOURCE_REACHABLE, reachable)
         ctx.set_fact(FACT_PLANNED, is_planned)
@@ -237,7 +242,8 @@ class Prechecks(Step):
         unhealthy = [hc for hc, ok in health.items() if not ok]
         kind = "planned move: fence, catch up, promote" if is_planned else "unplanned move: promote past the RPO gate"
         why = f"source health checks unhealthy: {', '.join(unhealthy)}" if unhealthy else "source health checks healthy"
-        return f"{kind} ({probe}; {why}); {ctx.target} ready"
+        advice = "".join(f"; advice: {a}" for a in required.advice)
+        return f"{kind} ({probe}; {why}); {ctx.target} ready{advice}"
 
     def _planned(self, ctx: RunContext, reachable: bool, probe: str) -> bool:
         """Planned when the source's RDS answers, unless --unplanned; --planned (or a failback) refuses when it

@@ -129,7 +129,8 @@ class PromoteReplica(Waits, Step):
         if self.cluster:
             call(ctx, client.promote_read_replica_db_cluster, DBClusterIdentifier=self.move.new.id)
         else:
-            call(ctx, client.promote_read_replica, DBInstanceIdentifier=self.move.new.id)
+            call(ctx, client.promote_read_replica, DBInstanceIdentifier=self.move.new.id,
+                 **ctx.topology.settings_for(self.move.new).backup_args())
         return f"{self._operation()} {self.move.new.id} in {region(ctx, self.move.new)} (generation {gen})"
 
     def _generation(self, ctx: RunContext) -> int:

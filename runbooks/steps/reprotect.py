@@ -1,11 +1,15 @@
 """Re-protect: a new cross-region replica of the current writer, under the original id in the other region,
-configured like the copy it replaces (class, parameter and subnet groups, KMS key). Aurora global: the old
-writer rejoins as a secondary by itself; wait for it.
+configured exactly as the topology declares for that copy (`Topology.settings_for`: KMS key, subnet group,
+security groups, parameter/option groups, class, storage, Multi-AZ, backups, deletion protection); nothing is
+copied from whatever copy happens to be around. Aurora global: the old writer rejoins as a secondary by itself;
+wait for it.
 
 By hand: `aws rds create-db-instance-read-replica --db-instance-identifier ID --source-db-instance-identifier
-<writer ARN> --source-region R --region R2 [--kms-key-id K ...]` (Aurora: `create-db-cluster
---replication-source-identifier <writer cluster ARN>` then `create-db-instance --db-cluster-identifier`),
-then wait until the replica is `available` and its lag metric is within the RPO.
+<writer ARN> --source-region R --region R2 --kms-key-id K --db-subnet-group-name G --vpc-security-group-ids SG
+--db-parameter-group-name P --option-group-name O ...` (Aurora: `create-db-cluster --replication-source-identifier
+<writer cluster ARN> --kms-key-id K --db-cluster-parameter-group-name C --backup-retention-period N ...` then
+`create-db-instance --db-cluster-identifier`), then wait until the replica is `available` and its lag metric is
+within the RPO.
 """
 
 from __future__ import annotations
@@ -18,44 +22,7 @@ from dr.aws.rds import DbView, describe_global_cluster, same_resource
 from dr.checks.lag import LagTarget, read_lag_targets, rpo_verdict
 from dr.engine.step import PreconditionFailed, RunContext, Step
 from runbooks.steps._common import ROLE_TAG, Move, Waits, call, is_cluster, rds, region, view
-from runbooks.steps.fence import fenced_id
-
-INSTANCE_SETTINGS = ("DBInstanceClass", "StorageType", "KmsKeyId", "MultiAZ")
-
-
-def _instance_template(client: Any, db_id: str) -> dict[str, Any]:
-    """Settings worth keeping from the copy being replaced (same region, so its KMS key is valid here)."""
-    try:
-        found = client.describe_db_instances(DBInstanceIdentifier=db_id)["DBInstances"][0]
-    except Exception:
-        return {}
-    out: dict[str, Any] = {k: found[k] for k in INSTANCE_SETTINGS if found.get(k) not in (None, "")}
-    groups = found.get("DBParameterGroups") or []
-    if groups:
-        out["DBParameterGroupName"] = groups[0]["DBParameterGroupName"]
-    subnet = (found.get("DBSubnetGroup") or {}).get("DBSubnetGroupName")
-    if subnet:
-        out["DBSubnetGroupName"] = subnet
-    vpc = [g["VpcSecurityGroupId"] for g in found.get("VpcSecurityGroups") or [] if g.get("VpcSecurityGroupId")]
-    if vpc:
-        out["VpcSecurityGroupIds"] = vpc
-    return out
-
-
-def _cluster_template(client: Any, cluster_id: str) -> dict[str, Any]:
-    try:
-        found = client.describe_db_clusters(DBClusterIdentifier=cluster_id)["DBClusters"][0]
-    except Exception:
-        return {}
-    out: dict[str, Any] = {}
-    for key, arg in (("KmsKeyId", "KmsKeyId"), ("DBClusterParameterGroup", "DBClusterParameterGroupName"),
-                     ("DBSubnetGroup", "DBSubnetGroupName"), ("EngineVersion", "EngineVersion")):
-        if found.get(key):
-            out[arg] = found[key]
-    vpc = [g["VpcSecurityGroupId"] for g in found.get("VpcSecurityGroups") or [] if g.get("VpcSecurityGroupId")]
-    if vpc:
-        out["VpcSecurityGroupIds"] = vpc
-    return out
+from runbooks.steps.requirements import SourceFacts, replica_source_problems, source_facts
 
 
 def member_instance_id(cluster_id: str, run_id: str) -> str:
@@ -102,34 +69,46 @@ class CreateReplica(Waits, Step):
             raise PreconditionFailed(f"{self.move.db.name}: {self.move.new.id} still exists in "
                                      f"{region(ctx, self.move.new)} and is not a replica of {self.move.old.id}: "
                                      "fence it first (drctl failback --phase reprotect)")
+        if not here.exists:
+            problems = replica_source_problems(ctx, self.move, source_facts(ctx, self.move))
+            if problems:
+                raise PreconditionFailed(f"{self.move.db.name}: cannot create {self.move.new.id}: "
+                                         + "; ".join(problems))
 
     def act(self, ctx: RunContext) -> str | None:
         here, writer = self._views(ctx)
         if here.exists:
             return f"{self.move.new.id} already created, waiting for it"
         client = rds(ctx, self.move.new)
-        template_id = fenced_id(self.move.new, ctx.run_id)
+        facts = source_facts(ctx, self.move)
         tags = [{"Key": ROLE_TAG, "Value": "replica"}, {"Key": "drctl:created-by-run", "Value": ctx.run_id}]
-        common = {"SourceRegion": region(ctx, self.move.old), "Tags": tags}
+        common: dict[str, Any] = {"SourceRegion": region(ctx, self.move.old), "Tags": tags}
+        key = ctx.topology.settings_for(self.move.new).kms_key_id
+        if facts.encrypted and key and region(ctx, self.move.old) != region(ctx, self.move.new):
+            # AWS: an encrypted cross-Region replica needs a key of the destination region (`check` refuses none)
+            common["KmsKeyId"] = key
         if is_cluster(self.move.db.engine):
-            return self._create_cluster(ctx, client, writer, template_id, common)
+            return self._create_cluster(ctx, client, writer, facts, common)
         call(ctx, client.create_db_instance_read_replica, DBInstanceIdentifier=self.move.new.id,
-             SourceDBInstanceIdentifier=writer.arn, **_instance_template(client, template_id), **common)
+             SourceDBInstanceIdentifier=writer.arn, **ctx.topology.settings_for(self.move.new).instance_replica_args(),
+             **common)
         return f"created replica {self.move.new.id} of {self.move.old.id}"
 
-    def _create_cluster(self, ctx: RunContext, client: Any, writer: DbView, template_id: str,
+    def _create_cluster(self, ctx: RunContext, client: Any, writer: DbView, facts: SourceFacts,
                         common: dict[str, Any]) -> str:
         source = rds(ctx, self.move.old)
-        found = call(ctx, source.describe_db_clusters, DBClusterIdentifier=self.move.old.id)["DBClusters"][0]
+        found = facts.raw
         engine = found.get("Engine", "aurora-mysql")
-        settings = _cluster_template(client, template_id)
+        settings = ctx.topology.settings_for(self.move.new)
         args = dict(DBClusterIdentifier=self.move.new.id, Engine=engine, ReplicationSourceIdentifier=writer.arn,
-                    **settings, **common)
+                    **settings.cluster_replica_args(), **common)
         call(ctx, client.create_db_cluster, **args)
-        instance_class = _member_class(source, found) or "db.r6g.large"
+        member = settings.cluster_member_args()
+        if "DBInstanceClass" not in member:  # as AWS does for an instance replica: the source's class
+            member["DBInstanceClass"] = _member_class(source, found) or "db.r6g.large"
         instance = member_instance_id(self.move.new.id, ctx.run_id)
         call(ctx, client.create_db_instance, DBInstanceIdentifier=instance, DBClusterIdentifier=self.move.new.id,
-             Engine=engine, DBInstanceClass=instance_class, Tags=common["Tags"])
+             Engine=engine, Tags=common["Tags"], **member)
         return f"created replica cluster {self.move.new.id} (instance {instance}) of {self.move.old.id}"
 
     def waiting_on(self, ctx: RunContext) -> str | None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from dr.sandbox.data.load import promotion_started
 from dr.sandbox.extensions import _guard, transitions
+from dr.sandbox.extensions.rds_replica_backups import promotion_defaults
 from dr.sandbox.extensions.state import STATE
 
 INSTANCE_PROMOTING = "modifying"
@@ -65,7 +66,8 @@ def _promote_read_replica(self: Any, db_kwargs: Any) -> Any:
     done_at = transitions.begin(database, INSTANCE_PROMOTING, AVAILABLE, STATE.promotion_seconds_for(identifier))
     promotion_started(database, done_at)  # the data model freezes what it applied; new writes fork from there
     unlink_replica(database)
-    updates = {k: v for k, v in dict(db_kwargs).items() if k != "db_instance_identifier"}
+    # AWS's defaults for backups not given (rds_replica_backups): 1 day, a random window
+    updates = {k: v for k, v in promotion_defaults(dict(db_kwargs)).items() if k != "db_instance_identifier"}
     database.update(**updates)
     STATE.record_promotion("db-instance", database.account_id, database.region, identifier, done_at)
     return database

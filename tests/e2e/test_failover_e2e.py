@@ -44,7 +44,8 @@ def api_value(sbx: ServerSandbox) -> str:
 
 class TestFailoverEndToEnd:
     def test_failover_under_simulated_outage_then_failback(self, sandbox_server: ServerSandbox) -> None:
-        """failover --simulate-outage eu-central-1 moves everything to qa; failback returns it, fenced."""
+        """failover --simulate-outage eu-central-1 moves everything to qa; re-run once the region answers, it
+        fences the old primaries it could not reach (then a third run is already-done); failback returns it."""
         sbx = sandbox_server
         fast(sbx)
         asked = sbx.control.stats().calls.get("route53", {}).get("TestDNSAnswer", 0)
@@ -59,9 +60,16 @@ class TestFailoverEndToEnd:
         assert source_of(sbx, west, "orders-db-euw1") == ""
         assert api_value(sbx) == "api.eu-west-1.example.com"
 
+        assert any("drctl fence --env prod" in a for a in report["advice"])
         again = sbx.run_drctl("failover", "--to", "qa", "--yes", "-o", "json")
         assert again.returncode == 0, again.stderr
-        assert json.loads(again.stdout)["status"] == "already-done"
+        rerun = json.loads(again.stdout)
+        assert rerun["status"] == "succeeded"
+        fences = {s["name"]: s["status"] for s in rerun["steps"] if s["name"].startswith("fence-old-writer:")}
+        assert set(fences.values()) == {"succeeded"}, rerun["steps"]
+        third = sbx.run_drctl("failover", "--to", "qa", "--yes", "-o", "json")
+        assert third.returncode == 0, third.stderr
+        assert json.loads(third.stdout)["status"] == "already-done"
 
         account = sbx.topology.environments["prod"].account_id
         for db in sbx.topology.databases:

@@ -35,8 +35,10 @@ def sample(seconds: float | None, age: float | None = 30.0) -> LagSample:
 
 
 class TestLossWindow:
-    def test_planned_with_the_source_answering_is_the_lag(self, topology: Topology) -> None:
-        """Planned, source reachable: the window is the replica's lag."""
+    def test_planned_gate_records_the_lag_only_until_catch_up_measures_it(self, topology: Topology) -> None:
+        """Planned, source reachable: the gate records the lag provisionally; the catch-up step replaces it with
+        what it measured (0 once caught up: test_switch_safety). This test once pinned the lag as a planned move's
+        final window, which it was only because drctl promoted with the source still taking writes."""
         ctx = context(topology, planned=True, reachable=True)
         assert loss_window(ctx, move(ctx, "orders"), sample(12.0)) == 12.0
 

@@ -122,7 +122,8 @@ class TestConfiguredAsDeclared:
         for cluster_id in ("inventory-cluster-euw1", "payments-cluster-euw1"):
             found = _cluster(h, WEST, cluster_id)
             assert (found["BackupRetentionPeriod"], found["PreferredBackupWindow"]) == (14, WINDOW)
-        assert [c[1] for c in h.faults.calls if c[1] == "ModifyDBCluster"] == ["ModifyDBCluster"]
+        # one ModifyDBCluster in the DR region (the backups); the one in eu-central-1 is the planned move's fence
+        assert [c[1] for c in h.faults.calls if c[1] == "ModifyDBCluster" and c[2] == WEST] == ["ModifyDBCluster"]
 
     def test_confirm_names_a_writer_whose_backups_differ(self, failed_over: Harness) -> None:
         """A writer with 3-day backups is a confirm problem saying what it has and what the topology says."""

@@ -109,3 +109,28 @@ class TestShapeGuard:
         install()
         cls = getattr(importlib.import_module(module), owner)
         assert _guard.is_patched(cls.__dict__[name])
+
+
+class TestOnePatchPerMethod:
+    def test_a_second_extension_replacing_a_patched_method_is_refused(self) -> None:
+        """Two extensions replacing one moto method: the second would be skipped silently (its rule lost), so
+        `replace` refuses it, naming the hook mechanism; re-installing the same patch stays a no-op."""
+        import pytest
+
+        from dr.sandbox.extensions._guard import MotoShapeError, replace
+
+        class Backend:
+            def stop(self, ident: str) -> str:
+                return ident
+
+        def first(self: object, ident: str) -> str:
+            return "first"
+
+        def second(self: object, ident: str) -> str:
+            return "second"
+
+        replace(Backend, "stop", first, ["ident"])
+        replace(Backend, "stop", first, ["ident"])
+        with pytest.raises(MotoShapeError, match="register a hook"):
+            replace(Backend, "stop", second, ["ident"])
+        assert Backend().stop("x") == "first"

@@ -80,7 +80,12 @@ def replace(cls: type, name: str, new: Callable[..., Any], params: Sequence[str]
     if current is None:
         raise shape_error(f"{cls.__module__}.{cls.__name__}.{name} no longer exists")
     if is_patched(current):
-        return
+        if current is new:
+            return
+        # a second extension would be silently skipped (and `original` could not chain): share one patch instead
+        raise MotoShapeError(f"{cls.__name__}.{name} is already patched by {getattr(current, '__module__', '?')}; "
+                             f"{getattr(new, '__module__', '?')} must register a hook on that patch "
+                             "(e.g. dr/sandbox/extensions/_replica_hooks.py) instead of replacing it again")
     if params is not None:
         expect_params(current, params, f"{cls.__name__}.{name}")
     setattr(new, _MARK, True)

@@ -27,8 +27,7 @@ def install() -> None:
     from moto.rds.models import RDSBackend
 
     _guard.replace(RDSBackend, "modify_db_cluster", _modify_db_cluster, ["kwargs"])
-    _guard.replace(RDSBackend, "stop_db_instance", _stop_db_instance,
-                   ["db_instance_identifier", "db_snapshot_identifier"])
+    # a stopped writer is marked by rds_stop, which owns the one patch of stop_db_instance
 
 
 def mark_stopped(resource: Any) -> None:
@@ -67,14 +66,6 @@ def _follow_cluster_rename(cluster: Any, old_arn: str) -> None:
             continue
         if replica.replication_source_identifier == old_arn:
             replica.replication_source_identifier = cluster.db_cluster_arn
-
-
-def _stop_db_instance(self: Any, db_instance_identifier: str, db_snapshot_identifier: str | None = None) -> Any:
-    result = _guard.original(type(self), "stop_db_instance")(self, db_instance_identifier, db_snapshot_identifier)
-    database = self.databases.get(db_instance_identifier)
-    if database is not None:
-        mark_stopped(database)
-    return result
 
 
 def source_of(replica: Any, engine: str) -> Any | None:

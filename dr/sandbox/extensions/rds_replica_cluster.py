@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dr.sandbox.extensions import _guard
+from dr.sandbox.extensions import _guard, _replica_hooks
 
 
 def install() -> None:
@@ -24,18 +24,15 @@ def install() -> None:
     _guard.require_attrs(models, ["find_cluster", "RDSBackend", "DBCluster"], "moto.rds.models")
     if "master_username" not in inspect.signature(models.DBCluster.__init__).parameters:
         raise _guard.shape_error("DBCluster.__init__ no longer takes master_username")
-    _guard.replace(models.RDSBackend, "create_db_cluster", _create_db_cluster, ["kwargs"])
+    # one patch of create_db_cluster serves every replica-creation rule (dr/sandbox/extensions/_replica_hooks.py)
+    _replica_hooks.register(_replica_hooks.CLUSTER_REPLICA, _take_master_user)
 
 
-def _create_db_cluster(self: Any, kwargs: dict[str, Any]) -> Any:
-    original = _guard.original(type(self), "create_db_cluster")
-    source = str(kwargs.get("replication_source_identifier") or "")
-    if ":cluster:" in source and not kwargs.get("master_username"):
-        from moto.rds.models import find_cluster
-
-        found = find_cluster(source)
-        # the replica uses its source's master user and password (moto keeps the password privately)
-        kwargs = {**kwargs, "master_username": found.master_username,
-                  "master_user_password": kwargs.get("master_user_password")
-                  or getattr(found, "_master_user_password", None)}
-    return original(self, kwargs)
+def _take_master_user(backend: Any, kwargs: dict[str, Any], source: Any) -> None:
+    """A replica cluster created without a master user uses its source's (moto keeps the password privately);
+    the source was found by the hook runner, so a missing one is already DBClusterNotFoundFault."""
+    if kwargs.get("master_username"):
+        return
+    kwargs["master_username"] = source.master_username
+    kwargs["master_user_password"] = (kwargs.get("master_user_password")
+                                      or getattr(source, "_master_user_password", None))

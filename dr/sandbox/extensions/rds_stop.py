@@ -32,4 +32,8 @@ def _stop_db_instance(self: Any, db_instance_identifier: str, db_snapshot_identi
         raise RDSClientError("InvalidDBInstanceState",
                              f"Cannot stop DB instance {db_instance_identifier}: it {why}. Promote or delete the "
                              "read replicas first.")
-    return _guard.original(type(self), "stop_db_instance")(self, db_instance_identifier, db_snapshot_identifier)
+    from dr.sandbox.extensions.rds_fence import mark_stopped
+
+    stopped = _guard.original(type(self), "stop_db_instance")(self, db_instance_identifier, db_snapshot_identifier)
+    mark_stopped(database)  # its applications lost it: its replicas' lag reads as a fenced source's
+    return stopped

@@ -236,6 +236,15 @@ class TestAnHonestOutage:
         assert accepted.exit_code == 0, accepted.report
         assert accepted.report["rpo"]["data_loss_window_seconds"] is None  # inventory's window is unknown
 
+    def test_an_outage_of_the_dr_region_refuses_the_failover_naming_it(self, h: Harness) -> None:
+        """The target's region does not answer: nothing was touched, so exit 3 (refused), not 1 (a step failed,
+        resume) — the DR side cannot take traffic."""
+        h.faults.outage_regions.add("eu-west-1")
+        outcome = h.run("failover", "qa")
+        assert outcome.exit_code == 3, outcome.report
+        assert "qa cannot be checked, nothing was changed" in step(outcome.report, "prechecks")["detail"]
+        assert h.mutating_calls() == []
+
     def test_planned_is_refused_when_the_source_does_not_answer(self, h: Harness) -> None:
         """--planned with the source region down: exit 3, nothing touched."""
         h.faults.outage_regions.add("eu-central-1")

@@ -40,8 +40,16 @@ def dns_in_place(ctx: RunContext) -> bool:
 
 
 def move_complete(ctx: RunContext) -> bool:
-    """Databases first (cheap, and false on every first run), then DNS."""
-    return writers_in_place(ctx) and dns_in_place(ctx)
+    """Databases first (cheap, and false on every first run), then DNS. A region that does not answer cannot
+    vouch for a complete move: not complete (the steps then judge, and prechecks refuse a DR side it cannot read)."""
+    from dr.aws.errors import is_unreachable
+
+    try:
+        return writers_in_place(ctx) and dns_in_place(ctx)
+    except Exception as exc:
+        if is_unreachable(exc):
+            return False
+        raise
 
 
 class CompleteAtStart:

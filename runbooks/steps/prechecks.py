@@ -208,6 +208,21 @@ class Prechecks(Step):
                 "record set holding values)")
 
     def act(self, ctx: RunContext) -> str | None:
+        """The reads below; a region that does not answer (the target's, or Route53's) refuses the run: nothing
+        has been touched, and no retry makes the DR side ready (exit 3, not a failed step)."""
+        from dr.aws.errors import is_unreachable
+
+        try:
+            return self._judge(ctx)
+        except GateRefused:
+            raise
+        except Exception as exc:
+            if is_unreachable(exc):
+                raise GateRefused(f"{ctx.target} cannot be checked, nothing was changed: {describe(exc)}. A DR side "
+                                  "whose region does not answer cannot take traffic") from exc
+            raise
+
+    def _judge(self, ctx: RunContext) -> str | None:
         # independent reads at once (they bound the time before the first promotion); the Inverted flags of
         # the records' accounts are read once, for the source's health and the target's restored checks
         with ThreadPoolExecutor(max_workers=6, thread_name_prefix="drctl-prechecks") as pool:

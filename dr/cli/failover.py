@@ -66,7 +66,9 @@ def failback_cmd(
     simulate_outage: SimulateOutageOpt = None, break_lock: BreakLockOpt = False,
     pushgateway: PushgatewayOpt = None, metrics_file: MetricsFileOpt = None,
 ) -> None:
-    """Fail back to ENV: fence the stale copies, re-create replicas toward ENV, then switch back (planned)."""
+    """Fail back to ENV: fence the stale copies, re-create replicas toward ENV, then switch back, planned by
+    definition (fence the writers, wait for catch-up, promote: no write lost; refused when the current writer's
+    region does not answer or a target copy does not replicate from the current writer)."""
     from dr.cli.run_options import execute
 
     flags = RunFlags(dry_run=dry_run, yes=yes, run_id=run_id, incident_start=incident_start,

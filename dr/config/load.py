@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,20 +50,15 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+MAX_CONFIG_BYTES = 10 * 1024 * 1024
+"""A topology is kilobytes (seed scale: ~200 KB); a bigger file is a wrong path or hostile, not a topology."""
+MAX_ALIASES = 100
+"""YAML aliases allowed in one file: the example uses none; thousands expand into a "billion laughs"."""
+
+
 def read_document(path: Path) -> object:
     """The parsed YAML of `path`; unreadable or malformed files raise ConfigError naming the line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(
-            f"no topology file at {path}",
-            [Finding(str(path), "file not found",
-                     f"pass --config PATH, set ${CONFIG_ENV_VAR}, or create ./{DEFAULT_CONFIG}")],
-        ) from None
-    except OSError as err:
-        raise ConfigError(f"cannot read {path}: {err.strerror}",
-                          [Finding(str(path), f"cannot read: {err.strerror}", "check the path and permissions")]
-                          ) from None
+    text = _read_text(path)
     try:
         return yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as err:
@@ -71,6 +67,90 @@ def read_document(path: Path) -> object:
         problem = getattr(err, "problem", None) or str(err)
         raise ConfigError(f"{path} is not valid YAML at {where}: {problem}",
                           [Finding(where, f"YAML syntax: {problem}", "fix the YAML at that position")]) from None
+    except RecursionError:
+        raise ConfigError(f"{path} nests too deeply to be a topology",
+                          [Finding(str(path), "YAML nested too deeply", "check that --config names your dr.yaml")]
+                          ) from None
+
+
+def _read_text(path: Path) -> str:
+    """The file's text: a regular file (never a FIFO, device or directory), at most MAX_CONFIG_BYTES, UTF-8."""
+    data = _read_bytes(path)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        problem = f"not UTF-8 text: byte {data[err.start]:#04x} at byte offset {err.start} (line {line})"
+        raise ConfigError(f"{path} is {problem}",
+                          [Finding(str(path), problem, "save the topology file as UTF-8 text, or check that "
+                                                       "--config names your dr.yaml")]) from None
+    aliases = _alias_count(text)
+    if aliases > MAX_ALIASES:
+        raise ConfigError(f"{path} uses {aliases} YAML aliases (at most {MAX_ALIASES})",
+                          [Finding(str(path), f"{aliases} YAML aliases (*name)", "write the values out")])
+    return text
+
+
+def _read_bytes(path: Path) -> bytes:
+    # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it before any read.
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise ConfigError(
+            f"no topology file at {path}",
+            [Finding(str(path), "file not found",
+                     f"pass --config PATH, set ${CONFIG_ENV_VAR}, or create ./{DEFAULT_CONFIG}")],
+        ) from None
+    except OSError as err:
+        raise _unreadable(path, err) from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        kind = _kind(info.st_mode)
+        raise ConfigError(f"{path} is {kind}, not a regular file",
+                          [Finding(str(path), f"{kind}, not a regular file",
+                                   "pass --config the path of your dr.yaml file")])
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            data = handle.read(MAX_CONFIG_BYTES + 1)
+        except OSError as err:
+            raise _unreadable(path, err) from None
+    if max(len(data), info.st_size) > MAX_CONFIG_BYTES:
+        size = max(len(data), info.st_size)
+        raise ConfigError(f"{path} is {size:,} bytes: larger than the {MAX_CONFIG_BYTES // 2**20} MB limit for a "
+                          "topology file",
+                          [Finding(str(path), f"larger than {MAX_CONFIG_BYTES // 2**20} MB",
+                                   "check that --config names your dr.yaml (a topology is kilobytes)")])
+    return data
+
+
+def _unreadable(path: Path, err: OSError) -> ConfigError:
+    reason = err.strerror or str(err)
+    return ConfigError(f"cannot read {path}: {reason}",
+                       [Finding(str(path), f"cannot read: {reason}", "check the path and permissions")])
+
+
+def _kind(mode: int) -> str:
+    for test, kind in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return kind
+    return "a special file"
+
+
+def _alias_count(text: str) -> int:
+    """How many alias events the YAML has (0 for text that does not even scan: the parser reports that)."""
+    if "*" not in text:
+        return 0
+    count = 0
+    try:
+        for token in yaml.scan(text, Loader=_SafeLoader):
+            count += isinstance(token, yaml.AliasToken)
+    except yaml.YAMLError:
+        return count
+    return count
 
 
 def check_file(path: Path) -> tuple[Topology | None, list[Finding]]:

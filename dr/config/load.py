@@ -39,6 +39,12 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                "while reading a mapping", node.start_mark, "a key that is a list or a mapping",
+                key_node.start_mark) from None
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 "while reading a mapping", node.start_mark,
@@ -63,14 +69,23 @@ def read_document(path: Path) -> object:
         return yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
-        problem = getattr(err, "problem", None) or str(err)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else _reader_position(err)
+        problem = getattr(err, "problem", None) or getattr(err, "reason", None) or str(err)
         raise ConfigError(f"{path} is not valid YAML at {where}: {problem}",
                           [Finding(where, f"YAML syntax: {problem}", "fix the YAML at that position")]) from None
+    except (ValueError, OverflowError) as err:  # a value YAML cannot build: an int of 5,000 digits, 2026-13-45
+        raise ConfigError(f"{path} has a value that cannot be read: {err}",
+                          [Finding(str(path), f"unreadable value: {err}", "write that value as a quoted string "
+                                                                          "or correct it")]) from None
     except RecursionError:
         raise ConfigError(f"{path} nests too deeply to be a topology",
                           [Finding(str(path), "YAML nested too deeply", "check that --config names your dr.yaml")]
                           ) from None
+
+
+def _reader_position(err: yaml.YAMLError) -> str:
+    position = getattr(err, "position", None)  # the reader's errors (control characters) carry no mark
+    return f"character {position + 1}" if isinstance(position, int) else "unknown position"
 
 
 def _read_text(path: Path) -> str:
@@ -87,7 +102,8 @@ def _read_text(path: Path) -> str:
     aliases = _alias_count(text)
     if aliases > MAX_ALIASES:
         raise ConfigError(f"{path} uses {aliases} YAML aliases (at most {MAX_ALIASES})",
-                          [Finding(str(path), f"{aliases} YAML aliases (*name)", "write the values out")])
+                          [Finding(str(path), f"{aliases} YAML aliases (*name), at most {MAX_ALIASES}",
+                                   "write the values out")])
     return text
 
 
@@ -112,17 +128,21 @@ def _read_bytes(path: Path) -> bytes:
                           [Finding(str(path), f"{kind}, not a regular file",
                                    "pass --config the path of your dr.yaml file")])
     with os.fdopen(fd, "rb") as handle:
+        if info.st_size > MAX_CONFIG_BYTES:
+            raise _too_big(path, info.st_size)
         try:
-            data = handle.read(MAX_CONFIG_BYTES + 1)
+            data = handle.read(MAX_CONFIG_BYTES + 1)  # the size may have grown since fstat: never read more
         except OSError as err:
             raise _unreadable(path, err) from None
-    if max(len(data), info.st_size) > MAX_CONFIG_BYTES:
-        size = max(len(data), info.st_size)
-        raise ConfigError(f"{path} is {size:,} bytes: larger than the {MAX_CONFIG_BYTES // 2**20} MB limit for a "
-                          "topology file",
-                          [Finding(str(path), f"larger than {MAX_CONFIG_BYTES // 2**20} MB",
-                                   "check that --config names your dr.yaml (a topology is kilobytes)")])
+    if len(data) > MAX_CONFIG_BYTES:
+        raise _too_big(path, len(data))
     return data
+
+
+def _too_big(path: Path, size: int) -> ConfigError:
+    problem = f"{size:,} bytes or more, larger than the {MAX_CONFIG_BYTES // 2**20} MB limit for a topology file"
+    hint = "check that --config names your dr.yaml (a topology is kilobytes)"
+    return ConfigError(f"{path} is {problem}", [Finding(str(path), problem, hint)])
 
 
 def _unreadable(path: Path, err: OSError) -> ConfigError:

@@ -1,11 +1,11 @@
 """Helpers for the hostile-input tests: run `drctl` through its real entry point in-process, assert a clean refusal
-(exit code, the input named, no traceback) and that no AWS client was even made."""
+(exit code, the input named, no traceback). The `no_aws` fixture (tests/conftest.py) proves no AWS client was made."""
 
 from __future__ import annotations
 
 import sys
 import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -39,24 +39,3 @@ def assert_refused(result: Result, *named: str, code: int = 2) -> str:
     for text in named:
         assert text in result.stderr, f"{text!r} not named in: {result.stderr}"
     return result.stderr
-
-
-class AwsCalled(AssertionError):
-    """Raised by the guard when a refused command still made an AWS client."""
-
-
-@pytest.fixture
-def no_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Any AWS client made (drctl's factory or boto3 directly) fails the command and is recorded."""
-    import boto3.session
-
-    made: list[str] = []
-
-    def refuse(*args: Any, **kwargs: Any) -> Any:
-        made.append(f"{args[1:]!r} {kwargs!r}"[:200])
-        raise AwsCalled("an AWS client was made for a command that should have been refused first")
-
-    monkeypatch.setattr("dr.aws.factory.ClientFactory.__init__", refuse)
-    monkeypatch.setattr(boto3.session.Session, "client", refuse)
-    yield made
-    assert made == [], f"AWS clients were made: {made}"

@@ -83,6 +83,7 @@ def _full(config: str | None, to: str, flags: RunFlags) -> DrillResult:
     from dr.drill.runner import run_full
     from dr.engine.session import new_run_id
 
+    run_options.check_options(flags, SYSTEM_CLOCK.now())  # before the confirmation, not after the failover half
     topology = load(config_path(config))
     source = run_options.resolve_pair(topology, None, to)
     _confirm_full(to, source, flags)

@@ -53,8 +53,9 @@ def outage_regions(option: Iterable[str], environ: Mapping[str, str] | None = No
     sources += [(f"${OUTAGE_ENV_VAR}", r) for r in env.get(OUTAGE_ENV_VAR, "").split(",")]
     chosen: set[str] = set()
     for where, raw in sources:
-        region = raw.strip()
-        if not region and where.startswith("$"):
+        from_env = where.startswith("$")
+        region = raw.strip() if from_env else raw  # "a, b" in the variable is a list; an option value is exact
+        if not region and from_env:
             continue  # "a,,b" or an empty variable: nothing named
         if region not in known_regions():
             raise UsageError(f"{where} {raw!r} is not an AWS region: {region_hint(region)}")

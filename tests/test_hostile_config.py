@@ -15,11 +15,7 @@ from dr.config.findings import MAX_FINDINGS_SHOWN
 from dr.config.load import MAX_ALIASES, MAX_CONFIG_BYTES, read_document
 from dr.errors import ConfigError
 from tests.fake_runbooks import EXAMPLE
-from tests.hostile_support import (
-    assert_refused,
-    drctl,
-    no_aws,  # noqa: F401 (a fixture, used by pytestmark)
-)
+from tests.hostile_support import assert_refused, drctl
 
 pytestmark = pytest.mark.usefixtures("no_aws")
 

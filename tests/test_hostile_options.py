@@ -154,7 +154,7 @@ class TestPushgateway:
 
 class TestMetricsFile:
     @pytest.mark.parametrize("case", ["missing-dir", "a-directory", "under-a-file", "empty", "nul", "too-long",
-                                      "a-fifo", "dev-null-child"])
+                                      "a-fifo", "dev-null-child", "trailing-slash"])
     def test_refused_before_the_run(self, case: str, tmp_path: Path) -> None:
         """--metrics-file somewhere it cannot be written: exit 2 before the run, naming it."""
         import os
@@ -164,7 +164,7 @@ class TestMetricsFile:
         value = {"missing-dir": str(tmp_path / "nope" / "x.prom"), "a-directory": str(tmp_path),
                  "under-a-file": f"{EXAMPLE}/x.prom", "empty": "", "nul": "x\0.prom",
                  "too-long": str(tmp_path / ("x" * 5000)), "a-fifo": str(fifo),
-                 "dev-null-child": "/dev/null/x.prom"}[case]
+                 "dev-null-child": "/dev/null/x.prom", "trailing-slash": f"{tmp_path}/new/"}[case]
         assert_refused(drctl(*RUN_COMMANDS["failover"], f"--metrics-file={value}"), "--metrics-file", repr(value))
 
     @pytest.mark.parametrize("command", ["drill-clone", "fence", "failback"])

@@ -88,7 +88,7 @@ def metrics_file(path: str | None) -> Path | None:
         return None
     target = Path(path)
     fix = "name a file in an existing directory you can write to (node-exporter's textfile directory)"
-    if not path.strip() or "\0" in path:
+    if not path.strip() or "\0" in path or path.endswith("/"):
         raise UsageError(f"--metrics-file {path!r} is not a file name: {fix}")
     try:
         if target.is_dir():

@@ -48,8 +48,9 @@ def more_line(hidden: int, what: str = "finding") -> str:
     return f"... and {hidden:,} more {what}{'s' if hidden != 1 else ''} not shown: fix these first"
 
 
-def name_list(names: Iterable[str], limit: int = MAX_NAMES_SHOWN) -> str:
-    """`a, b, c` for a hint, cut after `limit` names with how many more ("... and 12 more")."""
-    ordered = sorted(names)
+def name_list(names: Iterable[object], limit: int = MAX_NAMES_SHOWN) -> str:
+    """`a, b, c` for a hint, cut after `limit` names with how many more ("... and 12 more"). Names are shown as
+    text: a hostile file can make them numbers or booleans."""
+    ordered = sorted({str(name) for name in names})
     shown = ", ".join(ordered[:limit])
     return f"{shown}, ... and {len(ordered) - limit:,} more" if len(ordered) > limit else shown

@@ -39,4 +39,4 @@ class TestContinuousIntegration:
         """.ci/run sets CI=true itself, so a missing promtool or pushgateway fails instead of being skipped."""
         script = (ROOT / ".ci" / "run").read_text()
         assert "export CI=true" in script
-        assert script.index("export CI=true") < script.index("scripts/test")
+        assert script.index("export CI=true") < script.rindex("scripts/test")

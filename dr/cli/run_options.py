@@ -28,7 +28,9 @@ DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Plan and read-only c
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask; required without a terminal.")]
 RunIdOpt = Annotated[str | None, typer.Option("--run-id", help="Run id (default: generated).", show_default=False)]
 IncidentStartOpt = Annotated[str | None, typer.Option(
-    "--incident-start", metavar="ISO8601", help="Start the RTO clock at the incident, not at the command.")]
+    "--incident-start", metavar="ISO8601",
+    help="Start the RTO clock at the incident, not at the command: a time with its zone (2026-12-05T03:12:00Z), "
+         "not in the future, at most 7 days ago.")]
 AcceptDataLossOpt = Annotated[bool, typer.Option(
     "--accept-data-loss", help="Pass the RPO gate knowingly (unplanned failover with lag above the RPO).")]
 SimulateOutageOpt = Annotated[list[str] | None, typer.Option(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,3 +43,24 @@ def aws() -> Iterator[None]:
 
     with mock_aws():
         yield
+
+
+class AwsCalled(AssertionError):
+    """Raised by the guard when a refused command still made an AWS client."""
+
+
+@pytest.fixture
+def no_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Any AWS client made (drctl's factory or boto3 directly) fails the command and is recorded."""
+    import boto3.session
+
+    made: list[str] = []
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        made.append(f"{args[1:]!r} {kwargs!r}"[:200])
+        raise AwsCalled("an AWS client was made for a command that should have been refused first")
+
+    monkeypatch.setattr("dr.aws.factory.ClientFactory.__init__", refuse)
+    monkeypatch.setattr(boto3.session.Session, "client", refuse)
+    yield made
+    assert made == [], f"AWS clients were made: {made}"

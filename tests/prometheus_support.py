@@ -67,9 +67,9 @@ def poll(probe: Callable[[], T | None], *, deadline: float, what: str, interval:
     pytest.fail(f"timed out after {deadline:.0f}s waiting for {what} (last error: {last_error})")
 
 
-def http_get(url: str, timeout: float = 5.0) -> tuple[int, bytes]:
+def http_get(url: str, timeout: float = 5.0, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=timeout) as response:
             return int(response.status), bytes(response.read())
     except urllib.error.HTTPError as err:
         return int(err.code), bytes(err.read())
@@ -81,7 +81,7 @@ def get_json(url: str) -> Any:
 
 @contextmanager
 def running(args: list[str], *, ready_url: str, log: Path, env: dict[str, str] | None = None,
-            deadline: float = 30.0) -> Iterator[subprocess.Popen[bytes]]:
+            deadline: float = 30.0, ready_codes: tuple[int, ...] = (200,)) -> Iterator[subprocess.Popen[bytes]]:
     """Start a process, wait until `ready_url` answers 200, and always stop it (SIGTERM, then SIGKILL)."""
     with open(log, "wb") as out:
         proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env)
@@ -89,7 +89,7 @@ def running(args: list[str], *, ready_url: str, log: Path, env: dict[str, str] |
         def ready() -> bool | None:
             if proc.poll() is not None:
                 pytest.fail(f"{args[0]} exited with {proc.returncode}: {log.read_text(errors='replace')[-2000:]}")
-            return True if http_get(ready_url, timeout=1.0)[0] == 200 else None
+            return True if http_get(ready_url, timeout=1.0)[0] in ready_codes else None
 
         poll(ready, deadline=deadline, what=f"{Path(args[0]).name} at {ready_url}")
         yield proc
@@ -109,10 +109,17 @@ def stop_process(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> int:
 
 
 @contextmanager
-def pushgateway(tmp: Path) -> Iterator[str]:
-    """A Pushgateway on a free loopback port; yields its base URL."""
+def pushgateway(tmp: Path, basic_auth: tuple[str, str] | None = None) -> Iterator[str]:
+    """A Pushgateway on a free loopback port; yields its base URL. `basic_auth` = (user, bcrypt hash) makes it
+    require HTTP basic auth (its --web.config.file)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     args = [require_binary("prometheus-pushgateway"), f"--web.listen-address=127.0.0.1:{port}"]
-    with running(args, ready_url=f"{url}/-/ready", log=tmp / "pushgateway.log"):
+    ready_codes: tuple[int, ...] = (200,)
+    if basic_auth:
+        config = tmp / "pushgateway-web.yml"
+        config.write_text(f"basic_auth_users:\n  {basic_auth[0]}: '{basic_auth[1]}'\n")
+        args.append(f"--web.config.file={config}")
+        ready_codes = (401,)  # up, and asking for credentials
+    with running(args, ready_url=f"{url}/-/ready", log=tmp / "pushgateway.log", ready_codes=ready_codes):
         yield url

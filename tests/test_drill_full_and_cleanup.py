@@ -15,6 +15,7 @@ __all__ = ["shared_sandbox"]
 
 
 class TestFullDrill:
+    @pytest.mark.timeout(600)  # the suite's slowest test (~150 s with the 2 CPUs shared): twice the default
     def test_full_drill_fails_over_for_real_then_fails_back(self, sandbox: InProcessSandbox) -> None:
         """--mode full --yes promotes the production replicas (a real failover), fails back, exits 0, and
         DNS serves prod again."""

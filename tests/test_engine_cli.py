@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -107,9 +108,10 @@ class TestExitCodes:
 class TestReportAndRuns:
     def test_json_report_is_one_document_with_incident_clock(self) -> None:
         """-o json: one JSON document; --incident-start moves the RTO clock start and counts elapsed from it."""
-        result = run_ledger("--yes", "-o", "json", "--incident-start", "2020-01-01T00:00:00Z")
+        incident = (datetime.now(UTC) - timedelta(minutes=20)).replace(microsecond=0)
+        result = run_ledger("--yes", "-o", "json", "--incident-start", incident.strftime("%Y-%m-%dT%H:%M:%SZ"))
         report = json.loads(result.stdout)
-        assert report["clock_started_at"] == "2020-01-01T00:00:00.000Z"
+        assert report["clock_started_at"] == incident.strftime("%Y-%m-%dT%H:%M:%S.000Z")
         assert report["rto"]["met"] is False
         assert report["rto"]["elapsed_seconds"] > 900
         assert report["rpo"]["data_loss_window_seconds"] == 1.5

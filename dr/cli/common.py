@@ -38,6 +38,19 @@ def console(stderr: bool = False) -> Any:
     return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
+def write_error(err: Exception) -> None:
+    """An expected failure on stderr: its message, then its findings (the first ones, and how many more)."""
+    from dr.config.findings import first, more_line
+    from dr.errors import ConfigError
+
+    sys.stderr.write(f"drctl: {err}\n")
+    shown, hidden = first(err.findings if isinstance(err, ConfigError) else [])
+    for finding in shown:
+        sys.stderr.write(f"  {finding}\n")
+    if hidden:
+        sys.stderr.write(f"  {more_line(hidden)}\n")
+
+
 def load_topology(config: str | None) -> Any:
     """Load and validate the topology, raising ConfigError (exit 2) with every finding."""
     from dr.config import load
@@ -53,11 +66,10 @@ SimulateOutageOpt = Annotated[
 
 
 def outage_faults(regions: list[str] | None) -> Any:
-    """`Faults` failing every call to the given regions (plus $DRCTL_SIMULATE_OUTAGE, comma-separated), or None."""
-    import os
+    """`Faults` failing every call to the given regions (plus $DRCTL_SIMULATE_OUTAGE, comma-separated), or None;
+    UsageError (exit 2) for a name that is not an AWS region."""
+    from dr.aws.faults import Faults
+    from dr.cli.option_checks import outage_regions
 
-    from dr.aws.faults import OUTAGE_ENV_VAR, Faults
-
-    chosen = {r.strip() for r in (regions or []) if r.strip()}
-    chosen |= {r.strip() for r in os.environ.get(OUTAGE_ENV_VAR, "").split(",") if r.strip()}
+    chosen = outage_regions(regions or [])
     return Faults(outage_regions=chosen) if chosen else None

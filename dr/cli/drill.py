@@ -83,6 +83,7 @@ def _full(config: str | None, to: str, flags: RunFlags) -> DrillResult:
     from dr.drill.runner import run_full
     from dr.engine.session import new_run_id
 
+    run_options.check_options(flags, SYSTEM_CLOCK.now())  # before the confirmation, not after the failover half
     topology = load(config_path(config))
     source = run_options.resolve_pair(topology, None, to)
     _confirm_full(to, source, flags)
@@ -142,18 +143,16 @@ def cleanup_cmd(
 ) -> None:
     """Find what drills left (tagged drctl:drill=true, drill_name records) in every account/region; delete it."""
     from dr.aws.factory import ClientFactory
-    from dr.aws.faults import Faults
-    from dr.cli.common import load_topology
+    from dr.cli.common import load_topology, outage_faults
     from dr.drill.leftovers import delete_leftovers, find_leftovers
     from dr.errors import DrError
 
     try:
+        faults = outage_faults(simulate_outage)
         topology = load_topology(config)
     except DrError as err:
         _fail(err)
-    outage = set(simulate_outage or [])
-    clients = ClientFactory(topology, run_id=run_id or "drill-cleanup",
-                            faults=Faults(outage_regions=outage) if outage else None)
+    clients = ClientFactory(topology, run_id=run_id or "drill-cleanup", faults=faults)
     found, errors = find_leftovers(topology, clients, run_id)
     document: dict[str, Any] = {"run_id": run_id, "found": [f.to_dict() for f in found], "dry_run": dry_run}
     if not dry_run:

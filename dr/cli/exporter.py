@@ -12,6 +12,9 @@ from dr.cli.common import ConfigOpt
 if TYPE_CHECKING:
     from dr.metrics.exporter import Exporter
 
+MAX_INTERVAL_SECONDS = 3600.0
+"""Readings older than the lag alerts' windows are no monitoring; this also bounds the refresher's wait."""
+
 
 def exporter_cmd(
     config: ConfigOpt = None,
@@ -23,16 +26,18 @@ def exporter_cmd(
     import logging
 
     from dr.cli.common import load_topology
+    from dr.cli.option_checks import port as check_port
     from dr.config.durations import parse_duration
     from dr.errors import UsageError
     from dr.metrics.exporter import Exporter
 
+    check_port(port)
     try:
         seconds = parse_duration(interval)
     except ValueError as err:
         raise UsageError(f"--interval {interval!r}: {err}") from None
-    if seconds <= 0:
-        raise UsageError(f"--interval {interval!r}: must be more than 0 seconds")
+    if not 0 < seconds <= MAX_INTERVAL_SECONDS:
+        raise UsageError(f"--interval {interval!r}: must be more than 0 seconds and at most 1h (e.g. 60s)")
     # drctl's own messages at INFO; botocore's per-client INFO chatter stays out of the exporter's log.
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -67,9 +67,6 @@ def run() -> None:
 
 
 def _report_error(err: Exception) -> None:
-    from dr.errors import ConfigError
+    from dr.cli.common import write_error
 
-    sys.stderr.write(f"drctl: {err}\n")
-    if isinstance(err, ConfigError):
-        for finding in err.findings:
-            sys.stderr.write(f"  {finding}\n")
+    write_error(err)

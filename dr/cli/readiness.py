@@ -19,14 +19,13 @@ def readiness_cmd(
 ) -> None:
     """Confirm ENV can take traffic: replicas available and replicating, lag <= RPO, its health checks
     healthy, its EKS/ECS/ASG at capacity. Exit 0 ready, 1 not ready, 2 configuration error."""
+    from dr.cli.common import write_error
     from dr.errors import DrError
 
     try:
         results = _run(config, env, simulate_outage)
     except DrError as err:
-        console(stderr=True).print(f"[red]drctl: {err}[/]")
-        for finding in getattr(err, "findings", []):
-            console(stderr=True).print(f"  {finding}")
+        write_error(err)
         raise typer.Exit(err.exit_code) from None
     from dr.checks.model import all_ok
 

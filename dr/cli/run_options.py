@@ -19,6 +19,8 @@ from dr.cli.common import Output
 from dr.engine.env import PUSHGATEWAY_ENV_VAR
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from dr.engine.runbook import Runbook
     from dr.engine.session import RunOutcome, RunSession
 
@@ -26,7 +28,9 @@ DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Plan and read-only c
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask; required without a terminal.")]
 RunIdOpt = Annotated[str | None, typer.Option("--run-id", help="Run id (default: generated).", show_default=False)]
 IncidentStartOpt = Annotated[str | None, typer.Option(
-    "--incident-start", metavar="ISO8601", help="Start the RTO clock at the incident, not at the command.")]
+    "--incident-start", metavar="ISO8601",
+    help="Start the RTO clock at the incident, not at the command: a time with its zone (2026-12-05T03:12:00Z), "
+         "not in the future, at most 7 days ago.")]
 AcceptDataLossOpt = Annotated[bool, typer.Option(
     "--accept-data-loss", help="Pass the RPO gate knowingly (unplanned failover with lag above the RPO).")]
 SimulateOutageOpt = Annotated[list[str] | None, typer.Option(
@@ -68,11 +72,10 @@ def is_tty() -> bool:
 
 def fail(err: Exception) -> NoReturn:
     """An expected failure: its message on stderr, its exit code, no traceback."""
-    from dr.errors import ConfigError, DrError
+    from dr.cli.common import write_error
+    from dr.errors import DrError
 
-    sys.stderr.write(f"drctl: {err}\n")
-    for finding in err.findings if isinstance(err, ConfigError) else []:
-        sys.stderr.write(f"  {finding}\n")
+    write_error(err)
     raise typer.Exit(err.exit_code if isinstance(err, DrError) else 1)
 
 
@@ -101,27 +104,22 @@ def execute(runbook: str | type[Runbook], *, config: str | None, output: Output,
 def prepare(runbook: str | type[Runbook], *, config: str | None, target: str, source: str | None,
             flags: RunFlags) -> RunSession:
     """Everything before the run: topology, environments, run id, header, clients, context, journal, lock."""
-    from dr.clock import SYSTEM_CLOCK, parse_iso
+    from dr.clock import SYSTEM_CLOCK
     from dr.config import config_path
     from dr.engine import registry
     from dr.engine.journal.base import check_run_id
     from dr.engine.session import RunSession, new_header, new_run_id
     from dr.engine.step import RunContext, RunOptions
-    from dr.errors import UsageError
 
     cls = registry.get(runbook) if isinstance(runbook, str) else runbook
+    now = SYSTEM_CLOCK.now()
+    incident, outage = check_options(flags, now)
     path = config_path(config)
     topology = _load(path)
     source = resolve_pair(topology, source, target)
-    now = SYSTEM_CLOCK.now()
     run_id = check_run_id(flags.run_id or new_run_id(cls.name, target, now))
-    try:
-        incident = parse_iso(flags.incident_start) if flags.incident_start else None
-    except ValueError:
-        raise UsageError(f"--incident-start {flags.incident_start!r} is not an ISO 8601 time") from None
     options = RunOptions(dry_run=flags.dry_run, yes=flags.yes, accept_data_loss=flags.accept_data_loss,
-                         simulate_outage=frozenset(_outage_regions(flags)), planned=flags.planned,
-                         extra=dict(flags.extra))
+                         simulate_outage=frozenset(outage), planned=flags.planned, extra=dict(flags.extra))
     header = new_header(cls, topology, path, source=source, target=target, run_id=run_id, options=options,
                         now=now, incident_start=incident)
     clients = make_clients(topology, run_id, options.simulate_outage)
@@ -155,13 +153,17 @@ def resolve_pair(topology: Any, source: str | None, target: str) -> str:
     return source
 
 
-def _outage_regions(flags: RunFlags) -> set[str]:
-    import os
+def check_options(flags: RunFlags, now: datetime) -> tuple[datetime | None, set[str]]:
+    """Every option and environment hook checked before anything runs (UsageError, exit 2): the incident start
+    and the regions to fail, parsed."""
+    from dr.cli import option_checks
 
-    from dr.aws.faults import OUTAGE_ENV_VAR
-
-    from_env = {r.strip() for r in os.environ.get(OUTAGE_ENV_VAR, "").split(",") if r.strip()}
-    return set(flags.simulate_outage) | from_env
+    option_checks.environment_hooks()
+    outage = option_checks.outage_regions(flags.simulate_outage)
+    incident = option_checks.incident_start(flags.incident_start, now) if flags.incident_start is not None else None
+    option_checks.pushgateway(flags.pushgateway)
+    option_checks.metrics_file(flags.metrics_file)
+    return incident, outage
 
 
 def make_clients(topology: Any, run_id: str, outage: frozenset[str]) -> Any:

@@ -126,12 +126,15 @@ def resume_cmd(run_id: RunIdArg, *, config: ConfigOpt = None, output: OutputOpt 
                break_lock: BreakLockOpt = False, pushgateway: PushgatewayOpt = None,
                metrics_file: MetricsFileOpt = None) -> None:
     """Continue an interrupted or failed run from its journal: settled steps are kept, the rest re-checked."""
+    from dr.cli.run_options import check_options
+    from dr.clock import SYSTEM_CLOCK
     from dr.engine.events import RunStatus
     from dr.engine.session import load_history
     from dr.errors import DrError
 
     flags = RunFlags(yes=yes, break_lock=break_lock, pushgateway=pushgateway, metrics_file=metrics_file)
     try:
+        check_options(flags, SYSTEM_CLOCK.now())
         backend, _ = _backend(config)
         history = load_history(backend, run_id)
         if history.status in (RunStatus.SUCCEEDED, RunStatus.ALREADY_DONE):

@@ -18,14 +18,13 @@ def status_cmd(
 ) -> None:
     """Show where everything stands: database roles and writers, replication and lag, DNS sides, health checks.
     Exit 1 when a database has more than one writable copy (SPLIT BRAIN RISK)."""
+    from dr.cli.common import write_error
     from dr.errors import DrError
 
     try:
         report = _run(config, simulate_outage)
     except DrError as err:
-        console(stderr=True).print(f"[red]drctl: {err}[/]")
-        for finding in getattr(err, "findings", []):
-            console(stderr=True).print(f"  {finding}")
+        write_error(err)
         raise typer.Exit(err.exit_code) from None
     if output is Output.JSON:
         from dr.clock import SYSTEM_CLOCK, iso

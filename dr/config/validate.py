@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from dr.config.durations import format_duration
-from dr.config.findings import Finding
+from dr.config.findings import Finding, name_list
 from dr.config.model import Database, DnsRecord, DnsStrategy, Engine, Environment, Objectives, Readiness, Topology
 from dr.config.promotion import engine_budgets
 from dr.config.regions import known_regions, region_hint
@@ -123,7 +123,7 @@ class _Semantics:
     def known_env(self, path: str, env: str) -> bool:
         if env in self.p.env_names:
             return True
-        names = ", ".join(sorted(self.p.env_names)) or "none defined"
+        names = name_list(self.p.env_names) or "none defined"
         self.error(path, f"environment {env!r} is not defined under environments",
                    f"use one of: {names}")
         return False
@@ -232,7 +232,7 @@ class _Semantics:
                 if env not in rec.targets:
                     self.error(f"{path}.health_checks.{env}",
                                f"health check for {env!r}, which is not a side of this record",
-                               f"use one of the record's sides: {', '.join(sorted(rec.targets))}")
+                               f"use one of the record's sides: {name_list(rec.targets)}")
             if rec.strategy is DnsStrategy.FAILOVER_ROUTING:
                 for source, _ in self.p.pairs():
                     if source in rec.targets and source not in rec.health_checks:

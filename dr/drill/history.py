@@ -24,8 +24,11 @@ def drills_dir(state: Path | None = None) -> Path:
 
 def save(report: Mapping[str, Any], markdown: str, state: Path | None = None) -> tuple[Path, Path]:
     """Write the drill's JSON and Markdown reports atomically; return their paths."""
-    folder = drills_dir(state) / str(report["run_id"])
-    folder.mkdir(parents=True, exist_ok=True)
+    from dr.engine.env import state_dir
+    from dr.engine.files import private_dir
+
+    root = state or state_dir()
+    folder = private_dir(drills_dir(root) / str(report["run_id"]), under=root)
     json_path, md_path = folder / REPORT_JSON, folder / REPORT_MD
     _atomic_write(json_path, json.dumps(report, indent=2, default=str) + "\n")
     _atomic_write(md_path, markdown)
@@ -33,8 +36,12 @@ def save(report: Mapping[str, Any], markdown: str, state: Path | None = None) ->
 
 
 def _atomic_write(path: Path, text: str) -> None:
+    from dr.engine.files import open_private
+
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
+    tmp.unlink(missing_ok=True)  # a leftover (or a planted link): never written through
+    with os.fdopen(open_private(tmp, os.O_WRONLY | os.O_EXCL), "w", encoding="utf-8") as handle:
+        handle.write(text)
     os.replace(tmp, path)
 
 

@@ -32,11 +32,28 @@ def runbook_modules() -> list[str]:
 
 
 def kill_after_events() -> int | None:
-    value = os.environ.get(FAULT_KILL_AFTER_EVENTS_ENV_VAR, "").strip()
-    return int(value) if value else None
+    """N from DRCTL_FAULT_KILL_AFTER_JOURNAL_EVENTS, or None when unset; anything but a whole number >= 1 is a
+    usage error (exit 2)."""
+    return _positive_int(FAULT_KILL_AFTER_EVENTS_ENV_VAR)
 
 
 def max_concurrency() -> int | None:
-    """The cap from DRCTL_MAX_CONCURRENCY, or None (each group's own limit applies); ignored unless >= 1."""
-    value = os.environ.get(MAX_CONCURRENCY_ENV_VAR, "").strip()
-    return int(value) if value.isdigit() and int(value) >= 1 else None
+    """The cap from DRCTL_MAX_CONCURRENCY, or None (each group's own limit applies); anything but a whole number
+    >= 1 is a usage error (exit 2)."""
+    return _positive_int(MAX_CONCURRENCY_ENV_VAR)
+
+
+MAX_HOOK_VALUE = 1_000_000
+
+
+def _positive_int(name: str) -> int | None:
+    from dr.errors import UsageError
+
+    raw = os.environ.get(name, "")
+    value = raw.strip()
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_HOOK_VALUE:
+        raise UsageError(f"${name}={raw[:40]!r} is not a whole number from 1 to {MAX_HOOK_VALUE:,}: "
+                         f"set it to one (e.g. {name}=3) or unset it")
+    return int(value)

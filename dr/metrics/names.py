@@ -81,6 +81,10 @@ PUSHGATEWAY_JOB = "drctl"
 
 PUSHGATEWAY_ENV_VAR = "DRCTL_PUSHGATEWAY"
 """Default Pushgateway URL when no explicit one is given."""
+PUSHGATEWAY_USERNAME_ENV_VAR = "DRCTL_PUSHGATEWAY_USERNAME"
+"""Basic-auth user for the Pushgateway (else the URL's user:password@)."""
+PUSHGATEWAY_PASSWORD_ENV_VAR = "DRCTL_PUSHGATEWAY_PASSWORD"
+"""Basic-auth password for the Pushgateway; never printed."""
 
 BROKEN_LAG = -1.0
 """The lag value that means replication is not running (as AWS publishes it)."""

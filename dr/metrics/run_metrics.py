@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from dr.metrics._report import RunRecord
+    from dr.metrics.pushgateway import PushTarget
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ def export_run(report: Mapping[str, Any], *, pushgateway: str | None, metrics_fi
         log.debug("run metrics not exported for a dry run")
         return
     if url:
-        _guarded("Pushgateway", url, lambda: _push(run, url))
+        _push_guarded(run, url)
     if metrics_file:
         _guarded("textfile", metrics_file, lambda: _write(run, Path(metrics_file)))
 
@@ -60,15 +61,28 @@ def _guarded(kind: str, where: str, action: Callable[[], None]) -> None:
         log.warning("run metrics not exported to %s %s: %s: %s", kind, where, type(err).__name__, err)
 
 
-def _push(run: RunRecord, url: str) -> None:
+def _push_guarded(run: RunRecord, url: str) -> None:
+    """Push, logging failures against the URL with its password redacted."""
+    from dr.metrics.pushgateway import PushTarget, redact
+
+    try:
+        target = PushTarget.parse(url)
+    except ValueError as err:
+        log.warning("run metrics not exported to Pushgateway: %s", err)
+        return
+    _guarded("Pushgateway", redact(url), lambda: _push(run, target))
+
+
+def _push(run: RunRecord, target: PushTarget) -> None:
     from prometheus_client import pushadd_to_gateway
 
     from dr.metrics._families import run_families
     from dr.metrics._textfile import new_registry
 
     registry = new_registry(run_families(run, now=time.time(), group_labels=False))
-    pushadd_to_gateway(url, job=names.PUSHGATEWAY_JOB, registry=registry,
-                       grouping_key={"runbook": run.runbook, "target": run.target}, timeout=PUSH_TIMEOUT_SECONDS)
+    pushadd_to_gateway(target.url, job=names.PUSHGATEWAY_JOB, registry=registry,
+                       grouping_key={"runbook": run.runbook, "target": run.target}, timeout=PUSH_TIMEOUT_SECONDS,
+                       handler=target.handler())
 
 
 def _write(run: RunRecord, path: Path) -> None:

@@ -7,9 +7,12 @@ import threading
 from pathlib import Path
 from typing import IO
 
+from dr.engine.files import open_private, private_dir, read_private
+
 
 class LocalBackend:
     def __init__(self, directory: Path) -> None:
+        self.state = directory
         self.directory = directory / "runs"
         self.location = str(self.directory)
         self._files: dict[str, IO[str]] = {}
@@ -25,9 +28,10 @@ class LocalBackend:
         with self._lock:
             handle = self._files.get(run_id)
             if handle is None:
-                self.directory.mkdir(parents=True, exist_ok=True)
+                private_dir(self.directory, under=self.state)
                 _drop_torn_tail(self._path(run_id))
-                handle = self._path(run_id).open("a", encoding="utf-8")
+                fd = open_private(self._path(run_id), os.O_WRONLY | os.O_APPEND)
+                handle = os.fdopen(fd, "a", encoding="utf-8")
                 self._files[run_id] = handle
                 _fsync_dir(self.directory)
             handle.write(line + "\n")
@@ -56,11 +60,11 @@ def _drop_torn_tail(path: Path) -> None:
     """Cut a last line without its newline (a crash mid-write; that event never became durable, so the
     engine never went past it) before appending, so new events do not run into it."""
     try:
-        data = path.read_bytes()
+        data = read_private(path).encode("utf-8")
     except FileNotFoundError:
         return
     if data and not data.endswith(b"\n"):
-        with path.open("r+b") as handle:
+        with os.fdopen(open_private(path, os.O_RDWR), "r+b") as handle:
             handle.truncate(data.rfind(b"\n") + 1)
             handle.flush()
             os.fsync(handle.fileno())

@@ -9,21 +9,24 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
+from dr.engine.files import open_private, private_dir, read_private
 from dr.engine.lock.base import LockInfo, held_error
 
 
 class LocalLock:
     def __init__(self, directory: Path, key: str) -> None:
         self.key = key
+        self.state = directory
         self.path = directory / "locks" / f"{key}.lock"
         self.location = str(self.path)
         self._handle: IO[str] | None = None
 
     def acquire(self, me: LockInfo, *, break_lock: bool = False) -> LockInfo | None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent, under=self.state)
         broken: LockInfo | None = None
         for _ in range(10):
-            handle = self.path.open("a+", encoding="utf-8")
+            # Not "a+" (follows a symlink) nor "w" (truncates before the lock is ours): 0600, no link followed.
+            handle = os.fdopen(open_private(self.path, os.O_RDWR), "r+", encoding="utf-8")
             try:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -60,7 +63,7 @@ class LocalLock:
 
     def holder(self) -> LockInfo | None:
         try:
-            return LockInfo.from_data(json.loads(self.path.read_text(encoding="utf-8")))
+            return LockInfo.from_data(json.loads(read_private(self.path)))
         except (OSError, ValueError, KeyError):
             return None
 

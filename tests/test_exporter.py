@@ -25,13 +25,14 @@ class FakeSources:
     """Sources whose next answers the test sets; raising `fail` makes a read fail as AWS would."""
 
     def __init__(self) -> None:
-        self.lag: dict[str, LagSample] = {}
+        self.lag: dict[str, LagSample | None] = {}
         self.readings: dict[str, Reading] = {"readiness": Reading(), "health": Reading(), "dns": Reading(),
                                              "writers": Reading()}
         self.fail: set[str] = set()
         self.calls = 0
         self.refreshes = 0
         self.readiness_lags: list[Mapping[str, LagSample] | None] = []
+        self.writers_lags: list[Mapping[str, LagSample | None] | None] = []
 
     def _read(self, source: str) -> Reading:
         self.calls += 1
@@ -42,11 +43,11 @@ class FakeSources:
     def begin_refresh(self) -> None:
         self.refreshes += 1
 
-    def lags(self) -> dict[str, LagSample]:
+    def lags(self) -> dict[str, LagSample | None]:
         self.calls += 1
         if "lag" in self.fail:
             return {name: LagSample(name, s.source_region, s.replica_region, None, None, error="timeout")
-                    for name, s in self.lag.items()}
+                    for name, s in self.lag.items() if s is not None}
         return self.lag
 
     def readiness(self, lags: Mapping[str, LagSample] | None = None) -> Reading:
@@ -59,7 +60,8 @@ class FakeSources:
     def dns(self) -> Reading:
         return self._read("dns")
 
-    def writers(self) -> Reading:
+    def writers(self, lags: Mapping[str, LagSample | None] | None = None) -> Reading:
+        self.writers_lags.append(lags)
         return self._read("writers")
 
 

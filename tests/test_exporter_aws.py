@@ -150,7 +150,8 @@ class TestBatching:
         assert sample(text, "drctl_writers", database="db0003") == 1.0
 
     def test_regional_outage_counts_an_error_and_keeps_age_growing(self) -> None:
-        """With the replicas' region unreachable the lag read fails: errors_total{source=lag} rises."""
+        """With the replicas' region unreachable the lag read fails: errors_total{source=lag} rises, readiness's
+        failed reads count for readiness, and replication is not up."""
         topology = topology_of(3)
         topology = topology.model_copy(update={"aws": topology.aws.model_copy(update={"max_attempts": 1})})
         create_rds_pairs(topology)
@@ -161,4 +162,6 @@ class TestBatching:
         assert sample(text, "drctl_exporter_errors_total", source="lag") == 1.0
         assert sample(text, "drctl_replication_lag_sample_age_seconds", database="db0000") == float("inf")
         assert sample(text, "drctl_exporter_errors_total", source="writers") == 1.0
+        assert sample(text, "drctl_exporter_errors_total", source="readiness") == 1.0  # read failures, not verdicts
+        assert sample(text, "drctl_replication_up", database="db0000") == 0.0
         assert sample(text, "drctl_writers", database="db0000") is None  # unknown, never a made-up count

@@ -58,8 +58,8 @@ def direction_of(found: DatabaseCopies) -> Direction:
                 return Direction(name, _target(found, copy, current.region), known=True, following=ok)
         unread = next((c for c in found.unread() if c.region != current.region), None)
         if unread is not None:  # its region did not answer: read (and fail on) its lag, never drop the series
-            target = LagTarget(name, found.db.engine, unread.loc.env, unread.region, unread.loc.id, current.region)
-            return Direction(name, target, known=True, following=False)
+            lost = LagTarget(name, found.db.engine, unread.loc.env, unread.region, unread.loc.id, current.region)
+            return Direction(name, lost, known=True, following=False)
         return Direction(name, None, known=True, following=False)
     replica = next((c for c in lineage.copies if c.role is Role.REPLICA and c.exists), None)
     target = _target(found, replica, _region_of_arn(replica.source_arn, replica.region)) if replica else None

@@ -165,3 +165,24 @@ class TestBatching:
         assert sample(text, "drctl_exporter_errors_total", source="readiness") == 1.0  # read failures, not verdicts
         assert sample(text, "drctl_replication_up", database="db0000") == 0.0
         assert sample(text, "drctl_writers", database="db0000") is None  # unknown, never a made-up count
+
+
+class TestOutageLogging:
+    def test_both_regions_unreachable_log_at_most_one_line_per_source_per_refresh(
+            self, caplog: pytest.LogCaptureFixture) -> None:
+        """AWS unreachable in both regions, 12 databases: each refresh logs at most one warning per source
+        (never one per database or check) and no traceback; every source counts its error."""
+        topology = topology_of(12)
+        topology = topology.model_copy(update={"aws": topology.aws.model_copy(update={"max_attempts": 1})})
+        create_rds_pairs(topology)
+        faults = Faults(outage_regions={"eu-central-1", "eu-west-1", "us-east-1"})
+        exporter = Exporter(topology, clients=ClientFactory(topology, run_id="exporter", faults=faults))
+        with caplog.at_level("DEBUG", logger="dr"):
+            exporter.refresh_once()
+            exporter.refresh_once()
+        warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+        assert 0 < len(warnings) <= 2 * 5
+        assert all(r.exc_info is None for r in caplog.records)
+        text = generate_latest(exporter.registry).decode()
+        assert sample(text, "drctl_exporter_errors_total", source="writers") == 2.0
+        assert sample(text, "drctl_exporter_errors_total", source="readiness") == 2.0

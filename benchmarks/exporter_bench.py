@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--replicas", type=int, default=200)
     parser.add_argument("--scrapes", type=int, default=200)
-    parser.add_argument("--no-seed", action="store_true", help="publish lag metrics only (no RDS instances)")
+    parser.add_argument("--no-seed", action="store_true", help="no RDS instances (no lag is read)")
     args = parser.parse_args(argv)
     result = run_benchmark(args.replicas, args.scrapes, seed_databases=not args.no_seed)
     sys.stdout.write(json.dumps(asdict(result), indent=2) + "\n")

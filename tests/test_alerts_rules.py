@@ -48,6 +48,10 @@ class TestPromtool:
         ("max by (database) (drctl_writers) > 1", "sum by (database) (drctl_writers) > 1"),
         ("max by (database) (drctl_writers) > 1", "max by (database) (drctl_writers) > 2"),
         ("drctl_writers) > 1\n        for: 1m", "drctl_writers) > 1\n        for: 5m"),
+        ("max by (database) (drctl_replication_up) == 0", "min by (database) (drctl_replication_up) == 0"),
+        ("drctl_replication_up) == 0\n        for: 5m", "drctl_replication_up) == 0\n        for: 15m"),
+        ("unless on (target)", "and on (target)"),
+        ("max by (target) (drctl_drill_target_info)", "max by (target) (drctl_drill_target_info) * 0 > 1"),
     ])
     def test_unit_tests_catch_a_broken_rule(self, tmp_path: Path, original: str, mutant: str) -> None:
         """A rule file with a mutated threshold, duration or join fails the unit tests."""

@@ -25,13 +25,14 @@ class FakeSources:
     """Sources whose next answers the test sets; raising `fail` makes a read fail as AWS would."""
 
     def __init__(self) -> None:
-        self.lag: dict[str, LagSample] = {}
+        self.lag: dict[str, LagSample | None] = {}
         self.readings: dict[str, Reading] = {"readiness": Reading(), "health": Reading(), "dns": Reading(),
                                              "writers": Reading()}
         self.fail: set[str] = set()
         self.calls = 0
         self.refreshes = 0
         self.readiness_lags: list[Mapping[str, LagSample] | None] = []
+        self.writers_lags: list[Mapping[str, LagSample | None] | None] = []
 
     def _read(self, source: str) -> Reading:
         self.calls += 1
@@ -42,11 +43,11 @@ class FakeSources:
     def begin_refresh(self) -> None:
         self.refreshes += 1
 
-    def lags(self) -> dict[str, LagSample]:
+    def lags(self) -> dict[str, LagSample | None]:
         self.calls += 1
         if "lag" in self.fail:
             return {name: LagSample(name, s.source_region, s.replica_region, None, None, error="timeout")
-                    for name, s in self.lag.items()}
+                    for name, s in self.lag.items() if s is not None}
         return self.lag
 
     def readiness(self, lags: Mapping[str, LagSample] | None = None) -> Reading:
@@ -59,7 +60,8 @@ class FakeSources:
     def dns(self) -> Reading:
         return self._read("dns")
 
-    def writers(self) -> Reading:
+    def writers(self, lags: Mapping[str, LagSample | None] | None = None) -> Reading:
+        self.writers_lags.append(lags)
         return self._read("writers")
 
 
@@ -162,6 +164,67 @@ class TestLag:
         assert get(exporter, "drctl_exporter_errors_total", source="lag") == 0.0
 
 
+    def test_lag_labels_follow_the_direction_and_never_keep_the_old_datapoint(
+            self, exporter: Exporter, sources: FakeSources, clock: FakeClock) -> None:
+        """After re-protect the lag is read the other way: the series carries the new regions, and an empty
+        read in the new direction does not resurrect the old direction's value."""
+        sources.lag = {"orders": lag("orders", 2.0, age=0.0)}
+        exporter.refresh_once()
+        sources.lag = {"orders": LagSample("orders", "eu-west-1", "eu-central-1", None, None)}
+        clock.advance(INTERVAL)
+        exporter.refresh_once()
+        assert get(exporter, "drctl_replication_lag_seconds", **ORDERS) is None
+        age = get(exporter, "drctl_replication_lag_sample_age_seconds", database="orders")
+        assert age is not None
+        assert math.isinf(age)
+        sources.lag = {"orders": LagSample("orders", "eu-west-1", "eu-central-1", 4.0, 10.0)}
+        exporter.refresh_once()
+        assert get(exporter, "drctl_replication_lag_seconds", database="orders", source_region="eu-west-1",
+                   replica_region="eu-central-1") == 4.0
+
+    def test_a_database_without_a_replicating_copy_has_no_lag_series(
+            self, exporter: Exporter, sources: FakeSources) -> None:
+        """None from the lag source (no copy replicates from the writer after a failover): the lag and its age
+        disappear instead of showing the old direction's healthy value."""
+        sources.lag = {"orders": lag("orders", 2.0)}
+        exporter.refresh_once()
+        sources.lag = {"orders": None}
+        assert exporter.refresh_once()
+        assert get(exporter, "drctl_replication_lag_seconds", **ORDERS) is None
+        assert get(exporter, "drctl_replication_lag_sample_age_seconds", database="orders") is None
+
+    def test_writers_gets_the_lag_read_of_the_same_refresh(self, exporter: Exporter, sources: FakeSources) -> None:
+        """replication_up needs this refresh's lag: the writers source receives it (None when it failed)."""
+        sources.lag = {"orders": lag("orders", 7.0), "customers": None}
+        exporter.refresh_once()
+        assert sources.writers_lags == [sources.lag]
+
+
+class TestLogging:
+    def test_many_failures_of_one_source_log_one_line_per_refresh(
+            self, exporter: Exporter, sources: FakeSources, caplog: pytest.LogCaptureFixture) -> None:
+        """An AWS outage failing every read: one warning per failing source per refresh, no traceback."""
+        sources.readings["health"] = Reading({}, frozenset(), tuple(f"health check hc-{i}: timeout" for i in range(50)))
+        sources.fail = {"readiness", "dns", "writers"}
+        with caplog.at_level("DEBUG", logger="dr.metrics"):
+            exporter.refresh_once()
+            exporter.refresh_once()
+        warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+        assert len(warnings) == 2 * 4
+        assert all(r.exc_info is None for r in caplog.records)
+        health = [r.getMessage() for r in warnings if "read health" in r.getMessage()]
+        assert health[0] == "exporter could not read health: health check hc-0: timeout (and 49 more)"
+
+    def test_debug_logs_the_traceback(self, topology: Topology, sources: FakeSources, clock: FakeClock,
+                                      caplog: pytest.LogCaptureFixture) -> None:
+        """With debug on, a source that raises logs its traceback."""
+        exporter = Exporter(topology, sources=sources, clock=clock, interval=INTERVAL, debug=True)
+        sources.fail = {"dns"}
+        with caplog.at_level("WARNING", logger="dr.metrics"):
+            exporter.refresh_once()
+        assert [r.exc_info is not None for r in caplog.records] == [True]
+
+
 class TestReadinessHealthDns:
     def test_values_are_exported_with_contract_labels(self, exporter: Exporter, sources: FakeSources) -> None:
         """Readiness per (env, check), health per (env, health_check), active site per (record, env)."""
@@ -176,11 +239,15 @@ class TestReadinessHealthDns:
         assert get(exporter, "drctl_active_site_info", record="api.example.com.", env="prod") == 1.0
 
     def test_active_site_moves_when_the_record_switches(self, exporter: Exporter, sources: FakeSources) -> None:
-        """After a failover the old (record, prod) series disappears instead of lingering beside qa."""
-        sources.readings["dns"] = reading({("api.example.com.", "prod"): 1.0}, [("api.example.com.",)])
+        """After a failover the state gauge flips 1/0 per side; the deprecated _info keeps only the serving side."""
+        api = ("api.example.com.",)
+        sources.readings["dns"] = reading({(*api, "prod"): 1.0, (*api, "qa"): 0.0}, [api])
         exporter.refresh_once()
-        sources.readings["dns"] = reading({("api.example.com.", "qa"): 1.0}, [("api.example.com.",)])
+        assert get(exporter, "drctl_active_site", record="api.example.com.", env="prod") == 1.0
+        sources.readings["dns"] = reading({(*api, "prod"): 0.0, (*api, "qa"): 1.0}, [api])
         exporter.refresh_once()
+        assert get(exporter, "drctl_active_site", record="api.example.com.", env="prod") == 0.0
+        assert get(exporter, "drctl_active_site", record="api.example.com.", env="qa") == 1.0
         assert get(exporter, "drctl_active_site_info", record="api.example.com.", env="prod") is None
         assert get(exporter, "drctl_active_site_info", record="api.example.com.", env="qa") == 1.0
 
@@ -257,6 +324,14 @@ class TestTargetsAndSelf:
         assert get(exporter, "drctl_exporter_last_refresh_timestamp_seconds") == clock.now().timestamp()
         assert get(exporter, "drctl_exporter_refresh_duration_seconds") == 0.0
 
+    def test_build_info_and_drill_targets_are_exported(self, exporter: Exporter) -> None:
+        """drctl_build_info{version} is 1; every DR side of the topology (dr_for) is a drill target."""
+        from dr import __version__
+
+        assert get(exporter, "drctl_build_info", version=__version__) == 1.0
+        assert get(exporter, "drctl_drill_target_info", target="qa") == 1.0
+        assert get(exporter, "drctl_drill_target_info", target="prod") is None
+
     def test_every_source_has_an_error_counter_from_the_start(self, exporter: Exporter) -> None:
         """errors_total exists at 0 for each source, so rate() and increase() work from the first scrape."""
         for source in ("lag", "readiness", "health", "dns", "writers"):
@@ -292,3 +367,33 @@ class TestHttp:
     def test_unknown_path_is_404(self, served: str) -> None:
         """Paths other than /, /metrics and /healthz are not found."""
         assert http_get(f"{served}/nope")[0] == 404
+
+    def test_many_simultaneous_scrapes_are_all_answered(self, served: str) -> None:
+        """200 scrapes opened at once (more than the old backlog of 5 and than the workers) all get a 200."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=200) as pool:
+            statuses = list(pool.map(lambda _: http_get(f"{served}/metrics", timeout=30)[0], range(200)))
+        assert statuses == [200] * 200
+
+    def test_idle_connections_neither_pin_threads_nor_block_scrapes(
+            self, topology: Topology, sources: FakeSources, clock: FakeClock) -> None:
+        """Idle connections beyond the worker count: the thread count stays bounded, a scrape is still answered
+        once the idle ones time out, and then the workers are free again."""
+        import socket
+        import threading
+
+        exporter = Exporter(topology, sources=sources, clock=clock, interval=INTERVAL, workers=4,
+                            connection_timeout=0.5)
+        _, port = exporter.serve("127.0.0.1", 0)
+        before = threading.active_count()
+        idle = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(50)]
+        try:
+            status, _ = http_get(f"http://127.0.0.1:{port}/metrics", timeout=30)
+            assert status == 200
+            assert threading.active_count() <= before + 4
+            assert all(conn.recv(1) == b"" for conn in idle)  # closed by the server after its timeout
+        finally:
+            for conn in idle:
+                conn.close()
+            exporter.stop()

@@ -16,9 +16,7 @@ from dr.aws.factory import ClientFactory
 from dr.aws.faults import Faults
 from dr.aws.lag_metrics import lag_metric
 from dr.clock import SYSTEM_CLOCK
-from dr.config import load
 from dr.config.model import Topology
-from dr.metrics._sources import AwsSources
 from dr.metrics.exporter import Exporter
 
 pytestmark = pytest.mark.usefixtures("aws")
@@ -45,24 +43,23 @@ def create_rds_pairs(topology: Topology) -> None:
 
 
 @pytest.fixture(scope="module")
-def seeded_exposition() -> tuple[str, Exporter]:
-    """The example topology seeded into moto, orders' lag at 42 s, read by one exporter refresh."""
-    from moto import mock_aws
+def seeded_exposition(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Exporter]:
+    """The example topology seeded into the in-process sandbox (moto with the extensions the seed needs),
+    orders' lag at 42 s, read by one exporter refresh."""
+    from dr.testing.sandbox import in_process_sandbox
 
-    from dr.sandbox.seed import seed
-
-    with pytest.MonkeyPatch.context() as env, mock_aws():
+    with pytest.MonkeyPatch.context() as env:
         for var in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
             env.delenv(var, raising=False)
         env.setenv("AWS_ACCESS_KEY_ID", "testing")
         env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        topology = load(Path(__file__).resolve().parent.parent / "dr" / "examples" / "dr.yaml")
-        clients = ClientFactory(topology, run_id="exporter")
-        seeded = seed(topology, clients)
-        put_lag(clients, seeded, "orders", 42.0)
-        exporter = Exporter(seeded, clients=clients)
-        exporter.refresh_once()
-        return generate_latest(exporter.registry).decode(), exporter
+        path = Path(__file__).resolve().parent.parent / "dr" / "examples" / "dr.yaml"
+        with in_process_sandbox(path, tmp_path_factory.mktemp("seeded")) as box:
+            orders = next(d for d in box.topology.databases if d.name == "orders")
+            box.control.set_replica_lag("111111111111", "eu-west-1", str(orders.engine), orders.replica.id, 42.0)
+            exporter = Exporter(box.topology, clients=box.clients)
+            exporter.refresh_once()
+            return generate_latest(exporter.registry).decode(), exporter
 
 
 def sample(text: str, name: str, **labels: str) -> float | None:
@@ -130,10 +127,11 @@ class TestBatching:
     @pytest.mark.parametrize(("replicas", "calls"), [(200, 1), (500, 1), (501, 2)])
     def test_lag_of_all_replicas_takes_one_get_metric_data_call_per_500(self, replicas: int, calls: int) -> None:
         """Reading N replicas' lag in one region makes ceil(N / 500) GetMetricData calls, never one per database."""
+        from dr.checks.lag import read_lags
+
         topology = topology_of(replicas)
         faults = Faults()
-        sources = AwsSources(topology, ClientFactory(topology, run_id="exporter", faults=faults), SYSTEM_CLOCK, 600)
-        samples = sources.lags()
+        samples = read_lags(topology, ClientFactory(topology, run_id="exporter", faults=faults), SYSTEM_CLOCK)
         assert len(samples) == replicas
         assert faults.count("cloudwatch", "GetMetricData") == calls
 
@@ -152,9 +150,11 @@ class TestBatching:
         assert sample(text, "drctl_writers", database="db0003") == 1.0
 
     def test_regional_outage_counts_an_error_and_keeps_age_growing(self) -> None:
-        """With the replicas' region unreachable the lag read fails: errors_total{source=lag} rises."""
+        """With the replicas' region unreachable the lag read fails: errors_total{source=lag} rises, readiness's
+        failed reads count for readiness, and replication is not up."""
         topology = topology_of(3)
         topology = topology.model_copy(update={"aws": topology.aws.model_copy(update={"max_attempts": 1})})
+        create_rds_pairs(topology)
         faults = Faults(outage_regions={"eu-west-1"})
         exporter = Exporter(topology, clients=ClientFactory(topology, run_id="exporter", faults=faults))
         exporter.refresh_once()
@@ -162,4 +162,27 @@ class TestBatching:
         assert sample(text, "drctl_exporter_errors_total", source="lag") == 1.0
         assert sample(text, "drctl_replication_lag_sample_age_seconds", database="db0000") == float("inf")
         assert sample(text, "drctl_exporter_errors_total", source="writers") == 1.0
+        assert sample(text, "drctl_exporter_errors_total", source="readiness") == 1.0  # read failures, not verdicts
+        assert sample(text, "drctl_replication_up", database="db0000") == 0.0
         assert sample(text, "drctl_writers", database="db0000") is None  # unknown, never a made-up count
+
+
+class TestOutageLogging:
+    def test_both_regions_unreachable_log_at_most_one_line_per_source_per_refresh(
+            self, caplog: pytest.LogCaptureFixture) -> None:
+        """AWS unreachable in both regions, 12 databases: each refresh logs at most one warning per source
+        (never one per database or check) and no traceback; every source counts its error."""
+        topology = topology_of(12)
+        topology = topology.model_copy(update={"aws": topology.aws.model_copy(update={"max_attempts": 1})})
+        create_rds_pairs(topology)
+        faults = Faults(outage_regions={"eu-central-1", "eu-west-1", "us-east-1"})
+        exporter = Exporter(topology, clients=ClientFactory(topology, run_id="exporter", faults=faults))
+        with caplog.at_level("DEBUG", logger="dr"):
+            exporter.refresh_once()
+            exporter.refresh_once()
+        warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+        assert 0 < len(warnings) <= 2 * 5
+        assert all(r.exc_info is None for r in caplog.records)
+        text = generate_latest(exporter.registry).decode()
+        assert sample(text, "drctl_exporter_errors_total", source="writers") == 2.0
+        assert sample(text, "drctl_exporter_errors_total", source="readiness") == 2.0

@@ -23,8 +23,11 @@ environments:
 databases:
   - {name: orders, engine: rds-instance, primary: {env: prod, id: orders-db},
      replica: {env: prod, region: eu-west-1, id: orders-db-euw1}}
-  - {name: inventory, engine: aurora-cluster, primary: {env: prod, id: inventory-cluster},
-     replica: {env: prod, region: eu-west-1, id: inventory-cluster-euw1}}
+  - {name: inventory, engine: aurora-cluster,
+     primary: {env: prod, id: inventory-cluster,
+               settings: {parameter_group: aurora-mysql8-dr, cluster_parameter_group: aurora-mysql8-binlog}},
+     replica: {env: prod, region: eu-west-1, id: inventory-cluster-euw1,
+               settings: {parameter_group: aurora-mysql8-dr, cluster_parameter_group: aurora-mysql8-binlog}}}
 dns:
   - {zone_id: Z0EXAMPLEPUBLIC, env: prod, name: api.example.com., type: CNAME, ttl: 60, strategy: upsert,
      targets: {prod: api.eu-central-1.example.com, qa: api.eu-west-1.example.com},
@@ -118,3 +121,76 @@ class TestPrometheusScrapesTheExporter:
         assert [a["labels"]["database"] for a in alerts] == ["orders"]
         assert alerts[0]["labels"]["severity"] == "critical"
         assert float(alerts[0]["value"]) == 900.0
+
+
+def exported(address: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    """The exporter's own exposition (not Prometheus's copy): (name, labels) -> value."""
+    from prometheus_client.parser import text_string_to_metric_families
+    from prometheus_support import http_get
+
+    text = http_get(f"http://{address}/metrics")[1].decode()
+    return {(s.name, frozenset(s.labels.items())): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+def after_two_refreshes(address: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    """The exposition once two refreshes have finished from now on: the second one started after this call, so
+    it read AWS as it is now (what an operator sees within two refresh intervals)."""
+    def attempt() -> float | None:
+        value = get_json(f"http://{address}/healthz")["last_refresh_attempt"]
+        return float(value) if value is not None else None
+
+    seen: list[float | None] = [attempt()]
+
+    def two_more() -> bool | None:
+        now = attempt()
+        if now != seen[-1]:
+            seen.append(now)
+        return True if len(seen) >= 3 else None
+
+    poll(two_more, deadline=60, what="two exporter refreshes")
+    return exported(address)
+
+
+def by_database(values: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str) -> dict[str, float]:
+    return {dict(labels)["database"]: value for (metric, labels), value in values.items() if metric == name}
+
+
+def lag_directions(values: dict[tuple[str, frozenset[tuple[str, str]]], float]) -> dict[str, tuple[str, str]]:
+    return {(d := dict(labels))["database"]: (d["source_region"], d["replica_region"])
+            for (metric, labels) in values if metric == "drctl_replication_lag_seconds"}
+
+
+class TestMonitoringFollowsAFailover:
+    def test_replication_up_drops_after_failover_fires_the_alert_and_returns_after_reprotect(
+            self, sandbox_server: Any, exporter: tuple[str, subprocess.Popen[bytes]], prometheus: str) -> None:
+        """Failover to qa: within two refreshes drctl_replication_up is 0 for every moved database, its lag
+        series is gone and DRReplicationBroken (replication-up) fires in Prometheus; after re-protect toward
+        prod it is 1 again and the lag runs eu-west-1 -> eu-central-1."""
+        address, _ = exporter
+        steady = after_two_refreshes(address)
+        assert by_database(steady, "drctl_replication_up") == {"orders": 1.0, "inventory": 1.0}
+        assert lag_directions(steady) == {"orders": ("eu-central-1", "eu-west-1"),
+                                          "inventory": ("eu-central-1", "eu-west-1")}
+
+        moved = sandbox_server.run_drctl("failover", "--to", "qa", "--yes", "-o", "json")
+        assert moved.returncode == 0, moved.stdout + moved.stderr
+        after = after_two_refreshes(address)
+        assert by_database(after, "drctl_replication_up") == {"orders": 0.0, "inventory": 0.0}
+        assert lag_directions(after) == {}
+        alerts = poll(lambda: [a for a in firing(prometheus, "DRReplicationBroken")
+                               if a["labels"].get("signal") == "replication-up"] or None,
+                      deadline=45, what="DRReplicationBroken (replication-up) to fire")
+        assert sorted(a["labels"]["database"] for a in alerts) == ["inventory", "orders"]
+
+        back = sandbox_server.run_drctl("failback", "--to", "prod", "--phase", "reprotect", "--yes", "-o", "json",
+                                        timeout=180)
+        assert back.returncode == 0, back.stdout + back.stderr
+        protected = after_two_refreshes(address)
+        assert by_database(protected, "drctl_replication_up") == {"orders": 1.0, "inventory": 1.0}
+        assert lag_directions(protected) == {"orders": ("eu-west-1", "eu-central-1"),
+                                             "inventory": ("eu-west-1", "eu-central-1")}
+        up = poll(lambda: query(prometheus, "drctl_replication_up == 1") if len(
+            query(prometheus, "drctl_replication_up == 1")) == 2 else None, deadline=30,
+            what="drctl_replication_up 1 for both databases in Prometheus")
+        assert sorted(s["metric"]["database"] for s in up) == ["inventory", "orders"]

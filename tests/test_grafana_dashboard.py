@@ -110,8 +110,8 @@ class TestStructure:
         ("writable copies (split brain)", {"drctl_writers"}),
         ("replication from the writer", {"drctl_replication_up"}),
         ("health", {"drctl_health_check_healthy"}),
-        ("active site", {"drctl_active_site_info"}),
-        ("last drill age", {"drctl_drill_last_success_timestamp_seconds"}),
+        ("active site", {"drctl_active_site"}),
+        ("last drill age", {"drctl_drill_last_success_timestamp_seconds", "drctl_drill_target_info"}),
         ("step durations vs budgets", {"drctl_step_duration_seconds_bucket", "drctl_step_budget_seconds"}),
     ])
     def test_a_panel_shows_each_topic(self, topic: str, metrics: set[str]) -> None:
@@ -120,6 +120,11 @@ class TestStructure:
             return {n for t in panel.get("targets", []) for n in re.findall(r"\bdrctl_[a-z_]+", t.get("expr", ""))}
 
         assert any(metrics <= used(p) for p in panels()), f"no panel shows {topic}"
+
+    def test_no_panel_uses_a_deprecated_series(self) -> None:
+        """drctl_active_site_info is kept one release for other users only: the dashboard uses drctl_active_site."""
+        used = {n for text in expressions() for n in re.findall(r"\bdrctl_[a-z_]+", text)}
+        assert names.ACTIVE_SITE_INFO.name not in used
 
     def test_step_durations_use_histogram_quantiles(self) -> None:
         """Step durations are shown as quantiles of the histogram, aggregated by le."""

@@ -21,6 +21,7 @@ def exporter_cmd(
     port: Annotated[int, typer.Option("--port", help="TCP port to serve /metrics and /healthz on.")] = 9877,
     address: Annotated[str, typer.Option("--address", help="Address to bind (0.0.0.0 for all).")] = "127.0.0.1",
     interval: Annotated[str, typer.Option("--interval", help="How often to read AWS (90s, 5m, ...).")] = "60s",
+    debug: Annotated[bool, typer.Option("--debug", help="Log tracebacks of failed reads and AWS SDK details.")] = False,
 ) -> None:
     """Prometheus exporter: reads AWS in the background every --interval; scrapes are served from memory."""
     import logging
@@ -38,12 +39,15 @@ def exporter_cmd(
         raise UsageError(f"--interval {interval!r}: {err}") from None
     if not 0 < seconds <= MAX_INTERVAL_SECONDS:
         raise UsageError(f"--interval {interval!r}: must be more than 0 seconds and at most 1h (e.g. 60s)")
-    # drctl's own messages at INFO; botocore's per-client INFO chatter stays out of the exporter's log.
+    # drctl's own messages at INFO: one line per failing source per refresh. The AWS SDK's own retry and
+    # connection warnings would repeat each of those many times: only with --debug.
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("dr").setLevel(logging.INFO)
+    logging.getLogger("dr").setLevel(logging.DEBUG if debug else logging.INFO)
+    for noisy in ("botocore", "boto3", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if debug else logging.ERROR)
     topology = load_topology(config)
-    serve(Exporter(topology, interval=seconds), address, port)
+    serve(Exporter(topology, interval=seconds, debug=debug), address, port)
 
 
 def serve(exporter: Exporter, address: str, port: int) -> None:

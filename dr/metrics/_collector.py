@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
+from dr import __version__
 from dr.metrics import names
 from dr.metrics._state import ExporterState, Labels, Snapshot
 
@@ -22,10 +23,12 @@ if TYPE_CHECKING:
 class ExporterCollector:
     """Yields the CONTRACT §6 gauges and the exporter's own health from `state`."""
 
-    def __init__(self, state: ExporterState, objectives: Objectives, clock: Clock) -> None:
+    def __init__(self, state: ExporterState, objectives: Objectives, clock: Clock,
+                 drill_targets: tuple[str, ...] = ()) -> None:
         self._state = state
         self._objectives = objectives
         self._clock = clock
+        self._drill_targets = drill_targets
 
     def describe(self) -> list[Metric]:
         """Nothing up front: the families are produced at collect time (keeps registration cheap)."""
@@ -40,7 +43,11 @@ class ExporterCollector:
         yield from _writer_families(snap.series.get(names.SOURCE_WRITERS, {}))
         yield _labelled(names.READINESS_OK, snap.series.get(names.SOURCE_READINESS, {}))
         yield _labelled(names.HEALTH_CHECK_HEALTHY, snap.series.get(names.SOURCE_HEALTH, {}))
-        yield _labelled(names.ACTIVE_SITE, snap.series.get(names.SOURCE_DNS, {}))
+        sites = snap.series.get(names.SOURCE_DNS, {})
+        yield _labelled(names.ACTIVE_SITE, sites)
+        yield _labelled(names.ACTIVE_SITE_INFO, {key: 1.0 for key, value in sites.items() if value == 1.0})
+        yield _labelled(names.DRILL_TARGET_INFO, {(target,): 1.0 for target in self._drill_targets})
+        yield _labelled(names.BUILD_INFO, {(__version__,): 1.0})
         yield from _exporter_families(snap)
 
 

@@ -22,8 +22,10 @@ log = logging.getLogger(__name__)
 class Refresher:
     """Refreshes `state` from `sources` every `interval` seconds in a daemon thread (or on demand)."""
 
-    def __init__(self, sources: Sources, state: ExporterState, clock: Clock, interval: float) -> None:
+    def __init__(self, sources: Sources, state: ExporterState, clock: Clock, interval: float,
+                 *, debug: bool = False) -> None:
         self._sources = sources
+        self._debug = debug
         self._state = state
         self._clock = clock
         self._interval = interval
@@ -41,13 +43,14 @@ class Refresher:
         started = self._clock.monotonic()
         self._sources.begin_refresh()
         with ThreadPoolExecutor(max_workers=len(names.SOURCES), thread_name_prefix="drctl-refresh") as pool:
-            lag = pool.submit(self._read_lags)
+            lag = pool.submit(self._guarded_lags)
             readers: dict[str, Callable[[], bool]] = {
                 names.SOURCE_READINESS: lambda: self._refresh(
-                    names.SOURCE_READINESS, lambda: self._sources.readiness(lag.result()[1])),
+                    names.SOURCE_READINESS, lambda: self._sources.readiness(_measured(lag.result()[1]))),
                 names.SOURCE_HEALTH: lambda: self._refresh(names.SOURCE_HEALTH, self._sources.health),
                 names.SOURCE_DNS: lambda: self._refresh(names.SOURCE_DNS, self._sources.dns),
-                names.SOURCE_WRITERS: lambda: self._refresh(names.SOURCE_WRITERS, self._sources.writers),
+                names.SOURCE_WRITERS: lambda: self._refresh(
+                    names.SOURCE_WRITERS, lambda: self._sources.writers(lag.result()[1])),
             }
             futures = {source: pool.submit(self._guarded, source, read) for source, read in readers.items()}
             outcomes = {names.SOURCE_LAG: lag.result()[0]}
@@ -78,43 +81,55 @@ class Refresher:
         while not self._stop.is_set():
             try:
                 self.refresh_once()
-            except Exception:  # the refresher must outlive any bug in a source
-                log.exception("exporter refresh failed")
+            except Exception as err:  # the refresher must outlive any bug in a source
+                log.error("exporter refresh failed: %s: %s", type(err).__name__, err, exc_info=self._debug)
             self._stop.wait(self._interval)
 
     def _guarded(self, source: str, read: Callable[[], bool]) -> bool:
         try:
             return read()
         except Exception as err:
-            from dr.aws.errors import describe
-
-            log.warning("exporter could not read %s: %s", source, describe(err))
+            self._log_failure(source, [_describe(err)], err)
             return False
 
     def _refresh(self, source: str, read: Callable[[], Reading]) -> bool:
         reading = read()
         self._state.update(source, reading, self._now())
+        self._log_failure(source, list(reading.errors))
         return not reading.errors
 
-    def _read_lags(self) -> tuple[bool, dict[str, LagSample] | None]:
+    def _log_failure(self, source: str, failures: list[str], err: Exception | None = None) -> None:
+        """One line per failing source per refresh, however many reads failed; the traceback only with debug."""
+        if not failures:
+            return
+        more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+        log.warning("exporter could not read %s: %s%s", source, failures[0], more,
+                    exc_info=err if self._debug and err is not None else None)
+
+    def _guarded_lags(self) -> tuple[bool, dict[str, LagSample | None] | None]:
         """Read and store the lag; (ok, samples) with samples None when the read failed as a whole."""
         try:
             samples = self._sources.lags()
         except Exception as err:
-            from dr.aws.errors import describe
-
-            log.warning("exporter could not read the replication lag: %s", describe(err))
+            self._log_failure(names.SOURCE_LAG, [_describe(err)], err)
             return False, None
         now = self._now()
-        self._state.update_lags({name: self._lag_point(sample, now) for name, sample in samples.items()})
-        failed = [s for s in samples.values() if s.error is not None]
-        for sample in failed:
-            log.warning("exporter could not read the lag of %s: %s", sample.database, sample.error)
+        gone = [name for name, sample in samples.items() if sample is None]
+        for name in gone:
+            self._lag_points.pop(name, None)
+        self._state.update_lags({name: self._lag_point(sample, now) for name, sample in samples.items()
+                                 if sample is not None}, gone)
+        failed = [f"lag of {s.database}: {s.error}" for s in samples.values() if s is not None and s.error]
+        self._log_failure(names.SOURCE_LAG, failed)
         return not failed, samples
 
     def _lag_point(self, sample: LagSample, now: float) -> LagPoint:
-        """A fresh datapoint replaces the old one; a failed or empty read keeps it, so its age keeps growing."""
+        """A fresh datapoint replaces the old one; a failed or empty read keeps it, so its age keeps growing.
+        A datapoint of the other direction is never kept: after a move the old lag means nothing."""
         previous = self._lag_points.get(sample.database)
+        if previous is not None and (previous.source_region, previous.replica_region) != (
+                sample.source_region, sample.replica_region):
+            previous = None
         if sample.error is None and sample.seconds is not None and sample.age_seconds is not None:
             point = LagPoint(sample.database, sample.source_region, sample.replica_region, sample.seconds,
                              now - sample.age_seconds)
@@ -127,3 +142,14 @@ class Refresher:
 
     def _now(self) -> float:
         return self._clock.now().timestamp()
+
+
+def _measured(samples: dict[str, LagSample | None] | None) -> dict[str, LagSample] | None:
+    """The lag samples that were read (readiness reuses them)."""
+    return None if samples is None else {name: s for name, s in samples.items() if s is not None}
+
+
+def _describe(err: Exception) -> str:
+    from dr.aws.errors import describe
+
+    return describe(err)

@@ -6,7 +6,6 @@ Every method may fail wholly (raise) or partly (`Reading.errors`); the refresher
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Protocol
@@ -18,10 +17,10 @@ if TYPE_CHECKING:
     from dr.aws.rds_listing import RdsListings
     from dr.aws.route53 import HealthStatus
     from dr.checks.lag import LagSample, LagTarget
+    from dr.checks.model import CheckResult
     from dr.clock import Clock
     from dr.config.model import Topology
-
-log = logging.getLogger(__name__)
+    from dr.metrics._direction import Direction
 
 
 class Sources(Protocol):
@@ -31,8 +30,10 @@ class Sources(Protocol):
         """A refresh starts: what the previous one read is forgotten (reads are shared within one refresh)."""
         ...
 
-    def lags(self) -> dict[str, LagSample]:
-        """Lag of every database in one batched read; a sample with `error` set is a failed read."""
+    def lags(self) -> dict[str, LagSample | None]:
+        """Lag of every database in the direction replication runs now (`dr.metrics._direction`), in one
+        batched read; a sample with `error` set is a failed read, None means the database has no copy to read
+        lag on now (its lag series go), a database left out could not be told (its old values are kept)."""
         ...
 
     def readiness(self, lags: Mapping[str, LagSample] | None = None) -> Reading:
@@ -47,12 +48,16 @@ class Sources(Protocol):
         ...
 
     def dns(self) -> Reading:
-        """`(record, env) -> 1` for the side each record serves now; covered by `(record,)`."""
+        """`(record, env) -> 1` for the side each record serves now, 0 for its other sides; covered by
+        `(record,)`."""
         ...
 
-    def writers(self) -> Reading:
+    def writers(self, lags: Mapping[str, LagSample | None] | None = None) -> Reading:
         """`(metric, database) -> value` of `drctl_writers` and `drctl_replication_up`, each covered by its own
-        labels when it could be told (a database with an unread copy may not be told: its error is listed)."""
+        labels when it could be told (a database with an unread copy may not be told: its error is listed).
+
+        `lags` is this refresh's lag read (`replication_up` needs its value); None when it failed as a whole,
+        then `drctl_replication_up` is not told."""
         ...
 
 
@@ -66,6 +71,7 @@ class AwsSources:
         self._window = window_seconds
         self._health = self._new_health_memo()
         self._listings = self._new_listings()
+        self._directions: dict[str, Direction] = {}
 
     def _new_health_memo(self) -> HealthMemo:
         owners: dict[str, list[str]] = {}
@@ -82,11 +88,21 @@ class AwsSources:
     def begin_refresh(self) -> None:
         self._health = self._new_health_memo()
         self._listings = self._new_listings()
+        self._directions = {}
 
-    def lags(self) -> dict[str, LagSample]:
-        from dr.checks.lag import read_lags
+    def lags(self) -> dict[str, LagSample | None]:
+        """The copies from this refresh's RDS listings give the direction; then one batched lag read."""
+        from dr.checks.lag import read_lag_targets
+        from dr.checks.writers import read_copies
+        from dr.metrics._direction import direction_of
 
-        return read_lags(self._topology, self._clients, self._clock, window_seconds=self._window)
+        directions = {found.db.name: direction_of(found)
+                      for found in read_copies(self._topology, self._clients, listings=self._listings)}
+        self._directions = directions
+        targets = [d.target for d in directions.values() if d.target is not None]
+        samples = read_lag_targets(targets, self._clients, self._clock, self._window)
+        return {name: samples.get(name) if d.target is not None else None
+                for name, d in directions.items() if d.known}
 
     def readiness(self, lags: Mapping[str, LagSample] | None = None) -> Reading:
         from dr.checks.readiness import readiness
@@ -103,20 +119,21 @@ class AwsSources:
                 errors.append(_failure(f"readiness of {env}", err))
                 continue
             covered.add((env,))
+            errors.extend(unread_checks(env, results))
             for result in results:
                 key = (env, str(result.check))
                 values[key] = min(values.get(key, 1.0), 1.0 if result.ok else 0.0)
         return Reading(values, frozenset(covered), tuple(errors))
 
     def _reuse(self, fresh: Mapping[str, LagSample]) -> Callable[[list[LagTarget]], dict[str, LagSample]]:
-        """A lag reader answering from `fresh` for targets in the declared direction, reading the rest."""
-        from dr.checks.lag import declared_target, read_lag_targets
+        """A lag reader answering from `fresh` for the targets this refresh read, reading the rest."""
+        from dr.checks.lag import read_lag_targets
 
-        declared = {db.name: declared_target(self._topology, db) for db in self._topology.databases}
+        read_now = {name: d.target for name, d in self._directions.items() if d.target is not None}
 
         def read(targets: list[LagTarget]) -> dict[str, LagSample]:
             known = {t.database: fresh[t.database] for t in targets
-                     if t.database in fresh and declared.get(t.database) == t}
+                     if t.database in fresh and read_now.get(t.database) == t}
             missing = [t for t in targets if t.database not in known]
             if missing:
                 known.update(read_lag_targets(missing, self._clients, self._clock, self._window))
@@ -165,16 +182,18 @@ class AwsSources:
                 errors.append(_failure(f"record {record.fqdn}", err))
                 continue
             covered.add((record.fqdn,))
-            if side is not None:
-                values[(record.fqdn, side)] = 1.0
+            for env in record.targets:
+                values[(record.fqdn, env)] = 1.0 if env == side else 0.0
         return Reading(values, frozenset(covered), tuple(errors))
 
 
-    def writers(self) -> Reading:
-        """Every copy of every database from this refresh's RDS listings (one per account, region and kind)."""
+    def writers(self, lags: Mapping[str, LagSample | None] | None = None) -> Reading:
+        """Every copy of every database from this refresh's RDS listings (one per account, region and kind);
+        replication up from the direction the lag read found (`dr.metrics._direction.replication_up`)."""
         from dr.aws.errors import describe
-        from dr.checks.writers import read_copies, replication_up, writer_count
+        from dr.checks.writers import read_copies, writer_count
         from dr.metrics import names
+        from dr.metrics._direction import direction_of, replication_up
 
         values: dict[Labels, float] = {}
         errors: dict[tuple[str, str], str] = {}
@@ -182,11 +201,13 @@ class AwsSources:
             for copy in found.unread():
                 where = f"{copy.loc.env}/{copy.region}"
                 errors.setdefault((where, describe(copy.error or RuntimeError("not read"))), copy.loc.id)
-            count, up = writer_count(found.lineage), replication_up(found.lineage)
+            count = writer_count(found.lineage)
             if count is not None:
                 values[(names.WRITERS.name, found.db.name)] = float(count)
+            direction = self._directions.get(found.db.name) or direction_of(found)
+            up = replication_up(direction, lags.get(found.db.name)) if lags is not None else None
             if up is not None:
-                values[(names.REPLICATION_UP.name, found.db.name)] = 1.0 if up else 0.0
+                values[(names.REPLICATION_UP.name, found.db.name)] = up
         failures = tuple(_failure_text(f"RDS copies in {where} (e.g. {copy_id})", reason)
                          for (where, reason), copy_id in errors.items())
         return Reading(values, frozenset(values), failures)
@@ -217,9 +238,18 @@ def _failure(what: str, err: Exception) -> str:
 
 
 def _failure_text(what: str, reason: str) -> str:
-    text = f"{what}: {reason}"
-    log.warning("exporter could not read %s", text)
-    return text
+    """One failed read, in words; the refresher logs one line per failing source per refresh, not each."""
+    return f"{what}: {reason}"
+
+
+READ_FAILURES = ("could not ", "check failed unexpectedly")
+"""How drctl's readiness checks begin the reason of a check that failed because AWS could not be read."""
+
+
+def unread_checks(env: str, results: list[CheckResult]) -> list[str]:
+    """The readiness results of `env` that failed on a read of AWS, not on what AWS said."""
+    return [f"readiness of {env}, {r.check} {r.resource}: {r.reason}" for r in results
+            if not r.ok and r.reason.startswith(READ_FAILURES)]
 
 
 class HealthMemo:

@@ -1,6 +1,8 @@
 """What the exporter knows, held in memory between refreshes; scrapes read it, only the refresher writes it.
 
 Staleness policy (what a failed read does to a series):
+- Replication lag follows the direction replication runs in now (`dr.metrics._direction`); a database with
+  no copy replicating has no lag series at all (never a stale "healthy" value of the old direction).
 - Replication lag keeps its last value and the *time of its datapoint*: the sample age is computed at scrape
   time, so it keeps growing while reads fail and `DRLagMetricStale` fires. A database never read has an
   age of +Inf.
@@ -77,8 +79,11 @@ class ExporterState:
         self._refresh_duration: float | None = None
         self._last_attempt: float | None = None
 
-    def update_lags(self, points: dict[str, LagPoint]) -> None:
+    def update_lags(self, points: dict[str, LagPoint], gone: list[str] | tuple[str, ...] = ()) -> None:
+        """Store fresh lag points; databases in `gone` have no copy to read lag on now: their series go."""
         with self._lock:
+            for name in gone:
+                self._lags.pop(name, None)
             self._lags.update(points)
 
     def update(self, source: str, reading: Reading, now: float) -> None:

@@ -3,15 +3,20 @@
 `GET /metrics` (and `/`) returns the exposition, `GET /healthz` says whether the refresher is alive and
 recent (200) or not (503). AWS being unreachable does not make /healthz fail: that shows in the metrics
 (`drctl_exporter_errors_total`), and restarting the exporter would not fix AWS.
+
+The HTTP server accepts with a listen backlog of `LISTEN_BACKLOG` and hands each connection to a bounded pool
+of `HTTP_WORKERS` threads; a connection that sends nothing for `CONNECTION_TIMEOUT_SECONDS` is closed, so idle
+clients never hold the workers for long and never grow the thread count.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from socketserver import ThreadingMixIn
 from typing import TYPE_CHECKING, Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -34,6 +39,14 @@ DEFAULT_INTERVAL_SECONDS = 60.0
 HOLD_INTERVALS = 3
 """Readiness/health/DNS series survive this many refresh intervals of failed reads before disappearing."""
 LAG_WINDOW_SECONDS = 600.0
+LISTEN_BACKLOG = 256
+"""Pending connections the kernel queues before refusing (socketserver's default of 5 drops scrapes)."""
+HTTP_WORKERS = 16
+"""Threads that answer requests; more connections wait in the backlog or the pool's queue, not in threads."""
+CONNECTION_TIMEOUT_SECONDS = 10.0
+"""A connection that sends no complete request within this time is closed."""
+
+log = logging.getLogger(__name__)
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
@@ -48,7 +61,8 @@ class Exporter:
     """Wires the state, the refresher, the collector and the HTTP server for one topology."""
 
     def __init__(self, topology: Topology, *, sources: Sources | None = None, clients: ClientFactory | None = None,
-                 clock: Clock = SYSTEM_CLOCK, interval: float = DEFAULT_INTERVAL_SECONDS) -> None:
+                 clock: Clock = SYSTEM_CLOCK, interval: float = DEFAULT_INTERVAL_SECONDS, debug: bool = False,
+                 workers: int = HTTP_WORKERS, connection_timeout: float = CONNECTION_TIMEOUT_SECONDS) -> None:
         self.clock = clock
         self.interval = interval
         if sources is None:
@@ -57,9 +71,12 @@ class Exporter:
             sources = AwsSources(topology, clients or ClientFactory(topology, run_id="exporter"), clock,
                                  LAG_WINDOW_SECONDS)
         self.state = ExporterState(_initial_lags(topology), names.SOURCES, hold_seconds=HOLD_INTERVALS * interval)
-        self.refresher = Refresher(sources, self.state, clock, interval)
+        self.refresher = Refresher(sources, self.state, clock, interval, debug=debug)
         self.registry = CollectorRegistry(auto_describe=False)
-        self.registry.register(ExporterCollector(self.state, topology.objectives, clock))
+        drill_targets = tuple(sorted(name for name, env in topology.environments.items() if env.dr_for))
+        self.registry.register(ExporterCollector(self.state, topology.objectives, clock, drill_targets))
+        self._workers = workers
+        self._connection_timeout = connection_timeout
         self._metrics_app: Callable[..., Iterable[bytes]] = make_wsgi_app(self.registry)
         self._server: WSGIServer | None = None
         self._server_thread: threading.Thread | None = None
@@ -78,7 +95,9 @@ class Exporter:
 
     def serve(self, address: str = DEFAULT_ADDRESS, port: int = DEFAULT_PORT) -> tuple[str, int]:
         """Serve HTTP from the current state without starting the refresher (benchmarks; `start` does both)."""
-        server = make_server(address, port, self.wsgi_app, _ThreadingServer, handler_class=_QuietHandler)
+        handler = type("_Handler", (_QuietHandler,), {"timeout": self._connection_timeout})
+        server = make_server(address, port, self.wsgi_app, _PooledServer, handler_class=handler)
+        server.start_pool(self._workers)
         self._server = server
         self._server_thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
                                                name="drctl-exporter-http", daemon=True)
@@ -132,14 +151,48 @@ def _initial_lags(topology: Topology) -> dict[str, LagPoint]:
     return points
 
 
-class _ThreadingServer(ThreadingMixIn, WSGIServer):
-    """One thread per scrape, so a slow client never blocks Prometheus."""
+class _PooledServer(WSGIServer):
+    """Accepts with a deep backlog and answers on a bounded pool of worker threads, so a burst of scrapes
+    queues instead of being refused, and a slow or idle client holds one worker until its timeout, no more."""
 
-    daemon_threads = True
+    request_queue_size = LISTEN_BACKLOG
+    _pool: ThreadPoolExecutor | None = None
+
+    def start_pool(self, workers: int) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="drctl-exporter-http")
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if self._pool is None:
+            self.start_pool(HTTP_WORKERS)
+        assert self._pool is not None
+        self._pool.submit(self._answer, request, client_address)
+
+    def _answer(self, request: Any, client_address: Any) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that timed out or hung up is its own problem: one debug line, never a traceback."""
+        log.debug("exporter HTTP connection from %s failed", client_address, exc_info=True)
+
+    def server_close(self) -> None:
+        super().server_close()
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 class _QuietHandler(WSGIRequestHandler):
-    """No access log on stderr for every scrape."""
+    """No access log on stderr for every scrape; `timeout` (set per server) bounds an idle connection."""
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except (TimeoutError, ConnectionError):  # idle or gone: close quietly
+            self.close_connection = True

@@ -21,7 +21,8 @@ class MetricName:
 # Exporter: the live view of the topology, refreshed from AWS in the background.
 REPLICATION_LAG = MetricName(
     "drctl_replication_lag_seconds",
-    "Replication lag of the DR replica in seconds; -1 means AWS reports replication not running.",
+    "Replication lag in seconds of the copy that replicates from the current writer (the direction follows "
+    "failovers); -1 means AWS reports replication not running.",
     ("database", "source_region", "replica_region"))
 LAG_SAMPLE_AGE = MetricName(
     "drctl_replication_lag_sample_age_seconds",
@@ -35,8 +36,8 @@ WRITERS = MetricName(
     "risk.", ("database",))
 REPLICATION_UP = MetricName(
     "drctl_replication_up",
-    "1 when a copy of the database replicates from its current writer with no replication error reported by AWS, "
-    "else 0.", ("database",))
+    "1 when a copy in another region replicates from the current writer (replicating, lag >= 0), else 0.",
+    ("database",))
 READINESS_OK = MetricName(
     "drctl_readiness_ok", "1 when every resource of this readiness check of the environment is ready, else 0.",
     ("env", "check"))
@@ -44,8 +45,15 @@ HEALTH_CHECK_HEALTHY = MetricName(
     "drctl_health_check_healthy", "1 when the Route53 health check reports healthy, else 0.",
     ("env", "health_check"))
 ACTIVE_SITE = MetricName(
-    "drctl_active_site_info", "Always 1: the environment the DNS record currently sends traffic to.",
+    "drctl_active_site", "1 for the environment the DNS record currently sends traffic to, 0 for its other sides.",
     ("record", "env"))
+ACTIVE_SITE_INFO = MetricName(
+    "drctl_active_site_info", "Deprecated (use drctl_active_site == 1; removed in the next release): always 1, "
+    "the environment the DNS record currently sends traffic to.", ("record", "env"))
+DRILL_TARGET_INFO = MetricName(
+    "drctl_drill_target_info", "Always 1: an environment of the topology that drills must exercise (a DR side).",
+    ("target",))
+BUILD_INFO = MetricName("drctl_build_info", "Always 1: the drctl version of this exporter.", ("version",))
 EXPORTER_ERRORS = MetricName(
     "drctl_exporter_errors_total", "Failed reads of AWS by the exporter's refresher, per source.", ("source",))
 EXPORTER_LAST_REFRESH = MetricName(
@@ -100,6 +108,7 @@ SOURCES: tuple[str, ...] = (SOURCE_LAG, SOURCE_READINESS, SOURCE_HEALTH, SOURCE_
 
 EXPORTER_METRICS: tuple[MetricName, ...] = (
     REPLICATION_LAG, LAG_SAMPLE_AGE, RPO_TARGET, RTO_TARGET, WRITERS, REPLICATION_UP, READINESS_OK,
-    HEALTH_CHECK_HEALTHY, ACTIVE_SITE, EXPORTER_ERRORS, EXPORTER_LAST_REFRESH, EXPORTER_SOURCE_LAST_SUCCESS,
+    HEALTH_CHECK_HEALTHY, ACTIVE_SITE, ACTIVE_SITE_INFO, DRILL_TARGET_INFO, BUILD_INFO, EXPORTER_ERRORS,
+    EXPORTER_LAST_REFRESH, EXPORTER_SOURCE_LAST_SUCCESS,
     EXPORTER_REFRESH_DURATION)
 RUN_METRICS: tuple[MetricName, ...] = (STEP_DURATION, STEP_BUDGET, RUN_DURATION, RUN_LAST_SUCCESS, DRILL_LAST_SUCCESS)

@@ -330,3 +330,26 @@ class TestAutomatedBackups:
                                ApplyImmediately=True)
         rds.create_db_instance(DBInstanceIdentifier="orders-db", **kwargs)
         assert _instance("eu-central-1", "orders-db")["DBInstanceStatus"] == "available"
+
+
+class TestTransitionsUnderConcurrentReads:
+    def test_reading_a_settled_status_never_changes_the_objects_attribute_count(
+            self, sandbox: LocalControl, clock: FakeClock) -> None:
+        """moto's serializer iterates a model's __dict__ in other request threads: a status read that settles an
+        elapsed transition must not add or drop a key ("dictionary changed size during iteration")."""
+        from dr.sandbox.extensions import transitions
+
+        class Model:
+            def __init__(self) -> None:
+                self.status = "available"
+
+        transitions.install_on(Model)
+        model = Model()
+        transitions.begin(model, "modifying", "available", 5.0)
+        size = len(model.__dict__)
+        assert model.status == "modifying"
+        clock.advance(6.0)
+        assert model.status == "available"
+        assert len(model.__dict__) == size
+        model.status = "stopped"
+        assert len(model.__dict__) == size

@@ -3,6 +3,10 @@
 Installed as a `status` property on moto's model classes, so every reader (the serializer, moto's own
 state checks) sees the transition without a background thread; the deadline uses the sandbox clock,
 so tests advance a `FakeClock` instead of sleeping.
+
+A reader never changes the size of the object's `__dict__` (an elapsed transition is set to None, not popped):
+moto's serializer iterates that dict in other request threads, and a key popped under it raised "dictionary
+changed size during iteration" in a describe racing a status read.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ def pending(obj: Any) -> Transition | None:
     if transition is None:
         return None
     if STATE.now() >= transition.until:
-        obj.__dict__.pop(_KEY, None)
+        obj.__dict__[_KEY] = None  # settled; assigning an existing key keeps the dict's size
         return None
     return transition
 
@@ -71,8 +75,8 @@ def install_on(cls: type) -> None:
 
     def set_status(self: Any, value: Any) -> None:
         transition: Transition | None = self.__dict__.get(_KEY)
-        if transition is None or transition.final != value:  # another status ends the transition
-            self.__dict__.pop(_KEY, None)
+        if transition is not None and transition.final != value:  # another status ends the transition
+            self.__dict__[_KEY] = None
         fset(self, value)
 
     get_status.__drctl_sandbox__ = True  # type: ignore[attr-defined]

@@ -1,4 +1,4 @@
-"""`drctl run/resume/runs` in-process: exit codes of CONTRACT §4, the JSON report, runs list/show."""
+"""`drctl run/resume/runs` in-process: the exit codes of docs/reference.md, the JSON report, runs list/show."""
 
 from __future__ import annotations
 

@@ -262,7 +262,7 @@ class TestInterrupts:
 
 class TestReport:
     def test_report_has_the_contract_fields_and_rpo_from_facts(self, tmp_path: Path) -> None:
-        """The JSON report carries every CONTRACT §5 field; the RPO window is the largest recorded fact."""
+        """The JSON report carries every documented field; the RPO window is the largest recorded fact."""
         calls = Calls()
 
         def facts(ctx: RunContext) -> None:

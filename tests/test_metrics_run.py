@@ -19,7 +19,7 @@ from dr.metrics.run_metrics import export_run
 
 def report(*, runbook: str = "failover", target: str = "qa", status: str = "succeeded", mode: str = "real",
            finished_at: str = "2026-11-26T10:00:00.000Z", steps: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """A CONTRACT §5 run report."""
+    """A run report as docs/reference.md documents it."""
     return {
         "run_id": "r-1", "runbook": runbook, "source": "prod", "target": target, "mode": mode, "status": status,
         "started_at": "2026-11-26T09:50:00.000Z", "finished_at": finished_at,

@@ -1,7 +1,7 @@
 """The options every mutating command shares, and `execute()`: the one way a command runs a runbook.
 
 `execute` loads the topology, resolves source and target, confirms with the operator, takes the lock,
-runs with journal, progress and report, exports run metrics and exits per CONTRACT §4:
+runs with journal, progress and report, exports run metrics and exits with the codes of docs/reference.md:
 0 done or already done, 1 a step failed, 2 usage/configuration error (also: no TTY and no --yes),
 3 refused (gate, lock held, confirmation declined), 130 interrupted.
 """

@@ -1,4 +1,4 @@
-"""The drill report: the run report of CONTRACT §5 (runbook "drill"), with the achieved RTO and RPO
+"""The drill report: the run report (docs/reference.md) (runbook "drill"), with the achieved RTO and RPO
 measured by the drill, a timeline, findings and cleanup, under the additive `drill` key.
 
 Achieved RTO (clone mode): the sum, phase by phase, of the slowest step of the steps that stand for a

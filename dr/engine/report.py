@@ -1,6 +1,6 @@
-"""The run report of CONTRACT §5, built by listening to step events; plus a text rendering for humans.
+"""The run report (docs/reference.md), built by listening to step events; plus a text rendering for humans.
 
-Extensions beyond §5 (additive): `journal` (where the journal is), `next_action` (what to do now),
+Extensions beyond the documented fields (additive): `journal` (where the journal is), `next_action` (what to do now),
 `in_flight` (steps started and not finished when the journal ends: `drctl runs show` of a live or dead run),
 `rpo.per_database` (each database's data-loss window, from the `rpo.data_loss_window_seconds.<db>`
 facts: see dr.engine.facts). Unknown values are null, never a made-up zero.

@@ -1,7 +1,7 @@
 """One run, start to finish: lock, journal header, executor with observers and interrupts, report.
 
 `new_header` + `RunSession.start()` begin a run; `load_history` + `RunSession.resume()` continue one from
-its journal. Both return a RunOutcome whose `exit_code` follows CONTRACT §4.
+its journal. Both return a RunOutcome whose `exit_code` follows the exit codes of docs/reference.md.
 """
 
 from __future__ import annotations

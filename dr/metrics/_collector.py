@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 
 class ExporterCollector:
-    """Yields the CONTRACT §6 gauges and the exporter's own health from `state`."""
+    """Yields the public gauges (docs/reference.md) and the exporter's own health from `state`."""
 
     def __init__(self, state: ExporterState, objectives: Objectives, clock: Clock,
                  drill_targets: tuple[str, ...] = ()) -> None:

@@ -1,4 +1,4 @@
-"""The part of a run report (CONTRACT §5) that run metrics need, parsed once into typed values."""
+"""The part of a run report (docs/reference.md) that run metrics need, parsed once into typed values."""
 
 from __future__ import annotations
 

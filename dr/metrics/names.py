@@ -1,7 +1,7 @@
 """Every Prometheus metric name, label set and bucket list drctl emits: alerts and dashboards depend on them.
 
 Names follow Prometheus conventions: base units (seconds), `_total` for counters, `_info` for
-constant-1 gauges that carry labels. CONTRACT §6 is the public list; this module is its code form.
+constant-1 gauges that carry labels. docs/reference.md is the public list; this module is its code form.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ PUSH_TIMEOUT_SECONDS = 5.0
 
 
 def export_run(report: Mapping[str, Any], *, pushgateway: str | None, metrics_file: str | None) -> None:
-    """Export `report` (CONTRACT §5) to `pushgateway` (default `$DRCTL_PUSHGATEWAY`) and/or `metrics_file`.
+    """Export `report` (docs/reference.md) to `pushgateway` (default `$DRCTL_PUSHGATEWAY`) and/or `metrics_file`.
 
     Never raises: every failure is logged as a warning, since a metrics problem must never fail a run.
     """

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from dr.aws.lineage import FENCED_TAG, ROLE_TAG, Lineage, lineage_of, writable
+from dr.aws.lineage import Lineage, lineage_of, writable
 from dr.aws.rds import DbView, Role
 from dr.config.model import Database, DbLocation, DnsRecord, Engine
 from dr.engine.step import RunContext
@@ -20,7 +20,6 @@ FACT_PLANNED = "move.planned"
 fence, catch up, promote); False for an unplanned one (promote past the RPO gate, fence what is left later)."""
 FACT_SOURCE_REACHABLE = "move.source_reachable"
 """True when the source region's RDS answered during prechecks."""
-__all__ = ["FENCED_TAG", "ROLE_TAG"]
 
 
 def generation_fact(database: str) -> str:
@@ -152,21 +151,33 @@ def lineage(ctx: RunContext, move: Move, watch: Any = None, *, new: DbView | Non
     return lineage_of(move.db.name, move.db.engine, [old, here])
 
 
-def current_writers(ctx: RunContext, todo: list[Move], watch: Any = None) -> list[bool]:
-    """For each move, whether its new side is the current writer: one listing per account, region and kind for
-    all of them (the side being left read only while its region answers)."""
+def read_sides(ctx: RunContext, todo: list[Move], watch: Any = None, *,
+               olds_needed: bool = True) -> list[tuple[DbView, DbView | None]]:
+    """(new side, side being left) of each move: one listing per account, region and kind for all of them. The
+    side being left is read only while its region answers (and when `olds_needed`); unread, it is None."""
     from runbooks.steps.rds_watch import RdsWatch
 
     watch = watch or RdsWatch()
     news = watch.members(ctx, [(m.db, m.new) for m in todo])
     olds: list[DbView | None] = [None] * len(todo)
-    if source_reachable(ctx) and any(is_writer(n) for n in news):  # a standalone new side: compare
+    if olds_needed and source_reachable(ctx):
         try:
             olds = list(watch.members(ctx, [(m.db, m.old) for m in todo]))
         except Exception:  # the side being left does not answer: judged on the new side's own tags
             olds = [None] * len(todo)
+    return list(zip(news, olds, strict=True))
+
+
+def current_writers(ctx: RunContext, todo: list[Move], watch: Any = None) -> list[bool]:
+    """For each move, whether its new side is the current writer. The side being left matters only when a new
+    side is standalone (to compare generations): before any promotion it is not read."""
+    from runbooks.steps.rds_watch import RdsWatch
+
+    watch = watch or RdsWatch()
+    news = watch.members(ctx, [(m.db, m.new) for m in todo])
+    sides = read_sides(ctx, todo, watch, olds_needed=any(is_writer(n) for n in news))
     return [is_current_writer(ctx, m, new, lineage_of(m.db.name, m.db.engine, [old, new]))
-            for m, new, old in zip(todo, news, olds, strict=True)]
+            for m, (new, old) in zip(todo, sides, strict=True)]
 
 
 def is_current_writer(ctx: RunContext, move: Move, found: DbView, line: Lineage) -> bool:

@@ -144,9 +144,8 @@ class FenceLeftBehind(Step):
         return (*fence_calls(ctx, self.move.db, self.move.old), "(unplanned moves, best effort)")
 
     def _unfenced(self, ctx: RunContext) -> str:
-        env = self.move.old.env if self.move.old.env == ctx.source else ctx.source
         return (f"{self.move.old.id} in {region(ctx, self.move.old)} is NOT fenced: it takes writes again when its "
-                f"region returns (split brain); run `drctl fence --env {env}` as soon as the region answers")
+                f"region returns (split brain); run `drctl fence --env {ctx.source}` as soon as the region answers")
 
     def _old(self, ctx: RunContext) -> DbView | None:
         """The former writer as its region answers now; None when the region does not answer."""

@@ -32,9 +32,9 @@ from runbooks.steps._common import (
     is_current_writer,
     moves,
     rds,
+    read_sides,
     records,
     region,
-    source_reachable,
     zone_record_sets,
 )
 from runbooks.steps.requirements import promotion_requirements
@@ -170,19 +170,9 @@ def lineage_problem(ctx: RunContext, move: Move, here: DbView, line: Lineage) ->
 def lineage_problems(ctx: RunContext) -> list[str]:
     """`lineage_problem` of every database: one listing per account, region and kind answers for all copies; the
     side being left is read only while its region answers."""
-    from runbooks.steps.rds_watch import RdsWatch
-
     todo = moves(ctx)
-    watch = RdsWatch()
-    news = watch.members(ctx, [(m.db, m.new) for m in todo])
-    olds: list[DbView | None] = [None] * len(todo)
-    if source_reachable(ctx):
-        try:
-            olds = list(watch.members(ctx, [(m.db, m.old) for m in todo]))
-        except Exception:  # judged on the new side's own tags
-            olds = [None] * len(todo)
     problems = [lineage_problem(ctx, m, new, lineage_of(m.db.name, m.db.engine, [old, new]))
-                for m, new, old in zip(todo, news, olds, strict=True)]
+                for m, (new, old) in zip(todo, read_sides(ctx, todo), strict=True)]
     return [p for p in problems if p is not None]
 
 

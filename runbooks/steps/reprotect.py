@@ -18,10 +18,11 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from dr.aws.lineage import ROLE_TAG
 from dr.aws.rds import DbView, describe_global_cluster, same_resource
 from dr.checks.lag import LagTarget, read_lag_targets, rpo_verdict
 from dr.engine.step import PreconditionFailed, RunContext, Step
-from runbooks.steps._common import ROLE_TAG, Move, Waits, call, is_cluster, rds, region, view
+from runbooks.steps._common import Move, Waits, call, is_cluster, rds, region, view
 from runbooks.steps.requirements import SourceFacts, replica_source_problems, source_facts
 
 

@@ -35,6 +35,7 @@ def install() -> None:
             aurora_global,
             aurora_membership,
             cloudwatch_batch,
+            inprocess_lock,
             lifecycle,
             outage,
             rds_auto_backup,
@@ -59,6 +60,7 @@ def install() -> None:
 
         for extension in (
             lifecycle,
+            inprocess_lock,
             regions,
             outage,
             rds_promotion,

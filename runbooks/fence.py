@@ -4,7 +4,9 @@ After an unplanned failover the old primaries could not be reached: they are sta
 their region returns their applications write to them again (split brain). This runbook reads each database's
 lineage (which copy is the current writer, dr.aws.lineage), fences each copy in ENV's region that is a stale
 writer (tag, rename: its endpoint is deleted and it reboots) and stops it where AWS allows. It never touches the
-current writer, and refuses when it cannot tell which copy that is. Idempotent: a fenced copy is `already-done`.
+current writer, and refuses when it cannot tell which copy that is. Idempotent: a fenced copy is `already-done`;
+a stale copy that is stopped but not fenced is not (AWS restarts it after seven days): its step fails naming
+the start command, since a rename needs an available instance.
 See runbooks/DRSplitBrainRisk.md for the human page.
 """
 

@@ -78,3 +78,23 @@ class TestCurrentWriter:
         assert lineage.unread == 1
         assert lineage.current is not None
         assert lineage.current.id == "orders-db-euw1"
+
+
+class TestDormantCopies:
+    def test_a_stopped_unfenced_copy_beside_a_newer_writer_is_dormant_stale(self) -> None:
+        """Stopped takes no writes today, but AWS restarts it within 7 days: it is listed as a stale writer in
+        waiting; a fenced stopped copy and a stopped replica are not."""
+        stopped = copy("orders-db", "eu-central-1", status="stopped")
+        fenced = copy("orders-db-fenced-run1", "eu-central-1", status="stopped", fenced=True)
+        new = copy("orders-db-euw1", "eu-west-1", gen=1)
+        lineage = lineage_of("orders", Engine.RDS_INSTANCE, [stopped, fenced, new])
+        assert lineage.writers == [new]
+        assert lineage.dormant_stale == [stopped]
+        assert "stopped, not fenced orders-db (eu-central-1, generation 0)" in lineage.describe()
+
+    def test_no_dormant_stale_copy_without_a_current_writer(self) -> None:
+        """With nothing writable there is no writer to be stale against: the stopped copy is the database."""
+        stopped = copy("orders-db", "eu-central-1", status="stopped")
+        lineage = lineage_of("orders", Engine.RDS_INSTANCE, [stopped])
+        assert lineage.current is None
+        assert lineage.dormant_stale == []

@@ -231,3 +231,24 @@ class TestExporter:
         assert values[("drctl_writers", "customers")] == 1.0
         fence_by_tag(sandbox)
         assert exported(sandbox)[("drctl_writers", "orders")] == 1.0
+
+
+class TestDormantStaleCopy:
+    def test_a_stopped_stale_copy_fails_readiness_and_status_naming_the_restart(
+            self, sandbox: InProcessSandbox) -> None:
+        """After a promotion by hand orders-db is stopped but not fenced: prod's readiness fails naming the 7-day
+        restart and the fix; `drctl status` lists it as dormant and exits 1."""
+        promote_by_hand(sandbox)
+        sandbox.clients.client("rds", "prod", "eu-central-1").stop_db_instance(DBInstanceIdentifier="orders-db")
+        result = check(readiness(sandbox.topology, sandbox.clients, SYSTEM_CLOCK, "prod"), "writer-lineage",
+                       "orders-db")
+        assert not result.ok
+        assert "orders-db (eu-central-1) is stopped but not fenced" in result.reason
+        assert "after 7 days" in result.reason
+        assert "`aws rds start-db-instance --db-instance-identifier orders-db --region eu-central-1`" in result.reason
+        assert "`drctl fence --env prod`" in result.reason
+        code, dbs = status_json(sandbox)
+        assert code == 1
+        assert dbs["orders"]["dormant"] == [ORDERS_DB]
+        assert dbs["orders"]["split_brain"] is False
+        assert dbs["orders"]["fence"] == ["drctl fence --env prod"]

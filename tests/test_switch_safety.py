@@ -174,6 +174,26 @@ class TestWhatIsLeftBehindIsFenced:
         assert instance(h, "eu-west-1", "orders-db-euw1") is not None
         assert [c for c in h.mutating_calls() if c[1].startswith("Modify")] == []
 
+    def test_a_stopped_unfenced_stale_copy_is_refused_not_already_done(self, h: Harness) -> None:
+        """A stale prod copy stopped by hand is no fence (AWS restarts it after 7 days): `drctl fence` fences the
+        others, fails that one naming it and the start command (not `already-done`), renames nothing of it, and
+        fences it once it is started again."""
+        fail_over_during_outage(h)
+        h.rds("eu-central-1").stop_db_instance(DBInstanceIdentifier="orders-db")
+        outcome = h.run("fence", "prod", run_id="fence-stopped")
+        assert outcome.exit_code == 1, outcome.report
+        assert step(outcome.report, "fence:customers")["status"] == "succeeded"
+        assert step(outcome.report, "fence:orders")["status"] == "failed"
+        detail = step(outcome.report, "fence:orders")["detail"]
+        assert "orders-db (eu-central-1) is stopped but not fenced" in detail
+        assert "aws rds start-db-instance --db-instance-identifier orders-db --region eu-central-1" in detail
+        assert instance(h, "eu-central-1", "orders-db") is not None
+        h.rds("eu-central-1").start_db_instance(DBInstanceIdentifier="orders-db")
+        again = h.run("fence", "prod", run_id="fence-started")
+        assert again.exit_code == 0, again.report
+        assert step(again.report, "fence:orders")["status"] == "succeeded"
+        assert instance(h, "eu-central-1", "orders-db") is None
+
     def test_rerunning_the_failover_after_the_region_returns_fences_what_it_left(self, h: Harness) -> None:
         """The first run could not reach eu-central-1; a re-run once it answers fences the old writers (it is
         not `already-done`, as the old tag step claimed)."""

@@ -8,7 +8,11 @@ replaces) in that copy's own region, before asking AWS to promote it; a copy fen
 - the *current writer* is the writable copy of the highest generation (for Aurora global: the global cluster's
   writer member, which AWS itself keeps unique);
 - every other writable copy is *stale*: it holds writes only up to the move that left it behind. A stale copy is
-  never promoted, never a DNS target, never the source of a new replica, and no fence touches the current writer.
+  never promoted, never a DNS target, never the source of a new replica, and no fence touches the current writer;
+- a *dormant* copy is a stopped standalone copy that no fence renamed: it takes no writes today, but AWS starts a
+  stopped DB instance or cluster again by itself after seven days (StopDBInstance / StopDBCluster, Amazon RDS API
+  Reference), and then it serves writes under its old endpoint. Beside a current writer it is a stale writer in
+  waiting.
 
 Pure functions over `DbView`s (the tags come with every DescribeDBInstances/DescribeDBClusters answer): no call.
 """
@@ -35,6 +39,9 @@ ROLE_TAG = "drctl:role"
 
 NOT_SERVING = frozenset({"stopped", "stopping", "deleting", "inaccessible-encryption-credentials"})
 """States in which a copy takes no writes."""
+STOPPED = frozenset({"stopped", "stopping"})
+"""States AWS leaves by itself: a stopped instance or cluster is started again automatically after seven days."""
+AUTO_START_DAYS = 7
 
 
 def generation(found: DbView) -> int:
@@ -57,6 +64,13 @@ def writable(found: DbView) -> bool:
     if not found.exists or found.source_arn or found.role is Role.REPLICA:
         return False
     return (found.status or "") not in NOT_SERVING and not is_fenced(found)
+
+
+def dormant(found: DbView) -> bool:
+    """Stopped (or stopping), replicates from nothing and not fenced: writable again once AWS restarts it."""
+    if not found.exists or found.source_arn or found.role is Role.REPLICA:
+        return False
+    return (found.status or "") in STOPPED and not is_fenced(found)
 
 
 @dataclass(frozen=True)
@@ -97,6 +111,14 @@ class Lineage:
         current = self.current
         return [c for c in self.writers if current is None or c.arn != current.arn or c.id != current.id]
 
+    @property
+    def dormant_stale(self) -> list[DbView]:
+        """Dormant copies beside a current writer of at least their generation: stale writers once restarted."""
+        current = self.current
+        if current is None:
+            return []
+        return [c for c in self.copies if dormant(c) and generation(c) <= generation(current)]
+
     def is_current(self, found: DbView) -> bool:
         current = self.current
         return current is not None and current.id == found.id and current.region == found.region
@@ -124,6 +146,9 @@ class Lineage:
         if self.stale:
             text += "; stale writable " + ", ".join(f"{c.id} ({c.region}, generation {generation(c)})"
                                                     for c in self.stale)
+        if self.dormant_stale:
+            text += "; stopped, not fenced " + ", ".join(f"{c.id} ({c.region}, generation {generation(c)})"
+                                                         for c in self.dormant_stale)
         return text
 
 

@@ -104,6 +104,12 @@ class DatabaseStatus:
         """More than one copy takes writes: data diverges."""
         return len(self.lineage.writers) > 1
 
+    @property
+    def dormant(self) -> list[CopyRef]:
+        """Stopped, unfenced copies beside the current writer: AWS restarts them within seven days (see
+        dr.aws.lineage), and then they take writes."""
+        return [ref(v) for v in self.lineage.dormant_stale]
+
     def to_dict(self) -> dict[str, Any]:
         lag, writer = self.lag, self.writer
         return {
@@ -111,6 +117,7 @@ class DatabaseStatus:
             "writers": [w.to_dict() for w in self.writers],
             "writer": {**writer.to_dict(), "generation": writer.generation} if writer else None,
             "stale": [s.to_dict() for s in self.stale], "split_brain": self.split_brain,
+            "dormant": [d.to_dict() for d in self.dormant],
             "fence": [f"drctl fence --env {env}" for env in self.fence_envs],
             "unread_copies": self.lineage.unread, "lineage": self.lineage.describe(),
             "replication": self.replication,
@@ -161,6 +168,11 @@ class StatusReport:
     def split_brain(self) -> list[DatabaseStatus]:
         """The databases with more than one writable copy."""
         return [d for d in self.databases if d.split_brain]
+
+    @property
+    def dormant(self) -> list[DatabaseStatus]:
+        """The databases with a stopped, unfenced copy beside the current writer (a split brain in waiting)."""
+        return [d for d in self.databases if d.dormant]
 
     def to_dict(self) -> dict[str, Any]:
         return {"databases": [d.to_dict() for d in self.databases], "records": [r.to_dict() for r in self.records],
@@ -230,7 +242,7 @@ def replication(members: tuple[MemberStatus, ...], lag: LagSample | None, lineag
 
 
 def _fence_envs(topology: Topology, lineage: Lineage) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(side_of(topology, v.region, v.env) for v in lineage.stale))
+    return tuple(dict.fromkeys(side_of(topology, v.region, v.env) for v in [*lineage.stale, *lineage.dormant_stale]))
 
 
 def _name(source: str | None, lineage: Lineage) -> str:

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from dr.aws.lineage import Lineage, generation, is_fenced, lineage_of, writable
+from dr.aws.lineage import AUTO_START_DAYS, Lineage, generation, is_fenced, lineage_of, writable
 from dr.aws.rds import DbView, Role, same_resource
 from dr.aws.rds_listing import RdsListings, read_members
 from dr.checks.model import CheckKind, CheckResult, failed, passed
-from dr.config.model import Database, DbLocation, Topology
+from dr.config.model import Database, DbLocation, Engine, Topology
 
 if TYPE_CHECKING:
     from dr.aws.factory import ClientFactory
@@ -125,6 +125,16 @@ def fence_fix(topology: Topology, stale: DbView, reprotect: str) -> str:
             f"`drctl failback --to {reprotect} --phase reprotect`")
 
 
+def dormant_reason(topology: Topology, name: str, view: DbView, current: DbView, env: str) -> str:
+    """Why a stopped, unfenced copy beside the current writer is a split brain in waiting, and the fix."""
+    start = ("start-db-instance --db-instance-identifier" if view.engine is Engine.RDS_INSTANCE
+             else "start-db-cluster --db-cluster-identifier")
+    return (f"{name}: {view.id} ({view.region}) is stopped but not fenced, and the current writer is {ref(current)}: "
+            f"AWS starts a stopped database again by itself after {AUTO_START_DAYS} days, and then it takes writes "
+            f"under its old endpoint (split brain). Fence it while nothing reaches it: `aws rds {start} {view.id} "
+            f"--region {view.region}`, then {fence_fix(topology, view, env)}; or delete it if its data is not needed")
+
+
 def lineage_check(topology: Topology, env: str, view: DbView, copies: DatabaseCopies) -> CheckResult:
     """`view` (the copy in `env`'s region) is the current writer or replicates from it; a stale writable copy,
     a fenced former writer or a replica of anything but the current writer fails, naming the fix."""
@@ -146,6 +156,9 @@ def lineage_check(topology: Topology, env: str, view: DbView, copies: DatabaseCo
             f"fence it and re-protect {env}: {fence_fix(topology, view, env)}"))
     if view.role is Role.REPLICA:
         return _replica_lineage(topology, env, view, copies, unread)
+    if any((d.id, d.region) == (view.id, view.region) for d in lineage.dormant_stale):
+        assert current is not None  # dormant_stale is empty without a current writer
+        return failed(env, KIND, mid, dormant_reason(topology, name, view, current, env))
     if is_fenced(view):
         writer = f"the current writer is {ref(current)}" if current else f"no copy of {name} is writable"
         return failed(env, KIND, mid, (f"{name}: {mid} is a fenced former writer ({writer}): re-protect {env}: "

@@ -32,7 +32,7 @@ def status_cmd(
         print_json({"checked_at": iso(SYSTEM_CLOCK.now()), **report.to_dict()})
     else:
         render(report)
-    if report.split_brain:
+    if report.split_brain or report.dormant:
         raise typer.Exit(1)
 
 
@@ -105,6 +105,12 @@ def _split_brain(out: Any, report: Any) -> None:
             out.print("  no copy is tagged as the newest writer (drctl:generation): decide which copy holds the "
                       "writes to keep, then fence the others.")
         out.print("  See runbooks/DRSplitBrainRisk.md.")
+    for d in report.dormant:
+        copies = ", ".join(f"{c.id} ({c.env}/{c.region})" for c in d.dormant)
+        fence = " and ".join(f"`drctl fence --env {env}`" for env in d.fence_envs)
+        out.print(f"[bold red]SPLIT BRAIN IN WAITING[/]: {d.name}: {copies} stopped but not fenced; AWS starts it "
+                  f"again by itself after 7 days and it takes writes beside {d.writer}. Start it, then {fence} "
+                  "(or delete it). See runbooks/DRSplitBrainRisk.md.")
     unread = [d for d in report.databases if d.lineage.unread]
     if unread:
         out.print(f"[yellow]{len(unread)} database(s) have a copy that could not be read[/]: a writable copy "

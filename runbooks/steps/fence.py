@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from dr.aws.lineage import DATABASE_TAG, FENCE_HOW_TAG, FENCED_TAG, ROLE_TAG, writable
+from dr.aws.lineage import AUTO_START_DAYS, DATABASE_TAG, FENCE_HOW_TAG, FENCED_TAG, ROLE_TAG, dormant, writable
 from dr.aws.rds import DbView
 from dr.clock import iso
 from dr.config.model import Database, DbLocation, Engine
@@ -205,10 +205,16 @@ class FenceStale(Step):
 
     def is_done(self, ctx: RunContext) -> bool:
         here = self._here(ctx)
-        return not writable(here)
+        return not writable(here) and not dormant(here)
 
     def check(self, ctx: RunContext) -> None:
         here = self._here(ctx)
+        if dormant(here):  # a rename needs an available instance; stopped, it only waits for AWS to restart it
+            raise PreconditionFailed(
+                f"{self.move.db.name}: {here.id} ({here.region}) is stopped but not fenced: AWS starts it again by "
+                f"itself after {AUTO_START_DAYS} days, and then it takes writes under its old endpoint. Start it "
+                f"(aws rds {_start_command(self.move.db)} {here.id} --region {here.region}), wait until it is "
+                "available, and run this again; or delete it if its data is not needed")
         line = lineage(ctx, Move(self.move.db, old=self.move.old, new=self.move.new), new=here)
         if line.unread:
             raise PreconditionFailed(f"{self.move.db.name}: {self.move.old.id} could not be read, so nobody can "
@@ -225,6 +231,11 @@ class FenceStale(Step):
 
     def verify(self, ctx: RunContext) -> bool:
         return renamed_away(ctx, self.move.db, self.move.new)
+
+
+def _start_command(db: Database) -> str:
+    return ("start-db-cluster --db-cluster-identifier" if is_cluster(db.engine)
+            else "start-db-instance --db-instance-identifier")
 
 
 def fenced_copies(ctx: RunContext, db: Database, loc: DbLocation) -> list[dict[str, Any]]:

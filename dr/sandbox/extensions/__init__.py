@@ -56,6 +56,7 @@ def install() -> None:
             route53_changes,
             route53_dns_answer,
             route53_health,
+            route53_list_pages,
         )
 
         for extension in (
@@ -81,6 +82,7 @@ def install() -> None:
             route53_batch_limits,
             route53_health,
             route53_dns_answer,
+            route53_list_pages,
             replica_lag,
             cloudwatch_batch,
         ):

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 from test_checks_support import invoke
+from test_discover_support import as_topology, database_facts, record_facts
 
 from dr.aws.factory import ClientFactory
 from dr.config import check_file
@@ -35,24 +36,6 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessSandb
         mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
         with in_process_sandbox(None, tmp_path_factory.mktemp("discover")) as box:
             yield box
-
-
-def database_facts(topology: Topology) -> set[tuple[Any, ...]]:
-    """Each database as (name, engine, primary, replica, global id), with each copy's region spelled out."""
-    return {(db.name, db.engine.value,
-             *((loc.env, topology.region_of(loc), loc.id) for loc in (db.primary, db.replica)), db.global_cluster_id)
-            for db in topology.databases}
-
-
-def record_facts(topology: Topology) -> set[tuple[Any, ...]]:
-    return {(r.zone_id, r.fqdn, r.type, r.ttl, r.strategy.value, tuple(sorted(r.targets.items())),
-             tuple(sorted(r.health_checks.items()))) for r in topology.dns}
-
-
-def as_topology(found: Discovery) -> Topology:
-    from dr.discover.render import document
-
-    return Topology.model_validate(document(found))
 
 
 def specs(topology: Topology, dr_for: bool = True) -> list[EnvSpec]:

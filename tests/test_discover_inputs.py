@@ -87,3 +87,35 @@ class TestTerragrunt:
         (tmp_path / "prod" / "account.hcl").write_text("locals {\n  account_id = \n")
         with pytest.raises(UsageError, match=r"account\.hcl is not valid HCL"):
             read_tree(tmp_path)
+
+
+class TestCommandInputs:
+    @pytest.mark.usefixtures("aws")
+    def test_from_terragrunt_names_environments_and_reports_eu_east_1(self, tmp_path: Path) -> None:
+        """`--from-terragrunt`: prod and qa (qa DR for prod) in the topology; dev's eu-east-1 reported, left out."""
+        from test_checks_support import invoke
+
+        from dr.config import check_file
+
+        out = tmp_path / "dr.yaml"
+        code, text = invoke("config", "discover", "--from-terragrunt", str(TREE), "--write", str(out))
+        assert code == 0
+        assert "region 'eu-east-1' does not exist in AWS" in text
+        model, findings = check_file(out)
+        assert model is not None, [str(f) for f in findings]
+        assert {n: (e.account_id, e.region, e.dr_for) for n, e in model.environments.items()} == {
+            "prod": ("111111111111", "eu-central-1", None), "qa": ("222222222222", "eu-west-1", "prod")}
+        written = out.read_text()
+        assert "# qa: from qa/account.hcl + qa/eu-west-1/region.hcl" in written
+        assert "environments.dev.region: region 'eu-east-1' does not exist in AWS" in written
+
+    @pytest.mark.parametrize("args", [["--env", "prod"], ["--env", "prod=111111111111:eu-east-1"],
+                                      ["--env", "qa=222222222222:eu-west-1", "--dr-for", "qa=prod"], [],
+                                      ["--from-terragrunt", "/nonexistent/tree"]])
+    def test_input_errors_exit_2_before_any_aws_call(self, args: list[str], no_aws: list[str]) -> None:
+        """A malformed or incomplete command line: exit 2, and no AWS client was made."""
+        from test_checks_support import invoke
+
+        code, _ = invoke("config", "discover", *args)
+        assert code == 2
+        assert no_aws == []

@@ -12,6 +12,9 @@ if TYPE_CHECKING:
 READ_PREFIXES = ("describe_", "list_", "get_")
 """The only kinds of operation discovery makes (AWS names its read-only operations this way)."""
 
+ROUTE53_REGION = "us-east-1"
+"""Where the factory's Route53 client (and so the STS that assumes its role) lives: Route53's control plane."""
+
 MIN_PAGE_SIZE = {"rds": 20}
 """Smallest page a service accepts (RDS: MaxRecords 20-100)."""
 
@@ -31,7 +34,7 @@ class Reader:
 
     def client(self, service: str, env: str, region: str | None = None) -> Any:
         """The factory's client (assuming env's role), counting its calls and those of the STS behind it."""
-        region = region or self.clients.topology.environments[env].region
+        region = ROUTE53_REGION if service == "route53" else region or self.clients.topology.environments[env].region
         if self.clients.topology.environments[env].role_arn:
             self._count(self.clients.role_assumption_client(region))
         client = self.clients.route53(env) if service == "route53" else self.clients.client(service, env, region)

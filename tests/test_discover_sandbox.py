@@ -90,10 +90,12 @@ class TestReproducesTheExample:
         assert {"DescribeDBInstances", "DescribeGlobalClusters", "ListResourceRecordSets", "ListHealthChecks",
                 "ListClusters", "DescribeServices", "DescribeAutoScalingGroups"} <= set(guarded.made)
 
-    def test_record_sets_are_read_page_by_page(self, sandbox: InProcessSandbox) -> None:
-        """With one record set per page, every zone takes several requests and nothing is lost."""
+    def test_record_sets_and_health_checks_are_read_page_by_page(self, sandbox: InProcessSandbox) -> None:
+        """With one item per page (a page ends between a failover record's two sets), every zone and the health
+        checks take several requests and nothing is lost or listed twice."""
         whole, paged = run(sandbox), run(sandbox, page_size=1)
         assert record_facts(as_topology(paged)) == record_facts(as_topology(whole))
+        assert paged.calls["route53"]["ListHealthChecks"] == 6 > whole.calls["route53"]["ListHealthChecks"]
         sets = sum(len(v) for v in paged.zone_values.values())
         calls = paged.calls["route53"]["ListResourceRecordSets"], whole.calls["route53"]["ListResourceRecordSets"]
         assert calls[0] > sets > calls[1]

@@ -69,8 +69,8 @@ class DnsReader:
                 zone.record_sets.extend(page.get("ResourceRecordSets") or [])
             return zone
         accounts = ", ".join(f"{s.name} ({s.account_id})" for s in ordered)
-        raise UsageError(f"--zone {zone_id}: no such hosted zone in the accounts of {accounts}; "
-                         "check the id (aws route53 list-hosted-zones) and the --env accounts")
+        raise UsageError(f"hosted zone {zone_id} is in none of the accounts of {accounts}; check the zone id "
+                         "(aws route53 list-hosted-zones) and the environments' accounts")
 
     def health_checks(self, env: str) -> dict[str, dict[str, Any]]:
         """Every health check of env's account (listed once, every page): id -> its configuration."""

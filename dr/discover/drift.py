@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -107,6 +106,3 @@ def _records(topology: Topology, found: Discovery) -> list[Drift]:
                                  "correct the record, or its targets in the topology"))
     return out
 
-
-def summary(items: Sequence[Drift]) -> str:
-    return "in sync" if not items else f"{len(items)} difference(s)"

@@ -119,3 +119,19 @@ class TestCommandInputs:
         code, _ = invoke("config", "discover", *args)
         assert code == 2
         assert no_aws == []
+
+    @pytest.mark.usefixtures("aws")
+    def test_aws_refusing_a_read_exits_1_naming_it(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """AccessDenied on a listing: exit 1, the AWS error and what to check, no traceback."""
+        from botocore.exceptions import ClientError
+        from test_checks_support import invoke
+
+        def refuse(*_: object, **__: object) -> None:
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "not allowed"}}, "DescribeDBInstances")
+
+        monkeypatch.setattr("dr.discover.run.list_accounts", refuse)
+        code, text = invoke("config", "discover", "--env", "prod=111111111111:eu-central-1")
+        assert code == 1
+        assert "AccessDenied" in text
+        assert "nothing was changed" in text
+        assert "Traceback" not in text

@@ -40,8 +40,8 @@ def discover_cmd(*, env: EnvOpt = None, dr_for: DrForOpt = None, zone: ZoneOpt =
                  from_terragrunt: TerragruntOpt = None, role_name: RoleOpt = "drctl",
                  output: FormatOpt = Format.YAML, write: WriteOpt = None, force: ForceOpt = False) -> None:
     """Read AWS (read-only) and print a topology: database pairs, dns entries, readiness, with a comment on every
-    entry saying where it came from and what needs a human decision. Exit 0, 1 when the result does not validate,
-    2 on a usage error (nothing read)."""
+    entry saying where it came from and what needs a human decision. Exit 0; 1 when AWS refused a read or the result
+    does not validate; 2 on a usage error (nothing read, nothing written)."""
     from dr.cli.common import write_error
     from dr.errors import DrError
 

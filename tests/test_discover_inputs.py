@@ -111,7 +111,9 @@ class TestCommandInputs:
 
     @pytest.mark.parametrize("args", [["--env", "prod"], ["--env", "prod=111111111111:eu-east-1"],
                                       ["--env", "qa=222222222222:eu-west-1", "--dr-for", "qa=prod"], [],
-                                      ["--from-terragrunt", "/nonexistent/tree"]])
+                                      ["--from-terragrunt", "/nonexistent/tree"],
+                                      ["--env", "prod=111111111111:eu-central-1", "--write", "/no/dir/dr.yaml"],
+                                      ["--env", "prod=111111111111:eu-central-1", "--write", "/tmp", "--force"]])
     def test_input_errors_exit_2_before_any_aws_call(self, args: list[str], no_aws: list[str]) -> None:
         """A malformed or incomplete command line: exit 2, and no AWS client was made."""
         from test_checks_support import invoke

@@ -46,15 +46,25 @@ def discover_cmd(*, env: EnvOpt = None, dr_for: DrForOpt = None, zone: ZoneOpt =
     from dr.errors import DrError
 
     try:
-        if write is not None and write.exists() and not force:
-            from dr.errors import UsageError
-
-            raise UsageError(f"--write {write}: the file exists; pass --force to replace it, or choose another path")
+        if write is not None:
+            _check_target(write, force)
         found = _discover(env or [], dr_for or [], zone or [], from_terragrunt, role_name)
     except DrError as err:
         write_error(err)
         raise typer.Exit(err.exit_code) from None
     _emit(found, output, write)
+
+
+def _check_target(path: Path, force: bool) -> None:
+    """A --write target is a file in an existing directory, replaced only with --force (checked before any read)."""
+    from dr.errors import UsageError
+
+    if path.is_dir():
+        raise UsageError(f"--write {path}: is a directory; name the file to write, e.g. {path / 'dr.yaml'}")
+    if not path.parent.is_dir():
+        raise UsageError(f"--write {path}: directory {path.parent} does not exist; create it or choose another path")
+    if path.exists() and not force:
+        raise UsageError(f"--write {path}: the file exists; pass --force to replace it, or choose another path")
 
 
 def _discover(envs: list[str], dr_for: list[str], zones: list[str], tree_dir: Path | None, role_name: str) -> Any:

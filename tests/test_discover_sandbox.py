@@ -78,7 +78,7 @@ class TestReproducesTheExample:
     def test_dr_side_is_inferred_and_said_without_dr_for(self, sandbox: InProcessSandbox) -> None:
         """Without --dr-for, qa (home of prod's replicas) is taken as prod's DR side, as a decision to confirm."""
         found = run(sandbox, dr_for=False)
-        assert found.environments["qa"]["dr_for"] == "prod"
+        assert found.environments["qa"].dr_for == "prod"
         assert any("qa is taken as the DR side of prod" in d for d in found.decisions)
 
     def test_discovery_makes_no_mutating_call(self, sandbox: InProcessSandbox) -> None:

@@ -66,9 +66,9 @@ def _key(topology: Topology, loc: DbLocation) -> tuple[str, str, str]:
 def _databases(topology: Topology, found: Discovery) -> list[Drift]:
     out: list[Drift] = []
     known = {_key(topology, loc) for db in topology.databases for loc in (db.primary, db.replica)}
-    accounts = {name: spec["account_id"] for name, spec in found.environments.items()}
+    accounts = {name: env.account_id for name, env in found.environments.items()}
     for db in found.databases:
-        copies = [(str(accounts[c.env]), c.region, c.id) for c in (db.primary, db.replica)]
+        copies = [(accounts[c.env], c.region, c.id) for c in (db.primary, db.replica)]
         if not any(c in known for c in copies):
             out.append(Drift(DriftKind.UNLISTED_DATABASE, "databases",
                              f"{db.primary.id} ({db.primary.env}, {db.primary.region}) replicates to "

@@ -9,6 +9,23 @@ from dr.config.model import Engine
 
 
 @dataclass(frozen=True)
+class FoundEnvironment:
+    """An environment as discovery read it: where it is, the role assumed, its DR source, and where that came from."""
+
+    account_id: str
+    region: str
+    role_arn: str | None
+    dr_for: str | None
+    source: str
+
+    def entry(self) -> dict[str, str]:
+        """Its `environments` entry in the topology."""
+        values = {"account_id": self.account_id, "region": self.region, "role_arn": self.role_arn,
+                  "dr_for": self.dr_for}
+        return {k: v for k, v in values.items() if v is not None}
+
+
+@dataclass(frozen=True)
 class Copy:
     """One database copy found in AWS: its environment (the account's), region and identifier."""
 
@@ -77,8 +94,8 @@ class ReadinessEntry:
 class Discovery:
     """Everything one discovery read, and what it could not decide."""
 
-    environments: dict[str, dict[str, str | None]]
-    """name -> account_id, region, role_arn, dr_for (as given or inferred)."""
+    environments: dict[str, FoundEnvironment]
+    """By name; dr_for as given or inferred."""
     databases: list[FoundDatabase] = field(default_factory=list)
     records: list[FoundRecord] = field(default_factory=list)
     skipped_records: list[SkippedRecord] = field(default_factory=list)

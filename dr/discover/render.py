@@ -17,8 +17,7 @@ HEADER = "# Written by drctl config discover: read from AWS, every entry says wh
 
 def document(found: Discovery) -> dict[str, Any]:
     """The topology document (what `drctl config validate` reads)."""
-    envs = {name: {k: v for k, v in spec.items() if k != "source" and v is not None}
-            for name, spec in found.environments.items()}
+    envs = {name: env.entry() for name, env in found.environments.items()}
     doc: dict[str, Any] = {"version": 1, "environments": envs,
                            "databases": [_database(db, found) for db in found.databases],
                            "dns": [_record(r) for r in found.records]}
@@ -28,7 +27,7 @@ def document(found: Discovery) -> dict[str, Any]:
 
 def _database(db: FoundDatabase, found: Discovery) -> dict[str, Any]:
     def loc(env: str, region: str, ident: str) -> dict[str, str]:
-        home = found.environments[env]["region"]
+        home = found.environments[env].region
         return {"env": env, **({"region": region} if region != home else {}), "id": ident}
 
     out: dict[str, Any] = {"name": db.name, "engine": db.engine.value}
@@ -62,7 +61,7 @@ def to_yaml(found: Discovery) -> str:
                             [f"{f.path}: {f.message} ({f.hint})" for f in found.findings]) if found.findings else []
     lines += ["# objectives: drctl's defaults (rto 15m, rpo 5m); set yours here.", "version: 1", "", "environments:"]
     for name, spec in doc["environments"].items():
-        lines.append(f"  # {name}: from {found.environments[name]['source']}")
+        lines.append(f"  # {name}: from {found.environments[name].source}")
         lines.append(f"  {name}: {_flow(spec)}")
     lines += ["", "databases:" + ("" if doc["databases"] else " []")]
     for entry, db in zip(doc["databases"], found.databases, strict=True):
@@ -118,7 +117,7 @@ def to_json(found: Discovery) -> dict[str, Any]:
         "topology": document(found),
         "valid": not any(f.severity == "error" for f in findings),
         "validation": [f.to_dict() for f in findings],
-        "sources": {"environments": {n: s["source"] for n, s in found.environments.items()},
+        "sources": {"environments": {n: e.source for n, e in found.environments.items()},
                     "databases": {db.name: db.source for db in found.databases},
                     "dns": {f"{r.zone_id} {r.name} {r.type}": r.source for r in found.records}},
         "decisions": found.decisions,

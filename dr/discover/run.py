@@ -11,7 +11,7 @@ from dr.config.findings import Finding
 from dr.discover import readiness
 from dr.discover.dns import DnsReader, zone_values
 from dr.discover.inputs import EnvSpec
-from dr.discover.model import Discovery, FoundDatabase, FoundRecord
+from dr.discover.model import Discovery, FoundDatabase, FoundEnvironment, FoundRecord
 from dr.discover.rds import databases, list_accounts, scan_regions
 from dr.discover.reader import Reader
 
@@ -35,9 +35,8 @@ def discover(specs: Sequence[EnvSpec], clients: ClientFactory, *, zones: Sequenc
     records, skipped = dns.propose(read_zones)
     entries = [e for spec in specs if spec.dr_for for e in readiness.read(reader, spec, records)]
     result = Discovery(
-        environments={s.name: {"account_id": s.account_id, "region": s.region,
-                               "role_arn": clients.topology.environments[s.name].role_arn,
-                               "dr_for": s.dr_for, "source": s.source} for s in specs},
+        environments={s.name: FoundEnvironment(s.account_id, s.region, clients.topology.environments[s.name].role_arn,
+                                               s.dr_for, s.source) for s in specs},
         databases=found, records=records, skipped_records=skipped, readiness=entries,
         existing=listings.existing, zone_values=zone_values(read_zones), patterns=sorted(dns.patterns),
         decisions=[*decisions, *_record_decisions(records), SETTINGS_DECISION], findings=list(findings))

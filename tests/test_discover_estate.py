@@ -31,6 +31,7 @@ def test_estate_is_reproduced_paged_within_route53_burst_and_drift_is_reported(t
         assert record_facts(as_topology(found)) == record_facts(box.topology)
         # prod's 60 instances (20 RDS, 40 Aurora members) per region take 3 pages each; qa's empty listings one
         assert found.calls["rds"]["DescribeDBInstances"] == 3 + 3 + 1 + 1
+        assert found.calls["rds"]["DescribeDBClusters"] == 2 + 2 + 1 + 1  # prod's 40 clusters per region: 2 pages
         assert sum(found.calls["route53"].values()) <= ROUTE53_BURST
 
         west, central = box.clients.client("rds", "prod", "eu-west-1"), box.clients.client("rds", "prod")

@@ -3,6 +3,7 @@ are suggestions."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -62,9 +63,22 @@ def prod_zone(clients: ClientFactory, qa_lb: str) -> str:
     return zone
 
 
+@pytest.fixture
+def aws() -> Iterator[None]:
+    """moto with the sandbox's extensions (Route53 and RDS listings page as AWS's do)."""
+    from moto import mock_aws
+
+    from dr.sandbox import install
+
+    install()
+    with mock_aws():
+        yield
+
+
 @pytest.mark.usefixtures("aws")
 def test_what_the_dr_load_balancer_leads_to_becomes_readiness() -> None:
-    """EKS by the LB's cluster tag, ASG and ECS by its target group: entries; the others: suggestions."""
+    """EKS by the LB's cluster tag, ASG and ECS by its target group: entries; the others: suggestions (the same
+    when read one item per page)."""
     clients = ClientFactory(skeleton(SPECS, "drctl"), run_id="readiness-test")
     qa_lb, _ = qa_tier(clients)
     found = discover(SPECS, clients, zones=[prod_zone(clients, qa_lb)])
@@ -77,6 +91,10 @@ def test_what_the_dr_load_balancer_leads_to_becomes_readiness() -> None:
     assert sorted((e.kind, e.name) for e in found.readiness if not e.linked) == [
         ("asg", "batch"), ("ecs", "ecs-1/worker"), ("eks", "eks-batch")]
     assert doc["dns"][0]["targets"] == {"prod": PROD_LB, "qa": qa_lb}
+    paged = discover(SPECS, clients, zones=[doc["dns"][0]["zone_id"]], page_size=1)
+    assert document(paged)["readiness"] == doc["readiness"]
+    assert sorted(paged.readiness, key=str) == sorted(found.readiness, key=str)
+    assert (paged.calls["eks"]["ListClusters"], paged.calls["autoscaling"]["DescribeAutoScalingGroups"]) == (2, 2)
     model, findings = validate(doc)
     assert model is not None, [str(f) for f in findings]
     text = to_yaml(found)

@@ -43,4 +43,7 @@ def validate_cmd(config: ConfigOpt = None, output: OutputOpt = Output.TEXT) -> N
 
 
 def register(app: typer.Typer) -> None:
+    from dr.cli import discover
+
+    discover.register(config_app)  # config discover, config diff
     app.add_typer(config_app, name="config")

@@ -41,6 +41,7 @@ def install() -> None:
             rds_auto_backup,
             rds_clone,
             rds_fence,
+            rds_list_pages,
             rds_option_groups,
             rds_promotion,
             rds_rename,
@@ -56,6 +57,7 @@ def install() -> None:
             route53_changes,
             route53_dns_answer,
             route53_health,
+            route53_list_pages,
         )
 
         for extension in (
@@ -75,12 +77,14 @@ def install() -> None:
             rds_replica_backups,
             rds_stop,
             rds_option_groups,
+            rds_list_pages,
             aurora_global,
             aurora_membership,
             route53_changes,
             route53_batch_limits,
             route53_health,
             route53_dns_answer,
+            route53_list_pages,
             replica_lag,
             cloudwatch_batch,
         ):

@@ -38,7 +38,8 @@ class TestSimulate:
         clients = ClientFactory(topology, run_id="simulate")
         _role_with(clients, "qa", policies(topology, "qa", Scope.ALL).permissions)
         findings = simulate(topology, clients, "qa")
-        assert findings and all(f.ok and f.check == "permissions" and f.env == "qa" for f in findings)
+        assert findings
+        assert all(f.ok and f.check == "permissions" and f.env == "qa" for f in findings)
 
     def test_a_missing_action_is_named_as_denied(self) -> None:
         """Without the EKS statement the finding fails and names eks:DescribeCluster."""

@@ -50,7 +50,8 @@ class TestSimulate:
         _role_with(clients, "qa", {**document, "Statement": statements})
         failed = [f for f in simulate(topology, clients, "qa") if not f.ok]
         assert len(failed) == 1
-        assert "eks:DescribeCluster" in failed[0].reason and "ecs:DescribeServices" not in failed[0].reason
+        assert "eks:DescribeCluster" in failed[0].reason
+        assert "ecs:DescribeServices" not in failed[0].reason
 
     def test_an_explicit_deny_is_named(self) -> None:
         """A Deny statement wins over the generated Allow (explicitDeny counts as denied)."""

@@ -51,6 +51,19 @@ class TestIamPolicyCommand:
         assert moves <= prod_actions
         assert qa_actions == {"eks:DescribeCluster", "ecs:DescribeServices", "autoscaling:DescribeAutoScalingGroups"}
 
+    def test_managed_policies_fit_iams_size_and_hold_every_statement(self) -> None:
+        """prod's policy is over 6,144 characters: `managed_policies` cuts it into documents that each fit and
+        together hold exactly its statements, in order."""
+        from dr.iam.policy import MANAGED_POLICY_MAX_CHARS, size
+
+        document = json.loads(drctl("--env", "prod", "-o", "json").stdout)
+        whole, parts = document["permissions_policy"], document["managed_policies"]
+        assert size(whole) > MANAGED_POLICY_MAX_CHARS
+        assert len(parts) > 1
+        assert all(size(part) <= MANAGED_POLICY_MAX_CHARS for part in parts)
+        assert [s for part in parts for s in part["Statement"]] == whole["Statement"]
+        assert document["warnings"] == []
+
     def test_exporter_scope_is_read_only(self) -> None:
         """The exporter's policy holds only Describe/List/Get actions."""
         document = json.loads(drctl("--env", "prod", "--runbook", "exporter", "-o", "json").stdout)

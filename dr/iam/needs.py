@@ -155,22 +155,62 @@ def settings_reads(topology: Topology, db: Database, loc: DbLocation) -> list[Gr
     return out
 
 
+_REQUIRED_GROUPS = {
+    "rds:CreateDBInstanceReadReplica": ("og", "pg", "subgrp"),
+    "rds:CreateDBCluster": ("cluster-pg", "og", "subgrp"),
+    "rds:RestoreDBClusterToPointInTime": ("cluster-pg", "og", "subgrp"),
+}
+"""Group kinds the Service Authorization Reference (Amazon RDS) marks required for the action: where the copy's
+settings name none, AWS authorizes the default group (`default`, `default.<family>`, `default:<engine>-<v>`)."""
+
+
+def _groups(topology: Topology, db: Database, loc: DbLocation, action: str) -> list[str]:
+    """The groups `action` is authorized on for a copy at `loc`: those its settings name, else the defaults."""
+    declared = {kind: value for kind, value in _settings_resources(topology, db, loc) if kind not in ("kms", "sg")}
+    region = topology.region_of(loc)
+    out = list(declared.values())
+    for kind in _REQUIRED_GROUPS.get(action, ()):
+        if kind not in declared:
+            out.append(arns.rds_arn(topology, loc.env, region, kind, "default*"))
+    return out
+
+
+def _kms_for_create(topology: Topology, db: Database, loc: DbLocation) -> list[Grant]:
+    """CreateDBCluster / CreateDBInstance list kms:CreateGrant and kms:DescribeKey as dependent actions (Service
+    Authorization Reference, Amazon RDS): RDS uses the caller's rights on the copy's KMS key."""
+    region = topology.region_of(loc)
+    out: list[Grant] = []
+    for kind, value in _settings_resources(topology, db, loc):
+        if kind == "kms":
+            alias = {"kms:RequestAlias": value} if value.startswith("alias/") else None
+            out.append(grant(loc.env, region, ["kms:CreateGrant", "kms:DescribeKey"],
+                             [arns.kms_key(topology, loc.env, region, value)], alias))
+    return out
+
+
+def _create(topology: Topology, db: Database, loc: DbLocation, action: str, resources: list[str]) -> Grant:
+    """`action` (and the tags given at creation: rds:AddTagsToResource) on `resources` and its groups."""
+    region = topology.region_of(loc)
+    return grant(loc.env, region, [action, "rds:AddTagsToResource"],
+                 resources + _groups(topology, db, loc, action))
+
+
 def create_copy(topology: Topology, db: Database, new: DbLocation, source: DbLocation) -> list[Grant]:
     """Re-create `new` as a replica of `source` with its declared settings: CreateDBInstanceReadReplica (on the
-    new instance, its source and the groups it names), or CreateDBCluster + CreateDBInstance for Aurora (the
-    writer instance is named after the cluster), with the tags given at creation."""
+    new instance, its source and its groups), or CreateDBCluster + CreateDBInstance for Aurora (the writer
+    instance is named after the cluster)."""
     region = topology.region_of(new)
-    groups = [value for kind, value in _settings_resources(topology, db, new) if kind not in ("kms", "sg")]
     if db.engine is Engine.RDS_INSTANCE:
-        resources = [arns.member(topology, db, new), arns.member(topology, db, source), *groups]
-        return [grant(new.env, region, ["rds:CreateDBInstanceReadReplica", "rds:AddTagsToResource"], resources)]
+        return [_create(topology, db, new, "rds:CreateDBInstanceReadReplica",
+                        [arns.member(topology, db, new), arns.member(topology, db, source)])]
     cluster = arns.member(topology, db, new)
-    instances = arns.rds_arn(topology, new.env, region, "db", new.id + "-*")
-    cluster_resources = [cluster, *groups]
+    cluster_resources = [cluster, arns.member(topology, db, source)]
     if db.engine is Engine.AURORA_GLOBAL:
         cluster_resources.append(arns.global_cluster(topology, new.env, region, db.global_cluster_id or "*"))
-    return [grant(new.env, region, ["rds:CreateDBCluster", "rds:AddTagsToResource"], cluster_resources),
-            grant(new.env, region, ["rds:CreateDBInstance", "rds:AddTagsToResource"], [instances, cluster, *groups])]
+    instances = arns.rds_arn(topology, new.env, region, "db", new.id + "-*")
+    return [_create(topology, db, new, "rds:CreateDBCluster", cluster_resources),
+            _create(topology, db, new, "rds:CreateDBInstance", [instances, cluster]),
+            *_kms_for_create(topology, db, new)]
 
 
 def source_binlog(topology: Topology, db: Database, source: DbLocation) -> list[Grant]:
@@ -182,27 +222,25 @@ def source_binlog(topology: Topology, db: Database, source: DbLocation) -> list[
 
 
 def clone(topology: Topology, db: Database, replica: DbLocation, writer: DbLocation) -> list[Grant]:
-    """A drill's temporary copy (`drill-*`, tagged at creation) of `writer`, next to the DR `replica`: create,
-    promote, delete; created with the replica's settings."""
-    from dr.iam.arns import rds_arn
-
-    env, region, source = replica.env, topology.region_of(replica), writer
-    kind = arns.rds_kind(db)
-    clone_arn = rds_arn(topology, env, region, kind, "drill-*")
-    instances = rds_arn(topology, env, region, "db", "drill-*")
-    groups = [value for k, value in _settings_resources(topology, db, replica)
-              if k not in ("kms", "sg")]
-    if kind == "db":
-        actions = ["rds:CreateDBInstanceReadReplica", "rds:PromoteReadReplica", "rds:DeleteDBInstance",
-                   "rds:AddTagsToResource"]
-        return [grant(env, region, actions, [clone_arn, arns.member(topology, db, source), *groups])]
-    # an Aurora clone is a copy-on-write restore of the DR replica cluster (or a replica cluster of the writer)
-    cluster_actions = ["rds:CreateDBCluster", "rds:RestoreDBClusterToPointInTime", "rds:PromoteReadReplicaDBCluster",
-                       "rds:DeleteDBCluster", "rds:AddTagsToResource"]
-    return [grant(env, region, cluster_actions,
-                  [clone_arn, arns.member(topology, db, source), arns.member(topology, db, replica), *groups]),
-            grant(env, region, ["rds:CreateDBInstance", "rds:DeleteDBInstance", "rds:AddTagsToResource"],
-                  [instances, clone_arn, *groups])]
+    """A drill's temporary copy (`drill-*`, tagged at creation) of `writer` next to the DR `replica`, made with
+    the replica's settings: an instance read replica (promoted), or for Aurora a copy-on-write restore of the
+    replica cluster (or a replica cluster of the writer) with a writer instance; then deleted."""
+    env, region = replica.env, topology.region_of(replica)
+    clone_arn = arns.rds_arn(topology, env, region, arns.rds_kind(db), "drill-*")
+    sources = [arns.member(topology, db, writer), arns.member(topology, db, replica)]
+    if db.engine is Engine.RDS_INSTANCE:
+        return [_create(topology, db, replica, "rds:CreateDBInstanceReadReplica", [clone_arn, *sources]),
+                grant(env, region, ["rds:PromoteReadReplica", "rds:DeleteDBInstance"], [clone_arn])]
+    instances = arns.rds_arn(topology, env, region, "db", "drill-*")
+    # DeleteDBCluster requires the cluster-snapshot resource type too (a final snapshot would be drill-named)
+    snapshots = arns.rds_arn(topology, env, region, "cluster-snapshot", "drill-*")
+    return [_create(topology, db, replica, "rds:CreateDBCluster", [clone_arn, *sources]),
+            _create(topology, db, replica, "rds:RestoreDBClusterToPointInTime", [clone_arn, *sources]),
+            _create(topology, db, replica, "rds:CreateDBInstance", [instances, clone_arn]),
+            grant(env, region, ["rds:PromoteReadReplicaDBCluster"], [clone_arn]),
+            grant(env, region, ["rds:DeleteDBCluster"], [clone_arn, snapshots]),
+            grant(env, region, ["rds:DeleteDBInstance"], [instances]),
+            *_kms_for_create(topology, db, replica)]
 
 
 def journal(topology: Topology) -> list[Grant]:

@@ -18,6 +18,8 @@ from dr.iam.grants import Grant
 VERSION = "2012-10-17"
 MANAGED_POLICY_MAX_CHARS = 6144
 """IAM quota: a customer managed policy's JSON, whitespace not counted (IAM User Guide, "IAM and AWS STS quotas")."""
+MANAGED_POLICIES_PER_ROLE = 10
+"""IAM quota: managed policies attached to a role (default; adjustable to 20)."""
 SESSION_NAME_PATTERN = "drctl-*"
 """drctl names every session `drctl-<user>-<run_id>` (dr.aws.factory.session_name)."""
 
@@ -30,13 +32,15 @@ class EnvPolicies:
     account_id: str
     role_arn: str | None
     permissions: Document
+    managed: list[Document]
+    """`permissions` cut into managed policies of at most MANAGED_POLICY_MAX_CHARS each."""
     trust: Document | None
     caller: Document | None
     warnings: tuple[str, ...]
 
     def as_json(self) -> dict[str, Any]:
         return {"env": self.env, "account_id": self.account_id, "role_arn": self.role_arn,
-                "permissions_policy": self.permissions, "trust_policy": self.trust,
+                "permissions_policy": self.permissions, "managed_policies": self.managed, "trust_policy": self.trust,
                 "caller_policy": self.caller, "warnings": list(self.warnings)}
 
 
@@ -56,6 +60,26 @@ def permissions_policy(grants: Iterable[Grant]) -> Document:
             statements.append({"Sid": _sid(names, region, n), "Effect": "Allow", "Action": sorted(names),
                                "Resource": list(resources), "Condition": {"StringEquals": condition}})
     return {"Version": VERSION, "Statement": statements}
+
+
+def size(document: Document) -> int:
+    """Characters IAM counts against its quotas (whitespace not counted: the compact JSON)."""
+    return len(json.dumps(document, separators=(",", ":")))
+
+
+def split(document: Document, limit: int = MANAGED_POLICY_MAX_CHARS) -> list[Document]:
+    """The statements of `document` packed, in order, into as few documents of at most `limit` characters as fit
+    (a single statement over the limit gets a document of its own and a warning from `policies`)."""
+    out: list[Document] = []
+    current: list[Document] = []
+    for statement in document["Statement"]:
+        if current and size({"Version": VERSION, "Statement": [*current, statement]}) > limit:
+            out.append({"Version": VERSION, "Statement": current})
+            current = []
+        current.append(statement)
+    if current:
+        out.append({"Version": VERSION, "Statement": current})
+    return out
 
 
 def _sid(actions: list[str], region: str, n: int) -> str:
@@ -83,13 +107,16 @@ def policies(topology: Topology, env: str, scope: Scope, principal: str | None =
     environment = topology.environments[env]
     document = permissions_policy(grants)
     warnings: list[str] = []
-    size = len(json.dumps(document, separators=(",", ":")))
-    if size > MANAGED_POLICY_MAX_CHARS:
-        warnings.append(f"the permissions policy is {size} characters, over IAM's {MANAGED_POLICY_MAX_CHARS} for a "
-                        "managed policy: attach it as an inline policy (10,240 per role) or split its statements")
+    managed = split(document)
+    if any(size(part) > MANAGED_POLICY_MAX_CHARS for part in managed):
+        warnings.append(f"a statement alone is over IAM's {MANAGED_POLICY_MAX_CHARS} characters for a managed policy: "
+                        "attach that part as an inline policy (10,240 per role)")
+    if len(managed) > MANAGED_POLICIES_PER_ROLE:
+        warnings.append(f"{len(managed)} managed policies: more than the {MANAGED_POLICIES_PER_ROLE} IAM attaches "
+                        "to a role by default (a quota you can raise to 20)")
     if not grants:
         warnings.append(f"no step of '{scope}' calls AWS with {env}'s credentials: the role needs nothing for it")
     role = environment.role_arn
     trust = trust_policy(principal or f"arn:aws:iam::{environment.account_id}:root") if role else None
     caller = caller_policy(role, {g.region for g in grants}) if role and grants else None
-    return EnvPolicies(env, environment.account_id, role, document, trust, caller, tuple(warnings))
+    return EnvPolicies(env, environment.account_id, role, document, managed, trust, caller, tuple(warnings))

@@ -62,3 +62,37 @@ class TestSimulate:
         _role_with(clients, "qa", {**document, "Statement": [*document["Statement"], deny]})
         failed = [f for f in simulate(topology, clients, "qa") if not f.ok]
         assert [("autoscaling:DescribeAutoScalingGroups" in f.reason) for f in failed] == [True]
+
+
+class TestSimulatePrincipalPolicyExtension:
+    def test_inline_and_managed_policies_give_each_decision(self) -> None:
+        """allowed (inline Allow), explicitDeny (a managed policy's Deny wins), implicitDeny (nothing applies);
+        ContextEntries feed conditions."""
+        import boto3
+
+        iam = boto3.client("iam", region_name="us-east-1")
+        iam.create_role(RoleName="r", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
+        allow = {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": ["rds:PromoteReadReplica", "rds:DeleteDBInstance"],
+            "Resource": "arn:aws:rds:eu-west-1:123456789012:db:*",
+            "Condition": {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}}]}
+        iam.put_role_policy(RoleName="r", PolicyName="allow", PolicyDocument=json.dumps(allow))
+        deny = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "rds:Delete*", "Resource": "*"}]}
+        arn = iam.create_policy(PolicyName="deny", PolicyDocument=json.dumps(deny))["Policy"]["Arn"]
+        iam.attach_role_policy(RoleName="r", PolicyArn=arn)
+        role = iam.get_role(RoleName="r")["Role"]["Arn"]
+
+        def decisions(region: str) -> dict[tuple[str, str], str]:
+            answer = iam.simulate_principal_policy(
+                PolicySourceArn=role, ActionNames=["rds:PromoteReadReplica", "rds:DeleteDBInstance"],
+                ResourceArns=["arn:aws:rds:eu-west-1:123456789012:db:orders",
+                              "arn:aws:rds:eu-west-1:123456789012:cluster:x"],
+                ContextEntries=[{"ContextKeyName": "aws:RequestedRegion", "ContextKeyValues": [region],
+                                 "ContextKeyType": "string"}])
+            return {(r["EvalActionName"], r["EvalResourceName"].rsplit(":", 2)[1]): r["EvalDecision"]
+                    for r in answer["EvaluationResults"]}
+
+        assert decisions("eu-west-1") == {
+            ("rds:PromoteReadReplica", "db"): "allowed", ("rds:PromoteReadReplica", "cluster"): "implicitDeny",
+            ("rds:DeleteDBInstance", "db"): "explicitDeny", ("rds:DeleteDBInstance", "cluster"): "explicitDeny"}
+        assert decisions("us-east-1")[("rds:PromoteReadReplica", "db")] == "implicitDeny"

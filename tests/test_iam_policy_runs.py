@@ -13,6 +13,7 @@ import pytest
 import yaml
 from iam_support import Call, action_of, recording, resources_of
 
+from dr.aws.dns_answers import CONTROL_PLANE, VERIFY_ENV
 from dr.aws.factory import ClientFactory
 from dr.config import Topology, load
 from dr.engine.backends import journal_backend, run_lock
@@ -23,12 +24,15 @@ from dr.engine.step import RunContext, RunOptions
 from dr.iam.evaluate import Request, is_allowed
 from dr.iam.generate import Scope
 from dr.iam.policy import policies
+from dr.sandbox.session import patched_environ
 from tests.conftest import EXAMPLE
 from tests.failover_support import Harness, harness
 
 ONLY_ON_OTHER_PATHS = {
     "kms:CreateGrant": "AWS checks it (a dependent action of CreateDBCluster / CreateDBInstance) when RDS creates an "
                        "encrypted Aurora copy with the caller's rights; moto's RDS calls no KMS",
+    "route53:GetHostedZone": "DRCTL_DNS_VERIFY=auto (the default) reads a zone's name servers from its delegation "
+                             "set (dr/aws/dns_answers.py); the sandbox answers through its own DNS responder",
     "route53:GetHealthCheck": "a health check missing from the ListHealthChecks pages is read on its own "
                               "(dr/aws/route53_health.py, ConfigReader.get)",
     "route53:UpdateHealthCheck": "a return restores the health checks a run inverted (runbooks/steps/dns_upsert.py, "
@@ -82,7 +86,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
         for name in ("orders", "customers", "inventory", "payments"):
             h.set_lag(name, 5.0, at_primary=True)
         assert _run(h, "failback", "prod", "failback") == 0
-        assert _run(h, "failover", "qa", "failover-unplanned", planned=False, accept_data_loss=True) == 0
+        with patched_environ({VERIFY_ENV: CONTROL_PLANE}):  # failover records verified by TestDNSAnswer
+            assert _run(h, "failover", "qa", "failover-unplanned", planned=False, accept_data_loss=True) == 0
         assert _run(h, "fence", "prod", "fence") == 0
         _state_reads(h)
         yield Runs(h.topology, [(c, get_account_id_from(c.access_key)) for c in log.calls])

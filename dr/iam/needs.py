@@ -79,6 +79,13 @@ def zone(record_env: str, zone_id: str, *, change: bool) -> list[Grant]:
     return out
 
 
+def answers(record_env: str, zone_id: str) -> list[Grant]:
+    """What a failover-routing record answers (dr/aws/dns_answers.py): the zone's name servers from its delegation
+    set (GetHostedZone), else the control plane's TestDNSAnswer (no resource type: `*`)."""
+    return [grant(record_env, arns.ROUTE53_REGION, ["route53:GetHostedZone"], [arns.hosted_zone(zone_id)]),
+            grant(record_env, arns.ROUTE53_REGION, ["route53:TestDNSAnswer"], ["*"])]
+
+
 def health(records: Iterable[DnsRecord], sides: Iterable[str] | None = None, *, update: bool = False) -> list[Grant]:
     """Read the records' health checks (configuration, status, their CloudWatch metrics in us-east-1); with
     `update`, invert/restore them."""

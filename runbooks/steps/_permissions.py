@@ -3,7 +3,7 @@ of every move, the target's readiness, a zone's records). Each step's own `permi
 
 from __future__ import annotations
 
-from dr.config.model import Database, DbLocation
+from dr.config.model import Database, DbLocation, DnsStrategy
 from dr.engine.step import RunContext
 from dr.iam import needs
 from dr.iam.grants import Grant
@@ -32,7 +32,10 @@ def target_readiness(ctx: RunContext, env: str | None = None) -> list[Grant]:
 
 
 def zones(ctx: RunContext, *, change: bool) -> list[Grant]:
+    """The moved records' zones: read (and `change`); what their failover-routing records answer."""
     out: list[Grant] = []
     for record in records(ctx):
         out += needs.zone(record.env, record.zone_id, change=change)
+        if record.strategy is DnsStrategy.FAILOVER_ROUTING:
+            out += needs.answers(record.env, record.zone_id)
     return out

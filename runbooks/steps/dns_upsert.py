@@ -99,7 +99,8 @@ class UpsertZone(Waits, Step):
 
     def permissions(self, ctx: RunContext) -> list[Grant]:
         """The AWS calls of this step (dr.iam): what the generated IAM policy grants it."""
-        return needs.zone(self.env, self.zone_id, change=True) + needs.health(self.records, update=True)
+        answers = needs.answers(self.env, self.zone_id) if self.routed else []
+        return needs.zone(self.env, self.zone_id, change=True) + needs.health(self.records, update=True) + answers
 
     def __init__(self, zone_id: str, zone_records: Sequence[DnsRecord], view: RoutingView | None = None) -> None:
         self.zone_id = zone_id

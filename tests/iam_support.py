@@ -101,21 +101,25 @@ def resources_of(call: Call, account: str) -> list[str]:
 
 _RDS_IDS = (("DBInstanceIdentifier", "db"), ("DBClusterIdentifier", "cluster"),
             ("DBParameterGroupName", "pg"), ("DBClusterParameterGroupName", "cluster-pg"),
-            ("DBSubnetGroupName", "subgrp"), ("OptionGroupName", "og"))
+            ("DBSubnetGroupName", "subgrp"), ("OptionGroupName", "og"),
+            ("SourceDBInstanceIdentifier", "db"), ("SourceDBClusterIdentifier", "cluster"),
+            ("ReplicationSourceIdentifier", "cluster"), ("TargetDbClusterIdentifier", "cluster"))
+"""Request parameters naming an RDS resource the action is authorized on (a `New…Identifier` is not: it names
+what the resource becomes)."""
 _RDS_LISTINGS = {"DescribeDBInstances": "db", "DescribeDBClusters": "cluster"}
 
 
 def _rds_resources(call: Call, rds: str, account: str) -> list[str]:
+    """Every resource the call names: the one acted on, its source, the groups it is created with, the global
+    cluster (each must be allowed, as the Service Authorization Reference lists them for the action)."""
     p = call.params
     if "ResourceName" in p:
         return [str(p["ResourceName"])]
+    out = [str(p[key]) if str(p[key]).startswith("arn:") else f"{rds}:{kind}:{p[key]}"
+           for key, kind in _RDS_IDS if key in p]
     if "GlobalClusterIdentifier" in p or call.operation == "DescribeGlobalClusters":
-        out = [f"arn:aws:rds::{account}:global-cluster:{p.get('GlobalClusterIdentifier', '*')}"]
-        if "TargetDbClusterIdentifier" in p:
-            out.append(str(p["TargetDbClusterIdentifier"]))
-        return out
-    if call.operation in _RDS_LISTINGS and not any(k in p for k, _ in _RDS_IDS):
-        return [f"{rds}:{_RDS_LISTINGS[call.operation]}:*"]  # a listing (with or without Filters)
-    # the primary resource of the call: the first identifier it names (an instance before its cluster)
-    key, kind = next((k, kind) for k, kind in _RDS_IDS if k in p)
-    return [f"{rds}:{kind}:{p[key]}"]
+        out.append(f"arn:aws:rds::{account}:global-cluster:{p.get('GlobalClusterIdentifier', '*')}")
+    if not out and call.operation in _RDS_LISTINGS:
+        out.append(f"{rds}:{_RDS_LISTINGS[call.operation]}:*")  # a listing (with or without Filters)
+    assert out, f"no RDS resource named by {call.operation} {sorted(p)}"
+    return out

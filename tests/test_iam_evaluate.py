@@ -69,6 +69,9 @@ class TestEvaluate:
         assert decide(not_us) is Decision.ALLOWED
         if_exists = allow(Condition={"StringEqualsIfExists": {"aws:RequestedRegion": "eu-west-1"}})
         assert decide(if_exists) is Decision.ALLOWED
+        not_ci = allow(Condition={"StringNotEqualsIgnoreCase": {"aws:RequestedRegion": "US-EAST-1"}})
+        assert decide(not_ci, **{"aws:RequestedRegion": "us-east-1"}) is Decision.IMPLICIT_DENY
+        assert decide(not_ci, **{"aws:RequestedRegion": "eu-west-1"}) is Decision.ALLOWED
 
     def test_condition_keys_are_case_insensitive_and_anded(self) -> None:
         """Several keys must all hold; key names ignore case."""

@@ -6,10 +6,10 @@ Allow in any statement allows; otherwise the request is implicitly denied. A sta
 Action (or NotAction) matches the action, its Resource (or NotResource) matches the resource and every
 condition holds. Actions match case-insensitively, resources case-sensitively, with `*` and `?` wildcards
 ("IAM JSON policy elements: Action / Resource"). Conditions: the string operators StringEquals,
-StringNotEquals, StringEqualsIgnoreCase, StringLike, StringNotLike (each also with IfExists); an operator
-drctl does not know makes the statement raise rather than guess ("IAM JSON policy elements: Condition
-operators": several values of one key are ORed, several keys and operators ANDed; a missing key fails every
-operator except the negated ones and ...IfExists).
+StringNotEquals, StringEqualsIgnoreCase, StringNotEqualsIgnoreCase, StringLike, StringNotLike (each also with
+IfExists); an operator drctl does not know makes the statement raise rather than guess ("IAM JSON policy
+elements: Condition operators": several values of one key are ORed, several keys and operators ANDed; a
+missing key fails every operator except the negated ones and ...IfExists).
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ class Request:
     context: Mapping[str, str] = field(default_factory=dict)
 
 
-_STRING_OPERATORS = ("StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringLike", "StringNotLike")
+_STRING_OPERATORS = ("StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase",
+                     "StringLike", "StringNotLike")
 
 
 def evaluate(policies: Iterable[Mapping[str, Any]], request: Request) -> Decision:
@@ -134,7 +135,7 @@ def _operator_holds(operator: str, actual: str | None, expected: Sequence[str]) 
         return if_exists or negated
     if base in {"StringEquals", "StringNotEquals"}:
         hit = actual in expected
-    elif base == "StringEqualsIgnoreCase":
+    elif base in {"StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase"}:
         hit = actual.lower() in (e.lower() for e in expected)
     else:
         hit = any(matches(e, actual) for e in expected)

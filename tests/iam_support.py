@@ -96,6 +96,8 @@ def resources_of(call: Call, account: str) -> list[str]:
         return [f"arn:aws:dynamodb:{region}:{account}:table/{p['TableName']}"]
     if call.service == "sts":
         return [str(p["RoleArn"])]
+    if call.service == "iam":
+        return [str(p["PolicySourceArn"])]
     return ["*"]
 
 

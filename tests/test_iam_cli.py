@@ -42,14 +42,16 @@ class TestIamPolicyCommand:
         assert document["caller_policy"]["Statement"][0]["Resource"] == document["role_arn"]
 
     def test_prod_holds_the_database_moves_and_qa_only_its_application_tier(self) -> None:
-        """RDS actions go to prod's role (the DR copies live in prod's account); qa's reads EKS/ECS/ASG."""
+        """RDS actions go to prod's role (the DR copies live in prod's account); qa's reads EKS/ECS/ASG (and may
+        simulate its own policy)."""
         prod = json.loads(drctl("--env", "prod", "-o", "json").stdout)["permissions_policy"]["Statement"]
         qa = json.loads(drctl("--env", "qa", "-o", "json").stdout)["permissions_policy"]["Statement"]
         prod_actions = {a for s in prod for a in s["Action"]}
         qa_actions = {a for s in qa for a in s["Action"]}
         moves = {"rds:PromoteReadReplica", "rds:SwitchoverGlobalCluster", "route53:ChangeResourceRecordSets"}
         assert moves <= prod_actions
-        assert qa_actions == {"eks:DescribeCluster", "ecs:DescribeServices", "autoscaling:DescribeAutoScalingGroups"}
+        assert qa_actions == {"eks:DescribeCluster", "ecs:DescribeServices", "autoscaling:DescribeAutoScalingGroups",
+                              "iam:SimulatePrincipalPolicy"}  # plan evaluation: the role simulates itself
 
     def test_managed_policies_fit_iams_size_and_hold_every_statement(self) -> None:
         """prod's policy is over 6,144 characters: `managed_policies` cuts it into documents that each fit and

@@ -73,24 +73,32 @@ def _topology(tmp: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
+    """Each env's role set up as docs/iam.md says, then every run recorded: the calls with the signing account."""
     from moto.iam.models import get_account_id_from
 
+    tmp = tmp_path_factory.mktemp("iam-runs")
+    with harness(tmp, load(_topology(tmp))) as h:
+        _roles(h)
+        with recording() as log:
+            _run_everything(h)
+        yield Runs(h.topology, [(c, get_account_id_from(c.access_key)) for c in log.calls])
+
+
+def _run_everything(h: Harness) -> None:
     from dr.metrics.exporter import Exporter
 
-    tmp = tmp_path_factory.mktemp("iam-runs")
-    with harness(tmp, load(_topology(tmp))) as h, recording() as log:
-        assert _run(h, "drill", "qa", "drill-dry", dry_run=True, extra={"mode": "dry-run"}) == 0
-        assert _run(h, "drill", "qa", "drill-clone", extra={"mode": "clone"}) == 0
-        Exporter(h.topology, clients=ClientFactory(h.topology, run_id="exporter")).refresh_once()
-        assert _run(h, "failover", "qa", "failover-planned") == 0
-        for name in ("orders", "customers", "inventory", "payments"):
-            h.set_lag(name, 5.0, at_primary=True)
-        assert _run(h, "failback", "prod", "failback") == 0
-        with patched_environ({VERIFY_ENV: CONTROL_PLANE}):  # failover records verified by TestDNSAnswer
-            assert _run(h, "failover", "qa", "failover-unplanned", planned=False, accept_data_loss=True) == 0
-        assert _run(h, "fence", "prod", "fence") == 0
-        _state_reads(h)
-        yield Runs(h.topology, [(c, get_account_id_from(c.access_key)) for c in log.calls])
+    assert _run(h, "drill", "qa", "drill-dry", dry_run=True, extra={"mode": "dry-run"}) == 0
+    assert _run(h, "drill", "qa", "drill-clone", extra={"mode": "clone"}) == 0
+    Exporter(h.topology, clients=ClientFactory(h.topology, run_id="exporter")).refresh_once()
+    assert _run(h, "failover", "qa", "failover-planned") == 0
+    for name in ("orders", "customers", "inventory", "payments"):
+        h.set_lag(name, 5.0, at_primary=True)
+    assert _run(h, "failback", "prod", "failback") == 0
+    with patched_environ({VERIFY_ENV: CONTROL_PLANE}):  # failover records verified by TestDNSAnswer
+        assert _run(h, "failover", "qa", "failover-unplanned", planned=False, accept_data_loss=True) == 0
+    assert _run(h, "fence", "prod", "fence") == 0
+    _state_reads(h)
+    _plan_evaluation(h)
 
 
 def _state_reads(h: Harness) -> None:
@@ -108,6 +116,29 @@ def _state_reads(h: Harness) -> None:
     assert holder is not None
     assert holder.run_id == "state"
     lock.release()
+
+
+def _roles(h: Harness) -> None:
+    """Each env's role as docs/iam.md attaches it (trust policy, generated permissions), before recording."""
+    import json
+
+    clients = ClientFactory(h.topology, run_id="roles")
+    for env in ("prod", "qa"):
+        generated = policies(h.topology, env, Scope.ALL)
+        iam = clients.client("iam", env, "us-east-1")
+        iam.create_role(RoleName="drctl", AssumeRolePolicyDocument=json.dumps(generated.trust))
+        iam.put_role_policy(RoleName="drctl", PolicyName="drctl", PolicyDocument=json.dumps(generated.permissions))
+
+
+def _plan_evaluation(h: Harness) -> None:
+    """`drctl plan evaluate`'s permissions check, as each env's role: every finding ok."""
+    from dr.iam.simulate import simulate
+
+    clients = ClientFactory(h.topology, run_id="plan")
+    for env in ("prod", "qa"):
+        findings = simulate(h.topology, clients, env)
+        assert findings
+        assert [f.reason for f in findings if not f.ok] == []
 
 
 def _env_of(topology: Topology, account: str) -> str | None:

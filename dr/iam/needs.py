@@ -250,6 +250,11 @@ def clone(topology: Topology, db: Database, replica: DbLocation, writer: DbLocat
             *_kms_for_create(topology, db, replica)]
 
 
+def simulate_own(env: str, role_arn: str) -> Grant:
+    """iam:SimulatePrincipalPolicy on the role itself (IAM's endpoint is us-east-1)."""
+    return grant(env, "us-east-1", ["iam:SimulatePrincipalPolicy"], [role_arn])
+
+
 def journal(topology: Topology) -> list[Grant]:
     """The engine's shared journal (S3) and lock (DynamoDB lease), where the topology's `state` puts them."""
     from dr.engine.backends import state_location

@@ -100,3 +100,45 @@ class TestDocs:
         text = path.read_text(encoding="utf-8")
         assert splice(text, generated_section(load(EXAMPLE))) == text, (
             "docs/iam.md is out of date: regenerate its section with dr.iam.doc.generated_section")
+
+
+OTHER = """
+version: 1
+environments:
+  live: {account_id: "444444444444", region: us-east-2}
+  standby: {account_id: "555555555555", region: us-west-2, dr_for: live}
+  lab: {account_id: "666666666666", region: eu-north-1}
+databases:
+  - {name: ledger, engine: rds-instance, primary: {env: live, id: ledger-main},
+     replica: {env: live, region: us-west-2, id: ledger-dr}}
+  - {name: scratch, engine: rds-instance, primary: {env: lab, id: scratch-db},
+     replica: {env: lab, region: eu-west-3, id: scratch-db-euw3}}
+dns:
+  - {zone_id: ZSTANDBY, env: standby, name: portal.corp.example., type: CNAME, strategy: failover-routing,
+     targets: {live: portal.use2.corp.example, standby: portal.usw2.corp.example},
+     health_checks: {live: hc-portal-live, standby: hc-portal-standby}}
+"""
+
+
+class TestOtherTopology:
+    def test_each_env_gets_what_its_account_holds(self, tmp_path: Path) -> None:
+        """The zone in the DR account goes to standby's policy, the pair's databases to live's, the database
+        outside the pair only to exporter reads; without role_arn there is no trust or caller policy."""
+        config = tmp_path / "other.yaml"
+        config.write_text(OTHER, encoding="utf-8")
+
+        def actions(env: str, *extra: str) -> set[str]:
+            result = CliRunner().invoke(app, ["iam", "policy", "-c", str(config), "--env", env, "-o", "json", *extra])
+            assert result.exit_code == 0, result.output
+            document = json.loads(result.stdout)
+            assert document["trust_policy"] is None
+            assert document["caller_policy"] is None
+            return {a for s in document["permissions_policy"]["Statement"] for a in s["Action"]}
+
+        assert {"route53:ChangeResourceRecordSets", "route53:TestDNSAnswer"} <= actions("standby")
+        assert "rds:PromoteReadReplica" in actions("live")
+        assert not any(a.startswith("route53:Change") for a in actions("live"))
+        lab = actions("lab")
+        assert "rds:DescribeDBInstances" in lab
+        assert all(a.split(":")[1].startswith(("Describe", "Get", "List")) for a in lab)
+        assert actions("lab", "--runbook", "failover") == set()

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from dr.errors import DrError
+
 if TYPE_CHECKING:
     from dr.engine.step import RunContext
 
@@ -52,8 +54,9 @@ class Declares(Protocol):
         ...
 
 
-class UndeclaredStep(Exception):
-    """A step that calls AWS but declares no permissions: the generated policy would miss its actions."""
+class UndeclaredStep(DrError):
+    """A step that calls AWS but declares no permissions: the generated policy would miss its actions (a defect
+    of drctl, exit 1, rather than a policy that silently lacks them)."""
 
 
 def declared(obj: object, ctx: RunContext) -> list[Grant]:

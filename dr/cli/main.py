@@ -36,13 +36,14 @@ def main(
 
 
 def _register() -> None:
-    from dr.cli import config_cmd, drill, exporter, failover, fence, readiness, runs, sandbox, status
+    from dr.cli import config_cmd, drill, exporter, failover, fence, iam, readiness, runs, sandbox, status
 
     config_cmd.register(app)
     drill.register(app)
     exporter.register(app)
     failover.register(app)
     fence.register(app)
+    iam.register(app)
     readiness.register(app)
     sandbox.register(app)
     status.register(app)

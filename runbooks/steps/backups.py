@@ -13,7 +13,10 @@ from collections.abc import Sequence
 from dr.aws.rds import DbView
 from dr.config.replica import ReplicaSettings
 from dr.engine.step import RunContext, Step
+from dr.iam import needs
+from dr.iam.grants import Grant
 from runbooks.steps._common import Move, Waits, call, is_writer, rds, region, view
+from runbooks.steps._permissions import move_reads
 
 
 def backup_mismatch(found: DbView, settings: ReplicaSettings) -> str | None:
@@ -34,6 +37,10 @@ class KeepClusterBackups(Waits, Step):
     api_family = "rds"
     poll_initial = 1.0
     poll_max = 10.0
+
+    def permissions(self, ctx: RunContext) -> list[Grant]:
+        """The AWS calls of this step (dr.iam): what the generated IAM policy grants it."""
+        return move_reads(ctx, [self.move]) + needs.keep_backups(ctx.topology, self.move.db, self.move.new)
 
     def __init__(self, move: Move) -> None:
         self.move = move

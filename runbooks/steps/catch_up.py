@@ -29,7 +29,10 @@ from dr.clock import iso, parse_iso
 from dr.engine.facts import rpo_window_fact
 from dr.engine.step import RunContext, Step, StepNotApplicable
 from dr.errors import StepFailed
+from dr.iam import needs
+from dr.iam.grants import Grant
 from runbooks.steps._common import Move, Waits, fence_fact, planned, region
+from runbooks.steps._permissions import move_reads
 from runbooks.steps.rds_watch import RdsWatch
 
 REPLAY_TOLERANCE_SECONDS = 5.0
@@ -72,6 +75,10 @@ class CatchUp(Waits, Step):
     max_attempts = 3
     poll_initial = 2.0
     poll_max = 15.0
+
+    def permissions(self, ctx: RunContext) -> list[Grant]:
+        """The AWS calls of this step (dr.iam): what the generated IAM policy grants it."""
+        return move_reads(ctx, [self.move]) + needs.lag(ctx.topology, self.move.old)
 
     def __init__(self, move: Move, watch: RdsWatch | None = None, rpo_seconds: float | None = None) -> None:
         self.move = move

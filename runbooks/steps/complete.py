@@ -8,6 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from dr.engine.step import RunContext, Step
+from dr.iam import needs
+from dr.iam.grants import Grant, declared
 from runbooks.steps._common import Move, current_writers, moves, records
 
 T = TypeVar("T")
@@ -59,6 +61,12 @@ class CompleteAtStart:
         self._answers: dict[str, bool] = {}
         self._lock = threading.Lock()
 
+    def permissions(self, ctx: RunContext) -> list[Grant]:
+        """Its reads (dr.iam): both copies of each database, and the zones' records and health checks."""
+        from runbooks.steps._permissions import move_reads, zones
+
+        return move_reads(ctx) + zones(ctx, change=False) + needs.health(records(ctx))
+
     def __call__(self, ctx: RunContext) -> bool:
         with self._lock:
             if ctx.run_id not in self._answers:
@@ -78,6 +86,10 @@ class Guarded(Step):
 
     def describe(self, ctx: RunContext) -> Sequence[str]:
         return self.inner.describe(ctx)
+
+    def permissions(self, ctx: RunContext) -> list[Grant]:
+        """The inner step's calls and the completeness check's (dr.iam)."""
+        return declared(self.inner, ctx) + self.complete.permissions(ctx)
 
     def is_done(self, ctx: RunContext) -> bool:
         return self.complete(ctx) or self.inner.is_done(ctx)

@@ -11,7 +11,9 @@ from collections.abc import Sequence
 
 from dr.engine.step import RunContext, Step
 from dr.errors import StepFailed
+from dr.iam.grants import Grant
 from runbooks.steps._common import current_writers, moves
+from runbooks.steps._permissions import target_readiness
 from runbooks.steps.backups import backup_mismatch
 from runbooks.steps.prechecks import target_not_ready
 from runbooks.steps.rds_watch import RdsWatch
@@ -27,6 +29,10 @@ class Confirm(Step):
     max_attempts = 3
     poll_initial = 0.5
     poll_max = 2.0
+
+    def permissions(self, ctx: RunContext) -> list[Grant]:
+        """The AWS calls of this step (dr.iam): what the generated IAM policy grants it."""
+        return target_readiness(ctx)
 
     def __init__(self) -> None:
         self.resource = "target health, readiness, writers"

@@ -30,6 +30,8 @@ from dr.aws.route53_batches import MAX_RECORD_ELEMENTS, MAX_VALUE_CHARS, ChangeT
 from dr.config.model import DnsRecord, DnsStrategy
 from dr.engine.step import PreconditionFailed, RunContext, Step
 from dr.errors import AwsCallError
+from dr.iam import needs
+from dr.iam.grants import Grant
 from runbooks.steps._common import Waits, call, inverted_fact, zone_record_sets
 from runbooks.steps.dns_failover_routing import RoutingView, primary_of, primary_problem, primary_toward
 
@@ -94,6 +96,11 @@ class UpsertZone(Waits, Step):
     only_what_differs = True
     """Send only the records that do not point at the target yet (what a retry or resume needs: a batch AWS
     accepted is never sent again); the drill turns it off to time a change every run."""
+
+    def permissions(self, ctx: RunContext) -> list[Grant]:
+        """The AWS calls of this step (dr.iam): what the generated IAM policy grants it."""
+        answers = needs.answers(self.env, self.zone_id) if self.routed else []
+        return needs.zone(self.env, self.zone_id, change=True) + needs.health(self.records, update=True) + answers
 
     def __init__(self, zone_id: str, zone_records: Sequence[DnsRecord], view: RoutingView | None = None) -> None:
         self.zone_id = zone_id

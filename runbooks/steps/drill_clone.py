@@ -14,6 +14,8 @@ from typing import Any
 from dr.drill import clones
 from dr.drill.clones import CloneKind, ClonePlan
 from dr.engine.step import FailurePolicy, PreconditionFailed, RunContext, Step
+from dr.iam import needs
+from dr.iam.grants import Grant
 from runbooks.steps._common import call
 
 CREATE_BUDGET = 3600.0
@@ -29,6 +31,13 @@ def promote_seconds_fact(database: str) -> str:
 
 class _CloneStep(Step):
     api_family = "rds"
+
+    def permissions(self, ctx: RunContext) -> list[Grant]:
+        """The AWS calls of this step (dr.iam): what the generated IAM policy grants it."""
+        return [
+            *needs.rds_reads(ctx.topology, [(self.plan.database, self.plan.replica)]),
+            *needs.clone(ctx.topology, self.plan.database, self.plan.replica, self.plan.primary),
+        ]
 
     def __init__(self, plan: ClonePlan, prefix: str) -> None:
         self.plan = plan

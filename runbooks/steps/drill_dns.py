@@ -14,6 +14,8 @@ from typing import Any
 
 from dr.config.model import DnsRecord
 from dr.engine.step import FailurePolicy, PreconditionFailed, RunContext, Step
+from dr.iam import needs
+from dr.iam.grants import Grant
 from runbooks.steps._common import call, records
 from runbooks.steps.dns_upsert import UpsertZone, batches
 
@@ -87,6 +89,10 @@ class DeleteDrillZone(Step):
     api_family = "route53"
     policy = FailurePolicy.CONTINUE
     poll_initial = 0.5
+
+    def permissions(self, ctx: RunContext) -> list[Grant]:
+        """The AWS calls of this step (dr.iam): what the generated IAM policy grants it."""
+        return needs.zone(self.env, self.zone_id, change=True)
 
     def __init__(self, zone_id: str, zone_records: Sequence[DnsRecord]) -> None:
         self.zone_id = zone_id

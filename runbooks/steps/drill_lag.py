@@ -12,7 +12,9 @@ from collections.abc import Sequence
 from dr.aws.lag_metrics import lag_metric
 from dr.checks.lag import read_lag_targets
 from dr.engine.step import RunContext, Step
+from dr.iam.grants import Grant
 from runbooks.steps._common import moves, region
+from runbooks.steps._permissions import move_reads
 from runbooks.steps.rpo_gate import lag_target
 
 LAG_PREFIX = "drill.lag."
@@ -31,6 +33,10 @@ class DrillLag(Step):
     budget = 60.0
     mutating = False
     max_attempts = 3
+
+    def permissions(self, ctx: RunContext) -> list[Grant]:
+        """The AWS calls of this step (dr.iam): what the generated IAM policy grants it."""
+        return move_reads(ctx)
 
     def describe(self, ctx: RunContext) -> Sequence[str]:
         metrics = sorted({lag_metric(m.db.engine).metric for m in moves(ctx)})

@@ -27,6 +27,8 @@ from dr.clock import iso
 from dr.config.model import Database, DbLocation, Engine
 from dr.engine.facts import advice_fact
 from dr.engine.step import FailurePolicy, PreconditionFailed, RunContext, Step, StepNotApplicable
+from dr.iam import needs
+from dr.iam.grants import Grant
 from runbooks.steps._common import (
     Move,
     call,
@@ -39,6 +41,7 @@ from runbooks.steps._common import (
     source_reachable,
     view,
 )
+from runbooks.steps._permissions import move_reads
 
 STOPPED = frozenset({"stopped", "stopping", "inaccessible-encryption-credentials"})
 RENAMING = "renaming"
@@ -93,6 +96,10 @@ class FenceSource(Step):
     poll_initial = 0.5
     poll_max = 5.0
 
+    def permissions(self, ctx: RunContext) -> list[Grant]:
+        """The AWS calls of this step (dr.iam): what the generated IAM policy grants it."""
+        return move_reads(ctx, [self.move]) + needs.fence(ctx.topology, self.move.db, self.move.old)
+
     def __init__(self, move: Move) -> None:
         self.move = move
         self.name = f"fence:{move.db.name}"
@@ -134,6 +141,14 @@ class FenceLeftBehind(Step):
     max_attempts = 2
     api_family = "rds-source"
     poll_max = 5.0
+
+    def permissions(self, ctx: RunContext) -> list[Grant]:
+        """The AWS calls of this step (dr.iam): what the generated IAM policy grants it."""
+        return [
+            *move_reads(ctx, [self.move]),
+            *needs.fence(ctx.topology, self.move.db, self.move.old),
+            *needs.stop(ctx.topology, self.move.db, self.move.old),
+        ]
 
     def __init__(self, move: Move) -> None:
         self.move = move
@@ -189,6 +204,10 @@ class FenceStale(Step):
     budget = 900.0
     api_family = "rds"
     poll_max = 5.0
+
+    def permissions(self, ctx: RunContext) -> list[Grant]:
+        """The AWS calls of this step (dr.iam): what the generated IAM policy grants it."""
+        return move_reads(ctx, [self.move]) + needs.fence(ctx.topology, self.move.db, self.move.new)
 
     def __init__(self, move: Move, prefix: str = "fence-stale") -> None:
         """`move.new` is the copy to fence if stale; `move.old` its counterpart in the other region."""
@@ -273,6 +292,10 @@ class StopFenced(Step):
     budget = 900.0
     api_family = "rds"
     poll_max = 5.0
+
+    def permissions(self, ctx: RunContext) -> list[Grant]:
+        """The AWS calls of this step (dr.iam): what the generated IAM policy grants it."""
+        return needs.rds_reads(ctx.topology, [(self.db, self.loc)]) + needs.stop(ctx.topology, self.db, self.loc)
 
     def __init__(self, db: Database, loc: DbLocation, prefix: str = "stop-fenced") -> None:
         self.db, self.loc = db, loc

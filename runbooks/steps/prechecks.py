@@ -25,6 +25,8 @@ from dr.checks.model import CheckKind, CheckResult
 from dr.config.model import DnsRecord, DnsStrategy, Engine
 from dr.engine.step import RunContext, Step
 from dr.errors import GateRefused
+from dr.iam import needs
+from dr.iam.grants import Grant
 from runbooks.steps._common import (
     FACT_PLANNED,
     FACT_SOURCE_REACHABLE,
@@ -37,6 +39,7 @@ from runbooks.steps._common import (
     region,
     zone_record_sets,
 )
+from runbooks.steps._permissions import target_readiness, zones
 from runbooks.steps.requirements import promotion_requirements
 
 DATABASE_CHECKS = frozenset({CheckKind.REPLICA_EXISTS, CheckKind.REPLICA_SOURCE, CheckKind.REPLICA_AVAILABLE,
@@ -186,6 +189,10 @@ class Prechecks(Step):
     max_attempts = 2
 
     resource = "readiness, lineage, source reachability"
+
+    def permissions(self, ctx: RunContext) -> list[Grant]:
+        """The AWS calls of this step (dr.iam): what the generated IAM policy grants it."""
+        return target_readiness(ctx) + needs.health(records(ctx), [ctx.source]) + zones(ctx, change=False)
 
     def __init__(self, *, planned_only: bool = False) -> None:
         self.planned_only = planned_only

@@ -16,7 +16,10 @@ from collections.abc import Sequence
 
 from dr.aws.rds import GlobalClusterView
 from dr.engine.step import PreconditionFailed, RunContext, Step
+from dr.iam import needs
+from dr.iam.grants import Grant
 from runbooks.steps._common import Move, Waits, call, planned, rds, region, source_reachable
+from runbooks.steps._permissions import move_reads
 from runbooks.steps.rds_watch import RdsWatch
 
 MOVING = frozenset({"switching-over", "failing-over"})
@@ -25,6 +28,10 @@ MOVING = frozenset({"switching-over", "failing-over"})
 
 class PromoteGlobalMember(Waits, Step):
     """Make the DR member cluster of an Aurora global database its writer."""
+
+    def permissions(self, ctx: RunContext) -> list[Grant]:
+        """The AWS calls of this step (dr.iam): what the generated IAM policy grants it."""
+        return move_reads(ctx, [self.move]) + needs.promote(ctx.topology, self.move.db, self.move.new)
 
     @property
     def budget(self) -> float:  # type: ignore[override]  # Step declares a plain attribute

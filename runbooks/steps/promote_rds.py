@@ -19,6 +19,8 @@ from dr.aws.lineage import generation_tags
 from dr.aws.rds import DbView
 from dr.config.model import Engine
 from dr.engine.step import PreconditionFailed, RunContext, Step
+from dr.iam import needs
+from dr.iam.grants import Grant
 from runbooks.steps._common import (
     Move,
     Waits,
@@ -29,6 +31,7 @@ from runbooks.steps._common import (
     rds,
     region,
 )
+from runbooks.steps._permissions import move_reads
 from runbooks.steps.rds_watch import RdsWatch
 
 BROKEN_REPLICATION = frozenset({"error", "terminated", "stopped"})
@@ -43,6 +46,10 @@ REFUSED_STATES = {
 
 class PromoteReplica(Waits, Step):
     """Make the DR copy of one database (`rds-instance` or `aurora-cluster`) a standalone writer."""
+
+    def permissions(self, ctx: RunContext) -> list[Grant]:
+        """The AWS calls of this step (dr.iam): what the generated IAM policy grants it."""
+        return move_reads(ctx, [self.move]) + needs.promote(ctx.topology, self.move.db, self.move.new)
 
     @property
     def budget(self) -> float:  # type: ignore[override]  # Step declares a plain attribute

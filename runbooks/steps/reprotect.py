@@ -22,7 +22,10 @@ from dr.aws.lineage import ROLE_TAG
 from dr.aws.rds import DbView, describe_global_cluster, same_resource
 from dr.checks.lag import LagTarget, read_lag_targets, rpo_verdict
 from dr.engine.step import PreconditionFailed, RunContext, Step
+from dr.iam import needs
+from dr.iam.grants import Grant
 from runbooks.steps._common import Move, Waits, call, is_cluster, rds, region, view
+from runbooks.steps._permissions import move_reads
 from runbooks.steps.requirements import SourceFacts, replica_source_problems, source_facts
 
 
@@ -42,6 +45,14 @@ class CreateReplica(Waits, Step):
     api_family = "rds"
     poll_initial = 1.0
     poll_max = 15.0
+
+    def permissions(self, ctx: RunContext) -> list[Grant]:
+        """The AWS calls of this step (dr.iam): what the generated IAM policy grants it."""
+        return [
+            *move_reads(ctx, [self.move]),
+            *needs.create_copy(ctx.topology, self.move.db, self.move.new, self.move.old),
+            *needs.source_binlog(ctx.topology, self.move.db, self.move.old),
+        ]
 
     def __init__(self, move: Move) -> None:
         self.move = move
@@ -136,6 +147,13 @@ class RejoinGlobal(Waits, Step):
     poll_initial = 1.0
     poll_max = 15.0
 
+    def permissions(self, ctx: RunContext) -> list[Grant]:
+        """The AWS calls of this step (dr.iam): what the generated IAM policy grants it."""
+        return [
+            *move_reads(ctx, [self.move]),
+            *needs.create_copy(ctx.topology, self.move.db, self.move.new, self.move.old),
+        ]
+
     def __init__(self, move: Move) -> None:
         self.move = move
         self.name = f"reprotect:{move.db.name}"
@@ -172,6 +190,10 @@ class WaitReplicating(Waits, Step):
     mutating = False  # reads only; in a dry run it is planned like the creation it waits for
     poll_initial = 2.0
     poll_max = 30.0
+
+    def permissions(self, ctx: RunContext) -> list[Grant]:
+        """The AWS calls of this step (dr.iam): what the generated IAM policy grants it."""
+        return move_reads(ctx, [self.move])
 
     def __init__(self, move: Move) -> None:
         self.move = move

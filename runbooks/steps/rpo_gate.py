@@ -22,7 +22,9 @@ from dr.config.model import Engine
 from dr.engine.facts import rpo_window_fact
 from dr.engine.step import RunContext, Step
 from dr.errors import GateRefused
+from dr.iam.grants import Grant
 from runbooks.steps._common import Move, current_writers, moves, planned, region, source_reachable
+from runbooks.steps._permissions import move_reads
 from runbooks.steps.rds_watch import RdsWatch
 
 
@@ -68,6 +70,10 @@ class RpoGate(Step):
 
     resource = "replication lag of every database"
     _seen: list[Move] | None = None
+
+    def permissions(self, ctx: RunContext) -> list[Grant]:
+        """The AWS calls of this step (dr.iam): what the generated IAM policy grants it."""
+        return move_reads(ctx)
 
     def __init__(self, watch: RdsWatch | None = None) -> None:
         self.watch = watch or RdsWatch()

@@ -35,6 +35,7 @@ def install() -> None:
             aurora_global,
             aurora_membership,
             cloudwatch_batch,
+            iam_simulate,
             inprocess_lock,
             lifecycle,
             outage,
@@ -87,6 +88,7 @@ def install() -> None:
             route53_list_pages,
             replica_lag,
             cloudwatch_batch,
+            iam_simulate,
         ):
             extension.install()
         _done.append(True)

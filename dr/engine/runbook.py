@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from dr.engine.step import RunContext, Step
+from dr.engine.timeline import Milestones
 
 DEFAULT_CONCURRENCY = 16
 DEFAULT_FAMILY_LIMITS: Mapping[str, int] = {"route53": 4}
@@ -55,6 +56,11 @@ class Runbook(ABC):
         the end of whichever of the others ends last), or None: the whole run, from the clock start
         (`--incident-start` or the command). Failback, for one, times only its switch: re-protecting
         beforehand is not downtime."""
+        return None
+
+    def milestones(self, ctx: RunContext) -> Milestones | None:
+        """The steps marking the report's timeline (writers ready, traffic moved, target healthy) and the largest
+        TTL of the records moved, or None: the timeline then has only the incident start and the declaration."""
         return None
 
 

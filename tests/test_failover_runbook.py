@@ -31,6 +31,24 @@ class TestPlannedFailover:
         api = next(r for r in h.topology.dns if r.fqdn == "api.example.com.")
         assert record_values(h, api.zone_id, "api.example.com.") == ["api.eu-west-1.example.com"]
         assert "switchover" in step(report, "promote:payments")["detail"]
+        assert step(report, "promote:orders")["outcome"] == "verified"
+        assert step(report, "prechecks")["outcome"] == "checked"
+
+    def test_report_timeline_has_each_milestone_of_the_move(self, h: Harness) -> None:
+        """Writers ready, traffic moved, clients followed (+ max TTL) and target healthy, in order, from the
+        steps that mark them (last promotion, last DNS zone, confirm)."""
+        report = h.run("failover", "qa").report
+        events = {e["name"]: e for e in report["timeline"]["events"]}
+        offsets = {name: e["offset_seconds"] for name, e in events.items()}
+        assert report["timeline"]["origin"] == "declared"
+        assert offsets["declared"] == 0.0
+        assert 0.0 < offsets["writers-ready"] <= offsets["traffic-moved"]
+        ttl = max(r.ttl for r in h.topology.dns)
+        assert offsets["clients-followed"] == pytest.approx(offsets["traffic-moved"] + ttl)
+        assert offsets["target-healthy"] is not None
+        assert events["writers-ready"]["detail"].startswith("promote:")
+        assert events["traffic-moved"]["detail"].startswith("dns:")
+        assert events["target-healthy"]["detail"] == "confirm"
 
     def test_planned_failover_re_points_the_primary_record_set_of_failover_records(self, h: Harness) -> None:
         """failover-routing: the PRIMARY record set now names qa (value and health check), the SECONDARY is
@@ -59,6 +77,7 @@ class TestPlannedFailover:
         assert again.exit_code == 0
         assert again.report["status"] == "already-done", again.report
         assert h.mutating_calls() == []
+        assert again.report["rpo"]["note"] == again.report["rto"]["note"] == "n/a (already done: this run moved nothing)"
 
     def test_data_loss_window_is_reported_per_database(self, h: Harness) -> None:
         """The report carries each database's data-loss window (0 for the Aurora global switchover)."""
@@ -138,6 +157,7 @@ class TestRpoGate:
         assert "orders" in detail
         assert words in detail
         assert h.mutating_calls() == []
+        assert (outcome.report["rto"]["met"], outcome.report["rto"]["note"]) == (None, "n/a (refused before any change)")
         orders = instance(h, "eu-west-1", "orders-db-euw1")
         assert orders is not None
         assert orders.get("ReadReplicaSourceDBInstanceIdentifier")

@@ -74,7 +74,7 @@ def crash_and_resume(base: Path, point: KillPoint) -> str | None:
     if report["status"] != "succeeded" or set(statuses.values()) != {"succeeded"}:
         return f"{point.name}: report {report['status']} {statuses}"
     outcomes = {s["name"]: s["outcome"] for s in report["steps"]}
-    expected = {name: "verified" for name in ("first", "par-a", "par-b", "par-c", "last")} | {"precheck": "checked"}
+    expected = dict.fromkeys(("first", "par-a", "par-b", "par-c", "last"), "verified") | {"precheck": "checked"}
     if outcomes != expected:
         return f"{point.name}: outcomes {outcomes} (a mutation of the killed attempt is this run's, verified)"
     if report["in_flight"] or "in flight" in render_text(report):

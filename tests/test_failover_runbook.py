@@ -77,7 +77,8 @@ class TestPlannedFailover:
         assert again.exit_code == 0
         assert again.report["status"] == "already-done", again.report
         assert h.mutating_calls() == []
-        assert again.report["rpo"]["note"] == again.report["rto"]["note"] == "n/a (already done: this run moved nothing)"
+        nothing = "n/a (already done: this run moved nothing)"
+        assert again.report["rpo"]["note"] == again.report["rto"]["note"] == nothing
 
     def test_data_loss_window_is_reported_per_database(self, h: Harness) -> None:
         """The report carries each database's data-loss window (0 for the Aurora global switchover)."""
@@ -157,7 +158,8 @@ class TestRpoGate:
         assert "orders" in detail
         assert words in detail
         assert h.mutating_calls() == []
-        assert (outcome.report["rto"]["met"], outcome.report["rto"]["note"]) == (None, "n/a (refused before any change)")
+        rto = outcome.report["rto"]
+        assert (rto["met"], rto["note"]) == (None, "n/a (refused before any change)")
         orders = instance(h, "eu-west-1", "orders-db-euw1")
         assert orders is not None
         assert orders.get("ReadReplicaSourceDBInstanceIdentifier")

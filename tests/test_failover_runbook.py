@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from dr.engine.backends import journal_backend
+from dr.engine.journal.liveness import HalfMoved
 from tests.failover_support import Harness, harness, instance, record_values, step
 
 
@@ -143,6 +145,28 @@ class TestUnplannedFailover:
         critical = [c for c in h.faults.calls if c[2] == "eu-central-1" and c[0] == "rds"
                     and not c[1].startswith(("Describe", "List"))]
         assert critical == []
+
+
+class TestHalfMovedByADeadRun:
+    def test_new_failover_after_a_dead_one_is_refused_naming_it_before_any_call(self, h: Harness) -> None:
+        """A run killed after its promotions (journal: changes, no end, lock free): a new failover is refused
+        (exit 3) before any AWS call — not at the RPO gate — naming the run and `drctl resume`; after the
+        resume, a new failover is already done."""
+        assert h.run("failover", "qa", run_id="dead", locked=True).exit_code == 0
+        backend = journal_backend(h.topology, h.sbx.clients)
+        lines = backend.read("dead") or []
+        last = max(i for i, line in enumerate(lines) if '"step-outcome"' in line and '"promote:' in line)
+        Path(backend.where("dead")).write_text("\n".join(lines[: last + 1]) + "\n")
+        h.faults.calls.clear()
+        with pytest.raises(HalfMoved) as refused:
+            h.run("failover", "qa", run_id="new", locked=True)
+        assert refused.value.exit_code == 3
+        assert "run dead (failover prod -> qa" in str(refused.value)
+        assert "`drctl resume dead`" in str(refused.value)
+        assert h.faults.calls == []
+        assert backend.read("new") is None
+        assert h.run("failover", "qa", run_id="dead", resume=True, locked=True).exit_code == 0
+        assert h.run("failover", "qa", run_id="new", locked=True).report["status"] == "already-done"
 
 
 class TestRpoGate:

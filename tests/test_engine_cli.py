@@ -192,12 +192,12 @@ class TestReportAndRuns:
         assert run_ledger("--yes", "--run-id", "r-new").exit_code == 0
 
     def test_a_dead_run_that_changed_nothing_does_not_block_a_new_run(self, tmp_path: Path) -> None:
-        """A dead run cut before any mutation completed leaves nothing half-moved: a new run goes ahead."""
+        """A dead run cut before its first mutating call leaves nothing half-moved: a new run goes ahead."""
         assert run_ledger("--yes", "--run-id", "r-early").exit_code == 0
         journal = tmp_path / "drctl-state" / "runs" / "r-early.jsonl"
         lines = journal.read_text().splitlines()
         cut = next(i for i, line in enumerate(lines) if '"step-intent"' in line)
-        journal.write_text("\n".join(lines[: cut + 1]) + "\n")
+        journal.write_text("\n".join(lines[:cut]) + "\n")
         assert run_ledger("--yes", "--run-id", "r-next").exit_code == 0
 
     def test_metrics_file_is_written_and_a_dead_pushgateway_does_not_fail_the_run(self, tmp_path: Path) -> None:

@@ -46,8 +46,12 @@ def _backend(config: str | None) -> tuple[Any, Any]:
     return journal_backend(topology, ClientFactory(topology, run_id="runs")), topology
 
 
+_LOCKS: dict[str, Any] = {}
+
+
 def _lock(topology: Any, history: Any) -> Any:
-    """The run lock of the history's environment pair, as the run took it (to tell a live run from a dead one)."""
+    """The run lock of the history's environment pair, as the run took it (to tell a live run from a dead one);
+    one per pair for the whole listing."""
     from dr.engine.env import state_dir
     from dr.engine.lock.base import lock_key
     from dr.engine.lock.local import LocalLock
@@ -55,10 +59,13 @@ def _lock(topology: Any, history: Any) -> Any:
     key = lock_key(history.header.source, history.header.target)
     if topology is None:
         return LocalLock(state_dir(), key)
-    from dr.aws.factory import ClientFactory
-    from dr.engine.backends import run_lock
+    cached = _LOCKS.get(key)
+    if cached is None or cached[0] is not topology:
+        from dr.aws.factory import ClientFactory
+        from dr.engine.backends import run_lock
 
-    return run_lock(topology, ClientFactory(topology, run_id="runs"), key)
+        _LOCKS[key] = cached = (topology, run_lock(topology, ClientFactory(topology, run_id="runs"), key))
+    return cached[1]
 
 
 def _stored_report(history: Any, backend: Any, topology: Any = None) -> dict[str, Any]:

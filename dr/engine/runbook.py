@@ -39,6 +39,9 @@ class Runbook(ABC):
     name: ClassVar[str] = "runbook"
     mode: ClassVar[str] = "real"
     """The report's `mode` for a non-dry run: "real", or "drill" for game-day runbooks."""
+    waits_for_dead_runs: ClassVar[bool] = True
+    """True: a run is refused (exit 3) while a dead run on its environment pair left changes and no end (its
+    target is half-moved): `drctl resume` that run first (dr.engine.journal.liveness)."""
     compensate_on_failure: ClassVar[bool] = False
     """True: when the run fails, the engine calls `compensate` of this run's succeeded mutating steps, newest
     first (see dr.engine.compensation). For drills and reversible runbooks."""

@@ -155,7 +155,7 @@ class RunSession:
     def _run(self, history: RunHistory | None, *, break_lock: bool) -> RunOutcome:
         lock = self.services.lock
         me = self._me()
-        if history is None and lock is not None:
+        if history is None and lock is not None and self.runbook.waits_for_dead_runs:
             self._refuse_if_half_moved(lock)
         broken = state_call(f"take the run lock {lock.location}", lambda: lock.acquire(me, break_lock=break_lock)
                         ) if lock is not None else None

@@ -51,8 +51,9 @@ def judged_status(history: RunHistory, lock: RunLock | None) -> RunStatus:
 
 def half_moved_by(backend: JournalBackend, source: str, target: str, lock: RunLock, *, exclude: str
                   ) -> RunHistory | None:
-    """The newest dead run on the `source`/`target` pair (either direction) whose journal shows a completed
-    mutation and no end, if there is one. Unreadable journals are passed over (`runs list` names them)."""
+    """The newest dead run on the `source`/`target` pair (either direction) whose journal shows a mutation
+    (completed, or in flight when it died) and no end, if there is one. Unreadable journals are passed over
+    (`runs list` names them)."""
     key = lock_key(source, target)
     found: list[RunHistory] = []
     for run_id in backend.run_ids():
@@ -63,14 +64,15 @@ def half_moved_by(backend: JournalBackend, source: str, target: str, lock: RunLo
         except DrError:
             continue
         h = history.header
-        if lock_key(h.source, h.target) == key and h.mode != "dry-run" and history.mutated and is_dead(history, lock):
+        touched = history.mutated or bool(history.pending)  # an intent without outcome may have changed AWS
+        if lock_key(h.source, h.target) == key and h.mode != "dry-run" and touched and is_dead(history, lock):
             found.append(history)
     return max(found, key=lambda hist: hist.header.started_at) if found else None
 
 
 def half_moved_error(history: RunHistory) -> HalfMoved:
     h = history.header
-    changed = sorted(history.accepted)
+    changed = sorted(history.accepted | history.pending)
     shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
     return HalfMoved(
         f"run {h.run_id} ({h.runbook} {h.source} -> {h.target}, started {h.started_at.isoformat()} by "

@@ -31,7 +31,7 @@ def render_timeline(timeline: dict[str, Any]) -> list[str]:
     for event in timeline.get("events", []):
         at = event["at"] or "-"
         offset = "" if event["offset_seconds"] is None else f"+{event['offset_seconds']:.1f}s"
-        detail = f"  ({event['detail']})" if event.get("detail") else ""
+        detail = f" — {event['detail']}" if event.get("detail") else ""
         lines.append(f"    {at:<24} {offset:>10}  {event['label']}{detail}")
     return lines
 

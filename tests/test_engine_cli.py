@@ -148,9 +148,12 @@ class TestReportAndRuns:
         lines = journal.read_text().splitlines()
         cut = next(i for i, line in enumerate(lines) if '"step-intent"' in line and '"par-b"' in line)
         journal.write_text("\n".join(lines[: cut + 1]) + "\n")
-        shown = json.loads(drctl("runs", "show", "r-dead", "-o", "json").stdout)
+        shown = json.loads(drctl("runs", "show", "r-dead", "-o", "json", "-c", str(EXAMPLE)).stdout)
         assert shown["status"] == "interrupted"
         assert "par-b" in shown["in_flight"]
+        assert {s["name"]: s["outcome"] for s in shown["steps"]}["first"] == "verified"
+        traffic = next(e for e in shown["timeline"]["events"] if e["name"] == "traffic-moved")
+        assert (traffic["at"], traffic["detail"]) == (None, "not reached (last: not run)")
         assert shown["rto"]["met"] is None
         assert "drctl resume r-dead" in shown["next_action"]
         listed = json.loads(drctl("runs", "list", "-o", "json").stdout)["runs"]

@@ -68,6 +68,26 @@ def _lock(topology: Any, history: Any) -> Any:
     return cached[1]
 
 
+def _milestones(topology: Any, header: Any) -> Any:
+    """The timeline's milestone steps of a run that never finished, from its runbook and the topology (None when
+    either is unknown here: the timeline then says so)."""
+    if topology is None:
+        return None
+    from dr.aws.factory import ClientFactory
+    from dr.clock import SYSTEM_CLOCK
+    from dr.engine import registry
+    from dr.engine.step import RunContext
+
+    try:
+        runbook = registry.get(header.runbook)()
+        ctx = RunContext(topology=topology, clients=ClientFactory(topology, run_id=header.run_id), clock=SYSTEM_CLOCK,
+                         run_id=header.run_id, runbook=header.runbook, source=header.source, target=header.target,
+                         options=header.options)
+        return runbook.milestones(ctx)
+    except Exception:  # a runbook no longer registered, a topology that changed: no milestones, not a failure
+        return None
+
+
 def _stored_report(history: Any, backend: Any, topology: Any = None) -> dict[str, Any]:
     """The report of the run's last finish, or one rebuilt from the journal when it never finished (a dead
     run's as `interrupted`)."""
@@ -79,7 +99,8 @@ def _stored_report(history: Any, backend: Any, topology: Any = None) -> dict[str
     if history.status is not RunStatus.RUNNING and finished and "report" in finished[-1].data:
         report: dict[str, Any] = finished[-1].data["report"]
         return report
-    builder = ReportBuilder(history.header, list(history.steps), journal=backend.where(history.header.run_id))
+    builder = ReportBuilder(history.header, list(history.steps), journal=backend.where(history.header.run_id),
+                            milestones=_milestones(topology, history.header))
     builder.seed(history)
     return builder.build(judged_status(history, _lock(topology, history)), history.events[-1].at, history.facts)
 

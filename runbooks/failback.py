@@ -13,8 +13,9 @@ from dr.config.model import Engine
 from dr.engine.registry import register
 from dr.engine.runbook import Parallel, Phase, Runbook
 from dr.engine.step import RunContext, Step
+from dr.engine.timeline import Milestones
 from dr.errors import UsageError
-from runbooks.failover import dns_steps, move_phases
+from runbooks.failover import dns_steps, move_milestones, move_phases
 from runbooks.steps._common import Move, moves, records
 from runbooks.steps.complete import CompleteAtStart, Guarded
 from runbooks.steps.fence import FenceStale, StopFenced
@@ -65,6 +66,9 @@ class Failback(Runbook):
 
     def confirmation(self, ctx: RunContext) -> str | None:
         return ctx.target
+
+    def milestones(self, ctx: RunContext) -> Milestones | None:
+        return move_milestones(ctx) if phase_of(ctx) in ("switch", "all") else None
 
     def rto_window(self, ctx: RunContext) -> tuple[str, Sequence[str]] | None:
         """The RTO times the switch (prechecks to the end of DNS and confirm, which run side by side):

@@ -15,6 +15,7 @@ from dr.config.model import DnsRecord, Engine
 from dr.engine.registry import register
 from dr.engine.runbook import DEFAULT_CONCURRENCY, Parallel, Phase, Runbook
 from dr.engine.step import RunContext, Step
+from dr.engine.timeline import Milestones
 from runbooks.steps._common import Move, is_cluster, moves, records
 from runbooks.steps.backups import KeepClusterBackups
 from runbooks.steps.catch_up import CatchUp
@@ -79,6 +80,16 @@ def move_phases(ctx: RunContext, complete: CompleteAtStart, alongside: Sequence[
     return phases
 
 
+def move_milestones(ctx: RunContext) -> Milestones:
+    """The report's timeline of a move: promotions (writers ready), DNS zones (traffic moved, + the largest TTL
+    of the moved records: clients followed) and confirm, which passes once the target's health checks are
+    healthy (target healthy)."""
+    dns = records(ctx)
+    return Milestones(writers=[promote_step(m, RdsWatch()).name for m in moves(ctx)],
+                      traffic=[s.name for s in dns_steps(dns)], healthy=[Confirm.name],
+                      ttl_seconds=float(max(r.ttl for r in dns)) if dns else None)
+
+
 @register
 class Failover(Runbook):
     """`drctl failover --to TARGET`: move the databases and traffic to the DR side."""
@@ -95,3 +106,6 @@ class Failover(Runbook):
         """A planned move (the source is healthy) is a choice: the operator types the target's name."""
         health = source_health(ctx)
         return ctx.target if not health or all(health.values()) else None
+
+    def milestones(self, ctx: RunContext) -> Milestones | None:
+        return move_milestones(ctx)

@@ -24,6 +24,8 @@ class Fence(Runbook):
     """`drctl fence --env ENV`: the run's target is ENV (whose copies are fenced), its source ENV's partner."""
 
     name = "fence"
+    waits_for_dead_runs = False
+    """Fencing a stale writer is what an operator may need most while a dead move is being sorted out."""
 
     def phases(self, ctx: RunContext) -> list[Phase]:
         todo = moves(ctx)  # move.new: the copy in the target's region

@@ -12,7 +12,8 @@ from dr.aws.factory import ClientFactory
 from dr.aws.faults import Faults
 from dr.clock import FakeClock
 from dr.config import Topology
-from dr.engine.backends import journal_backend
+from dr.engine.backends import journal_backend, run_lock
+from dr.engine.lock.base import lock_key
 from dr.engine.registry import get
 from dr.engine.session import RunOutcome, RunSession, Services, load_history, new_header
 from dr.engine.step import RunContext, RunOptions
@@ -37,8 +38,9 @@ class Harness:
         return self.sbx.topology
 
     def run(self, runbook: str, target: str, *, run_id: str | None = None, resume: bool = False,
-            **options: Any) -> RunOutcome:
-        """Run (or resume) `runbook` toward `target` with `options` (RunOptions fields, extra=...)."""
+            locked: bool = False, **options: Any) -> RunOutcome:
+        """Run (or resume) `runbook` toward `target` with `options` (RunOptions fields, extra=...); `locked`: with
+        the pair's run lock, as the CLI takes it (otherwise none)."""
         self.runs += 1
         run_id = run_id or f"run-{self.runs}"
         cls = get(runbook)
@@ -50,7 +52,8 @@ class Harness:
         header = new_header(cls, self.topology, self.sbx.config_path, source=source, target=target,
                             run_id=run_id, options=opts, now=self.clock.now())
         backend = journal_backend(self.topology, clients)
-        session = RunSession(cls(), ctx, header, Services(clock=self.clock, backend=backend, lock=None))
+        lock = run_lock(self.topology, clients, lock_key(source, target), self.clock) if locked else None
+        session = RunSession(cls(), ctx, header, Services(clock=self.clock, backend=backend, lock=lock))
         if resume:
             return session.resume(load_history(backend, run_id))
         return session.start()

@@ -26,6 +26,7 @@ from dr.engine.registry import register
 from dr.engine.runbook import Parallel, Phase, Runbook
 from dr.engine.session import RunOutcome, RunSession, Services
 from dr.engine.step import FailurePolicy, RunContext, RunOptions, Step
+from dr.engine.timeline import Milestones
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "dr" / "examples" / "dr.yaml"
 LEDGER_ENV_VAR = "DRCTL_TEST_LEDGER"
@@ -240,6 +241,11 @@ class LedgerRunbook(Runbook):
         return [TokenCheck(), LedgerStep("first"),
                 Parallel("group", [LedgerStep("par-a"), LedgerStep("par-b"), LedgerStep("par-c", True)]),
                 LedgerStep("last", True)]
+
+    def milestones(self, ctx: RunContext) -> Milestones | None:
+        """The group plays the promotions, `last` the DNS move, `precheck` the health confirmation."""
+        return Milestones(writers=["par-a", "par-b", "par-c"], traffic=["last"], healthy=["precheck"],
+                          ttl_seconds=60.0)
 
 
 class HoldStep(Step):

@@ -8,13 +8,37 @@ import pytest
 
 from dr.aws.factory import ClientFactory
 from dr.aws.faults import Faults
-from dr.checks.lag import LagSample, read_lags, rpo_verdict
+from dr.checks.lag import DEFAULT_MAX_AGE_SECONDS, LagSample, read_lags, rpo_verdict
 from dr.clock import FakeClock
 from dr.config.model import Topology
 
 
 def sample(seconds: float | None, age: float | None = 30.0, error: str | None = None) -> LagSample:
     return LagSample("orders", "eu-central-1", "eu-west-1", seconds, None if seconds is None else age, error=error)
+
+
+class TestBoundaries:
+    """The exact edges, one second either side, as docs/readiness.md documents them: lag <= RPO passes; a newest
+    datapoint at most 5 minutes old is fresh. A `>` turned `>=` (or back) fails one of these."""
+
+    @pytest.mark.parametrize(("lag", "ok"), [(299.0, True), (300.0, True), (301.0, False)])
+    def test_lag_equal_to_the_rpo_passes_one_second_more_fails(self, lag: float, ok: bool) -> None:
+        """Lag 299 and 300 s pass an RPO of 300 s; 301 s fails."""
+        assert rpo_verdict(sample(lag), 300)[0] is ok
+
+    @pytest.mark.parametrize(("age", "ok"), [(299.0, True), (300.0, True), (301.0, False)])
+    def test_datapoint_exactly_max_age_old_is_fresh_one_second_older_is_stale(self, age: float, ok: bool) -> None:
+        """The documented 5 minutes: a datapoint 300 s old is fresh, 301 s old is stale."""
+        assert DEFAULT_MAX_AGE_SECONDS == 300.0
+        passed, reason = rpo_verdict(sample(10, age=age), 300)
+        assert passed is ok
+        assert ("stale" in reason) is not ok
+
+    @pytest.mark.parametrize(("lag", "broken"), [(-1.0, True), (0.0, False)])
+    def test_zero_lag_is_caught_up_and_minus_one_is_broken(self, lag: float, broken: bool) -> None:
+        """0 means applied everything (passes); -1 means replication not running (fails)."""
+        assert sample(lag).broken is broken
+        assert rpo_verdict(sample(lag), 300)[0] is not broken
 
 
 class TestRpoVerdict:

@@ -12,6 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from dr.cli.main import app
+from dr.engine.lock.base import LockInfo, lock_key
+from dr.engine.lock.local import LocalLock
 from tests.fake_runbooks import EXAMPLE, LEDGER_ENV_VAR
 
 
@@ -139,19 +141,67 @@ class TestReportAndRuns:
         assert events[-1]["type"] == "run-finished"
 
     def test_runs_show_of_a_dead_run_names_the_step_in_flight(self, tmp_path: Path) -> None:
-        """A journal that ends after an intent: status running, that step in flight, next action resume."""
+        """A journal that ends after an intent, its lock free: interrupted (not running forever), that step in
+        flight and `called`, next action resume."""
         assert run_ledger("--yes", "--run-id", "r-dead").exit_code == 0
         journal = tmp_path / "drctl-state" / "runs" / "r-dead.jsonl"
         lines = journal.read_text().splitlines()
         cut = next(i for i, line in enumerate(lines) if '"step-intent"' in line and '"par-b"' in line)
         journal.write_text("\n".join(lines[: cut + 1]) + "\n")
-        shown = json.loads(drctl("runs", "show", "r-dead", "-o", "json").stdout)
-        assert shown["status"] == "running"
+        shown = json.loads(drctl("runs", "show", "r-dead", "-o", "json", "-c", str(EXAMPLE)).stdout)
+        assert shown["status"] == "interrupted"
         assert "par-b" in shown["in_flight"]
+        assert {s["name"]: s["outcome"] for s in shown["steps"]}["first"] == "verified"
+        traffic = next(e for e in shown["timeline"]["events"] if e["name"] == "traffic-moved")
+        assert (traffic["at"], traffic["detail"]) == (None, "not reached (last: not run)")
         assert shown["rto"]["met"] is None
         assert "drctl resume r-dead" in shown["next_action"]
         listed = json.loads(drctl("runs", "list", "-o", "json").stdout)["runs"]
+        assert [r["status"] for r in listed] == ["interrupted"]
+
+    def test_a_run_holding_its_lock_is_listed_running(self, tmp_path: Path) -> None:
+        """A journal without an end whose pair lock is held by that run (alive, maybe on another host): running."""
+        assert run_ledger("--yes", "--run-id", "r-live").exit_code == 0
+        journal = tmp_path / "drctl-state" / "runs" / "r-live.jsonl"
+        journal.write_text("\n".join(journal.read_text().splitlines()[:-1]) + "\n")
+        lock = LocalLock(tmp_path / "drctl-state", lock_key("prod", "qa"))
+        lock.acquire(LockInfo(key="prod--qa", run_id="r-live", holder="ops@elsewhere", pid=1,
+                              since=datetime.now(UTC)))
+        try:
+            listed = json.loads(drctl("runs", "list", "-o", "json").stdout)["runs"]
+            shown = json.loads(drctl("runs", "show", "r-live", "-o", "json").stdout)
+        finally:
+            lock.release()
         assert [r["status"] for r in listed] == ["running"]
+        assert shown["status"] == "running"
+        assert [r["status"] for r in json.loads(drctl("runs", "list", "-o", "json").stdout)["runs"]] == [
+            "interrupted"]
+
+    def test_a_new_run_on_a_pair_half_moved_by_a_dead_run_is_refused_naming_it(self, tmp_path: Path) -> None:
+        """A dead run whose journal shows a change and no end: a new run on the pair (either direction) exits 3
+        before anything (no journal of its own), naming that run and `drctl resume`; resuming it clears the way."""
+        assert run_ledger("--yes", "--run-id", "r-half").exit_code == 0
+        journal = tmp_path / "drctl-state" / "runs" / "r-half.jsonl"
+        lines = journal.read_text().splitlines()
+        cut = next(i for i, line in enumerate(lines) if '"step-outcome"' in line and '"first"' in line)
+        journal.write_text("\n".join(lines[: cut + 1]) + "\n")
+        for args in (["--to", "qa"], ["--to", "prod", "--from", "qa"]):
+            refused = drctl("run", "test-ledger", *args, "-c", str(EXAMPLE), "--yes", "--run-id", "r-new")
+            assert refused.exit_code == 3, refused.stderr
+            assert "run r-half (test-ledger prod -> qa" in refused.stderr
+            assert "`drctl resume r-half`" in refused.stderr
+            assert state_runs(tmp_path) == ["r-half"]
+        assert drctl("resume", "r-half", "--yes").exit_code == 0
+        assert run_ledger("--yes", "--run-id", "r-new").exit_code == 0
+
+    def test_a_dead_run_that_changed_nothing_does_not_block_a_new_run(self, tmp_path: Path) -> None:
+        """A dead run cut before its first mutating call leaves nothing half-moved: a new run goes ahead."""
+        assert run_ledger("--yes", "--run-id", "r-early").exit_code == 0
+        journal = tmp_path / "drctl-state" / "runs" / "r-early.jsonl"
+        lines = journal.read_text().splitlines()
+        cut = next(i for i, line in enumerate(lines) if '"step-intent"' in line)
+        journal.write_text("\n".join(lines[:cut]) + "\n")
+        assert run_ledger("--yes", "--run-id", "r-next").exit_code == 0
 
     def test_metrics_file_is_written_and_a_dead_pushgateway_does_not_fail_the_run(self, tmp_path: Path) -> None:
         """--metrics-file gets the run metrics; an unreachable --pushgateway only warns, exit stays 0."""

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from dr.engine.report_text import render_text
 from tests.fake_runbooks import EXAMPLE, HOLD_FILE_ENV_VAR, KILL_AFTER_ACT_ENV_VAR, LEDGER_ENV_VAR
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,6 +73,12 @@ def crash_and_resume(base: Path, point: KillPoint) -> str | None:
     statuses = {s["name"]: s["status"] for s in report["steps"]}
     if report["status"] != "succeeded" or set(statuses.values()) != {"succeeded"}:
         return f"{point.name}: report {report['status']} {statuses}"
+    outcomes = {s["name"]: s["outcome"] for s in report["steps"]}
+    expected = dict.fromkeys(("first", "par-a", "par-b", "par-c", "last"), "verified") | {"precheck": "checked"}
+    if outcomes != expected:
+        return f"{point.name}: outcomes {outcomes} (a mutation of the killed attempt is this run's, verified)"
+    if report["in_flight"] or "in flight" in render_text(report):
+        return f"{point.name}: a SUCCEEDED report still lists steps in flight: {report['in_flight']}"
     return None
 
 
@@ -146,5 +153,5 @@ class TestInterrupt:
         assert (records[-1]["type"], records[-1]["status"]) == ("run-finished", "interrupted")
         resumed = drctl(["resume", "int-1", "--yes", "-o", "json"], env)
         assert resumed.returncode == 0, resumed.stderr
-        assert {s["name"]: s["status"] for s in json.loads(resumed.stdout)["steps"]} == {
-            "hold": "succeeded", "after-hold": "succeeded"}
+        assert {s["name"]: (s["status"], s["outcome"]) for s in json.loads(resumed.stdout)["steps"]} == {
+            "hold": ("succeeded", "verified"), "after-hold": ("succeeded", "verified")}

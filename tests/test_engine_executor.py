@@ -276,10 +276,10 @@ class TestReport:
         assert report["rpo"]["data_loss_window_seconds"] == 400.0
         assert report["rpo"]["met"] is False
         assert report["rto"] == {"target_seconds": 900.0, "elapsed_seconds": 0.0, "met": True,
-                                 "measured": "from the clock start to the end of the run"}
+                                 "measured": "from the clock start to the end of the run", "note": None}
         step = report["steps"][0]
-        assert set(step) == {"name", "resource", "status", "started_at", "duration_seconds", "budget_seconds",
-                             "attempts", "detail"}
+        assert set(step) == {"name", "resource", "status", "outcome", "started_at", "duration_seconds",
+                             "budget_seconds", "attempts", "detail"}
         assert step["attempts"] == 1
         assert step["budget_seconds"] == 60.0
 

@@ -10,7 +10,7 @@ from dr.clock import FakeClock
 from dr.config import Topology, load
 from dr.engine.step import RunContext, RunOptions
 from runbooks.steps._common import FACT_PLANNED, FACT_SOURCE_REACHABLE, Move, moves
-from runbooks.steps.rpo_gate import loss_window
+from runbooks.steps.rpo_gate import loss_window, verdict
 from tests.conftest import EXAMPLE
 
 
@@ -57,3 +57,20 @@ class TestLossWindow:
         """Lag -1 or no datapoint: unknown (None), never 0."""
         ctx = context(topology, planned=False, reachable=False)
         assert loss_window(ctx, move(ctx, "orders"), sample(seconds)) is None
+
+
+class TestGateBoundary:
+    @pytest.mark.parametrize(("lag", "age", "ok"), [(240.0, 59.0, True), (240.0, 60.0, True), (240.0, 61.0, False)])
+    def test_unplanned_window_equal_to_the_rpo_passes_one_second_more_fails(
+            self, topology: Topology, lag: float, age: float, ok: bool) -> None:
+        """Unplanned: lag + age of the datapoint = the RPO passes (within it); one second more is refused."""
+        ctx = context(topology, planned=False, reachable=False)
+        passed, reason = verdict(ctx, move(ctx, "orders"), sample(lag, age), 300.0)
+        assert passed is ok
+        assert reason.endswith("<= RPO 300 s" if ok else "> RPO 300 s")
+
+    @pytest.mark.parametrize(("lag", "ok"), [(300.0, True), (301.0, False)])
+    def test_planned_lag_equal_to_the_rpo_passes(self, topology: Topology, lag: float, ok: bool) -> None:
+        """Planned, source reachable: the lag itself is gated; equal to the RPO passes, one second more fails."""
+        ctx = context(topology, planned=True, reachable=True)
+        assert verdict(ctx, move(ctx, "orders"), sample(lag), 300.0)[0] is ok

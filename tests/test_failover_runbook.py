@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from dr.engine.backends import journal_backend
+from dr.engine.journal.liveness import HalfMoved
 from tests.failover_support import Harness, harness, instance, record_values, step
 
 
@@ -31,6 +33,24 @@ class TestPlannedFailover:
         api = next(r for r in h.topology.dns if r.fqdn == "api.example.com.")
         assert record_values(h, api.zone_id, "api.example.com.") == ["api.eu-west-1.example.com"]
         assert "switchover" in step(report, "promote:payments")["detail"]
+        assert step(report, "promote:orders")["outcome"] == "verified"
+        assert step(report, "prechecks")["outcome"] == "checked"
+
+    def test_report_timeline_has_each_milestone_of_the_move(self, h: Harness) -> None:
+        """Writers ready, traffic moved, clients followed (+ max TTL) and target healthy, in order, from the
+        steps that mark them (last promotion, last DNS zone, confirm)."""
+        report = h.run("failover", "qa").report
+        events = {e["name"]: e for e in report["timeline"]["events"]}
+        offsets = {name: e["offset_seconds"] for name, e in events.items()}
+        assert report["timeline"]["origin"] == "declared"
+        assert offsets["declared"] == 0.0
+        assert 0.0 < offsets["writers-ready"] <= offsets["traffic-moved"]
+        ttl = max(r.ttl for r in h.topology.dns)
+        assert offsets["clients-followed"] == pytest.approx(offsets["traffic-moved"] + ttl)
+        assert offsets["target-healthy"] is not None
+        assert events["writers-ready"]["detail"].startswith("promote:")
+        assert events["traffic-moved"]["detail"].startswith("dns:")
+        assert events["target-healthy"]["detail"] == "confirm"
 
     def test_planned_failover_re_points_the_primary_record_set_of_failover_records(self, h: Harness) -> None:
         """failover-routing: the PRIMARY record set now names qa (value and health check), the SECONDARY is
@@ -59,6 +79,8 @@ class TestPlannedFailover:
         assert again.exit_code == 0
         assert again.report["status"] == "already-done", again.report
         assert h.mutating_calls() == []
+        nothing = "n/a (already done: this run moved nothing)"
+        assert again.report["rpo"]["note"] == again.report["rto"]["note"] == nothing
 
     def test_data_loss_window_is_reported_per_database(self, h: Harness) -> None:
         """The report carries each database's data-loss window (0 for the Aurora global switchover)."""
@@ -125,6 +147,28 @@ class TestUnplannedFailover:
         assert critical == []
 
 
+class TestHalfMovedByADeadRun:
+    def test_new_failover_after_a_dead_one_is_refused_naming_it_before_any_call(self, h: Harness) -> None:
+        """A run killed after its promotions (journal: changes, no end, lock free): a new failover is refused
+        (exit 3) before any AWS call — not at the RPO gate — naming the run and `drctl resume`; after the
+        resume, a new failover is already done."""
+        assert h.run("failover", "qa", run_id="dead", locked=True).exit_code == 0
+        backend = journal_backend(h.topology, h.sbx.clients)
+        lines = backend.read("dead") or []
+        last = max(i for i, line in enumerate(lines) if '"step-outcome"' in line and '"promote:' in line)
+        Path(backend.where("dead")).write_text("\n".join(lines[: last + 1]) + "\n")
+        h.faults.calls.clear()
+        with pytest.raises(HalfMoved) as refused:
+            h.run("failover", "qa", run_id="new", locked=True)
+        assert refused.value.exit_code == 3
+        assert "run dead (failover prod -> qa" in str(refused.value)
+        assert "`drctl resume dead`" in str(refused.value)
+        assert h.faults.calls == []
+        assert backend.read("new") is None
+        assert h.run("failover", "qa", run_id="dead", resume=True, locked=True).exit_code == 0
+        assert h.run("failover", "qa", run_id="new", locked=True).report["status"] == "already-done"
+
+
 class TestRpoGate:
     @pytest.mark.parametrize(("lag", "age", "words"), [
         (900.0, 0.0, "> RPO"), (-1.0, 0.0, "replication broken"), (10.0, 420.0, "stale")])
@@ -138,6 +182,8 @@ class TestRpoGate:
         assert "orders" in detail
         assert words in detail
         assert h.mutating_calls() == []
+        rto = outcome.report["rto"]
+        assert (rto["met"], rto["note"]) == (None, "n/a (refused before any change)")
         orders = instance(h, "eu-west-1", "orders-db-euw1")
         assert orders is not None
         assert orders.get("ReadReplicaSourceDBInstanceIdentifier")

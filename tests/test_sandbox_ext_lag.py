@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import boto3
 import pytest
@@ -248,3 +249,36 @@ class TestAuroraLag:
             GlobalClusterIdentifier="glob", TargetDbClusterIdentifier=secondary["DBClusterArn"]
         )
         assert _latest(clock, Engine.AURORA_GLOBAL, "g2") is None
+
+
+class TestMetricNames:
+    def test_the_sandbox_names_the_series_from_aws_documentation(self) -> None:
+        """The sandbox publishes AWS's documented series (RDS and Aurora CloudWatch metric pages), written out
+        there, not taken from drctl's table: names, dimensions and units as AWS gives them."""
+        from dr.sandbox.extensions.replica_lag import AWS_LAG_METRICS
+
+        assert {e: (m.namespace, m.metric, m.dimension, m.fixed, m.unit) for e, m in AWS_LAG_METRICS.items()} == {
+            Engine.RDS_INSTANCE: ("AWS/RDS", "ReplicaLag", "DBInstanceIdentifier", (), "Seconds"),
+            Engine.AURORA_CLUSTER: ("AWS/RDS", "AuroraBinlogReplicaLag", "DBClusterIdentifier",
+                                    (("Role", "WRITER"),), "Seconds"),
+            Engine.AURORA_GLOBAL: ("AWS/RDS", "AuroraGlobalDBReplicationLag", "DBClusterIdentifier", (),
+                                   "Milliseconds"),
+        }
+
+    @pytest.mark.parametrize("engine", list(Engine))
+    def test_drctl_reads_the_series_the_sandbox_publishes(self, engine: Engine) -> None:
+        """dr.aws.lag_metrics (what readiness, the RPO gate and the exporter read) agrees with what AWS publishes
+        for every engine: namespace, metric, the whole dimension set, and the unit's scale to seconds."""
+        from dr.sandbox.extensions.replica_lag import AWS_LAG_METRICS
+
+        ours, aws = LAG_METRICS[engine], AWS_LAG_METRICS[engine]
+        assert (ours.namespace, ours.metric) == (aws.namespace, aws.metric)
+        assert ours.cloudwatch_dimensions("db-1") == aws.dimensions("db-1")
+        assert ours.to_seconds * aws.per_second == pytest.approx(1.0)
+
+    def test_the_extension_does_not_import_drctls_table(self) -> None:
+        """The replica-lag extension's source names no import of dr.aws.lag_metrics (it plays AWS, not drctl)."""
+        import dr.sandbox.extensions.replica_lag as extension
+
+        source = Path(extension.__file__).read_text(encoding="utf-8")
+        assert "dr.aws.lag_metrics import" not in source

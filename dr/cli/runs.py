@@ -46,18 +46,63 @@ def _backend(config: str | None) -> tuple[Any, Any]:
     return journal_backend(topology, ClientFactory(topology, run_id="runs")), topology
 
 
-def _stored_report(history: Any, backend: Any) -> dict[str, Any]:
-    """The report of the run's last finish, or one rebuilt from the journal when it never finished."""
+_LOCKS: dict[str, Any] = {}
+
+
+def _lock(topology: Any, history: Any) -> Any:
+    """The run lock of the history's environment pair, as the run took it (to tell a live run from a dead one);
+    one per pair for the whole listing."""
+    from dr.engine.env import state_dir
+    from dr.engine.lock.base import lock_key
+    from dr.engine.lock.local import LocalLock
+
+    key = lock_key(history.header.source, history.header.target)
+    if topology is None:
+        return LocalLock(state_dir(), key)
+    cached = _LOCKS.get(key)
+    if cached is None or cached[0] is not topology:
+        from dr.aws.factory import ClientFactory
+        from dr.engine.backends import run_lock
+
+        _LOCKS[key] = cached = (topology, run_lock(topology, ClientFactory(topology, run_id="runs"), key))
+    return cached[1]
+
+
+def _milestones(topology: Any, header: Any) -> Any:
+    """The timeline's milestone steps of a run that never finished, from its runbook and the topology (None when
+    either is unknown here: the timeline then says so)."""
+    if topology is None:
+        return None
+    from dr.aws.factory import ClientFactory
+    from dr.clock import SYSTEM_CLOCK
+    from dr.engine import registry
+    from dr.engine.step import RunContext
+
+    try:
+        runbook = registry.get(header.runbook)()
+        ctx = RunContext(topology=topology, clients=ClientFactory(topology, run_id=header.run_id), clock=SYSTEM_CLOCK,
+                         run_id=header.run_id, runbook=header.runbook, source=header.source, target=header.target,
+                         options=header.options)
+        return runbook.milestones(ctx)
+    except Exception:  # a runbook no longer registered, a topology that changed: no milestones, not a failure
+        return None
+
+
+def _stored_report(history: Any, backend: Any, topology: Any = None) -> dict[str, Any]:
+    """The report of the run's last finish, or one rebuilt from the journal when it never finished (a dead
+    run's as `interrupted`)."""
     from dr.engine.events import EventKind, RunStatus
+    from dr.engine.journal.liveness import judged_status
     from dr.engine.report import ReportBuilder
 
     finished = [e for e in history.events if e.kind is EventKind.RUN_FINISHED]
     if history.status is not RunStatus.RUNNING and finished and "report" in finished[-1].data:
         report: dict[str, Any] = finished[-1].data["report"]
         return report
-    builder = ReportBuilder(history.header, list(history.steps), journal=backend.where(history.header.run_id))
+    builder = ReportBuilder(history.header, list(history.steps), journal=backend.where(history.header.run_id),
+                            milestones=_milestones(topology, history.header))
     builder.seed(history)
-    return builder.build(RunStatus.RUNNING, history.events[-1].at, history.facts)
+    return builder.build(judged_status(history, _lock(topology, history)), history.events[-1].at, history.facts)
 
 
 @runs_app.command("list")
@@ -67,8 +112,9 @@ def list_cmd(config: ConfigOpt = None, output: OutputOpt = Output.TEXT) -> None:
     from dr.errors import DrError
 
     try:
-        backend, _ = _backend(config)
+        backend, topology = _backend(config)
         rows = []
+        from dr.engine.journal.liveness import judged_status
         from dr.engine.session import load_history, state_call
 
         for run_id in state_call(f"list the runs in {backend.location}", backend.run_ids):
@@ -78,7 +124,8 @@ def list_cmd(config: ConfigOpt = None, output: OutputOpt = Output.TEXT) -> None:
                 sys.stderr.write(f"drctl: skipping {run_id}: {err}\n")
                 continue
             rows.append({"run_id": run_id, "runbook": h.header.runbook, "source": h.header.source,
-                         "target": h.header.target, "mode": h.header.mode, "status": str(h.status),
+                         "target": h.header.target, "mode": h.header.mode,
+                         "status": str(judged_status(h, _lock(topology, h))),
                          "started_at": iso(h.header.started_at),
                          "finished_at": iso(h.finished_at) if h.finished_at else None,
                          "by": f"{h.header.user}@{h.header.host}"})
@@ -107,7 +154,7 @@ def show_cmd(run_id: RunIdArg, config: ConfigOpt = None, output: OutputOpt = Out
     from dr.errors import DrError
 
     try:
-        backend, _ = _backend(config)
+        backend, topology = _backend(config)
         history = load_history(backend, run_id)
     except DrError as err:
         fail(err)
@@ -115,7 +162,7 @@ def show_cmd(run_id: RunIdArg, config: ConfigOpt = None, output: OutputOpt = Out
         for event in history.events:
             sys.stdout.write(json.dumps(event.to_record(), default=str) + "\n")
         return
-    report = _stored_report(history, backend)
+    report = _stored_report(history, backend, topology)
     if output is Output.JSON:
         print_json(report)
     else:

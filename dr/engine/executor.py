@@ -30,10 +30,11 @@ class RunResult:
 
 class Executor:
     def __init__(self, ctx: RunContext, recorder: Recorder, *, dry_run: bool = False,
-                 history: RunHistory | None = None, stop: threading.Event | None = None) -> None:
+                 history: RunHistory | None = None, stop: threading.Event | None = None,
+                 halt: threading.Event | None = None) -> None:
         self.stop = stop or threading.Event()
         self.runner = StepRunner(ctx, recorder, dry_run=dry_run, history=history, stop=self.stop,
-                                 on_failed=self._note_failure, aborting=self._aborting)
+                                 on_failed=self._note_failure, aborting=self._aborting, halt=halt)
         self.history = history
         self._abort_reason: str | None = None
         self._failed_step: str | None = None

@@ -1,9 +1,10 @@
 """The run report (docs/reference.md), built by listening to step events; plus a text rendering for humans.
 
 Extensions beyond the documented fields (additive): `journal` (where the journal is), `next_action` (what to do now),
-`in_flight` (steps started and not finished when the journal ends: `drctl runs show` of a live or dead run),
-`rpo.per_database` (each database's data-loss window, from the `rpo.data_loss_window_seconds.<db>`
-facts: see dr.engine.facts). Unknown values are null, never a made-up zero.
+`in_flight` (steps started and not finished when the journal ends: `drctl runs show` of a live or dead run), each
+step's `outcome` (what happened to AWS: dr.engine.outcome), `rto.note`/`rpo.note` (why there is no verdict),
+`timeline` (dr.engine.timeline), `rpo.per_database` (each database's data-loss window, from the
+`rpo.data_loss_window_seconds.<db>` facts: see dr.engine.facts). Unknown values are null, never a made-up zero.
 """
 
 from __future__ import annotations
@@ -13,45 +14,49 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from dr.clock import iso, parse_iso
+from dr.clock import iso
 from dr.engine.events import Event, EventKind, RunStatus
 from dr.engine.facts import advices, rpo_unknown, rpo_windows
 from dr.engine.journal.header import RunHeader
-from dr.engine.journal.replay import RunHistory, StepRecord
+from dr.engine.journal.replay import RunHistory, StepRecord, apply, replay
+from dr.engine.outcome import outcome_of
 from dr.engine.step import StepStatus
+from dr.engine.timeline import Milestones, build_timeline
 
 
 class ReportBuilder:
-    """Observer: keeps the latest record of each step, in runbook order."""
+    """Observer: folds every event into a replay of the journal (all attempts of the run), in runbook order."""
 
     def __init__(self, header: RunHeader, order: list[str], *, journal: str = "",
-                 rto_window: tuple[str, Sequence[str]] | None = None) -> None:
+                 rto_window: tuple[str, Sequence[str]] | None = None, milestones: Milestones | None = None) -> None:
         self.header = header
         self.rto_window = rto_window
+        self.milestones = milestones
         self.order = order
         self.journal = journal
-        self._steps: dict[str, StepRecord] = {}
-        self.in_flight: set[str] = set()
+        self._history = RunHistory(header=header)
         self._lock = threading.Lock()
+
+    @property
+    def _steps(self) -> dict[str, StepRecord]:
+        return self._history.steps
+
+    @property
+    def in_flight(self) -> set[str]:
+        """Steps started and not finished: of a dead attempt until a later one ends them, or still running."""
+        return self._history.running
 
     def seed(self, history: RunHistory) -> None:
         """Start from what an earlier part of the run already recorded (resume, `runs show`)."""
         with self._lock:
-            self._steps.update(history.steps)
-            self.in_flight = set(history.running) if history.status is RunStatus.RUNNING else set()
+            self._history = replay(list(history.events)) if history.events else history
 
     def notify(self, event: Event) -> None:
         if event.kind is EventKind.STEP_COMPENSATED and event.step:
             self._compensated(event.step, event)
-        if event.kind is not EventKind.STEP_FINISHED or not event.step:
             return
-        started = event.data.get("started_at")
-        record = StepRecord(name=event.step, resource=event.resource, status=StepStatus(event.status),
-                            started_at=parse_iso(started) if isinstance(started, str) else event.at,
-                            duration=event.duration or 0.0, budget=event.budget or 0.0,
-                            attempts=event.attempt, detail=event.detail)
         with self._lock:
-            self._steps[event.step] = record
+            apply(self._history, event)
 
     def _compensated(self, name: str, event: Event) -> None:
         with self._lock:
@@ -63,23 +68,30 @@ class ReportBuilder:
     def build(self, status: RunStatus, finished_at: datetime, facts: dict[str, Any]) -> dict[str, Any]:
         h = self.header
         elapsed, measured = self._rto_elapsed(finished_at)
-        succeeded = status in (RunStatus.SUCCEEDED, RunStatus.ALREADY_DONE)
-        settled = status not in (RunStatus.RUNNING, RunStatus.INTERRUPTED) and h.mode != "dry-run"
         windows = rpo_windows(facts)
         # one database's unknown window makes the run's unknown too: never report a made-up "met"
         window = max(windows.values()) if windows and not rpo_unknown(facts) else None
+        with self._lock:
+            steps = dict(self._steps)
+            in_flight = sorted(self.in_flight)
+            changed = self._history.mutated
+        rto_note, rpo_note = verdict_notes(status, h.mode, changed, window, rpo_unknown(facts))
+        rto_met = None if rto_note else status in (RunStatus.SUCCEEDED, RunStatus.ALREADY_DONE) and \
+            elapsed <= h.rto_seconds
         return {
             "run_id": h.run_id, "runbook": h.runbook, "source": h.source, "target": h.target, "mode": h.mode,
             "status": str(status), "started_at": iso(h.started_at), "finished_at": iso(finished_at),
             "clock_started_at": iso(h.clock_started_at),
             "duration_seconds": round((finished_at - h.started_at).total_seconds(), 3),
-            "rto": {"target_seconds": h.rto_seconds, "elapsed_seconds": round(elapsed, 3),
-                    "met": succeeded and elapsed <= h.rto_seconds if settled else None, "measured": measured},
+            "rto": {"target_seconds": h.rto_seconds, "elapsed_seconds": round(elapsed, 3), "met": rto_met,
+                    "measured": measured, "note": rto_note},
             "rpo": {"target_seconds": h.rpo_seconds, "data_loss_window_seconds": window,
-                    "met": None if window is None else window <= h.rpo_seconds, "per_database": windows},
-            "steps": [self._step(name) for name in self._names()],
+                    "met": None if window is None or rpo_note else window <= h.rpo_seconds,
+                    "per_database": windows, "note": rpo_note},
+            "steps": [step_line(steps[name]) for name in self._names()],
+            "timeline": build_timeline(h, steps, self.milestones),
             "journal": self.journal,
-            "in_flight": sorted(self.in_flight),
+            "in_flight": in_flight,
             "next_action": "; ".join([next_action(status, h.run_id, self._first_failure()), *advices(facts)]),
             "advice": advices(facts),
         }
@@ -112,12 +124,33 @@ class ReportBuilder:
                 return self._steps[name]
         return None
 
-    def _step(self, name: str) -> dict[str, Any]:
-        r = self._steps[name]
-        return {"name": r.name, "resource": r.resource, "status": str(r.status),
-                "started_at": iso(r.started_at) if r.started_at else None,
-                "duration_seconds": round(r.duration, 3), "budget_seconds": r.budget,
-                "attempts": r.attempts, "detail": r.detail}
+
+def step_line(r: StepRecord) -> dict[str, Any]:
+    """One step of the report: `status` (how the step ended) and `outcome` (what happened to AWS)."""
+    return {"name": r.name, "resource": r.resource, "status": str(r.status), "outcome": str(outcome_of(r)),
+            "started_at": iso(r.started_at) if r.started_at else None,
+            "duration_seconds": round(r.duration, 3), "budget_seconds": r.budget,
+            "attempts": r.attempts, "detail": r.detail}
+
+
+def verdict_notes(status: RunStatus, mode: str, changed: bool, window: float | None,
+                  unknown: list[str]) -> tuple[str | None, str | None]:
+    """Why the RTO and the RPO have no verdict (None: they have one). A verdict only where it means something:
+    not for a run refused before any change, nor one that found everything already done."""
+    if mode == "dry-run":
+        return "n/a (dry run: nothing was changed)", "n/a (dry run: nothing was changed)"
+    if status is RunStatus.REFUSED and not changed:
+        return "n/a (refused before any change)", "n/a (refused before any change)"
+    if status is RunStatus.ALREADY_DONE:
+        nothing = "n/a (already done: this run moved nothing)"
+        return nothing, nothing if window is None else None
+    rto = {RunStatus.RUNNING: "n/a (the run has not finished)",
+           RunStatus.INTERRUPTED: "n/a (interrupted: the move is not complete)"}.get(status)
+    if window is not None:
+        return rto, None
+    if unknown:
+        return rto, f"n/a: data-loss window unknown for {', '.join(unknown)} (passed with --accept-data-loss)"
+    return rto, "n/a: no data-loss window was recorded (no promotion measured one)"
 
 
 def next_action(status: RunStatus, run_id: str, failure: StepRecord | None) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from dr.engine.step import RunContext, Step
+from dr.engine.timeline import Milestones
 
 DEFAULT_CONCURRENCY = 16
 DEFAULT_FAMILY_LIMITS: Mapping[str, int] = {"route53": 4}
@@ -38,6 +39,9 @@ class Runbook(ABC):
     name: ClassVar[str] = "runbook"
     mode: ClassVar[str] = "real"
     """The report's `mode` for a non-dry run: "real", or "drill" for game-day runbooks."""
+    waits_for_dead_runs: ClassVar[bool] = True
+    """True: a run is refused (exit 3) while a dead run on its environment pair left changes and no end (its
+    target is half-moved): `drctl resume` that run first (dr.engine.journal.liveness)."""
     compensate_on_failure: ClassVar[bool] = False
     """True: when the run fails, the engine calls `compensate` of this run's succeeded mutating steps, newest
     first (see dr.engine.compensation). For drills and reversible runbooks."""
@@ -55,6 +59,11 @@ class Runbook(ABC):
         the end of whichever of the others ends last), or None: the whole run, from the clock start
         (`--incident-start` or the command). Failback, for one, times only its switch: re-protecting
         beforehand is not downtime."""
+        return None
+
+    def milestones(self, ctx: RunContext) -> Milestones | None:
+        """The steps marking the report's timeline (writers ready, traffic moved, target healthy) and the largest
+        TTL of the records moved, or None: the timeline then has only the incident start and the declaration."""
         return None
 
 

@@ -24,6 +24,7 @@ from dr.engine.executor import Executor
 from dr.engine.interrupts import interrupt_guard
 from dr.engine.journal.base import Journal, JournalBackend, last_seq, read_events
 from dr.engine.journal.header import RunHeader, topology_hash
+from dr.engine.journal.liveness import half_moved_by, half_moved_error
 from dr.engine.journal.replay import RunHistory, replay
 from dr.engine.lock.base import LockInfo, RunLock, lock_key
 from dr.engine.report import ReportBuilder
@@ -62,6 +63,8 @@ class Services:
     """None: no lock (dry-runs, which change nothing)."""
     observers: list[Observer] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
+    halt: threading.Event = field(default_factory=threading.Event)
+    """Set by a second interrupt: steps stop even verifying a call they made."""
 
 
 def new_run_id(runbook: str, target: str, now: datetime) -> str:
@@ -152,6 +155,8 @@ class RunSession:
     def _run(self, history: RunHistory | None, *, break_lock: bool) -> RunOutcome:
         lock = self.services.lock
         me = self._me()
+        if history is None and lock is not None and self.runbook.waits_for_dead_runs:
+            self._refuse_if_half_moved(lock)
         broken = state_call(f"take the run lock {lock.location}", lambda: lock.acquire(me, break_lock=break_lock)
                         ) if lock is not None else None
         if lock is not None:
@@ -175,6 +180,15 @@ class RunSession:
             if lock is not None:
                 lock.release()
 
+    def _refuse_if_half_moved(self, lock: RunLock) -> None:
+        """Before the lock, the journal and any step: a dead run that changed this pair and never ended must be
+        resumed first (its target is half-moved; a new run's gates would refuse it for a misleading reason)."""
+        backend, h = self.services.backend, self.header
+        dead = state_call(f"read the journals in {backend.location}",
+                          lambda: half_moved_by(backend, h.source, h.target, lock, exclude=h.run_id))
+        if dead is not None:
+            raise half_moved_error(dead)
+
     def _me(self) -> LockInfo:
         return LockInfo(key=lock_key(self.header.source, self.header.target), run_id=self.header.run_id,
                         holder=holder(), pid=os.getpid(), since=self.services.clock.now())
@@ -182,7 +196,8 @@ class RunSession:
     def _recorder(self, journal: Journal, history: RunHistory | None) -> tuple[Recorder, ReportBuilder]:
         bus = EventBus()
         report = ReportBuilder(self.header, self.order, journal=self.services.backend.where(self.header.run_id),
-                               rto_window=self.runbook.rto_window(self.ctx))
+                               rto_window=self.runbook.rto_window(self.ctx),
+                               milestones=self.runbook.milestones(self.ctx))
         if history is not None:
             report.seed(history)
         bus.subscribe(report)
@@ -198,9 +213,11 @@ class RunSession:
 
     def _execute(self, recorder: Recorder, report: ReportBuilder, history: RunHistory | None) -> RunOutcome:
         stop = self.services.stop
-        executor = Executor(self.ctx, recorder, dry_run=self.header.options.dry_run, history=history, stop=stop)
+        halt = self.services.halt
+        executor = Executor(self.ctx, recorder, dry_run=self.header.options.dry_run, history=history, stop=stop,
+                            halt=halt)
         try:
-            with interrupt_guard(stop):
+            with interrupt_guard(stop, halt):
                 result = executor.run(self.phases)
                 status = result.status
                 if status is RunStatus.FAILED and self.runbook.compensate_on_failure:

@@ -36,13 +36,15 @@ class StepRunner:
     def __init__(self, ctx: RunContext, recorder: Recorder, *, dry_run: bool = False,
                  history: RunHistory | None = None, stop: threading.Event | None = None,
                  on_failed: Callable[[Step], None] | None = None,
-                 aborting: Callable[[], str | None] | None = None) -> None:
+                 aborting: Callable[[], str | None] | None = None, halt: threading.Event | None = None) -> None:
         self.ctx = ctx
         self.clock = ctx.clock
         self.recorder = recorder
         self.dry_run = dry_run
         self.history = history
         self.stop = stop or threading.Event()
+        self.halt = halt or threading.Event()
+        """Set by a second interrupt: even a step that called AWS stops verifying (resume re-checks it)."""
         self.on_failed = on_failed
         self.aborting = aborting or (lambda: None)
         self.planned_mutation = threading.Event()
@@ -130,7 +132,7 @@ class _Attempt:
         history = self.runner.history
         pending = history is not None and step.name in history.pending
         if self._read(step.is_done):
-            if pending or (history is not None and step.name in history.acted):
+            if pending or (history is not None and step.name in history.accepted):
                 return StepStatus.SUCCEEDED, "completed by the interrupted run (is_done confirmed it on resume)"
             return StepStatus.ALREADY_DONE, "already in the desired state"
         if pending and type(step).is_done is Step.is_done:
@@ -229,7 +231,8 @@ class _Attempt:
                 if not is_retryable(err):
                     raise StepFailed(f"verification failed: {describe_error(err)}") from err
                 last = f"; last error: {describe_error(err)}"
-            if self.runner.stop.is_set():
+            # A first interrupt lets a step that called AWS finish verifying within its budget; a second stops it.
+            if self.runner.halt.is_set() or (self.runner.stop.is_set() and not self.step.mutating):
                 raise Interrupted("stopped while verifying; resume re-checks it")
             failed = None if self.step.mutating else self.runner.aborting()
             if failed is not None:  # a read-only step has nothing to finish: it stops waiting

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from dr.aws.factory import ClientFactory
-from dr.aws.lag_metrics import lag_metric
 from dr.aws.rds import partition_of
 from dr.config.model import Database, Topology
 from dr.sandbox._seed_dns import DnsIds, DnsSeeder, SeedError, serving_sides, zone_name
@@ -102,10 +101,11 @@ def _set_lag(topology: Topology, clients: ClientFactory, control: LagControl | N
     if control is not None:
         control.set_replica_lag(account, region, db.engine.value, db.replica.id, seconds)
         return
-    metric = lag_metric(db.engine)
+    from dr.sandbox.extensions.replica_lag import AWS_LAG_METRICS
+
+    metric = AWS_LAG_METRICS[db.engine]  # as AWS publishes it, not as drctl reads it
     clients.client("cloudwatch", db.replica.env, region).put_metric_data(
         Namespace=metric.namespace,
-        MetricData=[{"MetricName": metric.metric, "Value": seconds / metric.to_seconds,
-                     "Unit": "Milliseconds" if metric.to_seconds < 1 else "Seconds",
-                     "Dimensions": metric.cloudwatch_dimensions(db.replica.id)}],
+        MetricData=[{"MetricName": metric.metric, "Value": seconds * metric.per_second, "Unit": metric.unit,
+                     "Dimensions": metric.dimensions(db.replica.id)}],
     )

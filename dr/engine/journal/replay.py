@@ -27,6 +27,11 @@ class StepRecord:
     budget: float = 0.0
     attempts: int = 0
     detail: str = ""
+    mutating: bool = False
+    """The step changes AWS (from its `step-finished` record)."""
+    sent: bool = False
+    """A mutating call of this step reached AWS or may have, by any attempt of the run: an `ok` outcome, or an
+    intent whose outcome the journal never got (the process died or was stopped mid-call)."""
 
 
 @dataclass
@@ -40,6 +45,10 @@ class RunHistory:
     """Steps started and not finished (in flight when the journal ends)."""
     acted: set[str] = field(default_factory=set)
     """Steps whose mutation completed (outcome ok) but which never recorded their end: the crash came after."""
+    accepted: set[str] = field(default_factory=set)
+    """Steps with an `ok` outcome in any attempt, kept across their later ends (a Ctrl-C'd step that was
+    called ends `skipped`, yet AWS has its call): a resume that finds them done reports them completed by
+    this run, never `already-done`."""
     facts: dict[str, Any] = field(default_factory=dict)
     status: RunStatus = RunStatus.RUNNING
     """The last `run-finished` status, RUNNING when the journal has none after the last (re)start."""
@@ -58,11 +67,12 @@ def replay(events: list[Event]) -> RunHistory:
         raise UsageError("the journal does not start with a run-started header; it is damaged")
     history = RunHistory(header=RunHeader.from_data(events[0].data), events=events)
     for event in events[1:]:
-        _apply(history, event)
+        apply(history, event)
     return history
 
 
-def _apply(history: RunHistory, event: Event) -> None:
+def apply(history: RunHistory, event: Event) -> None:
+    """Fold one event into `history` (the report builder folds live events the same way)."""
     name = event.step or ""
     if event.kind is EventKind.STEP_STARTED:
         history.running.add(name)
@@ -73,11 +83,9 @@ def _apply(history: RunHistory, event: Event) -> None:
         if event.status == "ok":
             history.mutated = True
             history.acted.add(name)
+            history.accepted.add(name)
     elif event.kind is EventKind.STEP_FINISHED:
-        history.steps[name] = StepRecord(
-            name=name, resource=event.resource, status=StepStatus(event.status),
-            started_at=_started(event), duration=event.duration or 0.0, budget=event.budget or 0.0,
-            attempts=event.attempt, detail=event.detail)
+        history.steps[name] = finished_record(event, sent=name in history.accepted or name in history.pending)
         history.acted.discard(name)
         history.running.discard(name)
         if event.status != StepStatus.FAILED:
@@ -91,6 +99,14 @@ def _apply(history: RunHistory, event: Event) -> None:
         history.running.clear()
         history.status = RunStatus.RUNNING
         history.finished_at = None
+
+
+def finished_record(event: Event, *, sent: bool) -> StepRecord:
+    """A step's report line from its `step-finished` event and what the journal says was sent to AWS."""
+    return StepRecord(name=event.step or "", resource=event.resource, status=StepStatus(event.status),
+                      started_at=_started(event) or event.at, duration=event.duration or 0.0,
+                      budget=event.budget or 0.0, attempts=event.attempt, detail=event.detail,
+                      mutating=bool(event.data.get("mutating", False)), sent=sent)
 
 
 def _started(event: Event) -> datetime | None:

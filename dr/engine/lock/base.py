@@ -67,6 +67,11 @@ class RunLock(Protocol):
 
     def holder(self) -> LockInfo | None: ...
 
+    def live_holder(self) -> LockInfo | None:
+        """The holder while the lock is live (a kernel flock held, a lease not expired), None when it is free:
+        whether a run is alive, judged by the lock's state, never by a pid (the run may be on another host)."""
+        ...
+
     def on_lost(self, callback: Callable[[], None]) -> None:
         """Call `callback` (from any thread) if the lock is lost while held: the run then stops starting steps."""
         ...

@@ -131,6 +131,14 @@ class DynamoDbLease:
                         pid=int(item["pid"]["N"]), since=parse_iso(item["since"]["S"]),
                         expires_at=datetime.fromtimestamp(float(item["expires_at"]["N"]), tz=UTC))
 
+    def live_holder(self) -> LockInfo | None:
+        """The holder while its lease has not expired (a dead run's lease expires: DynamoDB's TTL may keep the
+        item for days, so the expiry, not the item, says whether anyone holds it)."""
+        info = self.holder()
+        if info is None or info.expires_at is None or info.expires_at <= self.clock.now():
+            return None
+        return info
+
     def release(self) -> None:
         self._stop.set()
         if self._thread is not None:

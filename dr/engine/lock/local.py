@@ -67,6 +67,21 @@ class LocalLock:
         except (OSError, ValueError, KeyError):
             return None
 
+    def live_holder(self) -> LockInfo | None:
+        """The recorded holder while someone holds the flock; None when the file is gone or its flock is free
+        (its process died: the kernel released it, the record stays)."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return self.holder()
+        finally:
+            os.close(fd)  # closing drops a shared flock we may have taken
+        return None
+
     def on_lost(self, callback: Callable[[], None]) -> None:
         """A kernel flock is never lost while the process lives (a --break-lock replaces the file: the
         breaker was told to use it only on dead runs), so there is nothing to watch."""

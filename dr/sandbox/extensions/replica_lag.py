@@ -4,8 +4,21 @@
 moto publishes no RDS metrics. moto's CloudWatch backend asks every `CloudWatchMetricProvider`
 subclass for metrics on each read (`GetMetricData`, `GetMetricStatistics`, `ListMetrics`), so the
 sandbox registers one provider; real `put_metric_data` keeps working alongside. The metric, its
-dimensions and unit are the ones `dr.aws.lag_metrics` names for the engine, in the replica's account
-and region. A database that is no longer a replica (promoted, deleted) gets no datapoints.
+dimensions and unit are AWS's, from its documentation (`AWS_LAG_METRICS` below), never from drctl's own table
+(`dr.aws.lag_metrics`): the sandbox plays AWS, so a wrong name in drctl finds no datapoints here as it would
+find none in AWS (tests/test_sandbox_ext_lag.py checks that both agree). Published in the replica's account and
+region. A database that is no longer a replica (promoted, deleted) gets no datapoints.
+
+AWS's pages:
+- "Amazon CloudWatch metrics for Amazon RDS" (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-metrics.html)
+  and "Monitoring MariaDB read replicas" / "Monitoring MySQL read replica lag" (RDS User Guide): `ReplicaLag`, in
+  the `AWS/RDS` namespace, dimension `DBInstanceIdentifier`, unit Seconds (Seconds_Behind_Master); -1 when
+  replication is not active.
+- "Amazon CloudWatch metrics for Amazon Aurora"
+  (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Aurora.AuroraMonitoring.Metrics.html):
+  `AuroraBinlogReplicaLag` (Aurora MySQL binary log replica cluster; Seconds, Seconds_Behind_Master) and the
+  cluster-level `AuroraGlobalDBReplicationLag` (Aurora global database, secondary Regions only; Milliseconds);
+  "Amazon CloudWatch dimensions for Aurora" (same guide): `DBClusterIdentifier` and `Role`.
 
 An Aurora replica cluster's `AuroraBinlogReplicaLag` is published for DBClusterIdentifier + Role=WRITER only,
 the series AWS recommends ("Amazon CloudWatch metrics for Amazon Aurora": binary log replication only occurs
@@ -22,16 +35,49 @@ replayed write, Aurora global growing through an outage. Without the load, a rep
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from dr.aws.lag_metrics import BROKEN, lag_metric
 from dr.config.model import Engine
 from dr.sandbox.data.lag import lag_series
 from dr.sandbox.data.load import catch_up_if_running
 from dr.sandbox.extensions import _guard
 from dr.sandbox.extensions.rds_fence import lag_at, source_of, writes_stopped_at
 from dr.sandbox.extensions.state import STATE, LagKey, LagSetting
+
+
+@dataclass(frozen=True)
+class PublishedLag:
+    """One lag series as AWS publishes it (see the module docstring for the pages)."""
+
+    namespace: str
+    metric: str
+    dimension: str
+    """The dimension naming the replica."""
+    unit: str
+    fixed: tuple[tuple[str, str], ...] = ()
+    """Dimensions with a fixed value that complete the series (AuroraBinlogReplicaLag: Role=WRITER)."""
+
+    def dimensions(self, identifier: str) -> list[dict[str, str]]:
+        return [{"Name": name, "Value": value} for name, value in ((self.dimension, identifier), *self.fixed)]
+
+    @property
+    def per_second(self) -> float:
+        """Datapoint units per second of lag."""
+        return 1000.0 if self.unit == "Milliseconds" else 1.0
+
+
+AWS_LAG_METRICS: dict[Engine, PublishedLag] = {
+    Engine.RDS_INSTANCE: PublishedLag("AWS/RDS", "ReplicaLag", "DBInstanceIdentifier", "Seconds"),
+    Engine.AURORA_CLUSTER: PublishedLag("AWS/RDS", "AuroraBinlogReplicaLag", "DBClusterIdentifier", "Seconds",
+                                        (("Role", "WRITER"),)),
+    Engine.AURORA_GLOBAL: PublishedLag("AWS/RDS", "AuroraGlobalDBReplicationLag", "DBClusterIdentifier",
+                                       "Milliseconds"),
+}
+"""What AWS publishes per engine, from AWS's CloudWatch metric pages for RDS and Aurora (module docstring)."""
+BROKEN = -1.0
+"""AWS's value for "replication not active" (RDS User Guide, "Monitoring MariaDB read replicas")."""
 
 HISTORY = 5
 """Datapoints per replica, one a minute back from the newest: the recent past readers look at, kept short
@@ -83,20 +129,19 @@ def datapoints(account_id: str, region: str) -> list[Any]:
     for key, setting in entries:
         if setting.seconds is None or not is_replica(key):
             continue
-        metric = lag_metric(Engine(key.engine))
-        unit = "Milliseconds" if metric.to_seconds == 0.001 else "Seconds"
+        metric = AWS_LAG_METRICS[Engine(key.engine)]
         newest = now - timedelta(seconds=setting.age_seconds)
         times = [newest - k * STEP for k in range(HISTORY)]
         values = [BROKEN] * HISTORY if setting.seconds == BROKEN else lag_series(key, setting.seconds, times)
         engine_name, stopped = _source_stopped(key)
         if stopped is not None and setting.seconds != BROKEN and all(v == setting.seconds for v in values):
             values = [lag_at(setting.seconds, engine_name, stopped, at) for at in times]  # nothing modelled
-        dims = metric.cloudwatch_dimensions(key.identifier)
+        dims = metric.dimensions(key.identifier)
         for at, seconds in zip(times, values, strict=True):
-            value = seconds if seconds == BROKEN else seconds / metric.to_seconds
+            value = seconds if seconds == BROKEN else seconds * metric.per_second
             # moto compares naive UTC timestamps
             points.append(MetricDatum(metric.namespace, metric.metric, float(value), dims,
-                                      at.replace(tzinfo=None), unit))
+                                      at.replace(tzinfo=None), metric.unit))
     return points
 
 

@@ -25,6 +25,7 @@ from prometheus_client import CollectorRegistry, make_wsgi_app
 from dr.clock import SYSTEM_CLOCK, Clock
 from dr.metrics import names
 from dr.metrics._collector import ExporterCollector
+from dr.metrics._evaluator import Evaluate, PlanEvaluator
 from dr.metrics._refresher import Refresher
 from dr.metrics._sources import AwsSources, Sources
 from dr.metrics._state import ExporterState, LagPoint
@@ -39,6 +40,8 @@ DEFAULT_INTERVAL_SECONDS = 60.0
 HOLD_INTERVALS = 3
 """Readiness/health/DNS series survive this many refresh intervals of failed reads before disappearing."""
 LAG_WINDOW_SECONDS = 600.0
+DEFAULT_EVALUATE_INTERVAL_SECONDS = 1800.0
+"""Plan evaluation every 30 minutes, as AWS ARC Region switch evaluates its plans."""
 LISTEN_BACKLOG = 256
 """Pending connections the kernel queues before refusing (socketserver's default of 5 drops scrapes)."""
 HTTP_WORKERS = 16
@@ -62,19 +65,30 @@ class Exporter:
 
     def __init__(self, topology: Topology, *, sources: Sources | None = None, clients: ClientFactory | None = None,
                  clock: Clock = SYSTEM_CLOCK, interval: float = DEFAULT_INTERVAL_SECONDS, debug: bool = False,
-                 workers: int = HTTP_WORKERS, connection_timeout: float = CONNECTION_TIMEOUT_SECONDS) -> None:
+                 workers: int = HTTP_WORKERS, connection_timeout: float = CONNECTION_TIMEOUT_SECONDS,
+                 evaluate: Evaluate | None = None,
+                 evaluate_interval: float = DEFAULT_EVALUATE_INTERVAL_SECONDS) -> None:
+        """`evaluate` runs the plan evaluation (default with `sources` None: `dr.evaluate.evaluate` on AWS; with
+        fake `sources` and no `evaluate`, no plan evaluation)."""
         self.clock = clock
         self.interval = interval
+        self.evaluate_interval = evaluate_interval
         if sources is None:
             from dr.aws.factory import ClientFactory
 
-            sources = AwsSources(topology, clients or ClientFactory(topology, run_id="exporter"), clock,
-                                 LAG_WINDOW_SECONDS)
-        self.state = ExporterState(_initial_lags(topology), names.SOURCES, hold_seconds=HOLD_INTERVALS * interval)
+            factory = clients or ClientFactory(topology, run_id="exporter")
+            sources = AwsSources(topology, factory, clock, LAG_WINDOW_SECONDS)
+            evaluate = evaluate or _aws_evaluation(topology, factory, clock)
+        self.state = ExporterState(_initial_lags(topology), names.ERROR_SOURCES,
+                                   hold_seconds=HOLD_INTERVALS * interval)
         self.refresher = Refresher(sources, self.state, clock, interval, debug=debug)
+        self.evaluator = (PlanEvaluator(evaluate, self.state, clock, evaluate_interval, debug=debug)
+                          if evaluate is not None else None)
         self.registry = CollectorRegistry(auto_describe=False)
         drill_targets = tuple(sorted(name for name, env in topology.environments.items() if env.dr_for))
-        self.registry.register(ExporterCollector(self.state, topology.objectives, clock, drill_targets))
+        evaluator = self.evaluator
+        plan = (lambda: evaluator.view) if evaluator is not None else None
+        self.registry.register(ExporterCollector(self.state, topology.objectives, clock, drill_targets, plan))
         self._workers = workers
         self._connection_timeout = connection_timeout
         self._metrics_app: Callable[..., Iterable[bytes]] = make_wsgi_app(self.registry)
@@ -91,6 +105,8 @@ class Exporter:
         self._started_at = self.clock.now().timestamp()
         bound = self.serve(address, port)  # bind first: a taken port must not leave a refresher running
         self.refresher.start()
+        if self.evaluator is not None:
+            self.evaluator.start()
         return bound
 
     def serve(self, address: str = DEFAULT_ADDRESS, port: int = DEFAULT_PORT) -> tuple[str, int]:
@@ -113,6 +129,8 @@ class Exporter:
         if self._server_thread is not None:
             self._server_thread.join(5)
         self.refresher.stop()
+        if self.evaluator is not None:
+            self.evaluator.stop()
 
     def health(self) -> Health:
         """Healthy when the refresher runs and has attempted a refresh within three intervals (+30 s slack)."""
@@ -138,6 +156,12 @@ class Exporter:
             return result
         start_response("404 Not Found", [("Content-Type", "text/plain")])
         return [b"not found: try /metrics or /healthz\n"]
+
+
+def _aws_evaluation(topology: Topology, clients: ClientFactory, clock: Clock) -> Evaluate:
+    from dr.evaluate import evaluate
+
+    return lambda: evaluate(topology, clients, clock)
 
 
 def _initial_lags(topology: Topology) -> dict[str, LagPoint]:

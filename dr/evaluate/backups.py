@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dr.aws.backups import read_dr_backup
 from dr.aws.rds import describe_member
-from dr.checks.model import human_seconds
+from dr.config.durations import format_duration as human_seconds
 from dr.evaluate.model import EvaluationContext, Finding
 
 

@@ -1,0 +1,167 @@
+"""Plan evaluation against the sandbox: each check passes on a healthy estate and fails with its reason."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from dr.aws.rds import member_arn
+from dr.clock import FakeClock
+from dr.config.backups import DrBackup, DrBackupSource
+from dr.config.model import Engine, Topology
+from dr.evaluate import CHECKS, EvaluationContext, Finding, evaluate
+from dr.evaluate.model import CheckOutcome
+from dr.testing import InProcessSandbox
+
+PROD = "111111111111"
+DR_REGION = "eu-west-1"
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessSandbox]:
+    """The example seeded once for this module's read-only tests; the sandbox's clock is a fake one, so backup
+    ages are exact (tests that change AWS are in test_evaluate_changes.py)."""
+    from dr.testing.sandbox import in_process_sandbox
+
+    with pytest.MonkeyPatch.context() as env:
+        for var in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
+            env.delenv(var, raising=False)
+        env.setenv("AWS_ACCESS_KEY_ID", "testing")
+        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        with in_process_sandbox(None, tmp_path_factory.mktemp("evaluate"), clock=FakeClock()) as box:
+            yield box
+
+
+@pytest.fixture
+def sandbox(shared: InProcessSandbox) -> Iterator[InProcessSandbox]:
+    """The shared sandbox; replicated backups a test seeds are removed after it."""
+    yield shared
+    for db in shared.topology.databases:
+        shared.control.set_dr_backup(PROD, DR_REGION, member_arn(shared.topology, db, db.primary), None)
+
+
+def outcome(sandbox: InProcessSandbox, check: str, topology: Topology | None = None) -> CheckOutcome:
+    """The outcome of `check` for qa (the sandbox's clock is the fake `sandbox_clock`)."""
+    from dr.sandbox.extensions import STATE
+
+    clock = STATE.clock
+    [found] = [o for o in evaluate(topology or sandbox.topology, sandbox.clients, clock, "qa") if o.check == check]
+    return found
+
+
+def with_rds_replication(topology: Topology, max_age: float = 26 * 3600) -> Topology:
+    """The topology with RDS automated-backup replication named for its rds-instance databases."""
+    backup = DrBackup(source=DrBackupSource.RDS_REPLICATION, max_age=max_age)
+    dbs = [db.model_copy(update={"dr_backup": backup}) if db.engine is Engine.RDS_INSTANCE else db
+           for db in topology.databases]
+    return topology.model_copy(update={"databases": dbs})
+
+
+def enable_replica_backups(sandbox: InProcessSandbox) -> None:
+    rds = sandbox.clients.client("rds", "prod", DR_REGION)
+    for db in sandbox.topology.databases:
+        if db.engine is Engine.RDS_INSTANCE:
+            rds.modify_db_instance(DBInstanceIdentifier=db.replica.id, BackupRetentionPeriod=7, ApplyImmediately=True)
+
+
+class TestResources:
+    def test_seeded_copies_have_the_roles_the_topology_gives_them(self, sandbox: InProcessSandbox) -> None:
+        """Every primary writable, every replica replicating from it or a global secondary: pass."""
+        found = outcome(sandbox, "resources")
+        assert found.ok, found.reason
+        assert len(found.findings) == 2 * len(sandbox.topology.databases)
+
+class TestRdsQuota:
+    def test_default_quotas_leave_room(self, sandbox: InProcessSandbox) -> None:
+        """40 instances and clusters per region hold the seed plus what a re-protect creates."""
+        found = outcome(sandbox, "rds-quota")
+        assert found.ok, found.reason
+        assert any(f.resource == f"DBInstances in prod/{DR_REGION}" for f in found.findings)
+
+class TestDnsTtl:
+    def test_seeded_ttls_are_within_the_maximum(self, sandbox: InProcessSandbox) -> None:
+        """The example's 60 s TTLs are within the default max_dns_ttl of 300 s."""
+        assert outcome(sandbox, "dns-ttl").ok
+
+    def test_a_long_ttl_fails_naming_record_and_maximum(self, sandbox: InProcessSandbox) -> None:
+        """A record with a one-hour TTL is above the maximum, and the reason says the RTO has to include it."""
+        record = sandbox.topology.dns[0]
+        topology = sandbox.topology.model_copy(update={"dns": [record.model_copy(update={"ttl": 3600})]})
+        found = outcome(sandbox, "dns-ttl", topology)
+        assert not found.ok
+        assert f"{record.fqdn} {record.type}: TTL 3600s is above objectives.max_dns_ttl (300s)" in found.reason
+
+
+class TestReplicaBackups:
+    def test_replicas_created_without_backups_fail(self, sandbox: InProcessSandbox) -> None:
+        """AWS creates read replicas with backups off: the seeded instance replicas fail, each named."""
+        found = outcome(sandbox, "replica-backups")
+        assert not found.ok
+        assert "orders-db-euw1 (prod/eu-west-1): automated backups are off (retention 0)" in found.reason
+        assert "inventory-cluster-euw1" not in found.reason
+
+class TestDrBackup:
+    def test_without_a_setting_nothing_is_checked(self, sandbox: InProcessSandbox) -> None:
+        """No dr_backup(s) in the topology: the check has nothing to look at and passes."""
+        found = outcome(sandbox, "dr-backup")
+        assert found.ok
+        assert found.findings == ()
+
+    def test_a_fresh_replicated_backup_passes_with_its_age(self, sandbox: InProcessSandbox) -> None:
+        """A replicated backup restorable to one hour ago is fresh; its age is the finding's value."""
+        topology = with_rds_replication(sandbox.topology)
+        orders = topology.databases[0]
+        sandbox.control.set_dr_backup(PROD, DR_REGION, member_arn(topology, orders, orders.primary), 3600)
+        sandbox.control.set_dr_backup(PROD, DR_REGION, member_arn(topology, topology.databases[1],
+                                                                  topology.databases[1].primary), 600)
+        found = outcome(sandbox, "dr-backup", topology)
+        assert found.ok, found.reason
+        ages = {dict(f.labels)["database"]: f.value for f in found.findings}
+        assert ages == {"orders": 3600.0, "customers": 600.0}
+
+    def test_a_stale_or_missing_copy_fails_with_its_reason(self, sandbox: InProcessSandbox) -> None:
+        """30 h old is over the 26 h default; a database with no replicated backup says none was found."""
+        topology = with_rds_replication(sandbox.topology)
+        orders = topology.databases[0]
+        sandbox.control.set_dr_backup(PROD, DR_REGION, member_arn(topology, orders, orders.primary), 30 * 3600)
+        found = outcome(sandbox, "dr-backup", topology)
+        assert not found.ok
+        assert f"orders ({DR_REGION}): newest restorable copy is 30h00m old, over the 26h00m allowed" in found.reason
+        assert f"customers ({DR_REGION}): no restorable copy" in found.reason
+
+
+class TestRunner:
+    def test_every_registered_check_reports_for_each_dr_target(self, sandbox: InProcessSandbox) -> None:
+        """Without --to, every DR environment (qa) gets one outcome per registered check, in order."""
+        outcomes = evaluate(sandbox.topology, sandbox.clients, FakeClock())
+        assert [(o.check, o.env) for o in outcomes] == [(c.name, "qa") for c in CHECKS]
+
+    def test_a_plugged_in_check_that_raises_fails_with_what_it_could_not_read(
+            self, sandbox: InProcessSandbox) -> None:
+        """A check is any object with `name` and `__call__(ctx)`; an error in it is a failed outcome, not a crash."""
+
+        class Permissions:
+            name = "permissions"
+
+            def __call__(self, ctx: EvaluationContext) -> list[Finding]:
+                ctx.clients.client("iam", ctx.target).get_role(RoleName="absent-role")
+                return []
+
+        [found] = evaluate(sandbox.topology, sandbox.clients, FakeClock(), "qa", [Permissions()])
+        assert (found.check, found.ok) == ("permissions", False)
+        assert found.reason.startswith("permissions: could not evaluate: ")
+
+
+class TestCli:
+    def test_unknown_target_exits_2(self, sandbox: InProcessSandbox, tmp_path: Path) -> None:
+        """--to an environment the topology lacks is bad input: exit 2 naming the known ones."""
+        from typer.testing import CliRunner
+
+        from dr.cli.main import app
+
+        result = CliRunner().invoke(app, ["plan", "evaluate", "--to", "staging", "-c", str(sandbox.config_path)])
+        assert result.exit_code == 2
+        assert "staging" in result.output
+        assert "qa" in result.output

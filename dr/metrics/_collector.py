@@ -25,8 +25,10 @@ class ExporterCollector:
     """Yields the public gauges (docs/reference.md) and the exporter's own health from `state`."""
 
     def __init__(self, state: ExporterState, objectives: Objectives, clock: Clock,
-                 drill_targets: tuple[str, ...] = (), plan: Callable[[], PlanView] | None = None) -> None:
+                 drill_targets: tuple[str, ...] = (), plan: Callable[[], PlanView] | None = None,
+                 backup_limits: dict[str, float] | None = None) -> None:
         self._plan = plan
+        self._backup_limits = backup_limits or {}
         self._state = state
         self._objectives = objectives
         self._clock = clock
@@ -51,6 +53,7 @@ class ExporterCollector:
         yield _labelled(names.DRILL_TARGET_INFO, {(target,): 1.0 for target in self._drill_targets})
         if self._plan is not None:
             yield from _plan_families(self._plan(), now)
+            yield _labelled(names.DR_BACKUP_MAX_AGE, {(db,): limit for db, limit in self._backup_limits.items()})
         yield _labelled(names.BUILD_INFO, {(__version__,): 1.0})
         yield from _exporter_families(snap)
 

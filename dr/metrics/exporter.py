@@ -88,7 +88,10 @@ class Exporter:
         drill_targets = tuple(sorted(name for name, env in topology.environments.items() if env.dr_for))
         evaluator = self.evaluator
         plan = (lambda: evaluator.view) if evaluator is not None else None
-        self.registry.register(ExporterCollector(self.state, topology.objectives, clock, drill_targets, plan))
+        limits = {db.name: setting.max_age for db in topology.databases
+                  if (setting := topology.dr_backup_of(db)) is not None}
+        self.registry.register(ExporterCollector(self.state, topology.objectives, clock, drill_targets, plan,
+                                                 limits if evaluator is not None else {}))
         self._workers = workers
         self._connection_timeout = connection_timeout
         self._metrics_app: Callable[..., Iterable[bytes]] = make_wsgi_app(self.registry)

@@ -64,6 +64,9 @@ PLAN_EVALUATION_TIMESTAMP = MetricName(
 DR_BACKUP_AGE = MetricName(
     "drctl_dr_backup_age_seconds", "Age in seconds of the newest restorable copy of the database in its DR region "
     "(RDS automated-backup replication or AWS Backup, as dr_backup names).", ("database", "region"))
+DR_BACKUP_MAX_AGE = MetricName(
+    "drctl_dr_backup_max_age_seconds", "The configured maximum age (dr_backup max_age) of the database's newest "
+    "restorable copy in its DR region, in seconds.", ("database",))
 BUILD_INFO = MetricName("drctl_build_info", "Always 1: the drctl version of this exporter.", ("version",))
 EXPORTER_ERRORS = MetricName(
     "drctl_exporter_errors_total", "Failed reads of AWS by the exporter's refresher, per source.", ("source",))
@@ -125,7 +128,7 @@ PLAN_REASON_MAX_CHARS = 200
 EXPORTER_METRICS: tuple[MetricName, ...] = (
     REPLICATION_LAG, LAG_SAMPLE_AGE, RPO_TARGET, RTO_TARGET, WRITERS, REPLICATION_UP, READINESS_OK,
     HEALTH_CHECK_HEALTHY, ACTIVE_SITE, ACTIVE_SITE_INFO, DRILL_TARGET_INFO, PLAN_CHECK_OK, PLAN_CHECK_INFO,
-    PLAN_EVALUATION_TIMESTAMP, DR_BACKUP_AGE, BUILD_INFO, EXPORTER_ERRORS,
+    PLAN_EVALUATION_TIMESTAMP, DR_BACKUP_AGE, DR_BACKUP_MAX_AGE, BUILD_INFO, EXPORTER_ERRORS,
     EXPORTER_LAST_REFRESH, EXPORTER_SOURCE_LAST_SUCCESS,
     EXPORTER_REFRESH_DURATION)
 RUN_METRICS: tuple[MetricName, ...] = (STEP_DURATION, STEP_BUDGET, RUN_DURATION, RUN_LAST_SUCCESS, DRILL_LAST_SUCCESS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -165,3 +166,92 @@ class TestCli:
         assert result.exit_code == 2
         assert "staging" in result.output
         assert "qa" in result.output
+
+
+class TestReadinessDrBackup:
+    def test_readiness_of_the_dr_side_reports_each_backed_up_database(self, sandbox: InProcessSandbox) -> None:
+        """readiness(qa) has a dr-backup result per database with a setting: fresh passes, stale fails why."""
+        from dr.checks.readiness import readiness
+        from dr.sandbox.extensions import STATE
+
+        topology = with_rds_replication(sandbox.topology)
+        orders, customers = topology.databases[0], topology.databases[1]
+        sandbox.control.set_dr_backup(PROD, DR_REGION, member_arn(topology, orders, orders.primary), 7200)
+        sandbox.control.set_dr_backup(PROD, DR_REGION, member_arn(topology, customers, customers.primary), 27 * 3600)
+        results = {r.resource: r for r in readiness(topology, sandbox.clients, STATE.clock, "qa")
+                   if str(r.check) == "dr-backup"}
+        assert results["orders"].ok
+        assert results["orders"].reason.startswith("newest restorable copy is 2h00m old")
+        assert not results["customers"].ok
+        assert results["customers"].reason.startswith("newest restorable copy is 27h00m old, over the 26h00m")
+
+    def test_the_primary_side_has_no_dr_backup_result(self, sandbox: InProcessSandbox) -> None:
+        """prod's region is not the DR region of any database: its readiness has no dr-backup check."""
+        from dr.checks.readiness import readiness
+        from dr.sandbox.extensions import STATE
+
+        results = readiness(with_rds_replication(sandbox.topology), sandbox.clients, STATE.clock, "prod")
+        assert not [r for r in results if str(r.check) == "dr-backup"]
+
+
+class TestExporterPlanMetrics:
+    def test_plan_checks_reasons_and_backup_ages_are_exported(self, sandbox: InProcessSandbox) -> None:
+        """One evaluation: drctl_plan_check_ok per check, the reason as drctl_plan_check_info, the backup age growing
+        with time since the evaluation, and the configured maximum."""
+        from prometheus_client import generate_latest
+        from prometheus_client.parser import text_string_to_metric_families
+
+        from dr.metrics.exporter import Exporter
+        from dr.sandbox.extensions import STATE
+
+        clock = STATE.clock
+        assert isinstance(clock, FakeClock)
+        topology = with_rds_replication(sandbox.topology)
+        for db in topology.databases[:2]:
+            sandbox.control.set_dr_backup(PROD, DR_REGION, member_arn(topology, db, db.primary), 3600)
+        exporter = Exporter(topology, clients=sandbox.clients, clock=clock)
+        assert exporter.evaluator is not None
+        assert exporter.evaluator.evaluate_once()
+        clock.advance(600)
+        samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+                   for family in text_string_to_metric_families(generate_latest(exporter.registry).decode())
+                   for s in family.samples}
+        assert samples[("drctl_plan_check_ok", (("check", "resources"), ("env", "qa")))] == 1.0
+        assert samples[("drctl_plan_check_ok", (("check", "replica-backups"), ("env", "qa")))] == 0.0
+        reasons = [dict(labels)["reason"] for name, labels in samples if name == "drctl_plan_check_info"
+                   and dict(labels)["check"] == "replica-backups"]
+        assert len(reasons) == 1
+        assert reasons[0].startswith("orders-db-euw1 (prod/eu-west-1): automated backups are off")
+        assert samples[("drctl_dr_backup_age_seconds", (("database", "orders"), ("region", DR_REGION)))] == 4200.0
+        assert samples[("drctl_dr_backup_max_age_seconds", (("database", "orders"),))] == 26 * 3600.0
+        assert samples[("drctl_exporter_errors_total", (("source", "plan"),))] == 0.0
+
+
+class TestExporterCheck:
+    def test_check_prints_json_and_exits_1_on_a_failing_plan_check(self, sandbox: InProcessSandbox) -> None:
+        """`drctl exporter --check -o json`: one refresh and one evaluation, the failing check with its reason."""
+        from typer.testing import CliRunner
+
+        from dr.cli.main import app
+
+        result = CliRunner().invoke(app, ["exporter", "-c", str(sandbox.config_path), "--check", "-o", "json"])
+        assert result.exit_code == 1, result.output
+        document = json.loads(result.output)
+        assert document["plan_evaluated"] is True
+        assert document["plan"]["replica-backups/qa"]["ok"] is False
+        assert document["plan"]["resources/qa"] == {"ok": True, "reason": "8 checked, all fine"}
+
+    def test_check_under_a_simulated_outage_counts_the_failed_reads(self, sandbox: InProcessSandbox) -> None:
+        """--simulate-outage eu-west-1: the DR region's reads fail and are counted; the plan checks say why."""
+        from typer.testing import CliRunner
+
+        from dr.cli.main import app
+
+        result = CliRunner().invoke(app, ["exporter", "-c", str(sandbox.config_path), "--check", "-o", "json",
+                                          "--simulate-outage", DR_REGION])
+        assert result.exit_code == 1, result.output
+        document = json.loads(result.output)
+        assert document["sources_ok"] is False
+        assert document["errors"]["readiness"] >= 1
+        assert document["plan"]["resources/qa"]["ok"] is False
+        assert "could not evaluate" in document["plan"]["resources/qa"]["reason"]

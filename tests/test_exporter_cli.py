@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from prometheus_support import free_port, running, stop_process
 
 DRCTL = [sys.executable, "-c", "from dr.cli.main import run; run()"]
@@ -54,3 +55,35 @@ class TestExporterCommand:
             proc.send_signal(signal.SIGTERM)
             assert stop_process(proc, timeout=20) == 0
         assert "drctl exporter stopped" in (tmp_path / "exporter.log").read_text()
+
+
+class TestExporterOptions:
+    """Option errors of the plan evaluation and the outage simulation, in-process (they fail before any AWS)."""
+
+    @staticmethod
+    def usage_error(*args: str) -> str:
+        from typer.testing import CliRunner
+
+        from dr.cli.main import app
+        from dr.errors import UsageError
+
+        result = CliRunner().invoke(app, ["exporter", *args])
+        assert isinstance(result.exception, UsageError), result.output
+        assert result.exception.exit_code == 2
+        return str(result.exception)
+
+    def test_evaluate_interval_below_a_minute_is_refused(self, example_path: Path) -> None:
+        """--evaluate-interval 10s is refused naming the bounds (1m to 24h)."""
+        message = self.usage_error("-c", str(example_path), "--evaluate-interval", "10s")
+        assert message == "--evaluate-interval '10s': must be at least 1m and at most 24h"
+
+    def test_evaluate_interval_that_is_not_a_duration_is_refused(self, example_path: Path) -> None:
+        """--evaluate-interval hourly is not a duration."""
+        assert self.usage_error("-c", str(example_path), "--evaluate-interval", "hourly").startswith(
+            "--evaluate-interval 'hourly': ")
+
+    def test_simulated_outage_of_an_unknown_region_is_refused(self, example_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+        """$DRCTL_SIMULATE_OUTAGE is validated like --simulate-outage: a region AWS does not have is exit 2."""
+        monkeypatch.setenv("DRCTL_SIMULATE_OUTAGE", "eu-nowhere-1")
+        assert "eu-nowhere-1" in self.usage_error("-c", str(example_path))

@@ -25,7 +25,7 @@ class ExporterCollector:
     """Yields the public gauges (docs/reference.md) and the exporter's own health from `state`."""
 
     def __init__(self, state: ExporterState, objectives: Objectives, clock: Clock,
-                 drill_targets: tuple[str, ...] = (), plan: Callable[[], PlanView] | None = None,
+                 drill_targets: tuple[str, ...] = (), *, plan: Callable[[], PlanView] | None = None,
                  backup_limits: dict[str, float] | None = None) -> None:
         self._plan = plan
         self._backup_limits = backup_limits or {}

@@ -90,8 +90,8 @@ class Exporter:
         plan = (lambda: evaluator.view) if evaluator is not None else None
         limits = {db.name: setting.max_age for db in topology.databases
                   if (setting := topology.dr_backup_of(db)) is not None}
-        self.registry.register(ExporterCollector(self.state, topology.objectives, clock, drill_targets, plan,
-                                                 limits if evaluator is not None else {}))
+        self.registry.register(ExporterCollector(self.state, topology.objectives, clock, drill_targets, plan=plan,
+                                                 backup_limits=limits if evaluator is not None else {}))
         self._workers = workers
         self._connection_timeout = connection_timeout
         self._metrics_app: Callable[..., Iterable[bytes]] = make_wsgi_app(self.registry)

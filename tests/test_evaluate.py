@@ -37,10 +37,12 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessSandbo
 
 @pytest.fixture
 def sandbox(shared: InProcessSandbox) -> Iterator[InProcessSandbox]:
-    """The shared sandbox; replicated backups a test seeds are removed after it."""
+    """The shared sandbox; backup copies a test seeds are removed after it."""
     yield shared
     for db in shared.topology.databases:
-        shared.control.set_dr_backup(PROD, DR_REGION, member_arn(shared.topology, db, db.primary), None)
+        arn = member_arn(shared.topology, db, db.primary)
+        shared.control.set_dr_backup(PROD, DR_REGION, arn, None)
+        shared.control.set_recovery_point(PROD, DR_REGION, "dr-vault", arn, None)
 
 
 def outcome(sandbox: InProcessSandbox, check: str, topology: Topology | None = None) -> CheckOutcome:
@@ -255,3 +257,27 @@ class TestExporterCheck:
         assert document["errors"]["readiness"] >= 1
         assert document["plan"]["resources/qa"]["ok"] is False
         assert "could not evaluate" in document["plan"]["resources/qa"]["reason"]
+
+
+class TestDrBackupFromAwsBackup:
+    def test_recovery_points_in_the_dr_vault_give_the_age_and_a_missing_vault_its_reason(
+            self, sandbox: InProcessSandbox) -> None:
+        """aws-backup: the newest COMPLETED point of the primary's ARN in the DR vault; a vault that does not exist
+        fails that database with AWS's error, the others are still read."""
+        vault = DrBackup(source=DrBackupSource.AWS_BACKUP, vault="dr-vault")
+        absent = DrBackup(source=DrBackupSource.AWS_BACKUP, vault="no-such-vault")
+        dbs = [db.model_copy(update={"dr_backup": vault if db.name == "inventory" else absent})
+               if db.name in ("inventory", "payments") else db for db in sandbox.topology.databases]
+        topology = sandbox.topology.model_copy(update={"databases": dbs})
+        sandbox.clients.client("backup", "prod", DR_REGION).create_backup_vault(BackupVaultName="dr-vault")
+        inventory = next(db for db in dbs if db.name == "inventory")
+        arn = member_arn(topology, inventory, inventory.primary)
+        sandbox.control.set_recovery_point(PROD, DR_REGION, "dr-vault", arn, 5 * 3600)
+        found = outcome(sandbox, "dr-backup", topology)
+        by_db = {dict(f.labels).get("database", f.resource.split()[0]): f for f in found.findings}
+        assert by_db["inventory"].ok
+        assert by_db["inventory"].value == 5 * 3600.0
+        assert "recovery points of inventory-cluster in vault dr-vault (eu-west-1)" in by_db["inventory"].reason
+        assert not by_db["payments"].ok
+        assert by_db["payments"].reason.startswith("could not read its aws-backup copies: ")
+        assert "ResourceNotFoundException" in by_db["payments"].reason

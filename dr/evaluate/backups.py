@@ -8,7 +8,8 @@
 
 from __future__ import annotations
 
-from dr.aws.backups import read_dr_backup
+from dr.aws.backups import dr_backup_region, read_dr_backup
+from dr.aws.errors import describe
 from dr.aws.rds import describe_member
 from dr.config.durations import format_duration as human_seconds
 from dr.evaluate.model import EvaluationContext, Finding
@@ -44,9 +45,13 @@ class DrBackupCheck:
             setting = ctx.topology.dr_backup_of(db)
             if setting is None:
                 continue
-            copy = read_dr_backup(ctx.topology, ctx.clients, db, setting)
+            resource = f"{db.name} ({dr_backup_region(ctx.topology, db)})"
+            try:
+                copy = read_dr_backup(ctx.topology, ctx.clients, db, setting)
+            except Exception as err:  # one unreadable copy must not hide the others
+                out.append(Finding(resource, False, f"could not read its {setting.source} copies: {describe(err)}"))
+                continue
             age = copy.age_seconds(now)
-            resource = f"{db.name} ({copy.region})"
             labels = (("database", db.name), ("region", copy.region))
             if age is None:
                 out.append(Finding(resource, False, f"no restorable copy: none of the {copy.where}; check the "

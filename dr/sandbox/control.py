@@ -120,6 +120,16 @@ class LocalControl:
         latest = self._state.now() - timedelta(seconds=_non_negative(age_seconds, "backup age"))
         set_replicated_backup(account_id, region, source_arn, (latest - timedelta(days=7), latest))
 
+    def set_recovery_point(self, account_id: str, region: str, vault: str, resource_arn: str,
+                           age_seconds: float | None) -> None:
+        from datetime import timedelta
+
+        from dr.sandbox.extensions.backup_recovery_points import set_recovery_point
+
+        created = (None if age_seconds is None
+                   else self._state.now() - timedelta(seconds=_non_negative(age_seconds, "recovery point age")))
+        set_recovery_point(account_id, region, vault, resource_arn, created)
+
     def set_rds_quota(self, account_id: str, region: str, name: str, maximum: int) -> None:
         from dr.sandbox.extensions.rds_dr_backups import DEFAULT_QUOTAS
 
@@ -215,6 +225,7 @@ _SETTERS = frozenset(
         "set_db_status",
         "set_dr_backup",
         "set_rds_quota",
+        "set_recovery_point",
         "set_latency",
         "set_route53_throttle",
         "set_rds_throttle",
@@ -320,6 +331,11 @@ class HttpControl:
     def set_dr_backup(self, account_id: str, region: str, source_arn: str, age_seconds: float | None) -> None:
         self._call("set_dr_backup", account_id=account_id, region=region, source_arn=source_arn,
                    age_seconds=age_seconds)
+
+    def set_recovery_point(self, account_id: str, region: str, vault: str, resource_arn: str,
+                           age_seconds: float | None) -> None:
+        self._call("set_recovery_point", account_id=account_id, region=region, vault=vault,
+                   resource_arn=resource_arn, age_seconds=age_seconds)
 
     def set_rds_quota(self, account_id: str, region: str, name: str, maximum: int) -> None:
         self._call("set_rds_quota", account_id=account_id, region=region, name=name, maximum=maximum)

@@ -60,6 +60,11 @@ class SandboxControl(Protocol):
         restorable point `age_seconds` old (None: no replicated backup there)."""
         ...
 
+    def set_recovery_point(self, account_id: str, region: str, vault: str, resource_arn: str,
+                           age_seconds: float | None) -> None:
+        """A COMPLETED AWS Backup recovery point of `resource_arn` in `vault`, `age_seconds` old (None: none)."""
+        ...
+
     def set_rds_quota(self, account_id: str, region: str, name: str, maximum: int) -> None:
         """The `Max` DescribeAccountAttributes reports for quota `name` (DBInstances, DBClusters, ...)."""
         ...

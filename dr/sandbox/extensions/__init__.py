@@ -34,6 +34,7 @@ def install() -> None:
         from dr.sandbox.extensions import (
             aurora_global,
             aurora_membership,
+            backup_recovery_points,
             cloudwatch_batch,
             inprocess_lock,
             lifecycle,
@@ -77,6 +78,7 @@ def install() -> None:
             rds_stop,
             rds_option_groups,
             rds_dr_backups,
+            backup_recovery_points,
             aurora_global,
             aurora_membership,
             route53_changes,

@@ -153,6 +153,8 @@ class SandboxState:
     dr_backups: dict[tuple[str, str, str], tuple[datetime, datetime]] = field(default_factory=dict)
     """Replicated automated backups per (account, destination region, source instance ARN): (earliest, latest)
     restorable time (`dr.sandbox.extensions.rds_dr_backups`)."""
+    recovery_points: dict[tuple[str, str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    """AWS Backup recovery points per (account, region, vault) (`dr.sandbox.extensions.backup_recovery_points`)."""
     rds_quotas: dict[tuple[str, str, str], int] = field(default_factory=dict)
     """RDS account quota maximums per (account, region, quota name) set through the control API."""
     events: list[PromotionEvent] = field(default_factory=list)
@@ -185,6 +187,7 @@ class SandboxState:
             self.changes.clear()
             self.replication_states.clear()
             self.dr_backups.clear()
+            self.recovery_points.clear()
             self.rds_quotas.clear()
             self.events.clear()
             self.stats = CallStats()
@@ -204,6 +207,7 @@ class SandboxState:
             self.changes.clear()
             self.replication_states.clear()
             self.dr_backups.clear()
+            self.recovery_points.clear()
             self.rds_quotas.clear()
             self.events.clear()
         _data_model_reset()

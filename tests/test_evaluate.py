@@ -94,7 +94,24 @@ class TestDnsTtl:
         topology = sandbox.topology.model_copy(update={"dns": [record.model_copy(update={"ttl": 3600})]})
         found = outcome(sandbox, "dns-ttl", topology)
         assert not found.ok
-        assert f"{record.fqdn} {record.type}: TTL 3600s is above objectives.max_dns_ttl (300s)" in found.reason
+        assert f"{record.fqdn} {record.type}: TTL 3600s, above objectives.max_dns_ttl (300s)" in found.reason
+
+    def test_a_long_ttl_in_route53_fails_though_dr_yaml_declares_a_short_one(self, sandbox: InProcessSandbox) -> None:
+        """What resolvers cache today is Route 53's TTL: a record set changed to one hour there fails the check."""
+        record = sandbox.topology.dns[0]
+        route53 = sandbox.clients.route53(record.env)
+        sets = route53.list_resource_record_sets(HostedZoneId=record.zone_id)["ResourceRecordSets"]
+        live = next(s for s in sets if s["Name"] == record.fqdn and s["Type"] == record.type)
+        changed = dict(live, TTL=3600)
+        route53.change_resource_record_sets(HostedZoneId=record.zone_id, ChangeBatch={
+            "Changes": [{"Action": "UPSERT", "ResourceRecordSet": changed}]})
+        try:
+            found = outcome(sandbox, "dns-ttl")
+        finally:
+            route53.change_resource_record_sets(HostedZoneId=record.zone_id, ChangeBatch={
+                "Changes": [{"Action": "UPSERT", "ResourceRecordSet": live}]})
+        assert not found.ok
+        assert f"{record.fqdn} {record.type}: Route 53 has 3600s, above objectives.max_dns_ttl" in found.reason
 
 
 class TestReplicaBackups:

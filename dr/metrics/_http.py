@@ -28,8 +28,9 @@ class PooledServer(HTTPServer):
         self.request_queue_size = backlog
         self.respond = respond
         handler = type("_Handler", (_Handler,), {"timeout": timeout})
-        super().__init__(address, handler)
+        # before binding: a failed bind calls server_close, which shuts the pool down
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="drctl-exporter-http")
+        super().__init__(address, handler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         self._pool.submit(self._answer, request, client_address)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -46,15 +47,21 @@ class TestExporterCommand:
             assert option in result.stdout
 
     def test_sigterm_stops_the_exporter_cleanly(self, example_path: Path, tmp_path: Path) -> None:
-        """SIGTERM makes a serving `drctl exporter` stop and exit 0 (AWS unreachable does not matter)."""
+        """SIGTERM makes a serving `drctl exporter` stop and exit 0 (AWS unreachable does not matter); with -o json
+        its start-up line is a JSON document naming the URL and both intervals."""
         port = free_port()
         env = {**os.environ, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}", "AWS_MAX_ATTEMPTS": "1"}
-        args = [*DRCTL, "exporter", "-c", str(example_path), "--port", str(port), "--interval", "1s"]
+        args = [*DRCTL, "exporter", "-c", str(example_path), "--port", str(port), "--interval", "1s", "-o", "json"]
         with running(args, ready_url=f"http://127.0.0.1:{port}/healthz", log=tmp_path / "exporter.log",
                      env=env) as proc:
             proc.send_signal(signal.SIGTERM)
             assert stop_process(proc, timeout=20) == 0
-        assert "drctl exporter stopped" in (tmp_path / "exporter.log").read_text()
+        log = (tmp_path / "exporter.log").read_text()
+        assert "drctl exporter stopped" in log
+        start = log.index("{\n  \"event\"")
+        document = json.loads(log[start:log.index("\n}", start) + 2])
+        assert document == {"event": "listening", "url": f"http://127.0.0.1:{port}/metrics", "interval_seconds": 1.0,
+                            "evaluate_interval_seconds": 1800.0}
 
 
 class TestExporterOptions:

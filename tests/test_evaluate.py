@@ -37,8 +37,10 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessSandbo
 
 @pytest.fixture
 def sandbox(shared: InProcessSandbox) -> Iterator[InProcessSandbox]:
-    """The shared sandbox; backup copies a test seeds are removed after it."""
+    """The shared sandbox; what a test changes is undone after it (backup copies, quotas, replica backups)."""
     yield shared
+    shared.control.set_rds_quota(PROD, DR_REGION, "DBInstances", 40)
+    enable_replica_backups(shared, days=0)
     for db in shared.topology.databases:
         arn = member_arn(shared.topology, db, db.primary)
         shared.control.set_dr_backup(PROD, DR_REGION, arn, None)
@@ -62,11 +64,13 @@ def with_rds_replication(topology: Topology, max_age: float = 26 * 3600) -> Topo
     return topology.model_copy(update={"databases": dbs})
 
 
-def enable_replica_backups(sandbox: InProcessSandbox) -> None:
+def enable_replica_backups(sandbox: InProcessSandbox, days: int = 7) -> None:
+    """Set the instance replicas' backup retention (0: off again, as the seed created them)."""
     rds = sandbox.clients.client("rds", "prod", DR_REGION)
     for db in sandbox.topology.databases:
         if db.engine is Engine.RDS_INSTANCE:
-            rds.modify_db_instance(DBInstanceIdentifier=db.replica.id, BackupRetentionPeriod=7, ApplyImmediately=True)
+            rds.modify_db_instance(DBInstanceIdentifier=db.replica.id, BackupRetentionPeriod=days,
+                                   ApplyImmediately=True)
 
 
 class TestResources:
@@ -298,3 +302,40 @@ class TestDrBackupFromAwsBackup:
         assert not by_db["payments"].ok
         assert by_db["payments"].reason.startswith("could not read its aws-backup copies: ")
         assert "ResourceNotFoundException" in by_db["payments"].reason
+
+
+class TestRdsQuotaFull:
+    def test_a_full_quota_fails_with_used_max_and_need(self, sandbox: InProcessSandbox) -> None:
+        """DBInstances at its maximum in the DR region: the re-protect's extra instances do not fit."""
+        used = len(sandbox.clients.client("rds", "prod", DR_REGION).describe_db_instances()["DBInstances"])
+        sandbox.control.set_rds_quota(PROD, DR_REGION, "DBInstances", used)
+        found = outcome(sandbox, "rds-quota")
+        assert not found.ok
+        assert f"DBInstances in prod/{DR_REGION}: {used} used of {used}: a re-protect creates 3 more" in found.reason
+
+
+class TestReplicaBackupsOn:
+    def test_replicas_with_backups_pass(self, sandbox: InProcessSandbox) -> None:
+        """With retention set on the instance replicas, every replica has backups on."""
+        enable_replica_backups(sandbox)
+        found = outcome(sandbox, "replica-backups")
+        assert found.ok, found.reason
+
+
+class TestCliExitCodes:
+    def test_json_exit_1_while_a_check_fails_then_0(self, sandbox: InProcessSandbox) -> None:
+        """`drctl plan evaluate --to qa -o json`: exit 1 with the failing check and reason, 0 once fixed."""
+        from typer.testing import CliRunner
+
+        from dr.cli.main import app
+
+        args = ["plan", "evaluate", "--to", "qa", "-c", str(sandbox.config_path), "-o", "json"]
+        first = CliRunner().invoke(app, args)
+        assert first.exit_code == 1, first.output
+        document = json.loads(first.output)
+        failing = {c["check"]: c["reason"] for c in document["checks"] if not c["ok"]}
+        assert list(failing) == ["replica-backups"]
+        enable_replica_backups(sandbox)
+        second = CliRunner().invoke(app, args)
+        assert second.exit_code == 0, second.output
+        assert json.loads(second.output)["ok"] is True

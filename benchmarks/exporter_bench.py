@@ -4,7 +4,9 @@ Runs against moto in-process (never real AWS). Importable: `run_benchmark(replic
 `ExporterBench`; `python benchmarks/exporter_bench.py [--replicas 200] [--scrapes 200]` prints it as JSON.
 What it reports: GetMetricData calls per refresh (the lag read alone, and the whole refresh including the
 readiness checks, which read the lag of each environment's members again), AWS calls per refresh, refresh
-wall time, and p50/p99 latency of `GET /metrics` over HTTP.
+wall time, p50/p99 latency of `GET /metrics` over HTTP one after another, and of a burst of `--burst` (default
+200) simultaneous scrapes: all released at once from a separate client process (as Prometheus servers and
+dashboards are separate processes), each counted served only with a 200 and a full exposition.
 """
 
 from __future__ import annotations
@@ -46,6 +48,12 @@ class ExporterBench:
     scrape_p50_ms: float
     scrape_p99_ms: float
     scrape_max_ms: float
+    burst: int = 0
+    """Simultaneous scrapes released at once (0: not measured)."""
+    burst_served: int = 0
+    burst_p50_ms: float = 0.0
+    burst_p99_ms: float = 0.0
+    burst_max_ms: float = 0.0
 
 
 def topology_of(replicas: int) -> Topology:
@@ -85,7 +93,8 @@ def publish_lag(topology: Topology, clients: ClientFactory) -> None:
         cw.put_metric_data(Namespace="AWS/RDS", MetricData=data[start:start + PUT_BATCH])
 
 
-def run_benchmark(replicas: int = 200, scrapes: int = 200, *, seed_databases: bool = True) -> ExporterBench:
+def run_benchmark(replicas: int = 200, scrapes: int = 200, *, seed_databases: bool = True,
+                  burst: int = 0) -> ExporterBench:
     """Create `replicas` RDS pairs in moto (or only their lag metrics), refresh once, then scrape `scrapes` times."""
     from moto import mock_aws
 
@@ -113,7 +122,8 @@ def run_benchmark(replicas: int = 200, scrapes: int = 200, *, seed_databases: bo
         faults.calls.clear()
         AwsSources(topology, clients, SYSTEM_CLOCK, 600).lags()
         lag_gmd = faults.count("cloudwatch", "GetMetricData")
-        latencies, body = _scrape(exporter, scrapes)
+        latencies, body, bursts = _scrape(exporter, scrapes, burst)
+    served = [seconds for seconds in bursts if seconds is not None]
     return ExporterBench(
         replicas=replicas, seeded_databases=seed_databases, refresh_seconds=round(refresh_seconds, 3),
         get_metric_data_calls_lag=lag_gmd, get_metric_data_calls_refresh=refresh_gmd,
@@ -123,10 +133,14 @@ def run_benchmark(replicas: int = 200, scrapes: int = 200, *, seed_databases: bo
         scrape_p50_ms=round(_percentile(latencies, 50) * 1000, 3),
         scrape_p99_ms=round(_percentile(latencies, 99) * 1000, 3),
         scrape_max_ms=round(max(latencies) * 1000, 3),
+        burst=burst, burst_served=len(served),
+        burst_p50_ms=round(_percentile(served, 50) * 1000, 3) if served else 0.0,
+        burst_p99_ms=round(_percentile(served, 99) * 1000, 3) if served else 0.0,
+        burst_max_ms=round(max(served) * 1000, 3) if served else 0.0,
     )
 
 
-def _scrape(exporter: object, scrapes: int) -> tuple[list[float], bytes]:
+def _scrape(exporter: object, scrapes: int, burst: int = 0) -> tuple[list[float], bytes, list[float | None]]:
     from dr.metrics.exporter import Exporter
 
     assert isinstance(exporter, Exporter)
@@ -140,9 +154,50 @@ def _scrape(exporter: object, scrapes: int) -> tuple[list[float], bytes]:
             with urllib.request.urlopen(url, timeout=10) as response:
                 body = response.read()
             latencies.append(time.perf_counter() - started)
+        bursts = _burst(url, burst, len(body)) if burst else []
     finally:
         exporter.stop()
-    return latencies, body
+    return latencies, body, bursts
+
+
+_BURST_CLIENT = """
+import json, socket, sys, threading, time
+host, port, count, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+request = f"GET /metrics HTTP/1.0\\r\\nHost: {host}:{port}\\r\\n\\r\\n".encode()
+gate = threading.Barrier(count)
+out = [None] * count
+def scrape(i):
+    gate.wait()
+    started = time.perf_counter()
+    try:
+        with socket.create_connection((host, port), timeout=10) as conn:
+            conn.sendall(request)
+            chunks = []
+            while chunk := conn.recv(65536):
+                chunks.append(chunk)
+        head, _, body = b"".join(chunks).partition(b"\\r\\n\\r\\n")
+        ok = head.startswith(b"HTTP/1.0 200") and len(body) >= size * 0.9
+    except OSError:
+        ok = False
+    out[i] = time.perf_counter() - started if ok else None
+threads = [threading.Thread(target=scrape, args=(i,)) for i in range(count)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(json.dumps(out))
+"""
+"""A client as light as Prometheus's: raw HTTP/1.0 over a socket (urllib's own CPU per request would be measured
+along with the server's), one thread per scrape, all released by one barrier."""
+
+
+def _burst(url: str, count: int, size: int) -> list[float | None]:
+    """`count` scrapes released together by a barrier in a separate process: each one's seconds, None if failed."""
+    import subprocess
+
+    host, port = url.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)
+    done = subprocess.run([sys.executable, "-c", _BURST_CLIENT, host, port, str(count), str(size)],
+                          capture_output=True, text=True, timeout=120, check=True)
+    result: list[float | None] = json.loads(done.stdout)
+    return result
 
 
 def _percentile(values: list[float], pct: int) -> float:
@@ -171,8 +226,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replicas", type=int, default=200)
     parser.add_argument("--scrapes", type=int, default=200)
     parser.add_argument("--no-seed", action="store_true", help="no RDS instances (no lag is read)")
+    parser.add_argument("--burst", type=int, default=200, help="simultaneous scrapes (0: none)")
     args = parser.parse_args(argv)
-    result = run_benchmark(args.replicas, args.scrapes, seed_databases=not args.no_seed)
+    result = run_benchmark(args.replicas, args.scrapes, seed_databases=not args.no_seed, burst=args.burst)
     sys.stdout.write(json.dumps(asdict(result), indent=2) + "\n")
     return 0
 

@@ -13,7 +13,8 @@ from prometheus_support import ROOT, RULE_TESTS, RULES, promtool
 from dr.metrics import names
 
 CONTRACT_ALERTS = ("DRReplicationLagAboveRPO", "DRReplicationBroken", "DRLagMetricStale", "DRReadinessFailing",
-                   "DRHealthCheckFailing", "DRDrillOverdue", "DRSplitBrainRisk")
+                   "DRHealthCheckFailing", "DRDrillOverdue", "DRSplitBrainRisk", "DRPlanEvaluationFailing",
+                   "DRBackupCopyStale")
 RUNBOOK_BASE = "https://github.com/example/drctl/blob/main/runbooks/"
 TEST_FILE = RULE_TESTS / "drctl-alerts.test.yml"
 
@@ -52,6 +53,13 @@ class TestPromtool:
         ("drctl_replication_up) == 0\n        for: 5m", "drctl_replication_up) == 0\n        for: 15m"),
         ("unless on (target)", "and on (target)"),
         ("max by (target) (drctl_drill_target_info)", "max by (target) (drctl_drill_target_info) * 0 > 1"),
+        ("drctl_plan_check_ok == 0\n        for: 15m", "drctl_plan_check_ok == 0\n        for: 45m"),
+        ("drctl_plan_check_ok == 0", "drctl_plan_check_ok < 0"),
+        ("> on (job, instance, database) group_left ()\n          drctl_dr_backup_max_age_seconds",
+         "> on (job, instance, database) group_left ()\n          drctl_dr_backup_max_age_seconds * 2"),
+        ("unless on (job, instance, database)", "and on (job, instance, database)"),
+        ("    and on (job, instance)\n          drctl_plan_evaluation_timestamp_seconds",
+         "    unless on (job, instance)\n          drctl_plan_evaluation_timestamp_seconds"),
     ])
     def test_unit_tests_catch_a_broken_rule(self, tmp_path: Path, original: str, mutant: str) -> None:
         """A rule file with a mutated threshold, duration or join fails the unit tests."""

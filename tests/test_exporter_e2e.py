@@ -97,7 +97,8 @@ def firing(prom: str, alertname: str) -> list[dict[str, Any]]:
 class TestPrometheusScrapesTheExporter:
     def test_sandbox_state_reaches_prometheus_and_the_rpo_alert_fires_on_raised_lag(
             self, sandbox_server: Any, prometheus: str) -> None:
-        """Seeded lag, health and active site reach Prometheus; lag above the RPO fires DRReplicationLagAboveRPO.
+        """Seeded lag, health, active site and the plan evaluation reach Prometheus; lag above the RPO fires
+        DRReplicationLagAboveRPO.
 
         One scenario on one stack (sandbox, exporter, Prometheus take seconds to start): first the steady
         state, then the sandbox's lag is raised and the alert must fire for that database only.
@@ -112,6 +113,10 @@ class TestPrometheusScrapesTheExporter:
         health = query(prometheus, "drctl_health_check_healthy == 1")
         assert sorted(s["metric"]["env"] for s in health) == ["prod", "qa"]
         assert firing(prometheus, "DRReplicationLagAboveRPO") == []
+        # the plan evaluated at start-up in the exporter's own thread reaches Prometheus too
+        resources = poll(lambda: query(prometheus, 'drctl_plan_check_ok{check="resources",env="qa"}') or None,
+                         deadline=30, what="the plan's resources check in Prometheus")
+        assert float(resources[0]["value"][1]) == 1.0
 
         db = next(d for d in sandbox_server.topology.databases if d.name == "orders")
         sandbox_server.control.set_replica_lag("111111111111", "eu-west-1", "rds-instance", db.replica.id, 900.0)

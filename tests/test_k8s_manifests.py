@@ -104,6 +104,26 @@ class TestExporter:
         assert service["spec"]["selector"].items() <= labels.items()
         assert service["spec"]["ports"][0]["port"] == 9877
 
+    def test_exporter_binds_the_pod_ip_not_every_interface(self) -> None:
+        """--address is $(POD_IP), filled from the downward API's status.podIP; never 0.0.0.0."""
+        container = of_kind("Deployment")[0]["spec"]["template"]["spec"]["containers"][0]
+        args = container["args"]
+        assert "0.0.0.0" not in args
+        assert args[args.index("--address") + 1] == "$(POD_IP)"
+        env = {e["name"]: e for e in container["env"]}
+        assert env["POD_IP"]["valueFrom"]["fieldRef"]["fieldPath"] == "status.podIP"
+
+    def test_exporter_args_are_options_drctl_exporter_knows(self) -> None:
+        """Every --option of the Deployment's args is an option of `drctl exporter`."""
+        from typer.main import get_command
+
+        from dr.cli.main import app
+
+        exporter = get_command(app).commands["exporter"]  # type: ignore[attr-defined]
+        known = {opt for param in exporter.params for opt in param.opts}
+        args = of_kind("Deployment")[0]["spec"]["template"]["spec"]["containers"][0]["args"]
+        assert {a for a in args if a.startswith("--")} <= known
+
 
 class TestSafety:
     def test_workloads_use_the_irsa_service_account(self) -> None:

@@ -22,6 +22,8 @@ class CheckKind(StrEnum):
     EKS_CLUSTER = "eks-cluster"
     ECS_SERVICE = "ecs-service"
     AUTOSCALING_GROUP = "autoscaling-group"
+    DR_BACKUP = "dr-backup"
+    """The newest restorable backup copy in this environment's region is younger than its max_age."""
 
 
 @dataclass(frozen=True)

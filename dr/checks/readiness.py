@@ -16,6 +16,7 @@ from dr.aws.errors import describe
 from dr.aws.rds import DbView
 from dr.aws.rds_listing import RdsListings
 from dr.checks.asg import check_autoscaling_groups
+from dr.checks.dr_backup import backed_up_into, check_dr_backups
 from dr.checks.ecs import check_ecs_services
 from dr.checks.eks import check_eks_cluster
 from dr.checks.health import HealthReader, by_owner, check_health_batch, health_checks_of
@@ -106,6 +107,9 @@ def _other_checks(pool: ThreadPoolExecutor, topology: Topology, clients: ClientF
          pool.submit(check_health_batch, clients, clock, env, group, health_reader))
         for group in by_owner(health_checks_of(topology, env))
     ]
+    if backed_up_into(topology, env):
+        pending.append((CheckKind.DR_BACKUP, "dr-backups",
+                        pool.submit(check_dr_backups, topology, clients, clock, env)))
     spec = topology.readiness.get(env)
     if spec is None:
         return pending

@@ -35,6 +35,8 @@ class FailbackPhase(StrEnum):
 class PlanRunbook(StrEnum):
     FAILOVER = "failover"
     FAILBACK = "failback"
+    EVALUATE = "evaluate"
+    """Not a runbook: `drctl plan evaluate` checks AWS against what the plans need (dr/cli/plan_evaluate.py)."""
 
 
 PhaseOpt = Annotated[FailbackPhase, typer.Option(
@@ -78,15 +80,28 @@ def failback_cmd(
     execute("failback", config=config, output=output, target=to, flags=flags)
 
 
-def plan_cmd(
-    runbook: Annotated[PlanRunbook, typer.Argument(help="failover or failback")],
-    to: ToOpt, phase: PhaseOpt = FailbackPhase.ALL, config: ConfigOpt = None, output: OutputOpt = Output.TEXT,
+def plan_cmd(  # noqa: PLR0917 - typer passes the options by keyword; the runbook argument is positional
+    runbook: Annotated[PlanRunbook, typer.Argument(help="failover or failback (the steps), or evaluate")],
+    to: Annotated[str | None, typer.Option("--to", metavar="ENV", help="The environment to move to (evaluate: "
+                                           "default every DR environment).")] = None,
+    phase: PhaseOpt = FailbackPhase.ALL, config: ConfigOpt = None, output: OutputOpt = Output.TEXT,
+    simulate_outage: SimulateOutageOpt = None,
 ) -> None:
     """The ordered steps of a failover or failback: resources, budgets and the AWS calls each makes.
-    Calls nothing in AWS; `drctl failover --dry-run` also runs the read-only checks."""
-    from dr.cli.run_options import fail
-    from dr.errors import DrError
+    Calls nothing in AWS; `drctl failover --dry-run` also runs the read-only checks.
 
+    `drctl plan evaluate [--to ENV]` instead reads AWS and checks what the plans need: resources and their roles,
+    RDS quotas, DNS TTLs, replica backups, DR-region backup copies. Exit 0 all pass, 1 any fails, 2 bad input."""
+    from dr.cli.run_options import fail
+    from dr.errors import DrError, UsageError
+
+    if runbook is PlanRunbook.EVALUATE:
+        from dr.cli.plan_evaluate import evaluate_cmd
+
+        evaluate_cmd(to=to, config=config, output=output, simulate_outage=simulate_outage)
+        return
+    if to is None:
+        fail(UsageError(f"drctl plan {runbook}: --to ENV is required (the environment to move to)"))
     try:
         document = build_plan(str(runbook), config=config, target=to, phase=str(phase))
     except DrError as err:

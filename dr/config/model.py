@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from dr.config.backups import DrBackup
 from dr.config.durations import Duration
 from dr.config.promotion import DEFAULT_PROMOTION_BUDGETS, PromotionBudget, fill_engine_budgets
 from dr.config.replica import ReplicaSettings
@@ -32,6 +33,15 @@ class DnsStrategy(StrEnum):
 class Objectives(_Strict):
     rto: Duration = Field(default=900.0, gt=0, description="recovery time objective, seconds")
     rpo: Duration = Field(default=300.0, ge=0, description="recovery point objective, seconds")
+    max_dns_ttl: Duration = Field(default=300.0, ge=0, description="largest TTL a DNS record of the topology may "
+                                  "have: resolvers keep the old answer that long after a switch (plan evaluation)")
+
+    @model_validator(mode="after")
+    def _ttl_within_rto(self) -> Objectives:
+        if self.max_dns_ttl >= self.rto:
+            raise ValueError(f"max_dns_ttl ({self.max_dns_ttl:g}s) must be less than the rto ({self.rto:g}s): "
+                             "clients keep a record's old answer for its TTL, which the RTO has to include")
+        return self
 
 
 class Environment(_Strict):
@@ -60,6 +70,8 @@ class Database(_Strict):
     global_cluster_id: str | None = None
     promotion_budget: PromotionBudget | None = Field(
         default=None, description="how long its promotion may take (default: its engine's, dr.config.promotion)")
+    dr_backup: DrBackup | None = Field(
+        default=None, description="its restorable copy in the DR region (default: the topology's dr_backups)")
 
     @property
     def promotion_budget_seconds(self) -> float:
@@ -130,11 +142,17 @@ class Topology(_Strict):
     state: StateSettings = Field(default_factory=StateSettings)
     promotion_budgets: dict[Engine, PromotionBudget] = Field(
         default_factory=dict, description="per engine, for databases without their own promotion_budget")
+    dr_backups: DrBackup | None = Field(
+        default=None, description="the DR-region backup copy of databases without their own dr_backup")
 
     @model_validator(mode="before")
     @classmethod
     def _engine_promotion_budgets(cls, data: Any) -> Any:
         return fill_engine_budgets(data)
+
+    def dr_backup_of(self, db: Database) -> DrBackup | None:
+        """Where `db`'s restorable copy in the DR region comes from: its own setting, else the default."""
+        return db.dr_backup or self.dr_backups
 
     def env(self, name: str) -> Environment:
         return self.environments[name]

@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from dr.config.backups import DrBackup, DrBackupSource
 from dr.config.durations import format_duration
 from dr.config.findings import Finding, name_list
 from dr.config.model import Database, DnsRecord, DnsStrategy, Engine, Environment, Objectives, Readiness, Topology
@@ -76,6 +77,8 @@ class _Partial:
         objectives = _parse_each(Objectives, {"o": raw.get("objectives") or {}}).get("o")
         self.rto = (objectives or Objectives()).rto
         self.engine_budgets = engine_budgets(raw.get("promotion_budgets"))
+        backups = raw.get("dr_backups")
+        self.dr_backups = _parse_each(DrBackup, {"d": backups}).get("d") if isinstance(backups, dict) else None
 
     @classmethod
     def of(cls, raw: dict[str, Any]) -> _Partial:
@@ -183,6 +186,7 @@ class _Semantics:
         if db.engine is not Engine.AURORA_GLOBAL and db.global_cluster_id:
             self.error(f"{path}.global_cluster_id", f"global_cluster_id is only for aurora-global, not {db.engine}",
                        "remove it, or set engine: aurora-global")
+        self.dr_backup_fits(path, db)
         if prim is None or repl is None:
             return
         if prim.account_id != repl.account_id:
@@ -199,6 +203,16 @@ class _Semantics:
             self.error(f"{path}.replica.region",
                        f"replica and primary are both in {p_region}: that does not survive a regional outage",
                        "put the replica in the DR region (replica.region)")
+
+    def dr_backup_fits(self, path: str, db: Database) -> None:
+        """RDS automated-backup replication exists for DB instances only (AWS has it for no Aurora cluster)."""
+        backup = db.dr_backup or self.p.dr_backups
+        if backup is None or backup.source is not DrBackupSource.RDS_REPLICATION or db.engine is Engine.RDS_INSTANCE:
+            return
+        where = f"{path}.dr_backup" if db.dr_backup is not None else "dr_backups"
+        self.error(where, f"database {db.name} ({db.engine}) cannot use rds-replication: RDS replicates automated "
+                          "backups to another region for DB instances only, not for Aurora clusters",
+                   f"set {path}.dr_backup: {{source: aws-backup, vault: <vault in the DR region>}}")
 
     def dr_coverage(self) -> None:
         """Every database of a protected environment needs a replica in its DR side's region."""

@@ -6,7 +6,7 @@ It never calls AWS; the only live computation is the lag sample age (now minus t
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -18,13 +18,17 @@ from dr.metrics._state import ExporterState, Labels, Snapshot
 if TYPE_CHECKING:
     from dr.clock import Clock
     from dr.config.model import Objectives
+    from dr.metrics._evaluator import PlanView
 
 
 class ExporterCollector:
     """Yields the public gauges (docs/reference.md) and the exporter's own health from `state`."""
 
     def __init__(self, state: ExporterState, objectives: Objectives, clock: Clock,
-                 drill_targets: tuple[str, ...] = ()) -> None:
+                 drill_targets: tuple[str, ...] = (), *, plan: Callable[[], PlanView] | None = None,
+                 backup_limits: dict[str, float] | None = None) -> None:
+        self._plan = plan
+        self._backup_limits = backup_limits or {}
         self._state = state
         self._objectives = objectives
         self._clock = clock
@@ -47,6 +51,9 @@ class ExporterCollector:
         yield _labelled(names.ACTIVE_SITE, sites)
         yield _labelled(names.ACTIVE_SITE_INFO, {key: 1.0 for key, value in sites.items() if value == 1.0})
         yield _labelled(names.DRILL_TARGET_INFO, {(target,): 1.0 for target in self._drill_targets})
+        if self._plan is not None:
+            yield from _plan_families(self._plan(), now)
+            yield _labelled(names.DR_BACKUP_MAX_AGE, {(db,): limit for db, limit in self._backup_limits.items()})
         yield _labelled(names.BUILD_INFO, {(__version__,): 1.0})
         yield from _exporter_families(snap)
 
@@ -64,6 +71,16 @@ def _lag_families(snap: Snapshot, now: float) -> Iterator[Metric]:
         age.add_metric([point.database], sample_age)
     yield lag
     yield age
+
+
+def _plan_families(view: PlanView, now: float) -> Iterator[Metric]:
+    """Plan checks and reasons as last evaluated; backup ages grown by the time since that evaluation."""
+    yield _labelled(names.PLAN_CHECK_OK, view.ok)
+    yield _labelled(names.PLAN_CHECK_INFO, view.reasons)
+    if view.evaluated_at is not None:
+        yield _single(names.PLAN_EVALUATION_TIMESTAMP, view.evaluated_at)
+        since = max(0.0, now - view.evaluated_at)
+        yield _labelled(names.DR_BACKUP_AGE, {key: age + since for key, age in view.backup_ages.items()})
 
 
 def _writer_families(values: dict[Labels, float]) -> Iterator[Metric]:

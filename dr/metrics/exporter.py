@@ -15,16 +15,18 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import CollectorRegistry, make_wsgi_app
+from prometheus_client import CollectorRegistry
 
 from dr.clock import SYSTEM_CLOCK, Clock
 from dr.metrics import names
 from dr.metrics._collector import ExporterCollector
+from dr.metrics._evaluator import Evaluate, PlanEvaluator
+from dr.metrics._exposition import SharedExposition
+from dr.metrics._http import Answer, PooledServer
 from dr.metrics._refresher import Refresher
 from dr.metrics._sources import AwsSources, Sources
 from dr.metrics._state import ExporterState, LagPoint
@@ -39,6 +41,8 @@ DEFAULT_INTERVAL_SECONDS = 60.0
 HOLD_INTERVALS = 3
 """Readiness/health/DNS series survive this many refresh intervals of failed reads before disappearing."""
 LAG_WINDOW_SECONDS = 600.0
+DEFAULT_EVALUATE_INTERVAL_SECONDS = 1800.0
+"""Plan evaluation every 30 minutes, as AWS ARC Region switch evaluates its plans."""
 LISTEN_BACKLOG = 256
 """Pending connections the kernel queues before refusing (socketserver's default of 5 drops scrapes)."""
 HTTP_WORKERS = 16
@@ -62,23 +66,37 @@ class Exporter:
 
     def __init__(self, topology: Topology, *, sources: Sources | None = None, clients: ClientFactory | None = None,
                  clock: Clock = SYSTEM_CLOCK, interval: float = DEFAULT_INTERVAL_SECONDS, debug: bool = False,
-                 workers: int = HTTP_WORKERS, connection_timeout: float = CONNECTION_TIMEOUT_SECONDS) -> None:
+                 workers: int = HTTP_WORKERS, connection_timeout: float = CONNECTION_TIMEOUT_SECONDS,
+                 evaluate: Evaluate | None = None,
+                 evaluate_interval: float = DEFAULT_EVALUATE_INTERVAL_SECONDS) -> None:
+        """`evaluate` runs the plan evaluation (default with `sources` None: `dr.evaluate.evaluate` on AWS; with
+        fake `sources` and no `evaluate`, no plan evaluation)."""
         self.clock = clock
         self.interval = interval
+        self.evaluate_interval = evaluate_interval
         if sources is None:
             from dr.aws.factory import ClientFactory
 
-            sources = AwsSources(topology, clients or ClientFactory(topology, run_id="exporter"), clock,
-                                 LAG_WINDOW_SECONDS)
-        self.state = ExporterState(_initial_lags(topology), names.SOURCES, hold_seconds=HOLD_INTERVALS * interval)
+            factory = clients or ClientFactory(topology, run_id="exporter")
+            sources = AwsSources(topology, factory, clock, LAG_WINDOW_SECONDS)
+            evaluate = evaluate or _aws_evaluation(topology, factory, clock)
+        self.state = ExporterState(_initial_lags(topology), names.ERROR_SOURCES,
+                                   hold_seconds=HOLD_INTERVALS * interval)
         self.refresher = Refresher(sources, self.state, clock, interval, debug=debug)
+        self.evaluator = (PlanEvaluator(evaluate, self.state, clock, evaluate_interval, debug=debug)
+                          if evaluate is not None else None)
         self.registry = CollectorRegistry(auto_describe=False)
         drill_targets = tuple(sorted(name for name, env in topology.environments.items() if env.dr_for))
-        self.registry.register(ExporterCollector(self.state, topology.objectives, clock, drill_targets))
+        evaluator = self.evaluator
+        plan = (lambda: evaluator.view) if evaluator is not None else None
+        limits = {db.name: setting.max_age for db in topology.databases
+                  if (setting := topology.dr_backup_of(db)) is not None}
+        self.registry.register(ExporterCollector(self.state, topology.objectives, clock, drill_targets, plan=plan,
+                                                 backup_limits=limits if evaluator is not None else {}))
         self._workers = workers
         self._connection_timeout = connection_timeout
-        self._metrics_app: Callable[..., Iterable[bytes]] = make_wsgi_app(self.registry)
-        self._server: WSGIServer | None = None
+        self.exposition = SharedExposition(self.registry)
+        self._server: PooledServer | None = None
         self._server_thread: threading.Thread | None = None
         self._started_at = clock.now().timestamp()
 
@@ -91,13 +109,14 @@ class Exporter:
         self._started_at = self.clock.now().timestamp()
         bound = self.serve(address, port)  # bind first: a taken port must not leave a refresher running
         self.refresher.start()
+        if self.evaluator is not None:
+            self.evaluator.start()
         return bound
 
     def serve(self, address: str = DEFAULT_ADDRESS, port: int = DEFAULT_PORT) -> tuple[str, int]:
         """Serve HTTP from the current state without starting the refresher (benchmarks; `start` does both)."""
-        handler = type("_Handler", (_QuietHandler,), {"timeout": self._connection_timeout})
-        server = make_server(address, port, self.wsgi_app, _PooledServer, handler_class=handler)
-        server.start_pool(self._workers)
+        server = PooledServer((address, port), self.respond, backlog=LISTEN_BACKLOG, workers=self._workers,
+                              timeout=self._connection_timeout)
         self._server = server
         self._server_thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
                                                name="drctl-exporter-http", daemon=True)
@@ -113,6 +132,8 @@ class Exporter:
         if self._server_thread is not None:
             self._server_thread.join(5)
         self.refresher.stop()
+        if self.evaluator is not None:
+            self.evaluator.stop()
 
     def health(self) -> Health:
         """Healthy when the refresher runs and has attempted a refresh within three intervals (+30 s slack)."""
@@ -125,19 +146,27 @@ class Exporter:
                            "last_refresh_attempt": snap.last_attempt, "last_full_refresh": snap.last_refresh,
                            "errors": snap.errors})
 
-    def wsgi_app(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "/")
+    def respond(self, path: str) -> Answer:
+        """The answer to `GET path`: /metrics (and /) the exposition, /healthz the health, else 404."""
         if path == "/healthz":
             health = self.health()
-            body = json.dumps(health.detail).encode()
-            start_response("200 OK" if health.ok else "503 Service Unavailable",
-                           [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
-            return [body]
+            return (200 if health.ok else 503), "application/json", json.dumps(health.detail).encode()
         if path in ("/", "/metrics"):
-            result: Iterable[bytes] = self._metrics_app(environ, start_response)
-            return result
-        start_response("404 Not Found", [("Content-Type", "text/plain")])
-        return [b"not found: try /metrics or /healthz\n"]
+            return 200, self.exposition.content_type, self.exposition.body()
+        return 404, "text/plain", b"not found: try /metrics or /healthz\n"
+
+    def wsgi_app(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """The same answers as a WSGI app (to mount the exporter in another server)."""
+        status, content_type, body = self.respond(environ.get("PATH_INFO", "/"))
+        start_response(f"{status} {HTTPStatus(status).phrase}",
+                       [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+        return [body]
+
+
+def _aws_evaluation(topology: Topology, clients: ClientFactory, clock: Clock) -> Evaluate:
+    from dr.evaluate import evaluate
+
+    return lambda: evaluate(topology, clients, clock)
 
 
 def _initial_lags(topology: Topology) -> dict[str, LagPoint]:
@@ -149,50 +178,3 @@ def _initial_lags(topology: Topology) -> dict[str, LagPoint]:
         target = declared_target(topology, db)
         points[db.name] = LagPoint(db.name, target.source_region, target.region, None, None)
     return points
-
-
-class _PooledServer(WSGIServer):
-    """Accepts with a deep backlog and answers on a bounded pool of worker threads, so a burst of scrapes
-    queues instead of being refused, and a slow or idle client holds one worker until its timeout, no more."""
-
-    request_queue_size = LISTEN_BACKLOG
-    _pool: ThreadPoolExecutor | None = None
-
-    def start_pool(self, workers: int) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="drctl-exporter-http")
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        if self._pool is None:
-            self.start_pool(HTTP_WORKERS)
-        assert self._pool is not None
-        self._pool.submit(self._answer, request, client_address)
-
-    def _answer(self, request: Any, client_address: Any) -> None:
-        try:
-            self.finish_request(request, client_address)
-        except Exception:
-            self.handle_error(request, client_address)
-        finally:
-            self.shutdown_request(request)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that timed out or hung up is its own problem: one debug line, never a traceback."""
-        log.debug("exporter HTTP connection from %s failed", client_address, exc_info=True)
-
-    def server_close(self) -> None:
-        super().server_close()
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-
-
-class _QuietHandler(WSGIRequestHandler):
-    """No access log on stderr for every scrape; `timeout` (set per server) bounds an idle connection."""
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def handle(self) -> None:
-        try:
-            super().handle()
-        except (TimeoutError, ConnectionError):  # idle or gone: close quietly
-            self.close_connection = True

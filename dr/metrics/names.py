@@ -53,6 +53,20 @@ ACTIVE_SITE_INFO = MetricName(
 DRILL_TARGET_INFO = MetricName(
     "drctl_drill_target_info", "Always 1: an environment of the topology that drills must exercise (a DR side).",
     ("target",))
+PLAN_CHECK_OK = MetricName(
+    "drctl_plan_check_ok", "1 when this plan-evaluation check passed for the target environment, else 0 "
+    "(drctl plan evaluate; re-run every --evaluate-interval).", ("check", "env"))
+PLAN_CHECK_INFO = MetricName(
+    "drctl_plan_check_info", "Always 1: why the plan-evaluation check passed or failed (reason truncated to "
+    "200 characters; one series per check and env).", ("check", "env", "reason"))
+PLAN_EVALUATION_TIMESTAMP = MetricName(
+    "drctl_plan_evaluation_timestamp_seconds", "Unix time of the last completed plan evaluation.")
+DR_BACKUP_AGE = MetricName(
+    "drctl_dr_backup_age_seconds", "Age in seconds of the newest restorable copy of the database in its DR region "
+    "(RDS automated-backup replication or AWS Backup, as dr_backup names).", ("database", "region"))
+DR_BACKUP_MAX_AGE = MetricName(
+    "drctl_dr_backup_max_age_seconds", "The configured maximum age (dr_backup max_age) of the database's newest "
+    "restorable copy in its DR region, in seconds.", ("database",))
 BUILD_INFO = MetricName("drctl_build_info", "Always 1: the drctl version of this exporter.", ("version",))
 EXPORTER_ERRORS = MetricName(
     "drctl_exporter_errors_total", "Failed reads of AWS by the exporter's refresher, per source.", ("source",))
@@ -104,11 +118,17 @@ SOURCE_HEALTH = "health"
 SOURCE_DNS = "dns"
 SOURCE_WRITERS = "writers"
 """Writable copies and replication from the current writer (drctl_writers, drctl_replication_up)."""
+SOURCE_PLAN = "plan"
+"""Plan evaluation, on its own schedule (--evaluate-interval): counted in errors, not read by the refresher."""
 SOURCES: tuple[str, ...] = (SOURCE_LAG, SOURCE_READINESS, SOURCE_HEALTH, SOURCE_DNS, SOURCE_WRITERS)
+ERROR_SOURCES: tuple[str, ...] = (*SOURCES, SOURCE_PLAN)
+PLAN_REASON_MAX_CHARS = 200
+"""Longer reasons are cut (the full text is in `drctl plan evaluate`): label values stay small."""
 
 EXPORTER_METRICS: tuple[MetricName, ...] = (
     REPLICATION_LAG, LAG_SAMPLE_AGE, RPO_TARGET, RTO_TARGET, WRITERS, REPLICATION_UP, READINESS_OK,
-    HEALTH_CHECK_HEALTHY, ACTIVE_SITE, ACTIVE_SITE_INFO, DRILL_TARGET_INFO, BUILD_INFO, EXPORTER_ERRORS,
+    HEALTH_CHECK_HEALTHY, ACTIVE_SITE, ACTIVE_SITE_INFO, DRILL_TARGET_INFO, PLAN_CHECK_OK, PLAN_CHECK_INFO,
+    PLAN_EVALUATION_TIMESTAMP, DR_BACKUP_AGE, DR_BACKUP_MAX_AGE, BUILD_INFO, EXPORTER_ERRORS,
     EXPORTER_LAST_REFRESH, EXPORTER_SOURCE_LAST_SUCCESS,
     EXPORTER_REFRESH_DURATION)
 RUN_METRICS: tuple[MetricName, ...] = (STEP_DURATION, STEP_BUDGET, RUN_DURATION, RUN_LAST_SUCCESS, DRILL_LAST_SUCCESS)

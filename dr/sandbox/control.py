@@ -109,6 +109,35 @@ class LocalControl:
                 return
         raise SandboxControlError(f"no DB instance or cluster {identifier!r} in account {account_id} {region}")
 
+    def set_dr_backup(self, account_id: str, region: str, source_arn: str, age_seconds: float | None) -> None:
+        from datetime import timedelta
+
+        from dr.sandbox.extensions.rds_dr_backups import set_replicated_backup
+
+        if age_seconds is None:
+            set_replicated_backup(account_id, region, source_arn, None)
+            return
+        latest = self._state.now() - timedelta(seconds=_non_negative(age_seconds, "backup age"))
+        set_replicated_backup(account_id, region, source_arn, (latest - timedelta(days=7), latest))
+
+    def set_recovery_point(self, account_id: str, region: str, vault: str, resource_arn: str,
+                           age_seconds: float | None) -> None:
+        from datetime import timedelta
+
+        from dr.sandbox.extensions.backup_recovery_points import set_recovery_point
+
+        created = (None if age_seconds is None
+                   else self._state.now() - timedelta(seconds=_non_negative(age_seconds, "recovery point age")))
+        set_recovery_point(account_id, region, vault, resource_arn, created)
+
+    def set_rds_quota(self, account_id: str, region: str, name: str, maximum: int) -> None:
+        from dr.sandbox.extensions.rds_dr_backups import DEFAULT_QUOTAS
+
+        if name not in DEFAULT_QUOTAS:
+            raise SandboxControlError(f"unknown RDS quota {name!r}; one of {', '.join(DEFAULT_QUOTAS)}")
+        with self._state.lock:
+            self._state.rds_quotas[(account_id, region, name)] = int(_non_negative(maximum, "quota"))
+
     def set_latency(self, seconds: float) -> None:
         self._state.latency_seconds = _non_negative(seconds, "latency")
 
@@ -194,6 +223,9 @@ _SETTERS = frozenset(
         "set_change_pending_seconds",
         "set_replication_state",
         "set_db_status",
+        "set_dr_backup",
+        "set_rds_quota",
+        "set_recovery_point",
         "set_latency",
         "set_route53_throttle",
         "set_rds_throttle",
@@ -295,6 +327,18 @@ class HttpControl:
 
     def set_db_status(self, account_id: str, region: str, identifier: str, status: str) -> None:
         self._call("set_db_status", account_id=account_id, region=region, identifier=identifier, status=status)
+
+    def set_dr_backup(self, account_id: str, region: str, source_arn: str, age_seconds: float | None) -> None:
+        self._call("set_dr_backup", account_id=account_id, region=region, source_arn=source_arn,
+                   age_seconds=age_seconds)
+
+    def set_recovery_point(self, account_id: str, region: str, vault: str, resource_arn: str,
+                           age_seconds: float | None) -> None:
+        self._call("set_recovery_point", account_id=account_id, region=region, vault=vault,
+                   resource_arn=resource_arn, age_seconds=age_seconds)
+
+    def set_rds_quota(self, account_id: str, region: str, name: str, maximum: int) -> None:
+        self._call("set_rds_quota", account_id=account_id, region=region, name=name, maximum=maximum)
 
     def set_latency(self, seconds: float) -> None:
         self._call("set_latency", seconds=seconds)

@@ -55,6 +55,20 @@ class SandboxControl(Protocol):
         """Force a DB instance's or cluster's (or global cluster's) status, e.g. `backing-up`."""
         ...
 
+    def set_dr_backup(self, account_id: str, region: str, source_arn: str, age_seconds: float | None) -> None:
+        """Backups of the instance `source_arn` replicated to `region` (RDS automated-backup replication), the newest
+        restorable point `age_seconds` old (None: no replicated backup there)."""
+        ...
+
+    def set_recovery_point(self, account_id: str, region: str, vault: str, resource_arn: str,
+                           age_seconds: float | None) -> None:
+        """A COMPLETED AWS Backup recovery point of `resource_arn` in `vault`, `age_seconds` old (None: none)."""
+        ...
+
+    def set_rds_quota(self, account_id: str, region: str, name: str, maximum: int) -> None:
+        """The `Max` DescribeAccountAttributes reports for quota `name` (DBInstances, DBClusters, ...)."""
+        ...
+
     def set_latency(self, seconds: float) -> None:
         """Per-call latency the server adds to every AWS call (server mode only)."""
         ...

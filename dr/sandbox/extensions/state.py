@@ -150,6 +150,13 @@ class SandboxState:
     replication_states: dict[tuple[str, str, str], tuple[str, str | None]] = field(default_factory=dict)
     """Read-replication state per (account, region, lower-case instance id), when not `replicating`."""
     changes: dict[str, datetime] = field(default_factory=dict)
+    dr_backups: dict[tuple[str, str, str], tuple[datetime, datetime]] = field(default_factory=dict)
+    """Replicated automated backups per (account, destination region, source instance ARN): (earliest, latest)
+    restorable time (`dr.sandbox.extensions.rds_dr_backups`)."""
+    recovery_points: dict[tuple[str, str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    """AWS Backup recovery points per (account, region, vault) (`dr.sandbox.extensions.backup_recovery_points`)."""
+    rds_quotas: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    """RDS account quota maximums per (account, region, quota name) set through the control API."""
     events: list[PromotionEvent] = field(default_factory=list)
     stats: CallStats = field(default_factory=CallStats)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
@@ -179,6 +186,9 @@ class SandboxState:
             self.lag.clear()
             self.changes.clear()
             self.replication_states.clear()
+            self.dr_backups.clear()
+            self.recovery_points.clear()
+            self.rds_quotas.clear()
             self.events.clear()
             self.stats = CallStats()
         _data_model_reset()  # outside the lock: the data model takes STATE.lock inside its own
@@ -196,6 +206,9 @@ class SandboxState:
             self.lag.clear()
             self.changes.clear()
             self.replication_states.clear()
+            self.dr_backups.clear()
+            self.recovery_points.clear()
+            self.rds_quotas.clear()
             self.events.clear()
         _data_model_reset()
 

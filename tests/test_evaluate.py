@@ -14,6 +14,7 @@ from dr.config.backups import DrBackup, DrBackupSource
 from dr.config.model import Engine, Topology
 from dr.evaluate import CHECKS, EvaluationContext, Finding, evaluate
 from dr.evaluate.model import CheckOutcome
+from dr.sandbox._seed_roles import seed_roles
 from dr.testing import InProcessSandbox
 
 PROD = "111111111111"
@@ -32,6 +33,7 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessSandbo
         env.setenv("AWS_ACCESS_KEY_ID", "testing")
         env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
         with in_process_sandbox(None, tmp_path_factory.mktemp("evaluate"), clock=FakeClock()) as box:
+            seed_roles(box.topology, box.clients)  # as `drctl sandbox up` does: the permissions check's roles
             yield box
 
 
@@ -319,6 +321,36 @@ class TestReplicaBackupsOn:
         """With retention set on the instance replicas, every replica has backups on."""
         enable_replica_backups(sandbox)
         found = outcome(sandbox, "replica-backups")
+        assert found.ok, found.reason
+
+
+class TestPermissions:
+    def test_roles_with_the_generated_policies_pass_per_env_and_region(self, sandbox: InProcessSandbox) -> None:
+        """Each env's role, holding `drctl iam policy`'s policies, is allowed every declared call in each region."""
+        found = outcome(sandbox, "permissions")
+        assert found.ok, found.reason
+        assert {f.resource.split("/")[0] for f in found.findings} == {"prod", "qa"}
+        assert all("is allowed all" in f.reason for f in found.findings)
+
+    def test_a_detached_policy_fails_naming_the_denied_actions_and_the_fix(self, sandbox: InProcessSandbox) -> None:
+        """Without one of its managed policies the prod role is denied actions: named, with `drctl iam policy`."""
+        iam = sandbox.clients.client("iam", "prod", "us-east-1")
+        attached = iam.list_attached_role_policies(RoleName="drctl")["AttachedPolicies"]
+        iam.detach_role_policy(RoleName="drctl", PolicyArn=attached[0]["PolicyArn"])
+        try:
+            found = outcome(sandbox, "permissions")
+        finally:
+            iam.attach_role_policy(RoleName="drctl", PolicyArn=attached[0]["PolicyArn"])
+        assert not found.ok
+        bad = [f for f in found.findings if not f.ok]
+        assert all(f.resource.startswith("prod/") for f in bad)
+        assert all("is denied" in f.reason and "`drctl iam policy --env prod`" in f.reason for f in bad)
+
+
+class TestDrift:
+    def test_the_seeded_topology_matches_aws(self, sandbox: InProcessSandbox) -> None:
+        """Discovery finds what the topology describes: one passing finding."""
+        found = outcome(sandbox, "drift")
         assert found.ok, found.reason
 
 

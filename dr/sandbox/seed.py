@@ -43,11 +43,13 @@ class LagControl(Protocol):
 
 
 def seed(topology: Topology, clients: ClientFactory, control: LagControl | None = None,
-         *, lag_seconds: float = DEFAULT_LAG_SECONDS) -> Topology:
+         *, lag_seconds: float = DEFAULT_LAG_SECONDS, roles: bool = False) -> Topology:
     """Create the topology's resources in the (mocked) AWS behind `clients`; return it with the real ids.
 
     Without a control (plain moto), one lag datapoint per replica is put into CloudWatch directly.
-    An environment without `role_arn` gets a sandbox role in its account (see `with_account_roles`).
+    An environment without `role_arn` gets a sandbox role in its account (see `with_account_roles`). With
+    `roles`, each role is created with the policies `drctl iam policy` generates (for plan evaluation's
+    `permissions` check; in-process tests that do not need it skip the IAM calls).
     """
     prepared = with_account_roles(topology)
     if prepared != topology:
@@ -63,7 +65,12 @@ def seed(topology: Topology, clients: ClientFactory, control: LagControl | None 
     ids = DnsSeeder(topology, clients).seed()
     ReadinessSeeder(topology, clients).seed()
     seed_state(topology, clients)
-    return rewrite(topology, ids)
+    seeded = rewrite(topology, ids)
+    if roles:  # from the topology with the real ids: the policies name the real zones and health checks
+        from dr.sandbox._seed_roles import seed_roles
+
+        seed_roles(seeded, clients)
+    return seeded
 
 
 def with_account_roles(topology: Topology) -> Topology:

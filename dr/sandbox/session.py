@@ -165,7 +165,8 @@ class ServedSandbox:
         self.reset()
         self.timings.apply(self.control)
         with patched_environ(client_env(self.endpoint)):
-            self.topology = seed(self.source, ClientFactory(self.source, run_id="sandbox-seed"), self.control)
+            self.topology = seed(self.source, ClientFactory(self.source, run_id="sandbox-seed"), self.control,
+                                 roles=True)
         write_topology(self.topology, self.config_path)
         return self.topology
 

@@ -17,7 +17,7 @@ class Output(StrEnum):
 
 ConfigOpt = Annotated[
     str | None,
-    typer.Option("--config", "-c", help="Topology file (default: $DRCTL_CONFIG, else ./dr.yaml).",
+    typer.Option("--config", "-c", metavar="PATH", help="Topology file (default: $DRCTL_CONFIG, else ./dr.yaml).",
                  show_default=False),
 ]
 OutputOpt = Annotated[

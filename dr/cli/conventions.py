@@ -62,8 +62,10 @@ def add_epilogs(app: Any, prefix: str = "") -> None:
     for group in app.registered_groups:
         sub = group.typer_instance
         name = f"{prefix}{group.name}"
-        if name in EXIT_CODES and sub.registered_callback is not None and sub.registered_callback.epilog is None:
-            sub.registered_callback.epilog = epilog(name)
+        callback = sub.registered_callback
+        # a group's unset fields are typer's Default(None) placeholders, not None
+        if name in EXIT_CODES and callback is not None and getattr(callback.epilog, "value", callback.epilog) is None:
+            callback.epilog = epilog(name)
         add_epilogs(sub, prefix=f"{name} ")
 
 

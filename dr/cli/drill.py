@@ -129,19 +129,23 @@ def _read_only_context(topology: Any, source: str, target: str, run_id: str, fla
 
 
 def _confirm_full(target: str, source: str, flags: RunFlags) -> None:
-    """A full drill moves production: type the target's name on a TTY; without one, --yes is required."""
+    """A full drill moves production: type the target's name on the terminal; without one, --yes is required."""
+    from dr.cli.confirm import confirm_on, open_terminal
     from dr.cli.run_options import is_tty
-    from dr.errors import GateRefused, UsageError
+    from dr.errors import UsageError
 
     if flags.yes:
         return
-    if not is_tty():
+    terminal = open_terminal(stdio=is_tty())
+    if terminal is None:
         raise UsageError("a full drill fails production over for real and there is no terminal to confirm on: "
                          "pass --yes")
-    sys.stderr.write(f"FULL DRILL: a real failover {source} -> {target}, then a failback to {source}.\n")
-    answer = typer.prompt(f"Type {target!r} to proceed", default="", show_default=False, err=True)
-    if answer.strip() != target:
-        raise GateRefused("confirmation declined: nothing was changed")
+    lines = [f"FULL DRILL: a real failover {source} -> {target}, then a failback to {source}. "
+             f"`drctl plan failover --to {target}` lists every step."]
+    try:
+        confirm_on(terminal, lines, target, break_lock=flags.break_lock)
+    finally:
+        terminal.close()
 
 
 def _emit(result: DrillResult, output: Output, flags: RunFlags) -> NoReturn:

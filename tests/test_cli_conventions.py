@@ -98,3 +98,15 @@ class TestDrillDryRun:
         result = CliRunner().invoke(app, ["drill", "--to", "qa", "--dry-run", "--mode", "full", "-c", "nowhere.yaml"])
         assert result.exit_code == 2
         assert "--dry-run is --mode dry-run" in result.output
+
+
+class TestReferenceInTheRepository:
+    def test_no_document_or_code_cites_a_contract_outside_the_repository(self) -> None:
+        """The interface is documented in docs/reference.md: nothing cites an outside "CONTRACT §"."""
+        root = README.parent
+        files = [README, *[p for folder in ("docs", "deploy", "dr", "runbooks", "scripts")
+                           for p in (root / folder).rglob("*") if p.is_file() and p.suffix != ".pyc"]]
+        citing = [str(p.relative_to(root)) for p in files
+                  if re.search(r"CONTRACT\s*§", p.read_text(encoding="utf-8", errors="replace"))]
+        assert citing == []
+        assert (root / "docs" / "reference.md").is_file()

@@ -104,7 +104,7 @@ class LiveProgress:
         table = Table(title=f"{self.header.runbook} {self.header.source} -> {self.header.target} "
                             f"run {self.header.run_id}  RTO left {self.header.rto_seconds - spent:.0f}s")
         for column in ("step", "status", "time", "detail"):
-            table.add_column(column)
+            table.add_column(column, overflow="fold")  # wrap long ids and ARNs, never cut them
         now = self.clock.monotonic()
         with self._lock:
             for name, row in self.rows.items():

@@ -86,8 +86,8 @@ def _engine_drill(config: str | None, to: str, flags: RunFlags, mode: Mode) -> D
 
     session = run_options.prepare("drill", config=config, target=to, source=None, flags=flags)
     refuse_active_target(session.ctx)
-    # A clone drill leaves production alone but creates (billable) AWS resources: the contract's rule for
-    # every mutating command applies — type 'yes' on a TTY, pass --yes without one. Dry-run asks nothing.
+    # A clone drill leaves production alone but creates (billable) AWS resources: the rule of every mutating
+    # command applies — type the target's name on a terminal, pass --yes without one. Dry-run asks nothing.
     run_options.confirm(session, flags)
     outcome = run_options.run_session(session, flags, None)
     return finish_run(session, outcome, str(mode))

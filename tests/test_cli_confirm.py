@@ -107,6 +107,19 @@ class TestSummary:
         assert "before promotion" not in text
 
 
+    def test_a_summary_that_cannot_be_read_still_lets_the_operator_confirm(
+            self, shared_sandbox: InProcessSandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+        """An error while summarising never blocks the run: the header, the error, and where the plan is."""
+        session = failover_session(shared_sandbox)
+
+        def broken(ctx: object) -> list[object]:
+            raise RuntimeError("throttled")
+
+        monkeypatch.setattr(session.runbook, "phases", broken)
+        lines = summary(session, None)
+        assert lines[1] == "  (no summary: RuntimeError: throttled; `drctl plan failover --to qa` lists the steps)"
+
+
 class TestPrompt:
     def test_with_stdout_and_stderr_piped_the_controlling_terminal_confirms(
             self, shared_sandbox: InProcessSandbox, tty: Pty, capsys: pytest.CaptureFixture[str]) -> None:

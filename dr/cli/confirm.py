@@ -85,7 +85,18 @@ def confirm_on(terminal: Terminal, summary: list[str], target: str, *, break_loc
 
 
 def summary(session: RunSession, planned: bool | None) -> list[str]:
-    """What the run will do, for the operator to read before typing the target's name."""
+    """What the run will do, for the operator to read before typing the target's name. Reading it must never
+    stand between the operator and the run: if it fails, the header and how to see the plan instead."""
+    try:
+        return _summary(session, planned)
+    except Exception as err:
+        h = session.header
+        return [f"{h.runbook}: {h.source} -> {h.target}, run {h.run_id}",
+                f"  (no summary: {type(err).__name__}: {err}; `drctl plan {h.runbook} --to {h.target}` lists "
+                "the steps)"]
+
+
+def _summary(session: RunSession, planned: bool | None) -> list[str]:
     from dr.cli.failover import plan_document
 
     ctx = session.ctx

@@ -31,6 +31,12 @@ def _no_real_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         monkeypatch.setenv("DRCTL_DNS_VERIFY", "test-dns-answer")
 
 
+@pytest.fixture(autouse=True)
+def _no_controlling_terminal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A confirmation never waits on the terminal pytest runs in: tests give one explicitly (a pty) or none."""
+    monkeypatch.setattr("dr.cli.confirm.CONTROLLING_TERMINAL", str(tmp_path / "no-controlling-terminal"))
+
+
 @pytest.fixture
 def example_path() -> Path:
     return EXAMPLE

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from typer.testing import CliRunner
 
 from dr import __version__
@@ -20,8 +21,10 @@ def entry(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 class TestEntry:
-    def test_version_is_answered_without_importing_the_app(self) -> None:
-        done = entry("--version")
+    @pytest.mark.parametrize("flag", ["--version", "-V"])
+    def test_version_is_answered_without_importing_the_app(self, flag: str) -> None:
+        """`drctl --version` and `drctl -V` print the version before typer or boto3 is imported."""
+        done = entry(flag)
         assert done.returncode == 0, done.stderr
         assert done.stdout == f"drctl {__version__}\nFalse False\n"
 

@@ -226,8 +226,8 @@ class TestConfirmation:
         assert not (tmp_path / "ledger").exists()
 
     def test_typed_confirmation_runs(self, tmp_path: Path) -> None:
-        """Typing the confirmation text runs the runbook."""
-        result = CliRunner().invoke(app, ["run", "test-ledger", "--to", "qa", "-c", str(EXAMPLE)], input="yes\n")
+        """Typing the target's name runs the runbook."""
+        result = CliRunner().invoke(app, ["run", "test-ledger", "--to", "qa", "-c", str(EXAMPLE)], input="qa\n")
         assert result.exit_code == 0, result.stderr
         assert len((tmp_path / "ledger").read_text().splitlines()) == 5
 

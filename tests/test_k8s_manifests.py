@@ -81,6 +81,21 @@ class TestDrillCronJob:
         known = {opt for param in drill.params for opt in param.opts}
         assert {a for a in args if a.startswith("--")} <= known
 
+    def test_drill_metrics_go_to_the_pushgateway_prometheus_scrapes(self) -> None:
+        """No textfile nothing scrapes: DRCTL_PUSHGATEWAY from the ConfigMap is the drill's --pushgateway."""
+        import typer
+
+        from dr.cli.main import app
+
+        cron = of_kind("CronJob")[0]
+        container = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+        assert "--metrics-file" not in container["args"]
+        configmap = of_kind("ConfigMap")[0]
+        assert {"configMapRef": {"name": configmap["metadata"]["name"]}} in container["envFrom"]
+        assert configmap["data"]["DRCTL_PUSHGATEWAY"].startswith("http")
+        drill = typer.main.get_command(app).commands["drill"]  # type: ignore[attr-defined]
+        assert next(p for p in drill.params if "--pushgateway" in p.opts).envvar == "DRCTL_PUSHGATEWAY"
+
     def test_drill_keeps_its_reports_on_a_persistent_volume(self) -> None:
         """DRCTL_STATE_DIR is on the PVC, so `drctl drill history` sees past drills."""
         spec = of_kind("CronJob")[0]["spec"]["jobTemplate"]["spec"]["template"]["spec"]

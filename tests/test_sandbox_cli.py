@@ -142,6 +142,13 @@ class TestDemo:
         assert "qa is ready" in demo.stdout
         assert "failover prod -> qa (real) SUCCEEDED" in demo.stdout  # the timed report
         assert "RTO met" in demo.stdout
+        closing = demo.stderr.rstrip().splitlines()[-4:]  # what moved, RTO and RPO, the journal, the next command
+        assert closing[0].startswith("moved: 4 database(s) (")
+        assert " from prod to qa: run " in closing[0]
+        assert closing[1].startswith("RTO ")
+        assert "(met); RPO: data-loss window " in closing[1]
+        assert closing[2].startswith("journal: ")
+        assert closing[3].startswith("next: `drctl sandbox up --write-config sandbox-dr.yaml`")
         assert list(tmp_path.iterdir()) == [], "the demo leaves no files behind in the working directory"
 
     def test_demo_stops_at_the_first_failing_step_and_keeps_json_documents(

@@ -17,7 +17,7 @@ class Output(StrEnum):
 
 ConfigOpt = Annotated[
     str | None,
-    typer.Option("--config", "-c", help="Topology file (default: $DRCTL_CONFIG, else ./dr.yaml).",
+    typer.Option("--config", "-c", metavar="PATH", help="Topology file (default: $DRCTL_CONFIG, else ./dr.yaml).",
                  show_default=False),
 ]
 OutputOpt = Annotated[
@@ -31,11 +31,29 @@ def print_json(document: Any) -> None:
     sys.stdout.flush()
 
 
+UNBOUNDED_WIDTH = 10_000
+"""The width of a console that is not a terminal: tables take their natural width, so ids and ARNs in logs and
+pipes stay whole and copyable (rich would otherwise cut them to $COLUMNS or 80 with an ellipsis)."""
+
+
 def console(stderr: bool = False) -> Any:
-    """A rich console (imported lazily): stdout for results, stderr for progress and errors."""
+    """A rich console (imported lazily): stdout for results, stderr for progress and errors. On a terminal it
+    wraps to the terminal's width; piped or redirected it never cuts a line (see `UNBOUNDED_WIDTH`)."""
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() else UNBOUNDED_WIDTH
+    return Console(file=stream, highlight=False, soft_wrap=True, width=width)
+
+
+def table(title: str, *columns: str) -> Any:
+    """A rich table whose cells wrap long words (ids, ARNs) onto the next line instead of cutting them."""
+    from rich.table import Table
+
+    out = Table(title=title, title_justify="left")
+    for column in columns:
+        out.add_column(column, overflow="fold")
+    return out
 
 
 def write_error(err: Exception) -> None:

@@ -35,15 +35,18 @@ drill_app = typer.Typer(help="Game-day drills with a report: dry-run, clone (def
 
 ToOpt = Annotated[str | None, typer.Option("--to", metavar="ENV", help="The DR environment to drill a move to.",
                                            show_default=False)]
-ModeOpt = Annotated[Mode, typer.Option(
-    "--mode", help="dry-run: plan + read-only checks; clone: temporary copies, production untouched; "
-                   "full: a real failover then failback (announced game days).")]
+ModeOpt = Annotated[Mode | None, typer.Option(
+    "--mode", show_default="clone",
+    help="dry-run: plan + read-only checks; clone: temporary copies, production untouched; "
+         "full: a real failover then failback (announced game days).")]
+DrillDryRunOpt = Annotated[bool, typer.Option(
+    "--dry-run", help="The same as --mode dry-run: plan and read-only checks, nothing created or changed.")]
 
 
 @drill_app.callback()
 def drill_cmd(
-    typer_ctx: typer.Context, *, to: ToOpt = None, mode: ModeOpt = Mode.CLONE, config: ConfigOpt = None,
-    output: OutputOpt = Output.TEXT, yes: YesOpt = False, run_id: RunIdOpt = None,
+    typer_ctx: typer.Context, *, to: ToOpt = None, mode: ModeOpt = None, dry_run: DrillDryRunOpt = False,
+    config: ConfigOpt = None, output: OutputOpt = Output.TEXT, yes: YesOpt = False, run_id: RunIdOpt = None,
     simulate_outage: SimulateOutageOpt = None, break_lock: BreakLockOpt = False,
     pushgateway: PushgatewayOpt = None, metrics_file: MetricsFileOpt = None,
 ) -> None:
@@ -52,6 +55,10 @@ def drill_cmd(
         return
     from dr.errors import DrError, UsageError
 
+    try:
+        mode = chosen_mode(mode, dry_run)
+    except UsageError as err:
+        _fail(err)
     flags = RunFlags(dry_run=mode is Mode.DRY_RUN, yes=yes, run_id=run_id, simulate_outage=list(simulate_outage or []),
                      break_lock=break_lock, pushgateway=pushgateway, metrics_file=metrics_file,
                      accept_data_loss=mode is Mode.DRY_RUN, extra={"mode": str(mode)})
@@ -64,13 +71,23 @@ def drill_cmd(
     _emit(result, output, flags)
 
 
+def chosen_mode(mode: Mode | None, dry_run: bool) -> Mode:
+    """--dry-run is --mode dry-run (as on every mutating command); with another --mode it is a usage error."""
+    from dr.errors import UsageError
+
+    if dry_run and mode not in (None, Mode.DRY_RUN):
+        raise UsageError(f"--dry-run is --mode dry-run and contradicts --mode {mode}: pass one of them")
+    return Mode.DRY_RUN if dry_run else (mode or Mode.CLONE)
+
+
 def _engine_drill(config: str | None, to: str, flags: RunFlags, mode: Mode) -> DrillResult:
     from dr.cli import run_options
-    from dr.drill.runner import finish_run
+    from dr.drill.runner import finish_run, refuse_active_target
 
     session = run_options.prepare("drill", config=config, target=to, source=None, flags=flags)
-    # A clone drill leaves production alone but creates (billable) AWS resources: the contract's rule for
-    # every mutating command applies — type 'yes' on a TTY, pass --yes without one. Dry-run asks nothing.
+    refuse_active_target(session.ctx)
+    # A clone drill leaves production alone but creates (billable) AWS resources: the rule of every mutating
+    # command applies — type the target's name on a terminal, pass --yes without one. Dry-run asks nothing.
     run_options.confirm(session, flags)
     outcome = run_options.run_session(session, flags, None)
     return finish_run(session, outcome, str(mode))
@@ -80,14 +97,15 @@ def _full(config: str | None, to: str, flags: RunFlags) -> DrillResult:
     from dr.cli import run_options
     from dr.clock import SYSTEM_CLOCK
     from dr.config import config_path, load
-    from dr.drill.runner import run_full
+    from dr.drill.runner import refuse_active_target, run_full
     from dr.engine.session import new_run_id
 
     run_options.check_options(flags, SYSTEM_CLOCK.now())  # before the confirmation, not after the failover half
     topology = load(config_path(config))
     source = run_options.resolve_pair(topology, None, to)
-    _confirm_full(to, source, flags)
     drill_id = flags.run_id or new_run_id("drill", to, SYSTEM_CLOCK.now())
+    refuse_active_target(_read_only_context(topology, source, to, drill_id, flags))
+    _confirm_full(to, source, flags)
 
     def run(runbook: str, target: str, run_flags: RunFlags) -> RunOutcome:
         session = run_options.prepare(runbook, config=config, target=target, source=None, flags=run_flags)
@@ -97,20 +115,37 @@ def _full(config: str | None, to: str, flags: RunFlags) -> DrillResult:
                     export=lambda report: run_options.export_metrics(report, flags))
 
 
+def _read_only_context(topology: Any, source: str, target: str, run_id: str, flags: RunFlags) -> Any:
+    """A context for reads before a full drill starts (its failover and failback make their own)."""
+    from dr.cli.option_checks import outage_regions
+    from dr.cli.run_options import make_clients
+    from dr.clock import SYSTEM_CLOCK
+    from dr.engine.step import RunContext, RunOptions
+
+    outage = frozenset(outage_regions(flags.simulate_outage))
+    return RunContext(topology=topology, clients=make_clients(topology, run_id, outage), clock=SYSTEM_CLOCK,
+                      run_id=run_id, runbook="drill", source=source, target=target,
+                      options=RunOptions(dry_run=True, simulate_outage=outage))
+
+
 def _confirm_full(target: str, source: str, flags: RunFlags) -> None:
-    """A full drill moves production: type the target's name on a TTY; without one, --yes is required."""
+    """A full drill moves production: type the target's name on the terminal; without one, --yes is required."""
+    from dr.cli.confirm import confirm_on, open_terminal
     from dr.cli.run_options import is_tty
-    from dr.errors import GateRefused, UsageError
+    from dr.errors import UsageError
 
     if flags.yes:
         return
-    if not is_tty():
+    terminal = open_terminal(stdio=is_tty())
+    if terminal is None:
         raise UsageError("a full drill fails production over for real and there is no terminal to confirm on: "
                          "pass --yes")
-    sys.stderr.write(f"FULL DRILL: a real failover {source} -> {target}, then a failback to {source}.\n")
-    answer = typer.prompt(f"Type {target!r} to proceed", default="", show_default=False, err=True)
-    if answer.strip() != target:
-        raise GateRefused("confirmation declined: nothing was changed")
+    lines = [f"FULL DRILL: a real failover {source} -> {target}, then a failback to {source}. "
+             f"`drctl plan failover --to {target}` lists every step."]
+    try:
+        confirm_on(terminal, lines, target, break_lock=flags.break_lock)
+    finally:
+        terminal.close()
 
 
 def _emit(result: DrillResult, output: Output, flags: RunFlags) -> NoReturn:

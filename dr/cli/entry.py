@@ -1,4 +1,4 @@
-"""The `drctl` console script. `drctl --version` is answered here, before typer, rich and the commands are
+"""The `drctl` console script. `drctl --version` (`-V`) is answered here, before typer, rich and the commands are
 imported (~0.1 s of a 0.13 s start); everything else goes to the typer app in `dr.cli.main`."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ def version_line() -> str:
 
 
 def main() -> None:
-    if sys.argv[1:] == ["--version"]:
+    if sys.argv[1:] in (["--version"], ["-V"]):
         sys.stdout.write(version_line())
         return
     from dr.cli.main import run

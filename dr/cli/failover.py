@@ -119,7 +119,6 @@ def build_plan(runbook: str, *, config: str | None, target: str, phase: str = "a
     from dr.cli.run_options import resolve_pair
     from dr.clock import SYSTEM_CLOCK
     from dr.engine import registry
-    from dr.engine.runbook import Parallel
     from dr.engine.step import RunContext, RunOptions
 
     cls = registry.get(runbook)
@@ -128,15 +127,23 @@ def build_plan(runbook: str, *, config: str | None, target: str, phase: str = "a
     ctx = RunContext(topology=topology, clients=ClientFactory(topology, run_id="plan"), clock=SYSTEM_CLOCK,
                      run_id="plan", runbook=cls.name, source=source, target=target,
                      options=RunOptions(dry_run=True, extra={"phase": phase}))
+    return plan_document(cls(), ctx, phase=phase if runbook == "failback" else None)
+
+
+def plan_document(runbook: Any, ctx: Any, *, phase: str | None = None) -> dict[str, Any]:
+    """The plan of `runbook` for a (dry-run) context: what `drctl plan` prints and the confirmation summarises."""
+    from dr.engine.runbook import Parallel
+
+    topology = ctx.topology
     phases: list[dict[str, Any]] = []
-    for item in cls().phases(ctx):
+    for item in runbook.phases(ctx):
         members = list(item.steps) if isinstance(item, Parallel) else [item]
         phases.append({"name": item.name, "parallel": isinstance(item, Parallel), "steps": [
             {"name": s.name, "resource": s.resource, "budget_seconds": s.budget, "mutating": s.mutating,
              "calls": list(s.describe(ctx))} for s in members]})
     critical = sum(max(float(s["budget_seconds"]) for s in p["steps"]) for p in phases)
     rto = float(topology.objectives.rto)
-    return {"runbook": cls.name, "source": source, "target": target, "phase": phase if runbook == "failback" else None,
+    return {"runbook": runbook.name, "source": ctx.source, "target": ctx.target, "phase": phase,
             "rto_seconds": rto, "rpo_seconds": float(topology.objectives.rpo),
             "budget_seconds": critical, "over_rto": critical > rto, "phases": phases}
 

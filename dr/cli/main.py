@@ -13,7 +13,7 @@ app = typer.Typer(
     name="drctl",
     help="Disaster-recovery failover for AWS as code: check, fail over, fail back, drill, monitor.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, PowerShell)
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -28,15 +28,16 @@ def _version(value: bool) -> None:
 @app.callback()
 def main(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+        bool, typer.Option("--version", "-V", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
     """drctl turns the DR runbook into code. Exit codes: 0 done, 1 step failed, 2 usage/config error,
-    3 refused by a safety gate, 130 interrupted (resume with `drctl resume RUN_ID`)."""
+    3 refused by a safety gate, 130 interrupted (resume with `drctl resume RUN_ID`); each command's --help
+    lists its own (readiness and status use 1 for "not ready" and "split brain risk")."""
 
 
 def _register() -> None:
-    from dr.cli import config_cmd, drill, exporter, failover, fence, iam, readiness, runs, sandbox, status
+    from dr.cli import config_cmd, conventions, drill, exporter, failover, fence, iam, readiness, runs, sandbox, status
 
     config_cmd.register(app)
     drill.register(app)
@@ -48,6 +49,8 @@ def _register() -> None:
     sandbox.register(app)
     status.register(app)
     runs.register(app)
+    conventions.add_epilogs(app)
+    conventions.clean_metavars()
 
 
 _register()

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from dr.cli.common import ConfigOpt, Output, OutputOpt, SimulateOutageOpt, console, print_json
+from dr.cli.common import ConfigOpt, Output, OutputOpt, SimulateOutageOpt, console, print_json, table
 
 EnvOpt = Annotated[str, typer.Option("--env", "-e", help="The environment that should be able to take traffic.")]
 
@@ -59,17 +59,13 @@ def document(env: str, results: list[Any]) -> dict[str, Any]:
 
 
 def render(env: str, results: list[Any]) -> None:
-    from rich.table import Table
-
     from dr.checks.model import all_ok
 
-    table = Table(title=f"readiness of {env}", title_justify="left")
-    for column in ("", "check", "resource", "reason"):
-        table.add_column(column)
+    checks = table(f"readiness of {env}", "", "check", "resource", "reason")
     for r in results:
-        table.add_row("[green]ok[/]" if r.ok else "[red]FAIL[/]", str(r.check), r.resource, r.reason)
+        checks.add_row("[green]ok[/]" if r.ok else "[red]FAIL[/]", str(r.check), r.resource, r.reason)
     out = console()
-    out.print(table)
+    out.print(checks)
     failed = [r for r in results if not r.ok]
     if all_ok(results):
         out.print(f"[green]{env} is ready[/] ({len(results)} checks passed)")

@@ -184,29 +184,21 @@ def make_services(ctx: Any, flags: RunFlags) -> Any:
 
 
 def confirm(session: RunSession, flags: RunFlags) -> None:
-    """On a TTY, the operator types the runbook's confirmation text; without one, --yes is required."""
-    from dr.errors import GateRefused, UsageError
+    """On a terminal, the operator reads what the run will do and types the target's name (dr.cli.confirm);
+    without one, --yes is required."""
+    from dr.cli.confirm import confirm_on, open_terminal, summary
+    from dr.errors import UsageError
 
     if flags.dry_run or flags.yes:
         return
-    if not is_tty():
+    terminal = open_terminal(stdio=is_tty())
+    if terminal is None:
         raise UsageError("this command changes things and there is no terminal to confirm on: pass --yes")
-    h = session.header
-    text = session.runbook.confirmation(session.ctx)
-    sys.stderr.write(f"{h.runbook}: {h.source} -> {h.target}, run {h.run_id}\n")
-    expected = text or "yes"
-    if _ask(f"Type {expected!r} to proceed") != expected:
-        raise GateRefused("confirmation declined: nothing was changed")
-    if flags.break_lock and _ask("Type 'break' to take the lock even from a run that may be alive") != "break":
-        raise GateRefused("breaking the lock declined: nothing was changed")
-
-
-def _ask(question: str) -> str:
-    """The operator's typed answer; end of input or Ctrl-C at the prompt count as no."""
     try:
-        return str(typer.prompt(question, default="", show_default=False, err=True)).strip()
-    except (typer.Abort, EOFError, KeyboardInterrupt):
-        return ""
+        expected = session.runbook.confirmation(session.ctx) or session.ctx.target
+        confirm_on(terminal, summary(session, flags.planned), expected, break_lock=flags.break_lock)
+    finally:
+        terminal.close()
 
 
 def run_session(session: RunSession, flags: RunFlags, resume: Any = None) -> RunOutcome:
@@ -214,7 +206,8 @@ def run_session(session: RunSession, flags: RunFlags, resume: Any = None) -> Run
     from dr.engine.progress import LiveProgress, PlainProgress
 
     if is_tty():
-        live = LiveProgress(session.header, session.ctx.clock, session.order)
+        # the report that follows on the same terminal replaces the live table (one final report on screen)
+        live = LiveProgress(session.header, session.ctx.clock, session.order, transient=sys.stdout.isatty())
         session.services.observers.append(live)
         with live:
             return _start_or_resume(session, flags, resume)

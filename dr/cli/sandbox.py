@@ -68,7 +68,7 @@ def demo_cmd(
     """Start a private sandbox on a free port, seed it, and run the demo: drctl against it, step by step."""
     import tempfile
 
-    from dr.sandbox.demo import run_demo
+    from dr.sandbox.demo import closing_lines, run_demo
     from dr.sandbox.session import Timings, running
 
     with tempfile.TemporaryDirectory(prefix="drctl-demo-") as work:
@@ -77,12 +77,14 @@ def demo_cmd(
         with running(config, Path(work) / "sandbox-dr.yaml", timings=timings) as sandbox:
             sys.stderr.write(f"sandbox at {sandbox.endpoint}, config {sandbox.config_path}\n")
             results = run_demo(sandbox, json_output=output is Output.JSON)
+            closing = closing_lines(sandbox) if output is Output.TEXT and results and results[-1].exit_code == 0 else []
     failed = [r for r in results if r.exit_code != 0]
     if output is Output.JSON:
         print_json({"steps": [r.to_dict() for r in results], "succeeded": not failed})
     if failed:
         raise typer.Exit(failed[0].exit_code)
     sys.stderr.write(f"\ndemo finished: {len(results)} step(s), all exit 0\n")
+    sys.stderr.write("".join(f"{line}\n" for line in closing))
 
 
 @sandbox_app.command("outage")

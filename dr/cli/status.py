@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from dr.cli.common import ConfigOpt, Output, OutputOpt, SimulateOutageOpt, console, print_json
+from dr.cli.common import ConfigOpt, Output, OutputOpt, SimulateOutageOpt, console, print_json, table
 
 
 def status_cmd(
@@ -48,12 +48,8 @@ def _run(config: str | None, outage: list[str] | None) -> Any:
 
 
 def render(report: Any) -> None:
-    from rich.table import Table
-
     out = console()
-    dbs = Table(title="databases", title_justify="left")
-    for column in ("database", "member", "role, state", "writes", "replication", "lag", "RPO"):
-        dbs.add_column(column)
+    dbs = table("databases", "database", "member", "role, state", "writes", "replication", "lag", "RPO")
     for d in report.databases:
         lag = "-" if d.lag is None or d.lag.seconds is None else f"{d.lag.seconds:.0f} s"
         rpo = "[green]ok[/]" if d.rpo_ok else f"[red]{d.rpo_reason}[/]"
@@ -65,16 +61,12 @@ def render(report: Any) -> None:
                         end_section=i == len(d.members) - 1)
     out.print(dbs)
     _split_brain(out, report)
-    records = Table(title="DNS records", title_justify="left")
-    for column in ("record", "strategy", "serves", "answer"):
-        records.add_column(column)
+    records = table("DNS records", "record", "strategy", "serves", "answer")
     for r in report.records:
         serves = r.side or ("[red]unknown[/]" if r.error else "[yellow]no side[/]")
         records.add_row(r.name, r.strategy, serves, r.error or (r.answer.detail if r.answer else ""))
     out.print(records)
-    checks = Table(title="health checks", title_justify="left")
-    for column in ("health check", "side", "records", "status"):
-        checks.add_column(column)
+    checks = table("health checks", "health check", "side", "records", "status")
     for h in report.health_checks:
         state = {True: "[green]healthy[/]", False: "[red]unhealthy[/]", None: "[yellow]unknown[/]"}[h.healthy]
         detail = h.reason.split(": ", 1)[-1]  # the reason without "health check <id> healthy"

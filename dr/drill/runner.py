@@ -13,6 +13,7 @@ from dr.drill.report import DrillFacts, build, build_full
 if TYPE_CHECKING:
     from dr.cli.run_options import RunFlags
     from dr.engine.session import RunOutcome, RunSession
+    from dr.engine.step import RunContext
 
 EXIT_CODES = {"succeeded": 0, "already-done": 0, "failed": 1, "refused": 3, "interrupted": 130}
 
@@ -25,6 +26,29 @@ class DrillResult:
     @property
     def exit_code(self) -> int:
         return EXIT_CODES.get(str(self.report["status"]), 1)
+
+
+def refuse_active_target(ctx: RunContext) -> None:
+    """GateRefused (exit 3) when the drill's target is already the active side: its copy of a database is the
+    current writer (dr.aws.lineage: writable, newest generation), so it holds production's writes. A clone drill
+    would clone production's writers and a full drill would move production; nothing is created. A target whose
+    copies cannot be read is not refused here: the drill's prechecks report it."""
+    from dr.errors import GateRefused
+    from runbooks.steps._common import current_writers, moves, region
+
+    todo = moves(ctx)
+    try:
+        writers = current_writers(ctx, todo) if todo else []
+    except Exception:  # unreadable: judged by the drill's own prechecks
+        return
+    active = [m for m, is_writer in zip(todo, writers, strict=True) if is_writer]
+    if not active:
+        return
+    which = ", ".join(f"{m.db.name} (writer {m.new.id} in {region(ctx, m.new)})" for m in active)
+    raise GateRefused(
+        f"{ctx.target} is already the active side: {which} take production's writes there. A drill to it would "
+        f"clone or move production's writers; nothing was created. Drills rehearse a move to the standby side: "
+        f"see `drctl status`, and drill --to {ctx.target} again after `drctl failback --to {ctx.source}`.")
 
 
 def drill_facts(session: RunSession, mode: str) -> DrillFacts:

@@ -55,10 +55,15 @@ class PlainProgress:
 
 class LiveProgress:
     """A live table (rich), redrawn 4 times a second: each step with status, elapsed vs budget, and the RTO
-    left. It renders itself (`__rich__`), so running steps and the RTO countdown tick between events."""
+    left. It renders itself (`__rich__`), so running steps and the RTO countdown tick between events.
 
-    def __init__(self, header: RunHeader, clock: Clock, order: list[str]) -> None:
+    `transient`: the table erases itself when the run ends, for when the final report is printed on the same
+    terminal next (one final report on screen, not the table and then the report); otherwise its last state
+    stays as the screen's record."""
+
+    def __init__(self, header: RunHeader, clock: Clock, order: list[str], *, transient: bool = False) -> None:
         self.header = header
+        self.transient = transient
         self.clock = clock
         self.rows: dict[str, _Row] = {name: _Row() for name in order}
         self._live: Any = None
@@ -68,13 +73,14 @@ class LiveProgress:
         from rich.console import Console
         from rich.live import Live
 
-        self._live = Live(self, console=Console(stderr=True), refresh_per_second=4, transient=False)
+        self._live = Live(self, console=Console(stderr=True), refresh_per_second=4, transient=self.transient)
         self._live.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._live is not None:
-            self._live.refresh()
+            if not self.transient:
+                self._live.refresh()
             self._live.__exit__(None, None, None)
 
     def notify(self, event: Event) -> None:
@@ -98,7 +104,7 @@ class LiveProgress:
         table = Table(title=f"{self.header.runbook} {self.header.source} -> {self.header.target} "
                             f"run {self.header.run_id}  RTO left {self.header.rto_seconds - spent:.0f}s")
         for column in ("step", "status", "time", "detail"):
-            table.add_column(column)
+            table.add_column(column, overflow="fold")  # wrap long ids and ARNs, never cut them
         now = self.clock.monotonic()
         with self._lock:
             for name, row in self.rows.items():

@@ -97,3 +97,53 @@ def _run_step(argv: tuple[str, ...], env: dict[str, str], json_output: bool, tim
     except ValueError:
         output = done.stdout
     return StepResult(argv, done.returncode, output)
+
+
+NEXT_COMMAND = "drctl sandbox up --write-config sandbox-dr.yaml"
+"""What a newcomer runs after the demo: a sandbox that stays up, to try the commands by hand (README)."""
+
+
+def closing_lines(sandbox: ServedSandbox, *, state_dir: Path | None = None, timeout: float = 120) -> list[str]:
+    """After the demo: what moved, the RTO and RPO achieved, where the journal is, and the next command to try.
+    Read back through drctl itself (`runs list`, `runs show -o json`) while the sandbox still runs; [] when no
+    failover report can be read."""
+    from dr.engine.env import STATE_DIR_ENV_VAR
+
+    state = state_dir or sandbox.config_path.parent / "drctl-state"
+    env = subprocess_env({**sandbox.env(), STATE_DIR_ENV_VAR: str(state)})
+
+    def document(*argv: str) -> Any:
+        done = subprocess.run([*drctl_command(), *argv, "-o", "json"], env=env, timeout=timeout, check=False,
+                              text=True, capture_output=True)
+        return json.loads(done.stdout) if done.returncode == 0 else None
+
+    try:
+        runs = [r for r in (document("runs", "list") or {}).get("runs", []) if r.get("runbook") == "failover"]
+        report = document("runs", "show", str(runs[-1]["run_id"])) if runs else None
+    except (ValueError, OSError, subprocess.SubprocessError):
+        report = None
+    return summary_lines(report) if isinstance(report, dict) else []
+
+
+def summary_lines(report: dict[str, Any]) -> list[str]:
+    """Three lines from a failover report, then the next command."""
+    steps = report.get("steps", [])
+    databases = [s["name"].split(":", 1)[1] for s in steps
+                 if s.get("name", "").startswith("promote:") and s.get("status") in ("succeeded", "already-done")]
+    zones = [s for s in steps if s.get("name", "").startswith("dns:")]
+    rto, rpo = report.get("rto", {}), report.get("rpo", {})
+    window = rpo.get("data_loss_window_seconds")
+    return [
+        f"moved: {len(databases)} database(s) ({', '.join(databases)}) and the DNS of {len(zones)} zone(s) from "
+        f"{report.get('source')} to {report.get('target')}: run {report.get('run_id')} {report.get('status')}",
+        f"RTO {rto.get('elapsed_seconds', 0):.1f}s of {rto.get('target_seconds', 0):g}s ({_met(rto.get('met'))}); "
+        f"RPO: data-loss window {'unknown' if window is None else f'{window:.1f}s'} of "
+        f"{rpo.get('target_seconds', 0):g}s ({_met(rpo.get('met'))})",
+        f"journal: {report.get('journal')} (inside the demo's sandbox, gone with it)",
+        f"next: `{NEXT_COMMAND}` keeps a sandbox running; then, as the README's \"Try it without AWS\" shows, "
+        "`drctl readiness --env qa` and `drctl failover --to qa`",
+    ]
+
+
+def _met(met: Any) -> str:
+    return {True: "met", False: "MISSED"}.get(met, "n/a")

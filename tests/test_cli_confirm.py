@@ -194,5 +194,5 @@ class TestLiveView:
         lines = [line.rstrip() for line in screen.display]
         assert sum(1 for line in lines if line.startswith("run ") and "test-ledger prod -> qa" in line) == 1
         assert not [line for line in lines if "RTO left" in line]
-        steps = [line for line in lines if line.startswith("  succeeded ")]
+        steps = [line for line in lines if line.startswith("  ") and line.split()[0] in ("verified", "checked")]
         assert len(steps) == len({line.split()[1] for line in steps}) >= 2

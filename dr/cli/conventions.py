@@ -32,13 +32,19 @@ EXIT_CODES: dict[str, tuple[tuple[str, str], ...]] = {
     "readiness": (("0", "ready: every check passed"), ("1", "NOT ready: a check failed (the table says which)"),
                   USAGE),
     "status": (("0", "every database has one writer"), ("1", "SPLIT BRAIN RISK: a database has more than one "
-               "writable copy"), USAGE),
-    "plan": (("0", "the plan was printed; nothing was called"), USAGE),
+               "writable copy, or a stopped unfenced stale copy AWS will restart"), USAGE),
+    "plan": (("0", "the plan was printed (nothing was called); `plan evaluate`: every check passed"),
+             ("1", "`plan evaluate`: a check failed (each with its reason)"), USAGE),
+    "config discover": (("0", "a valid topology was written or printed"), ("1", "the result is not valid, or AWS "
+                        "refused a read"), USAGE),
+    "config diff": (("0", "the topology matches AWS"), ("1", "differences (listed)"), USAGE),
+    "iam policy": (("0", "the policies were printed"), ("1", "a step declares no permissions"), USAGE),
     "config validate": (("0", "the topology file is valid"), ("2", "invalid: every problem, with its path and a fix")),
     "runs list": (("0", "the runs were listed"), USAGE),
     "runs show": (("0", "the run's report was printed"), ("2", "unknown run id, or a usage or configuration error")),
-    "exporter": (("0", "stopped by SIGTERM or SIGINT"), ("2", "usage or configuration error (port taken, bad "
-                 "interval)")),
+    "exporter": (("0", "stopped by SIGTERM or SIGINT; `--check`: every source read and every plan check passed"),
+                 ("1", "`--check`: a source could not be read or a plan check failed"),
+                 ("2", "usage or configuration error (port taken, bad interval)")),
     "sandbox up": (("0", "stopped by Ctrl-C"), USAGE),
     "sandbox demo": (("0", "every demo command did what it shows"), ("1", "a demo command failed (its output says "
                      "which)"), USAGE),

@@ -32,6 +32,7 @@ def install() -> None:
             return
         check_moto_version()
         from dr.sandbox.extensions import (
+            arc_endpoints,
             aurora_global,
             aurora_membership,
             cloudwatch_batch,
@@ -81,6 +82,7 @@ def install() -> None:
             route53_batch_limits,
             route53_health,
             route53_dns_answer,
+            arc_endpoints,
             replica_lag,
             cloudwatch_batch,
         ):

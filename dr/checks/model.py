@@ -22,6 +22,11 @@ class CheckKind(StrEnum):
     EKS_CLUSTER = "eks-cluster"
     ECS_SERVICE = "ecs-service"
     AUTOSCALING_GROUP = "autoscaling-group"
+    ARC_CLUSTER = "arc-cluster"
+    """An ARC cluster of arc-routing-control records: it exists, its endpoints, the named safety rules."""
+    ARC_ENDPOINTS = "arc-endpoints"
+    ARC_ROUTING_CONTROL = "arc-routing-control"
+    """A side's routing control, its RECOVERY_CONTROL health check and the record set using it."""
 
 
 @dataclass(frozen=True)

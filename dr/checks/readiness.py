@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from dr.aws.errors import describe
 from dr.aws.rds import DbView
 from dr.aws.rds_listing import RdsListings
+from dr.checks.arc import arc_readiness, arc_records_of
 from dr.checks.asg import check_autoscaling_groups
 from dr.checks.ecs import check_ecs_services
 from dr.checks.eks import check_eks_cluster
@@ -106,6 +107,8 @@ def _other_checks(pool: ThreadPoolExecutor, topology: Topology, clients: ClientF
          pool.submit(check_health_batch, clients, clock, env, group, health_reader))
         for group in by_owner(health_checks_of(topology, env))
     ]
+    if arc_records_of(topology, env):
+        pending.append((CheckKind.ARC_CLUSTER, "arc", pool.submit(arc_readiness, topology, clients, env)))
     spec = topology.readiness.get(env)
     if spec is None:
         return pending

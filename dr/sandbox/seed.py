@@ -12,6 +12,7 @@ from dr.aws.factory import ClientFactory
 from dr.aws.lag_metrics import lag_metric
 from dr.aws.rds import partition_of
 from dr.config.model import Database, Topology
+from dr.sandbox._seed_arc import ArcSeeder
 from dr.sandbox._seed_dns import DnsIds, DnsSeeder, SeedError, serving_sides, zone_name
 from dr.sandbox._seed_rds import ENGINES, RdsSeeder
 from dr.sandbox._seed_readiness import ReadinessSeeder
@@ -61,10 +62,12 @@ def seed(topology: Topology, clients: ClientFactory, control: LagControl | None 
     for db in topology.databases:
         rds.seed(db)
         _set_lag(topology, clients, control, db, lag_seconds)
-    ids = DnsSeeder(topology, clients).seed()
+    arc = ArcSeeder(topology, clients, serving_sides).seed()  # before DNS: its RECOVERY_CONTROL health checks
+    ids = DnsSeeder(topology, clients, DnsIds(health_checks=dict(arc.health_checks))).seed()
     ReadinessSeeder(topology, clients).seed()
     seed_state(topology, clients)
-    return rewrite(topology, ids)
+    seeded = rewrite(topology, ids)
+    return seeded.model_copy(update={"dns": [arc.rewrite(r) for r in seeded.dns]})
 
 
 def with_account_roles(topology: Topology) -> Topology:

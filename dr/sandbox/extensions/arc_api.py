@@ -155,7 +155,7 @@ def _create_panel(params: dict[str, Any], account: str, _u: str, _q: dict[str, l
 
 
 def _list_panels(_p: dict[str, Any], account: str, _u: str, query: dict[str, list[str]]) -> dict[str, Any]:
-    cluster = (query.get("ClusterArn") or [None])[0]
+    cluster: str | None = (query.get("ClusterArn") or [None])[0]  # type: ignore[list-item]
     with ARC.lock:
         return {"ControlPanels": [_panel(p) for p in ARC.panels.values()
                                   if p.owner == account and cluster in (None, p.cluster_arn)]}

@@ -28,7 +28,7 @@ def _account(access_key: str) -> str:
 
         return str(get_account_id_from(access_key))
     except (ImportError, KeyError, AttributeError):
-        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.core.models import DEFAULT_ACCOUNT_ID
 
         return str(DEFAULT_ACCOUNT_ID)
 
@@ -53,7 +53,7 @@ def _in_process(request: Any) -> Any | None:
     body = body.encode() if isinstance(body, str) else body if isinstance(body, bytes) else body.read()
     status, out_headers, payload = arc_api.handle(request.method, request.url, headers, body,
                                                   _account(_access_key(auth)))
-    return AWSResponse(request.url, status, out_headers, MockRawResponse(payload))  # type: ignore[arg-type]
+    return AWSResponse(request.url, status, out_headers, MockRawResponse(payload))
 
 
 def is_arc(environ: dict[str, Any]) -> bool:

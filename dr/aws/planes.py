@@ -34,9 +34,24 @@ class CallPlane:
         return {"plane": self.plane, "scope": self.scope, "why": self.why}
 
 
+BEST_EFFORT = "best effort: "
+"""Prefix of a call line whose failure does not stop the step (not on the critical path)."""
+
+
+def is_call(line: str) -> bool:
+    """A describe line naming an AWS call ("service:Operation ...") or a DNS query, not a note."""
+    text = line.strip().removeprefix(BEST_EFFORT)
+    head = text.split(" ", 1)[0]
+    return text.startswith("DNS query") or (":" in head and head.split(":", 1)[0].replace("-", "").isalnum())
+
+
+def on_critical_path(line: str) -> bool:
+    return not line.strip().startswith(BEST_EFFORT)
+
+
 def plane_of(call: str) -> CallPlane:
     """Classify one call line of `Step.describe` ("service:Operation ..." or "DNS query ...")."""
-    text = call.strip()
+    text = call.strip().removeprefix(BEST_EFFORT)
     if text.startswith("DNS query"):
         if "route53:" in text:
             return CallPlane(CONTROL, "global", "finds the zone's name servers with Route53's API (us-east-1)")

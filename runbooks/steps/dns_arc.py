@@ -24,7 +24,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from dr.aws.arc import OFF, ON, Attempts, Endpoint, cluster_endpoints, control_states, update_states, violated_rule
-from dr.aws.errors import is_retryable
+from dr.aws.errors import describe, is_retryable
+from dr.aws.planes import BEST_EFFORT
 from dr.config.model import DnsRecord
 from dr.engine.step import RunContext, Step
 from dr.errors import StepFailed
@@ -62,6 +63,9 @@ class ArcSwitch(Waits, Step):
         names = ", ".join(r.fqdn for r in self.records[:3]) + (" ..." if len(self.records) > 3 else "")
         self.resource = f"{arc.cluster_arn}: {len(self.records)} record(s) {names}"
         self.dns_note = ""
+        """Why the DNS answer was not read (Route53's API failing): the routing control states decided."""
+        self._order: list[Endpoint] = []
+        self._unanswered: list[str] = []
 
     def wanted(self, ctx: RunContext) -> dict[str, str]:
         """Routing control ARN -> state this move wants: the target's On, the source's Off."""
@@ -85,23 +89,41 @@ class ArcSwitch(Waits, Step):
         calls += [f"route53-recovery-cluster:GetRoutingControlState x{len(wanted)} (endpoints in turn: {where})",
                   f"route53-recovery-cluster:UpdateRoutingControlStates ({on} On -> {ctx.target}, "
                   f"{len(wanted) - on} Off -> {ctx.source}, one call, endpoints in turn: {where})",
-                  f"{self.view.verify.describe()}: each record (poll until it answers {ctx.target}; the routing "
-                  "control states decide when it cannot be read)"]
+                  f"{BEST_EFFORT}{self.view.verify.describe()}: each record (poll until it answers {ctx.target}; "
+                  "when the answer cannot be read, the routing control states decide)"]
         return calls
 
     def endpoints(self, ctx: RunContext) -> list[Endpoint]:
-        """The journaled endpoints, else the topology's, else DescribeCluster's (control plane, once); journaled."""
+        """The journaled endpoints, else the topology's, else DescribeCluster's (control plane, once); journaled.
+        The endpoint that answered last comes first (a dead one is not waited on at every poll)."""
+        if self._order:
+            return list(self._order)
         fact = endpoints_fact(self.arc.cluster_id)
         if ctx.facts.get(fact):
-            return [Endpoint.from_dict(e) for e in ctx.facts[fact]]
+            self._order = [Endpoint.from_dict(e) for e in ctx.facts[fact]]
+            return list(self._order)
         found = [Endpoint(e.region, e.url) for e in self.arc.endpoints]
         if not found:
             found = call(ctx, cluster_endpoints, clients=ctx.clients, env=self.env, cluster_arn=self.arc.cluster_arn)
         ctx.set_fact(fact, [e.to_dict() for e in found])
-        return found
+        self._order = list(found)
+        return list(found)
+
+    def _answered(self, attempts: Attempts) -> None:
+        """Note the endpoints that did not answer, and put the one that did first."""
+        for failure in attempts.failed:
+            region = failure.split(":", 1)[0]
+            if all(not f.startswith(region + ":") for f in self._unanswered):
+                self._unanswered.append(failure)
+        if attempts.used is not None and attempts.used in self._order:
+            self._order.remove(attempts.used)
+            self._order.insert(0, attempts.used)
 
     def _states(self, ctx: RunContext) -> dict[str, str]:
-        return control_states(ctx.clients, self.env, self.endpoints(ctx), list(self.wanted(ctx)))
+        attempts = Attempts()
+        states = control_states(ctx.clients, self.env, self.endpoints(ctx), list(self.wanted(ctx)), attempts)
+        self._answered(attempts)
+        return states
 
     def _differing(self, ctx: RunContext) -> list[str]:
         wanted, states = self.wanted(ctx), self._states(ctx)
@@ -125,12 +147,21 @@ class ArcSwitch(Waits, Step):
                                  "or override the rule by hand (SafetyRulesToOverride) if the move must go "
                                  "ahead") from err
             raise
+        self._answered(attempts)
         used = attempts.used.to_dict() if attempts.used else {}
         ctx.set_fact(update_fact(self.arc.cluster_id), {"states": wanted, "endpoint": used,
                                                         "at": ctx.clock.now().isoformat()})
         on = sum(1 for s in wanted.values() if s == ON)
+        where = f"via {attempts.used.region}" if attempts.used else ""
+        skipped = f" (tried first: {'; '.join(self._unanswered)})" if self._unanswered else ""
         return (f"{on} routing control(s) On ({ctx.target}), {len(wanted) - on} Off ({ctx.source}) in one "
-                f"UpdateRoutingControlStates {attempts.summary()}")
+                f"UpdateRoutingControlStates {where}{skipped}")
+
+    def verify(self, ctx: RunContext) -> bool:
+        done = super().verify(ctx)
+        if done and self.dns_note:
+            ctx.set_fact(f"arc.dns_unverified.{self.arc.cluster_id}", self.dns_note)
+        return done
 
     def waiting_on(self, ctx: RunContext) -> str | None:
         differing = self._differing(ctx)
@@ -142,16 +173,18 @@ class ArcSwitch(Waits, Step):
     def _not_answering(self, ctx: RunContext) -> list[str]:
         """Records whose DNS answer is not the target's value. An answer that cannot be read at all (Route53's API
         failing, e.g. TestDNSAnswer in a us-east-1 event) is noted and left to the routing control states."""
-        wrong = []
+        wrong: list[str] = []
+        if self.dns_note:  # Route53's API failed once in this step: not waited on at every poll
+            return wrong
         for record in self.records:
             try:
                 values, via = self.view.answer(ctx, record)
             except Exception as err:
                 if not is_retryable(err) and not _is_call_error(err):
                     raise
-                self.dns_note = f"DNS answer of {record.fqdn} not read ({type(err).__name__}): judged on the " \
-                                "routing control states"
-                continue
+                self.dns_note = (f"DNS answer of {record.fqdn} not read ({describe(err)}): judged on the routing "
+                                 "control states")
+                return []
             if values != {record.targets[ctx.target].rstrip(".").lower()}:
                 wrong.append(f"{record.fqdn} answers {', '.join(sorted(values)) or 'nothing'} (read via {via})")
         return wrong

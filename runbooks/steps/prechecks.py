@@ -145,7 +145,10 @@ def target_not_ready(ctx: RunContext) -> list[CheckResult]:
     are left out of the read itself: the RPO gate and the promote steps judge them, knowing the direction."""
     from dr.checks.readiness import readiness
 
-    apps_only = ctx.topology.model_copy(update={"databases": []})
+    # ARC records are left out too: their checks read ARC's control plane, and the ARC step reads the routing
+    # controls itself on the cluster's data plane (a move must not depend on us-west-2's control-config API)
+    apps_only = ctx.topology.model_copy(update={"databases": [],
+                                                "dns": [r for r in ctx.topology.dns if r.arc is None]})
     results = readiness(apps_only, ctx.clients, ctx.clock, ctx.target)
     return [r for r in results if not r.ok and r.check not in DATABASE_CHECKS]
 

@@ -76,6 +76,10 @@ class TestFailoverAndFailback:
             rec.arc.routing_controls["qa"]: "On", rec.arc.routing_controls["prod"]: "Off"}
         assert h.faults.count("route53-recovery-control-config") == 0  # no control-plane call for DNS
         assert h.faults.count("route53", "ChangeResourceRecordSets") == 0
+        rto = report["rto"]  # the client-side truth: the answer changed, clients follow one TTL (60 s) later
+        assert rto["clients_followed_seconds"] == pytest.approx(rto["answer_changed_seconds"] + 60)
+        assert rto["met"] is (rto["clients_followed_seconds"] <= rto["target_seconds"])
+        assert journaled["dns.answered.shop.example.com."]["how"] == "routing control state"
 
     def test_failback_moves_the_routing_controls_back(self, h: Harness) -> None:
         """Failback to prod: prod's routing control On again, qa's Off, and DNS answers prod."""

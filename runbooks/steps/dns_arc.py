@@ -26,10 +26,11 @@ from typing import Any
 from dr.aws.arc import OFF, ON, Attempts, Endpoint, cluster_endpoints, control_states, update_states, violated_rule
 from dr.aws.errors import describe, is_retryable
 from dr.aws.planes import BEST_EFFORT
+from dr.clock import iso, parse_iso
 from dr.config.model import DnsRecord
 from dr.engine.step import RunContext, Step
 from dr.errors import StepFailed
-from runbooks.steps._common import Waits, call
+from runbooks.steps._common import Waits, call, note_answered
 from runbooks.steps.dns_failover_routing import RoutingView
 
 
@@ -150,7 +151,7 @@ class ArcSwitch(Waits, Step):
         self._answered(attempts)
         used = attempts.used.to_dict() if attempts.used else {}
         ctx.set_fact(update_fact(self.arc.cluster_id), {"states": wanted, "endpoint": used,
-                                                        "at": ctx.clock.now().isoformat()})
+                                                        "at": iso(ctx.clock.now())})
         on = sum(1 for s in wanted.values() if s == ON)
         where = f"via {attempts.used.region}" if attempts.used else ""
         skipped = f" (tried first: {'; '.join(self._unanswered)})" if self._unanswered else ""
@@ -158,9 +159,15 @@ class ArcSwitch(Waits, Step):
                 f"UpdateRoutingControlStates {where}{skipped}")
 
     def verify(self, ctx: RunContext) -> bool:
+        """As Waits.verify; once in place, each record's answer change (the accepted update: Route53's health
+        checkers follow the routing controls) is journaled for the report's client-side RTO."""
         done = super().verify(ctx)
-        if done and self.dns_note:
-            ctx.set_fact(f"arc.dns_unverified.{self.arc.cluster_id}", self.dns_note)
+        if done:
+            if self.dns_note:
+                ctx.set_fact(f"arc.dns_unverified.{self.arc.cluster_id}", self.dns_note)
+            update = ctx.facts.get(update_fact(self.arc.cluster_id)) or {}
+            at = parse_iso(str(update["at"])) if update.get("at") else None
+            note_answered(ctx, self.records, "routing control state", at)
         return done
 
     def waiting_on(self, ctx: RunContext) -> str | None:

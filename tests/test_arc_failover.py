@@ -57,8 +57,9 @@ def facts(h: Harness, run_id: str) -> dict[str, Any]:
 
 
 class TestFailoverAndFailback:
-    def test_failover_turns_the_target_on_and_the_source_off_and_dns_follows(self, h: Harness) -> None:
-        """Failover: qa's routing control On, prod's Off in one call; the DNS answer is qa's; endpoints journaled."""
+    def test_failover_and_failback_move_the_routing_controls_and_dns_follows(self, h: Harness) -> None:
+        """Failover: qa's routing control On, prod's Off in one call, DNS answers qa, endpoints and the update
+        journaled, the report's client-side RTO; failback: prod On and qa Off again, DNS answers prod."""
         assert states(h) == {"prod": "On", "qa": "Off"}
         outcome = h.run("failover", "qa", run_id="fo")
         assert outcome.exit_code == 0, outcome.report
@@ -81,10 +82,7 @@ class TestFailoverAndFailback:
         assert rto["met"] is (rto["clients_followed_seconds"] <= rto["target_seconds"])
         assert journaled["dns.answered.shop.example.com."]["how"] == "routing control state"
 
-    def test_failback_moves_the_routing_controls_back(self, h: Harness) -> None:
-        """Failback to prod: prod's routing control On again, qa's Off, and DNS answers prod."""
-        assert h.run("failover", "qa", run_id="fo").exit_code == 0
-        outcome = h.run("failback", "prod", run_id="fb")
+        outcome = h.run("failback", "prod", run_id="fb")  # and back: prod On, qa Off, DNS answers prod
         assert outcome.exit_code == 0, outcome.report
         assert arc_step(outcome.report, h)["status"] == "succeeded"
         assert states(h) == {"prod": "On", "qa": "Off"}
@@ -113,10 +111,19 @@ class TestWithoutRoute53ControlPlane:
 
 class TestSafetyRules:
     def test_a_gating_rule_refusal_fails_the_step_with_the_rules_name_and_changes_nothing(self, h: Harness) -> None:
-        """A gating rule whose gate is Off refuses the update: the ARC step fails naming the rule, exit 1, the
-        routing controls are as before."""
+        """The seeded assertion rule refuses prod Off alone (ConflictException); a gating rule whose gate is Off
+        refuses drctl's update: the ARC step fails naming the rule, exit 1, the routing controls are as before."""
+        from botocore.exceptions import ClientError
+
         rec = record(h)
         assert rec.arc is not None
+        endpoint = rec.arc.endpoints[0]
+        client = h.sbx.clients.client("route53-recovery-cluster", "prod", endpoint.region, endpoint_url=endpoint.url)
+        with pytest.raises(ClientError) as refused:  # the seeded assertion rule: prod Off alone leaves none On
+            client.update_routing_control_states(UpdateRoutingControlStateEntries=[
+                {"RoutingControlArn": rec.arc.routing_controls["prod"], "RoutingControlState": "Off"}])
+        assert refused.value.response["Error"]["Code"] == "ConflictException"
+        assert "shop-one-side-on" in refused.value.response["Error"]["Message"]
         config = h.sbx.clients.client("route53-recovery-control-config", "prod", "us-west-2")
         panel = rec.arc.routing_controls["prod"].split("/routingcontrol/")[0]
         gate = config.create_routing_control(ClusterArn=rec.arc.cluster_arn, ControlPanelArn=panel,
@@ -133,21 +140,6 @@ class TestSafetyRules:
         assert "nothing changed" in failed["detail"]
         assert states(h) == {"prod": "On", "qa": "Off"}
         assert h.faults.count("route53-recovery-cluster", "UpdateRoutingControlStates") == 1  # not retried
-
-    def test_the_sandbox_refuses_an_update_that_leaves_no_side_on(self, h: Harness) -> None:
-        """The seeded assertion rule (at least one On) refuses turning prod Off alone: ConflictException."""
-        from botocore.exceptions import ClientError
-
-        rec = record(h)
-        assert rec.arc is not None
-        endpoint = rec.arc.endpoints[0]
-        client = h.sbx.clients.client("route53-recovery-cluster", "prod", endpoint.region, endpoint_url=endpoint.url)
-        with pytest.raises(ClientError) as refused:
-            client.update_routing_control_states(UpdateRoutingControlStateEntries=[
-                {"RoutingControlArn": rec.arc.routing_controls["prod"], "RoutingControlState": "Off"}])
-        assert refused.value.response["Error"]["Code"] == "ConflictException"
-        assert "shop-one-side-on" in refused.value.response["Error"]["Message"]
-        assert states(h) == {"prod": "On", "qa": "Off"}
 
 
 class TestResume:

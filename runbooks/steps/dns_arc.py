@@ -21,7 +21,6 @@ describe-cluster --region us-west-2 --cluster-arn C` if it does not answer), the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from dr.aws.arc import OFF, ON, Attempts, Endpoint, cluster_endpoints, control_states, update_states, violated_rule
 from dr.aws.errors import describe, is_retryable
@@ -56,7 +55,8 @@ class ArcSwitch(Waits, Step):
     def __init__(self, records: Sequence[DnsRecord], view: RoutingView | None = None) -> None:
         self.records = list(records)
         arc = self.records[0].arc
-        assert arc is not None  # validation: an arc-routing-control record has its arc section
+        if arc is None:  # config validation refuses an arc-routing-control record without it
+            raise ValueError(f"{self.records[0].fqdn}: an arc-routing-control record needs its arc section")
         self.arc = arc
         self.env = self.records[0].env
         self.view = view or RoutingView()
@@ -212,5 +212,6 @@ def arc_records(records: Sequence[DnsRecord]) -> dict[str, list[DnsRecord]]:
     return by_cluster
 
 
-def arc_steps(records: Sequence[DnsRecord], view: RoutingView) -> list[Any]:
+def arc_steps(records: Sequence[DnsRecord], view: RoutingView) -> list[Step]:
+    """One ArcSwitch per ARC cluster of the arc-routing-control records."""
     return [ArcSwitch(group, view) for group in arc_records(records).values()]

@@ -98,8 +98,9 @@ class ReportBuilder:
             out["answer_changed_seconds"] = round((changed - start).total_seconds(), 3)
             out["clients_followed_seconds"] = judged = round((followed - start).total_seconds(), 3)
         out["met"] = None if met is None else met and judged <= target
-        out["measured"] = measured + ("; met is judged on when clients have followed (answer changed + TTL)"
-                                      if answers else "")
+        out["measured"] = measured
+        if answers:
+            out["judged_on"] = "clients_followed_seconds"
         return out
 
     def _rto_start(self) -> datetime:

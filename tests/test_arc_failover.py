@@ -79,6 +79,7 @@ class TestFailoverAndFailback:
         assert h.faults.count("route53", "ChangeResourceRecordSets") == 0
         rto = report["rto"]  # the client-side truth: the answer changed, clients follow one TTL (60 s) later
         assert rto["clients_followed_seconds"] == pytest.approx(rto["answer_changed_seconds"] + 60)
+        assert rto["judged_on"] == "clients_followed_seconds"
         assert rto["met"] is (rto["clients_followed_seconds"] <= rto["target_seconds"])
         assert journaled["dns.answered.shop.example.com."]["how"] == "routing control state"
 

@@ -146,8 +146,14 @@ class TestSafetyRules:
 class TestResume:
     def test_a_crash_after_the_update_was_accepted_is_resumed_without_a_second_update(
             self, h: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
-        """The process dies right after UpdateRoutingControlStates was accepted; resume finds the states set
-        (already-done) and sends no second update; exit 0."""
+        """The topology lists no endpoints: one DescribeCluster, journaled. The process dies right after
+        UpdateRoutingControlStates was accepted; resume reads the endpoints from the journal (no second
+        DescribeCluster), finds the states set (already-done) and sends no second update; exit 0."""
+        rec = record(h)
+        assert rec.arc is not None
+        seeded = h.topology
+        bare = rec.model_copy(update={"arc": rec.arc.model_copy(update={"endpoints": []})})
+        h.sbx.topology = seeded.model_copy(update={"dns": [bare]})
         real = dns_arc.update_states
 
         def accepted_then_crash(*args: Any, **kwargs: Any) -> None:
@@ -162,4 +168,8 @@ class TestResume:
         assert resumed.exit_code == 0, resumed.report
         assert arc_step(resumed.report, h)["status"] in ("already-done", "succeeded")
         assert h.faults.count("route53-recovery-cluster", "UpdateRoutingControlStates") == 1
+        assert h.faults.count("route53-recovery-control-config", "DescribeCluster") == 1
+        h.sbx.topology = seeded
+        assert facts(h, "crash")[dns_arc.endpoints_fact(rec.arc.cluster_id)] == [e.model_dump()
+                                                                                for e in rec.arc.endpoints]
         assert states(h) == {"prod": "Off", "qa": "On"}

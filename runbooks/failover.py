@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from dr.config.model import DnsRecord, Engine
+from dr.config.model import DnsRecord, DnsStrategy, Engine
 from dr.engine.registry import register
 from dr.engine.runbook import DEFAULT_CONCURRENCY, Parallel, Phase, Runbook
 from dr.engine.step import RunContext, Step
@@ -21,6 +21,7 @@ from runbooks.steps.backups import KeepClusterBackups
 from runbooks.steps.catch_up import CatchUp
 from runbooks.steps.complete import CompleteAtStart, Guarded
 from runbooks.steps.confirm import Confirm
+from runbooks.steps.dns_arc import arc_steps
 from runbooks.steps.dns_failover_routing import RoutingView
 from runbooks.steps.dns_upsert import UpsertZone
 from runbooks.steps.fence import FenceLeftBehind, FenceSource
@@ -38,12 +39,15 @@ def promote_step(move: Move, watch: RdsWatch) -> Step:
 
 
 def dns_steps(dns: list[DnsRecord]) -> list[Step]:
-    """One step per hosted zone: its records of both strategies in one change batch where AWS allows."""
+    """One step per hosted zone: its upsert and failover-routing records in one change batch where AWS allows;
+    one step per ARC cluster for its arc-routing-control records (routing controls, no Route53 API call)."""
     by_zone: dict[str, list[DnsRecord]] = defaultdict(list)
     for record in dns:
-        by_zone[record.zone_id].append(record)
+        if record.strategy is not DnsStrategy.ARC_ROUTING_CONTROL:
+            by_zone[record.zone_id].append(record)
     view = RoutingView()  # one Inverted read per account and one name-server lookup per zone, for all zones
-    return [UpsertZone(zone, zone_records, view) for zone, zone_records in by_zone.items()]
+    zones: list[Step] = [UpsertZone(zone, zone_records, view) for zone, zone_records in by_zone.items()]
+    return zones + arc_steps([r for r in dns if r.strategy is DnsStrategy.ARC_ROUTING_CONTROL], view)
 
 
 def move_phases(ctx: RunContext, complete: CompleteAtStart, alongside: Sequence[Step] = (),

@@ -98,6 +98,20 @@ def resources_of(call: Call, account: str) -> list[str]:
         return [str(p["RoleArn"])]
     if call.service == "iam":
         return [str(p["PolicySourceArn"])]
+    if call.service.startswith("route53-recovery-"):
+        return _arc_resources(p)
+    return ["*"]
+
+
+def _arc_resources(p: dict[str, Any]) -> list[str]:
+    """ARC: routing controls (GetRoutingControlState, UpdateRoutingControlStates' entries, DescribeRoutingControl),
+    the cluster (DescribeCluster), the control panel (ListSafetyRules)."""
+    entries = p.get("UpdateRoutingControlStateEntries")
+    if entries:
+        return [str(e["RoutingControlArn"]) for e in entries]
+    for key in ("RoutingControlArn", "ClusterArn", "ControlPanelArn"):
+        if key in p:
+            return [str(p[key])]
     return ["*"]
 
 

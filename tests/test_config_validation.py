@@ -106,7 +106,7 @@ BAD: list[tuple[str, Mutation, str, str]] = [
     ("dns-unknown-strategy", _set("dns.0.strategy", "weighted"), "dns[0].strategy", "upsert"),
     ("dns-bad-type", _set("dns.0.type", "MX"), "dns[0].type", "pattern"),
     ("dns-negative-ttl", _set("dns.0.ttl", -5), "dns[0].ttl", "greater than or equal"),
-    ("dns-duplicate-record", _append("dns", BASE["dns"][0]), "dns[3].name", "listed twice"),
+    ("dns-duplicate-record", _append("dns", BASE["dns"][0]), f"dns[{len(BASE['dns'])}].name", "listed twice"),
     ("dns-unknown-env", _set("dns.0.env", "stage"), "dns[0].env", "not defined"),
     ("dns-drill-name-equals-name", _set("dns.0.drill_name", "api.example.com"), "dns[0].drill_name", "differ"),
     ("bad-rto-duration", _set("objectives.rto", "fifteen minutes"), "objectives.rto", "not a duration"),

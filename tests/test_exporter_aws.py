@@ -82,7 +82,8 @@ class TestSeededSandbox:
 
     def test_health_checks_and_active_sites_are_read_from_route53(
             self, seeded_exposition: tuple[str, Exporter]) -> None:
-        """Every seeded health check is healthy and every record serves prod after seeding."""
+        """Every seeded health check is healthy (not the RECOVERY_CONTROL ones, which follow routing controls) and
+        every record serves prod after seeding."""
         text, _ = seeded_exposition
         families = {f.name: f for f in text_string_to_metric_families(text)}
         health = families["drctl_health_check_healthy"].samples
@@ -90,7 +91,7 @@ class TestSeededSandbox:
         assert all(s.value == 1.0 for s in health)
         active = {(s.labels["record"], s.labels["env"]) for s in families["drctl_active_site_info"].samples}
         assert active == {("api.example.com.", "prod"), ("www.example.com.", "prod"),
-                          ("payments.internal.example.com.", "prod")}
+                          ("payments.internal.example.com.", "prod"), ("shop.example.com.", "prod")}
 
     def test_readiness_is_exported_per_environment_and_check(self, seeded_exposition: tuple[str, Exporter]) -> None:
         """Readiness of both DR sides is exported with the checks engineer's check kinds."""

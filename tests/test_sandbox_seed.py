@@ -241,7 +241,8 @@ class TestSeedExample:
                            dim="DBClusterIdentifier", ident="payments-cluster-euw1") == pytest.approx(2000.0)
 
     def test_zones_and_health_checks_get_real_ids(self, seeded: InProcessSandbox) -> None:
-        """Placeholders are replaced: two zones and six health checks exist in prod's account under the new ids."""
+        """Placeholders are replaced: two zones and eight health checks (two RECOVERY_CONTROL) exist in prod's
+        account under the new ids."""
         route53 = seeded.clients.route53("prod")
         zones = {z["Id"].rsplit("/", 1)[-1]: z["Name"] for z in route53.list_hosted_zones()["HostedZones"]}
         assert {r.zone_id for r in seeded.topology.dns} == set(zones)
@@ -249,12 +250,13 @@ class TestSeedExample:
         checks = {c["Id"] for c in route53.list_health_checks()["HealthChecks"]}
         used = {hc for r in seeded.topology.dns for hc in r.health_checks.values()}
         assert used == checks
-        assert len(checks) == 6
+        assert len(checks) == 8
         assert seeded.clients.route53("qa").list_hosted_zones()["HostedZones"] == []
 
     def test_records_are_in_steady_state_and_drill_records_absent(self, seeded: InProcessSandbox) -> None:
-        """api points at prod; www has PRIMARY prod / SECONDARY qa with their checks; no drill-* record."""
-        api, www, _ = seeded.topology.dns
+        """api points at prod; www and shop (arc-routing-control) have PRIMARY prod / SECONDARY qa with their checks;
+        no drill-* record."""
+        api, www, _, shop = seeded.topology.dns
         sets = _record_sets(seeded, "prod", api.zone_id)
         values = {(s["Name"], s.get("Failover")): (s["ResourceRecords"][0]["Value"], s.get("HealthCheckId"))
                   for s in sets if s["Type"] == "CNAME"}
@@ -262,6 +264,8 @@ class TestSeedExample:
             ("api.example.com.", None): ("api.eu-central-1.example.com", None),
             ("www.example.com.", "PRIMARY"): ("www.eu-central-1.example.com", www.health_checks["prod"]),
             ("www.example.com.", "SECONDARY"): ("www.eu-west-1.example.com", www.health_checks["qa"]),
+            ("shop.example.com.", "PRIMARY"): ("shop.eu-central-1.example.com", shop.health_checks["prod"]),
+            ("shop.example.com.", "SECONDARY"): ("shop.eu-west-1.example.com", shop.health_checks["qa"]),
         }
 
     def test_readiness_resources_at_capacity_in_the_env_account(self, seeded: InProcessSandbox) -> None:

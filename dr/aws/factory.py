@@ -31,6 +31,9 @@ _LOADER_LOCK = threading.Lock()
 ROUTE53_MIN_ATTEMPTS = 10
 """Attempts per Route53 call at least (adaptive retry mode): Route53 throttles at 10 requests/s per account."""
 _SHARED_LOADER: list[Any] = []
+ARC_CLUSTER_SERVICE = "route53-recovery-cluster"
+ARC_ENDPOINT_ATTEMPTS = 2
+"""botocore attempts per ARC cluster endpoint: AWS's advice is to try the next endpoint, not wait on one."""
 STS_REGIONAL_ENDPOINTS = "regional"
 """Pinned on every session: STS is called in the region asked for (sts.<region>.amazonaws.com). A user's
 `AWS_STS_REGIONAL_ENDPOINTS=legacy` (or `sts_regional_endpoints = legacy` in ~/.aws/config) would otherwise send
@@ -79,14 +82,16 @@ class ClientFactory:
         self._sts: dict[str, Any] = {}
         self._lock = threading.RLock()
 
-    def client(self, service: str, env: str, region: str | None = None) -> Any:
-        """A client for `service` in `env`'s account, in `region` (default: the env's home region)."""
+    def client(self, service: str, env: str, region: str | None = None, *, endpoint_url: str | None = None) -> Any:
+        """A client for `service` in `env`'s account, in `region` (default: the env's home region); `endpoint_url`
+        for a service reached at an endpoint of its own (an ARC cluster's regional endpoints, dr/aws/arc.py)."""
         region = region or self.topology.environments[env].region
-        key = (service, env, region)
+        key = (service, env, region) if endpoint_url is None else (service, env, f"{region} {endpoint_url}")
         with self._lock:
             if key not in self._clients:
+                extra = {} if endpoint_url is None else {"endpoint_url": endpoint_url}
                 client = self._session(env, region).client(service, region_name=region,
-                                                           config=self._config(service))
+                                                           config=self._config(service), **extra)
                 if self.faults is not None:
                     self.faults.attach(client, region)
                 self._clients[key] = client
@@ -100,6 +105,9 @@ class ClientFactory:
         from botocore.config import Config
 
         attempts, mode = self.settings.max_attempts, "standard"
+        if service == ARC_CLUSTER_SERVICE:
+            # a cluster endpoint that does not answer is left for the next one (dr/aws/arc.py), not retried here
+            attempts = min(attempts, ARC_ENDPOINT_ATTEMPTS)
         if service == "route53":
             # 10 requests/s per account, burst 50: at a few hundred records the reads queue for tokens. Adaptive
             # mode paces the client to the rate it is given, and the extra attempts let a throttled read wait its

@@ -270,7 +270,8 @@ def read_record(
         sets = listing.record_sets(client, record.zone_id, fqdn, record.type)
     else:
         sets = _record_sets(client, record.zone_id, fqdn, record.type)
-    if record.strategy is DnsStrategy.FAILOVER_ROUTING:
+    if record.strategy in (DnsStrategy.FAILOVER_ROUTING, DnsStrategy.ARC_ROUTING_CONTROL):
+        # an arc-routing-control pair's RECOVERY_CONTROL checks follow its routing controls: read like any other
         ask = healthy or (lambda hc: health_check_status(clients, record.env, hc))
         return _failover_answer(record, fqdn, sets, ask)
     plain = [s for s in sets if "SetIdentifier" not in s]

@@ -29,6 +29,8 @@ def health_checks_of(topology: Topology, env: str) -> list[SideHealthCheck]:
     """ENV's health checks, once each even when several records share one."""
     seen: dict[str, SideHealthCheck] = {}
     for record in topology.dns:
+        if record.arc is not None:  # a RECOVERY_CONTROL check follows its routing control: dr/checks/arc.py
+            continue
         hc = record.health_checks.get(env)
         if hc:
             before = seen.get(hc)

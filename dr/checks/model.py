@@ -24,6 +24,11 @@ class CheckKind(StrEnum):
     AUTOSCALING_GROUP = "autoscaling-group"
     DR_BACKUP = "dr-backup"
     """The newest restorable backup copy in this environment's region is younger than its max_age."""
+    ARC_CLUSTER = "arc-cluster"
+    """An ARC cluster of arc-routing-control records: it exists, its endpoints, the named safety rules."""
+    ARC_ENDPOINTS = "arc-endpoints"
+    ARC_ROUTING_CONTROL = "arc-routing-control"
+    """A side's routing control, its RECOVERY_CONTROL health check and the record set using it."""
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from dr.aws.errors import describe
 from dr.aws.rds import DbView
 from dr.aws.rds_listing import RdsListings
+from dr.checks.arc import arc_readiness, arc_records_of
 from dr.checks.asg import check_autoscaling_groups
 from dr.checks.dr_backup import backed_up_into, check_dr_backups
 from dr.checks.ecs import check_ecs_services
@@ -110,6 +111,8 @@ def _other_checks(pool: ThreadPoolExecutor, topology: Topology, clients: ClientF
     if backed_up_into(topology, env):
         pending.append((CheckKind.DR_BACKUP, "dr-backups",
                         pool.submit(check_dr_backups, topology, clients, clock, env)))
+    if arc_records_of(topology, env):
+        pending.append((CheckKind.ARC_CLUSTER, "arc", pool.submit(arc_readiness, topology, clients, env)))
     spec = topology.readiness.get(env)
     if spec is None:
         return pending

@@ -132,23 +132,29 @@ def build_plan(runbook: str, *, config: str | None, target: str, phase: str = "a
 
 def plan_document(runbook: Any, ctx: Any, *, phase: str | None = None) -> dict[str, Any]:
     """The plan of `runbook` for a (dry-run) context: what `drctl plan` prints and the confirmation summarises."""
+    from dr.cli.plan_planes import control_plane_calls, step_planes
     from dr.engine.runbook import Parallel
 
     topology = ctx.topology
     phases: list[dict[str, Any]] = []
+    steps = []
     for item in runbook.phases(ctx):
         members = list(item.steps) if isinstance(item, Parallel) else [item]
+        steps += members
         phases.append({"name": item.name, "parallel": isinstance(item, Parallel), "steps": [
             {"name": s.name, "resource": s.resource, "budget_seconds": s.budget, "mutating": s.mutating,
-             "calls": list(s.describe(ctx))} for s in members]})
+             "calls": list(s.describe(ctx)), "planes": step_planes(s, ctx)} for s in members]})
     critical = sum(max(float(s["budget_seconds"]) for s in p["steps"]) for p in phases)
     rto = float(topology.objectives.rto)
     return {"runbook": runbook.name, "source": ctx.source, "target": ctx.target, "phase": phase,
             "rto_seconds": rto, "rpo_seconds": float(topology.objectives.rpo),
-            "budget_seconds": critical, "over_rto": critical > rto, "phases": phases}
+            "budget_seconds": critical, "over_rto": critical > rto, "phases": phases,
+            "control_plane_calls": control_plane_calls(steps, ctx)}
 
 
 def render_plan(plan: dict[str, Any]) -> str:
+    from dr.cli.plan_planes import render_counts
+
     lines = [f"{plan['runbook']}: {plan['source']} -> {plan['target']} (RTO {plan['rto_seconds']:g}s, "
              f"RPO {plan['rpo_seconds']:g}s; step budgets along the path: {plan['budget_seconds']:g}s)"]
     if plan.get("over_rto"):
@@ -160,8 +166,15 @@ def render_plan(plan: dict[str, Any]) -> str:
         for step in phase["steps"]:
             kind = "" if step["mutating"] else ", read-only"
             lines.append(f"   - {step['name']}  [{step['resource']}]  budget {step['budget_seconds']:g}s{kind}")
-            lines.extend(f"       {call}" for call in step["calls"])
+            planes = step.get("planes") or [{}] * len(step["calls"])
+            lines.extend(f"       {call}  [{_plane_label(mark)}]" if mark else f"       {call}"
+                         for call, mark in zip(step["calls"], planes, strict=False))
+    lines += render_counts(plan.get("control_plane_calls") or {})
     return "\n".join(lines) + "\n"
+
+
+def _plane_label(mark: dict[str, str]) -> str:
+    return f"{mark['plane']} plane, {mark['scope']}"
 
 
 def register(app: typer.Typer) -> None:

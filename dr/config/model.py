@@ -28,6 +28,7 @@ class Engine(StrEnum):
 class DnsStrategy(StrEnum):
     UPSERT = "upsert"
     FAILOVER_ROUTING = "failover-routing"
+    ARC_ROUTING_CONTROL = "arc-routing-control"
 
 
 class Objectives(_Strict):
@@ -79,6 +80,38 @@ class Database(_Strict):
         return self.promotion_budget or DEFAULT_PROMOTION_BUDGETS[self.engine.value]
 
 
+ARC_CLUSTER_ARN = r"^arn:aws[a-z-]*:route53-recovery-control::\d{12}:cluster/[A-Za-z0-9_.-]+$"
+ARC_PANEL_ARN = r"^arn:aws[a-z-]*:route53-recovery-control::\d{12}:controlpanel/[A-Za-z0-9_.-]+$"
+ARC_CONTROL_ARN = r"^arn:aws[a-z-]*:route53-recovery-control::\d{12}:controlpanel/[A-Za-z0-9_.-]+/routingcontrol/" \
+                  r"[A-Za-z0-9_.-]+$"
+
+
+class ArcEndpoint(_Strict):
+    """One regional endpoint of an ARC cluster, as DescribeCluster lists it (`ClusterEndpoints`)."""
+
+    region: str = Field(min_length=1)
+    url: str = Field(pattern=r"^https?://.+", description="the cluster endpoint URL, e.g. https://host-aaaaaa."
+                                                          "us-west-2.example.aws/v1")
+
+
+class ArcRouting(_Strict):
+    """The ARC routing controls that move an `arc-routing-control` record: one per side, on one cluster."""
+
+    cluster_arn: str = Field(pattern=ARC_CLUSTER_ARN)
+    routing_controls: dict[str, str] = Field(description="per side (environment): the routing control ARN whose "
+                                                         "RECOVERY_CONTROL health check the side's record set uses")
+    control_panel_arn: str | None = Field(default=None, pattern=ARC_PANEL_ARN)
+    safety_rules: list[str] = Field(default_factory=list, description="names of the safety rules expected on the "
+                                                                      "control panel (readiness checks they exist)")
+    endpoints: list[ArcEndpoint] = Field(default_factory=list, description="the cluster's regional endpoints, as "
+                                         "`drctl readiness` reads them (DescribeCluster): with them, a move makes "
+                                         "no control-plane call")
+
+    @property
+    def cluster_id(self) -> str:
+        return self.cluster_arn.rsplit("/", 1)[-1]
+
+
 class DnsRecord(_Strict):
     zone_id: str = Field(min_length=1)
     env: str
@@ -89,6 +122,8 @@ class DnsRecord(_Strict):
     targets: dict[str, str]
     health_checks: dict[str, str] = Field(default_factory=dict)
     drill_name: str | None = None
+    arc: ArcRouting | None = Field(default=None, description="the ARC routing controls of an arc-routing-control "
+                                                             "record")
 
     @property
     def fqdn(self) -> str:

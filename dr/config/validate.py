@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from dr.config.arc_checks import arc_findings
 from dr.config.backups import DrBackup, DrBackupSource
 from dr.config.durations import format_duration
 from dr.config.findings import Finding, name_list
@@ -253,6 +254,7 @@ class _Semantics:
                         self.error(f"{path}.health_checks",
                                    f"failover-routing needs a health check on the primary side ({source})",
                                    f"add health_checks.{source}: <health-check-id>")
+            self.out.extend(arc_findings(path, rec, self.p.envs, [s for pair in self.p.pairs() for s in pair]))
             if rec.drill_name and rec.drill_name.rstrip(".") == rec.fqdn.rstrip("."):
                 self.error(f"{path}.drill_name", "drill_name must differ from the production record name",
                            f"e.g. drill_name: drill-{rec.fqdn}")

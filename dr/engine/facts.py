@@ -17,6 +17,7 @@ resume. The report reads these:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 RPO_WINDOW_PREFIX = "rpo.data_loss_window_seconds."
@@ -53,3 +54,23 @@ def advice_fact(key: str) -> str:
 def advices(facts: Mapping[str, Any]) -> list[str]:
     """Every standing piece of advice, in key order."""
     return [str(facts[k]) for k in sorted(facts) if k.startswith(ADVICE_PREFIX) and facts[k]]
+
+
+DNS_ANSWERED_PREFIX = "dns.answered."
+"""Per record (`dns.answered.<fqdn>`): when its answer changed to the target (`at`, ISO 8601: the change was INSYNC,
+or the routing control update was accepted), its `ttl`, and `how` — when clients have followed is `at` + `ttl`."""
+
+
+def answered_fact(fqdn: str) -> str:
+    return f"{DNS_ANSWERED_PREFIX}{fqdn}"
+
+
+def dns_answers(facts: Mapping[str, Any]) -> list[tuple[datetime, float]]:
+    """(when the answer changed, the record's TTL) of every record a run moved."""
+    from dr.clock import parse_iso
+
+    out = []
+    for key, value in facts.items():
+        if key.startswith(DNS_ANSWERED_PREFIX) and isinstance(value, dict) and value.get("at"):
+            out.append((parse_iso(str(value["at"])), float(value.get("ttl", 0))))
+    return out

@@ -16,7 +16,7 @@ from typing import Any
 
 from dr.clock import iso
 from dr.engine.events import Event, EventKind, RunStatus
-from dr.engine.facts import advices, rpo_unknown, rpo_windows
+from dr.engine.facts import advices, dns_answers, rpo_unknown, rpo_windows
 from dr.engine.journal.header import RunHeader
 from dr.engine.journal.replay import RunHistory, StepRecord, apply, replay
 from dr.engine.outcome import outcome_of
@@ -76,15 +76,13 @@ class ReportBuilder:
             in_flight = sorted(self.in_flight)
             changed = self._history.mutated
         rto_note, rpo_note = verdict_notes(status, h.mode, changed, window, rpo_unknown(facts))
-        rto_met = None if rto_note else status in (RunStatus.SUCCEEDED, RunStatus.ALREADY_DONE) and \
-            elapsed <= h.rto_seconds
+        succeeded = status in (RunStatus.SUCCEEDED, RunStatus.ALREADY_DONE)
         return {
             "run_id": h.run_id, "runbook": h.runbook, "source": h.source, "target": h.target, "mode": h.mode,
             "status": str(status), "started_at": iso(h.started_at), "finished_at": iso(finished_at),
             "clock_started_at": iso(h.clock_started_at),
             "duration_seconds": round((finished_at - h.started_at).total_seconds(), 3),
-            "rto": {"target_seconds": h.rto_seconds, "elapsed_seconds": round(elapsed, 3), "met": rto_met,
-                    "measured": measured, "note": rto_note},
+            "rto": {**self._rto(elapsed, measured, facts, met=None if rto_note else succeeded), "note": rto_note},
             "rpo": {"target_seconds": h.rpo_seconds, "data_loss_window_seconds": window,
                     "met": None if window is None or rpo_note else window <= h.rpo_seconds,
                     "per_database": windows, "note": rpo_note},
@@ -95,6 +93,35 @@ class ReportBuilder:
             "next_action": "; ".join([next_action(status, h.run_id, self._first_failure()), *advices(facts)]),
             "advice": advices(facts),
         }
+
+    def _rto(self, elapsed: float, measured: str, facts: dict[str, Any], *, met: bool | None) -> dict[str, Any]:
+        """The RTO section. With DNS answers journaled (`dns.answered.*`): when the last answer changed and when
+        clients have followed (that time + the record's TTL), both from the RTO's start; `met` is judged on the
+        time clients have followed (traffic is back then), else on the elapsed time."""
+        target = self.header.rto_seconds
+        out: dict[str, Any] = {"target_seconds": target, "elapsed_seconds": round(elapsed, 3)}
+        answers = dns_answers(facts)
+        judged = elapsed
+        if answers:
+            start = self._rto_start()
+            changed = max(at for at, _ in answers)
+            followed = max(at + timedelta(seconds=ttl) for at, ttl in answers)
+            out["answer_changed_seconds"] = round((changed - start).total_seconds(), 3)
+            out["clients_followed_seconds"] = judged = round((followed - start).total_seconds(), 3)
+        out["met"] = None if met is None else met and judged <= target
+        out["measured"] = measured
+        if answers:
+            out["judged_on"] = "clients_followed_seconds"
+        return out
+
+    def _rto_start(self) -> datetime:
+        """Where the RTO is counted from: the clock start, or the start of the RTO window's first step."""
+        if self.rto_window is not None:
+            with self._lock:
+                first = self._steps.get(self.rto_window[0])
+            if first is not None and first.started_at is not None:
+                return first.started_at
+        return self.header.clock_started_at
 
     def _rto_elapsed(self, finished_at: datetime) -> tuple[float, str]:
         """Seconds the RTO is judged on, and what they span."""

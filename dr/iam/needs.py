@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from dr.config.model import Database, DbLocation, DnsRecord, Engine, Topology
+from dr.config.model import ArcRouting, Database, DbLocation, DnsRecord, Engine, Topology
 from dr.iam import arns
 from dr.iam.grants import Grant, grant
 
@@ -106,12 +106,13 @@ def health(records: Iterable[DnsRecord], sides: Iterable[str] | None = None, *, 
 
 
 def readiness(topology: Topology, env: str) -> list[Grant]:
-    """EKS clusters, ECS services and Auto Scaling groups of `env`, in its account and home region."""
+    """EKS clusters, ECS services and Auto Scaling groups of `env`, in its account and home region, and the ARC
+    routing controls of its arc-routing-control records."""
     spec = topology.readiness.get(env)
+    out: list[Grant] = arc_readiness(topology, env)
     if spec is None:
-        return []
+        return out
     region = topology.environments[env].region
-    out: list[Grant] = []
     if spec.eks_clusters:
         out.append(grant(env, region, ["eks:DescribeCluster"],
                          [arns.eks_cluster(topology, env, region, name) for name in spec.eks_clusters]))
@@ -270,4 +271,52 @@ def journal(topology: Topology) -> list[Grant]:
         out.append(grant(env, region, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
                                        "dynamodb:DeleteItem"],
                          [arns.dynamodb_table(topology, env, region, state.dynamodb_table)]))
+    return out
+
+
+ARC_CLUSTER_REGIONS = ("us-east-1", "us-west-2", "eu-west-1", "ap-northeast-1", "ap-southeast-2")
+"""Where an ARC cluster's five data-plane endpoints are (Route 53 ARC Developer Guide, "Routing control
+components: cluster"): the endpoint regions when the topology lists none."""
+ARC_CONTROL_CONFIG_REGION = "us-west-2"
+"""ARC's recovery-control configuration API is hosted in us-west-2 (its control plane)."""
+
+
+def _arc_regions(arc: ArcRouting) -> list[str]:
+    return sorted({e.region for e in arc.endpoints}) or list(ARC_CLUSTER_REGIONS)
+
+
+def arc_switch(record_env: str, records: Iterable[DnsRecord], arc: ArcRouting) -> list[Grant]:
+    """Read and set the records' routing controls on the cluster's data plane (any of its endpoints, in turn):
+    GetRoutingControlState and UpdateRoutingControlStates act on `routingcontrol` resources (Service Authorization
+    Reference, Amazon Route 53 Recovery Cluster). Without listed endpoints, DescribeCluster once (control plane)."""
+    controls = sorted({c for r in records if r.arc for c in r.arc.routing_controls.values()})
+    actions = ["route53-recovery-cluster:GetRoutingControlState", "route53-recovery-cluster:UpdateRoutingControlStates"]
+    out = [grant(record_env, region, actions, controls) for region in _arc_regions(arc)]
+    if not arc.endpoints:
+        out.append(grant(record_env, ARC_CONTROL_CONFIG_REGION, ["route53-recovery-control-config:DescribeCluster"],
+                         [arc.cluster_arn]))
+    return out
+
+
+def arc_readiness(topology: Topology, env: str) -> list[Grant]:
+    """What readiness reads of `env`'s arc-routing-control records (dr/checks/arc.py): the cluster and its endpoints,
+    each side's routing control (configuration and state), the named safety rules' panel, the RECOVERY_CONTROL health
+    checks and the zones using them."""
+    out: list[Grant] = []
+    records = [r for r in topology.dns if r.arc is not None and env in r.targets]
+    for record in records:
+        arc = record.arc
+        assert arc is not None
+        controls = sorted(arc.routing_controls.values())
+        config = ["route53-recovery-control-config:DescribeRoutingControl"]
+        out.append(grant(record.env, ARC_CONTROL_CONFIG_REGION, config, controls))
+        out.append(grant(record.env, ARC_CONTROL_CONFIG_REGION, ["route53-recovery-control-config:DescribeCluster"],
+                         [arc.cluster_arn]))
+        if arc.safety_rules:
+            panel = arc.control_panel_arn or controls[0].split("/routingcontrol/")[0]
+            out.append(grant(record.env, ARC_CONTROL_CONFIG_REGION, ["route53-recovery-control-config:ListSafetyRules"],
+                             [panel]))
+        out += [grant(record.env, region, ["route53-recovery-cluster:GetRoutingControlState"], controls)
+                for region in _arc_regions(arc)]
+        out += zone(record.env, record.zone_id, change=False) + health([record])
     return out

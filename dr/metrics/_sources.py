@@ -223,9 +223,13 @@ def readiness_envs(topology: Topology) -> list[str]:
 
 
 def health_checks(topology: Topology) -> list[tuple[str, str, str]]:
-    """(owning env, side env, health-check id) of every record, without duplicates, in file order."""
+    """(owning env, side env, health-check id) of every record, without duplicates, in file order. Not those of
+    arc-routing-control records: their RECOVERY_CONTROL checks follow the routing controls (the DR side's is
+    unhealthy by design until a move) and `drctl_active_site_info` says which side they serve."""
     seen: dict[tuple[str, str], str] = {}
     for record in topology.dns:
+        if record.arc is not None:
+            continue
         for side, hc_id in record.health_checks.items():
             seen.setdefault((side, hc_id), record.env)
     return [(owner, side, hc_id) for (side, hc_id), owner in seen.items()]

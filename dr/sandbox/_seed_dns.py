@@ -63,10 +63,11 @@ def serving_sides(topology: Topology, rec: DnsRecord) -> tuple[str, str | None]:
 class DnsSeeder:
     """Creates zones, health checks and records in the account of each record's `env`."""
 
-    def __init__(self, topology: Topology, clients: ClientFactory) -> None:
+    def __init__(self, topology: Topology, clients: ClientFactory, ids: DnsIds | None = None) -> None:
         self.topology = topology
         self.clients = clients
-        self.ids = DnsIds()
+        self.ids = ids or DnsIds()
+        """Health checks already created (the RECOVERY_CONTROL ones of dr/sandbox/_seed_arc.py) are reused."""
 
     def seed(self) -> DnsIds:
         by_zone: dict[str, list[DnsRecord]] = {}

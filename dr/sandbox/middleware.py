@@ -28,6 +28,7 @@ from typing import Any
 
 from dr.sandbox.calls import CallInfo, identify
 from dr.sandbox.control import CONTROL_PREFIX, LocalControl, SandboxControlError, dispatch
+from dr.sandbox.extensions import arc_endpoints
 from dr.sandbox.extensions.outage import before_call, region_of_request
 from dr.sandbox.extensions.state import STATE, ThrottleSpec
 from dr.sandbox.throttle import BucketsByKey
@@ -76,6 +77,9 @@ class SandboxMiddleware:
             self._drop(call, environ)
         if call.service == "route53":
             return self._route53(call, environ, start_response)
+        if arc_endpoints.is_arc(environ):  # moto has no ARC: the sandbox answers it (after the outage check)
+            self._delay()
+            return arc_endpoints.wsgi(environ, start_response)
         spec = STATE.rds_throttle if call.service == "rds" else None
         if spec is not None and not self._bucket("rds", spec).take(f"{_account(call.access_key)}/{call.region}"):
             return self._reject(RDS_THROTTLING, "Rate exceeded", call, start_response, RDS_XMLNS)

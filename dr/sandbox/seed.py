@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from dr.aws.factory import ClientFactory
 from dr.aws.rds import partition_of
 from dr.config.model import Database, Topology
+from dr.sandbox._seed_arc import ArcSeeder
 from dr.sandbox._seed_dns import DnsIds, DnsSeeder, SeedError, serving_sides, zone_name
 from dr.sandbox._seed_rds import ENGINES, RdsSeeder
 from dr.sandbox._seed_readiness import ReadinessSeeder
@@ -62,10 +63,12 @@ def seed(topology: Topology, clients: ClientFactory, control: LagControl | None 
     for db in topology.databases:
         rds.seed(db)
         _set_lag(topology, clients, control, db, lag_seconds)
-    ids = DnsSeeder(topology, clients).seed()
+    arc = ArcSeeder(topology, clients, serving_sides).seed()  # before DNS: its RECOVERY_CONTROL health checks
+    ids = DnsSeeder(topology, clients, DnsIds(health_checks=dict(arc.health_checks))).seed()
     ReadinessSeeder(topology, clients).seed()
     seed_state(topology, clients)
     seeded = rewrite(topology, ids)
+    seeded = seeded.model_copy(update={"dns": [arc.rewrite(r) for r in seeded.dns]})
     if roles:  # from the topology with the real ids: the policies name the real zones and health checks
         from dr.sandbox._seed_roles import seed_roles
 

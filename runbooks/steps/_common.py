@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 from dr.aws.lineage import Lineage, lineage_of, writable
@@ -193,6 +194,18 @@ def is_current_writer(ctx: RunContext, move: Move, found: DbView, line: Lineage)
         return line.is_current(found)
     mine = ctx.facts.get(generation_fact(move.db.name))
     return generation(found) >= (int(mine) if mine is not None else 1)
+
+
+def note_answered(ctx: RunContext, dns: Sequence[DnsRecord], how: str, at: datetime | None = None) -> None:
+    """Journal, once per record and run, when its answer changed to the target (`at`, default now) and its TTL:
+    the report's `rto.clients_followed_seconds` is that time plus the TTL."""
+    from dr.clock import iso
+    from dr.engine.facts import answered_fact
+
+    when = iso(at or ctx.clock.now())
+    for record in dns:
+        if answered_fact(record.fqdn) not in ctx.facts:
+            ctx.set_fact(answered_fact(record.fqdn), {"at": when, "ttl": record.ttl, "how": how})
 
 
 class Waits(ABC):

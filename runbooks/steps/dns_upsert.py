@@ -32,7 +32,7 @@ from dr.engine.step import PreconditionFailed, RunContext, Step
 from dr.errors import AwsCallError
 from dr.iam import needs
 from dr.iam.grants import Grant
-from runbooks.steps._common import Waits, call, inverted_fact, zone_record_sets
+from runbooks.steps._common import Waits, call, inverted_fact, note_answered, zone_record_sets
 from runbooks.steps.dns_failover_routing import RoutingView, primary_of, primary_problem, primary_toward
 
 __all__ = ["UpsertZone", "batches", "change_fact", "moved_fact", "remaining_fact", "unbatchable"]
@@ -279,6 +279,14 @@ class UpsertZone(Waits, Step):
                    f"{moved_fact(self.zone_id)} and {remaining_fact(self.zone_id)} list them all). "
                    f"`drctl resume {ctx.run_id}` sends only what does not point at {ctx.target} yet")
         return AwsCallError(message, code=error_code(err), retryable=is_retryable(err))
+
+    def verify(self, ctx: RunContext) -> bool:
+        """As Waits.verify; once in place, each record's answer change (now: INSYNC observed) is journaled for the
+        report's client-side RTO (dr.engine.facts.answered_fact)."""
+        done = super().verify(ctx)
+        if done:
+            note_answered(ctx, self.records, "INSYNC")
+        return done
 
     def waiting_on(self, ctx: RunContext) -> str | None:
         if not self._insync(ctx):

@@ -47,6 +47,12 @@ DATABASE_CHECKS = frozenset({CheckKind.REPLICA_EXISTS, CheckKind.REPLICA_SOURCE,
 """Databases are judged by the RPO gate and the promote steps (which know the direction of the move)."""
 
 
+def health_records(ctx: RunContext) -> list[DnsRecord]:
+    """The move's records whose health checks watch the application: not arc-routing-control ones, whose
+    RECOVERY_CONTROL checks follow their routing controls (the ARC step and readiness judge those)."""
+    return [r for r in records(ctx) if r.strategy is not DnsStrategy.ARC_ROUTING_CONTROL]
+
+
 def source_health(ctx: RunContext, inverted: dict[str, bool] | None = None) -> dict[str, bool]:
     """Each health check of the source side, read from Route53's status in us-east-1 (batched per owning
     account through CloudWatch, Route53 itself as fallback), never from the source region. `inverted`: the
@@ -55,8 +61,8 @@ def source_health(ctx: RunContext, inverted: dict[str, bool] | None = None) -> d
 
     owners: dict[str, list[str]] = {}
     if inverted is None:
-        inverted = inverted_flags(ctx, {r.env for r in records(ctx) if r.health_checks.get(ctx.source)})
-    for record in records(ctx):
+        inverted = inverted_flags(ctx, {r.env for r in health_records(ctx) if r.health_checks.get(ctx.source)})
+    for record in health_records(ctx):
         hc = record.health_checks.get(ctx.source)
         # a check inverted by an earlier (partial) planned move says nothing of the source's health
         if hc and not inverted.get(hc, False) and hc not in owners.get(record.env, []):
@@ -142,7 +148,10 @@ def target_not_ready(ctx: RunContext) -> list[CheckResult]:
     are left out of the read itself: the RPO gate and the promote steps judge them, knowing the direction."""
     from dr.checks.readiness import readiness
 
-    apps_only = ctx.topology.model_copy(update={"databases": []})
+    # ARC records are left out too: their checks read ARC's control plane, and the ARC step reads the routing
+    # controls itself on the cluster's data plane (a move must not depend on us-west-2's control-config API)
+    apps_only = ctx.topology.model_copy(update={"databases": [],
+                                                "dns": [r for r in ctx.topology.dns if r.arc is None]})
     results = readiness(apps_only, ctx.clients, ctx.clock, ctx.target)
     return [r for r in results if not r.ok and r.check not in DATABASE_CHECKS]
 
@@ -223,7 +232,7 @@ class Prechecks(Step):
         # independent reads at once (they bound the time before the first promotion); the Inverted flags of
         # the records' accounts are read once, for the source's health and the target's restored checks
         with ThreadPoolExecutor(max_workers=6, thread_name_prefix="drctl-prechecks") as pool:
-            flags = pool.submit(inverted_flags, ctx, {r.env for r in records(ctx) if r.health_checks})
+            flags = pool.submit(inverted_flags, ctx, {r.env for r in health_records(ctx) if r.health_checks})
             reading_health = pool.submit(lambda: source_health(ctx, flags.result()))
             probing = pool.submit(probe_source, ctx)
             reading_readiness = pool.submit(target_not_ready, ctx)

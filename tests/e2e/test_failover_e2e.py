@@ -12,15 +12,15 @@ from dr.testing.sandbox import ServerSandbox
 pytestmark = pytest.mark.e2e
 
 
-def independent(sbx: ServerSandbox, service: str, region: str, env: str = "prod") -> Any:
-    """A plain boto3 client (not drctl's factory) in env's account, through the sandbox endpoint."""
+def independent(sbx: ServerSandbox, service: str, region: str, env: str = "prod", endpoint: str | None = None) -> Any:
+    """A plain boto3 client (not drctl's factory) in env's account, through the sandbox endpoint (or `endpoint`)."""
     import boto3
 
     role = sbx.topology.environments[env].role_arn
     sts = boto3.client("sts", region_name=region, endpoint_url=sbx.endpoint, aws_access_key_id="testing",
                        aws_secret_access_key="testing")
     creds = sts.assume_role(RoleArn=role, RoleSessionName="e2e-check")["Credentials"]
-    return boto3.client(service, region_name=region, endpoint_url=sbx.endpoint,
+    return boto3.client(service, region_name=region, endpoint_url=endpoint or sbx.endpoint,
                         aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
                         aws_session_token=creds["SessionToken"])
 
@@ -42,10 +42,21 @@ def api_value(sbx: ServerSandbox) -> str:
     return next(s["ResourceRecords"][0]["Value"] for s in sets if s["Name"] == api.fqdn)
 
 
+def arc_states(sbx: ServerSandbox) -> dict[str, str]:
+    """The arc-routing-control record's routing control states, read on its cluster's last endpoint."""
+    shop = next(r for r in sbx.topology.dns if r.arc is not None)
+    assert shop.arc is not None
+    endpoint = shop.arc.endpoints[-1]
+    cluster = independent(sbx, "route53-recovery-cluster", endpoint.region, endpoint=endpoint.url)
+    return {side: cluster.get_routing_control_state(RoutingControlArn=arn)["RoutingControlState"]
+            for side, arn in shop.arc.routing_controls.items()}
+
+
 class TestFailoverEndToEnd:
     def test_failover_under_simulated_outage_then_failback(self, sandbox_server: ServerSandbox) -> None:
-        """failover --simulate-outage eu-central-1 moves everything to qa; re-run once the region answers, it
-        fences the old primaries it could not reach (then a third run is already-done); failback returns it."""
+        """failover --simulate-outage eu-central-1 moves everything to qa (the ARC record by its routing controls);
+        re-run once the region answers, it fences the old primaries it could not reach (then a third run is
+        already-done); failback returns it."""
         sbx = sandbox_server
         fast(sbx)
         asked = sbx.control.stats().calls.get("route53", {}).get("TestDNSAnswer", 0)
@@ -59,6 +70,7 @@ class TestFailoverEndToEnd:
         west = independent(sbx, "rds", "eu-west-1")
         assert source_of(sbx, west, "orders-db-euw1") == ""
         assert api_value(sbx) == "api.eu-west-1.example.com"
+        assert arc_states(sbx) == {"prod": "Off", "qa": "On"}  # the ARC record, on the server's cluster endpoints
 
         assert any("drctl fence --env prod" in a for a in report["advice"])
         again = sbx.run_drctl("failover", "--to", "qa", "--yes", "-o", "json")
@@ -88,6 +100,7 @@ class TestFailoverEndToEnd:
         replica = west.describe_db_clusters(DBClusterIdentifier="inventory-cluster-euw1")["DBClusters"][0]
         assert "inventory-cluster" in replica["ReplicationSourceIdentifier"]
         assert api_value(sbx) == "api.eu-central-1.example.com"
+        assert arc_states(sbx) == {"prod": "On", "qa": "Off"}
 
     def test_failed_promotion_is_reported_and_drctl_resume_completes_it(self, sandbox_server: ServerSandbox) -> None:
         """A replica in backing-up: exit 1, the report names it; `drctl resume` finishes once the backup ends."""

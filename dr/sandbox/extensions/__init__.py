@@ -32,6 +32,7 @@ def install() -> None:
             return
         check_moto_version()
         from dr.sandbox.extensions import (
+            arc_endpoints,
             aurora_global,
             aurora_membership,
             backup_recovery_points,
@@ -90,6 +91,7 @@ def install() -> None:
             route53_health,
             route53_dns_answer,
             route53_list_pages,
+            arc_endpoints,
             replica_lag,
             cloudwatch_batch,
             iam_simulate,

@@ -23,8 +23,11 @@ def install() -> None:
     moto_reset = current.__func__
 
     def reset(cls: Any) -> None:
+        from dr.sandbox.extensions.arc_model import ARC
+
         moto_reset(cls)
         STATE.forget_resources()
+        ARC.forget()
 
     setattr(reset, _MARK, True)
     setattr(BackendDict, "reset", classmethod(reset))  # noqa: B010 - replacing a classmethod

@@ -17,6 +17,7 @@ other faces of an outage follow the same `STATE.outages`: replication from the r
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,6 +29,17 @@ REGION_TAG = "drctl:region"
 """Route53 health-check tag naming the region whose endpoint the check watches (the seed writes it)."""
 _SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/]+)/[^/]+/aws4_request")
 _HOST = re.compile(r"^[a-z0-9-]+\.([a-z]{2}(?:-[a-z]+)+-\d+)\.amazonaws\.com")
+
+
+_INTERCEPTORS: list[Callable[[Any], Any]] = []
+"""Answerers of requests moto has no service for (e.g. `arc_endpoints`), asked after the outage check."""
+
+
+def add_interceptor(answer: Callable[[Any], Any]) -> None:
+    """Ask `answer(request)` about every in-process request that passed the outage check: a response it returns
+    is the answer (moto is not asked); None lets moto handle the request. Idempotent."""
+    if answer not in _INTERCEPTORS:
+        _INTERCEPTORS.append(answer)
 
 
 def install() -> None:
@@ -103,5 +115,9 @@ def _stubbed_call(self: Any, event_name: str, request: Any, **kwargs: Any) -> An
 
             STATE.clock.sleep(STATE.outage_hang_seconds)
             raise ConnectTimeoutError(endpoint_url=request.url)
+        for intercept in list(_INTERCEPTORS):
+            answered = intercept(request)
+            if answered is not None:
+                return answered
     original = _guard.original(type(self), "__call__")
     return original(self, event_name, request, **kwargs)

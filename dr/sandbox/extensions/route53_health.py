@@ -94,6 +94,11 @@ def set_health(health_check_id: str, healthy: bool) -> None:
 def endpoint_health(check: Any) -> bool:
     """What the checkers see of the endpoint: healthy unless set unhealthy or its region is down (a setting
     made since the outage began wins)."""
+    from dr.sandbox.extensions.arc_health import control_health
+
+    follows = control_health(check)  # a RECOVERY_CONTROL check follows its ARC routing control, not an endpoint
+    if follows is not None:
+        return follows
     region = watched_region(check)
     with STATE.lock:
         raw = STATE.health.get(check.id, True)

@@ -98,6 +98,15 @@ class TestVerdicts:
         assert "RTO n/a (refused before any change)" in text
         assert "MISSED" not in text
 
+    def test_failed_run_that_changed_nothing_has_no_rto_verdict(self, tmp_path: Path) -> None:
+        """A read-only step failed before any mutation: RTO and RPO n/a (failed before any change), never MISSED."""
+        broken = FakeStep("prechecks", Calls(), mutating=False, check_error=RuntimeError("DescribeDBInstances: boom"))
+        outcome = Harness(tmp_path, FakeClock()).run(ListRunbook([broken, FakeStep("promote", Calls())]))
+        assert outcome.status is RunStatus.FAILED
+        assert (outcome.report["rto"]["met"], outcome.report["rto"]["note"]) == (None, "n/a (failed before any change)")
+        assert outcome.report["rpo"]["note"] == "n/a (failed before any change)"
+        assert "MISSED" not in render_text(outcome.report)
+
     def test_already_done_run_does_not_call_its_window_unknown(self, tmp_path: Path) -> None:
         """Everything already in place: RTO and RPO say this run moved nothing, not "window unknown"."""
         outcome = Harness(tmp_path, FakeClock()).run(ListRunbook([FakeStep("promote", Calls(), done=True)]))

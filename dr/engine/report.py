@@ -163,11 +163,13 @@ def step_line(r: StepRecord) -> dict[str, Any]:
 def verdict_notes(status: RunStatus, mode: str, changed: bool, window: float | None,
                   unknown: list[str]) -> tuple[str | None, str | None]:
     """Why the RTO and the RPO have no verdict (None: they have one). A verdict only where it means something:
-    not for a run refused before any change, nor one that found everything already done."""
+    not for a run refused or failed before any change, nor one that found everything already done."""
     if mode == "dry-run":
         return "n/a (dry run: nothing was changed)", "n/a (dry run: nothing was changed)"
     if status is RunStatus.REFUSED and not changed:
         return "n/a (refused before any change)", "n/a (refused before any change)"
+    if status is RunStatus.FAILED and not changed:
+        return "n/a (failed before any change)", "n/a (failed before any change)"
     if status is RunStatus.ALREADY_DONE:
         nothing = "n/a (already done: this run moved nothing)"
         return nothing, nothing if window is None else None

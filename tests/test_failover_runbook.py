@@ -267,13 +267,13 @@ class TestConfirmation:
 
         assert get("failover")().confirmation(h.context("failover", "qa")) == "qa"
 
-    def test_unplanned_failover_asks_no_name(self, h: Harness) -> None:
-        """Source unhealthy: no typed name (the engine still asks yes/no, or needs --yes)."""
+    def test_unplanned_failover_asks_the_target_name_too(self, h: Harness) -> None:
+        """Source unhealthy (an unplanned move): the operator still types the target's name, never a bare yes."""
         from dr.engine.registry import get
 
         for record in h.topology.dns:
             h.sbx.control.set_health(record.health_checks["prod"], False)
-        assert get("failover")().confirmation(h.context("failover", "qa")) is None
+        assert get("failover")().confirmation(h.context("failover", "qa")) == "qa"
 
 
 class TestStuckPromotion:

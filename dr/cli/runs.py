@@ -110,6 +110,9 @@ def show_cmd(run_id: RunIdArg, config: ConfigOpt = None, output: OutputOpt = Out
         backend, _ = _backend(config)
         history = load_history(backend, run_id)
     except DrError as err:
+        from dr.sfn.run import attach
+
+        attach(run_id, config=config, output=output)  # a run executed by Step Functions: followed, exits
         fail(err)
     if events:
         for event in history.events:

@@ -56,6 +56,7 @@ def install() -> None:
             route53_changes,
             route53_dns_answer,
             route53_health,
+            sfn_tasks,
         )
 
         for extension in (
@@ -83,6 +84,7 @@ def install() -> None:
             route53_dns_answer,
             replica_lag,
             cloudwatch_batch,
+            sfn_tasks,
         ):
             extension.install()
         _done.append(True)

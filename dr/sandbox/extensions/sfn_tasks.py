@@ -1,0 +1,72 @@
+"""Step Functions in the sandbox: moto's ASL interpreter on, and its SDK-integration Tasks acting as AWS's do.
+
+AWS (Step Functions Developer Guide, "Executing state machines" / "How Step Functions works with IAM" and
+"Accessing resources in other AWS accounts in Step Functions"): a Task calls the service as the state machine's
+execution role, in that role's account; with a `Credentials` field it calls as that role (cross-account).
+moto's interpreter calls with fixed keys, so in its default account whatever the roles, and ignores `Credentials`:
+here each Task assumes the role it would act as (the `Credentials` role, else the execution's role) through the
+sandbox's own STS and calls with those credentials, so it lands in the role's account as on AWS.
+The interpreter is switched on (moto's `stepfunctions.execute_state_machine` config) for the whole sandbox.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dr.sandbox.extensions import _guard
+
+SESSION_NAME = "drctl-sandbox-sfn-task"
+
+
+def install() -> None:
+    from moto.core.config import default_user_config
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_aws_sdk as sdk,
+    )
+
+    default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
+    _guard.require_attrs(sdk, ["boto_client_for"], "moto.stepfunctions...state_task_service_aws_sdk")
+    _guard.replace(sdk.StateTaskServiceAwsSdk, "_eval_service_task", _eval_service_task,
+                   ["env", "resource_runtime_part", "normalised_parameters", "state_credentials"])
+
+
+def acting_role(env: Any, state_credentials: Any) -> str:
+    """The role a Task acts as: its `Credentials` role, else the execution's role."""
+    role = getattr(state_credentials, "role_arn", None)
+    if role:
+        return str(role)
+    return str(env.states.context_object.context_object_data["Execution"]["RoleArn"])
+
+
+def client_as(role_arn: str, service: str, region: str) -> Any:
+    """A client of `service` in `region` with the credentials of `role_arn` (assumed through the sandbox's STS)."""
+    import boto3
+    from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
+
+    sts = boto_client_for(region=region, service="sts")
+    creds = sts.assume_role(RoleArn=role_arn, RoleSessionName=SESSION_NAME)["Credentials"]
+    plain = boto_client_for(region=region, service=service)
+    return boto3.client(service, region_name=region, endpoint_url=plain.meta.endpoint_url,
+                        aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                        aws_session_token=creds["SessionToken"], config=plain.meta.config)
+
+
+def _eval_service_task(self: Any, env: Any, resource_runtime_part: Any, normalised_parameters: dict[str, Any],
+                       state_credentials: Any) -> None:
+    client = client_as(acting_role(env, state_credentials), self._get_boto_service_name(),
+                       resource_runtime_part.region)
+    response = getattr(client, self._get_boto_service_action())(**normalised_parameters) or {}
+    response.pop("ResponseMetadata", None)
+    env.stack.append(_jsonable(response))
+
+
+def _jsonable(value: Any) -> Any:
+    """Datetimes as ISO 8601 text, as AWS's integrations return them (moto's interpreter cannot serialise
+    datetime objects into the execution's history)."""
+    from datetime import datetime
+
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value.isoformat() if isinstance(value, datetime) else value

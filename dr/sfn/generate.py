@@ -1,0 +1,230 @@
+"""Runbook -> state machine: the phases the local engine would run, each step translated to SDK-integration
+states by its class, or listed as a gap when a state machine in the DR region cannot do it.
+
+The definition is the DR-region path of a move (an unplanned one): every call goes to the region of the copies
+being promoted, to Route53 and to CloudWatch there. What needs another region (a planned move's fence and
+catch-up, the best-effort fence of the side left behind) or a computation ASL cannot express (a zone listing
+compared with the wanted values, DNS answers from the name servers) is a `Gap`, with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from dr.aws.lag_metrics import lag_metric
+from dr.aws.route53_batches import batches
+from dr.config.model import DnsStrategy, Engine
+from dr.engine.runbook import Parallel, Phase, Runbook
+from dr.engine.step import RunContext, Step
+from dr.sfn import asl, states_dns, states_rds
+from runbooks.steps._common import FACT_PLANNED, FACT_SOURCE_REACHABLE, Move, is_cluster, moves, region
+from runbooks.steps.complete import Guarded
+from runbooks.steps.dns_upsert import planned_change
+
+GATE_WINDOW_SECONDS = 120.0
+"""The RPO gate reads the lag datapoints of the last two minutes (one-minute periods) before the execution
+starts: the newest one's age is at most this, so lag <= RPO - this bounds lag + age by the RPO."""
+PLANNED_ONLY = {"FenceSource": "planned moves only (fences the source region's writer: a cross-region call)",
+                "CatchUp": "planned moves only (waits for catch-up after the source's fence)"}
+NOT_BLOCKING = {"FenceLeftBehind": "best effort in the source region (a cross-region call, which SDK "
+                                   "integrations cannot make): run `drctl fence --env SOURCE` once it answers"}
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A step of the runbook the state machine does not do, and why; `blocking`: the move is incomplete
+    without it, so drctl refuses to run it there."""
+
+    step: str
+    reason: str
+    blocking: bool
+
+
+@dataclass
+class Definition:
+    runbook: str
+    source: str
+    target: str
+    account: str
+    region: str
+    asl: dict[str, Any]
+    databases: list[str]
+    steps: list[str]
+    """The local runbook's step names this definition carries out (the report's order)."""
+    gaps: list[Gap] = field(default_factory=list)
+
+    def text(self) -> str:
+        """The definition as deployed: canonical JSON (sorted keys), so equal plans give equal text."""
+        return json.dumps(self.asl, indent=2, sort_keys=True)
+
+    @property
+    def blocking(self) -> list[Gap]:
+        return [g for g in self.gaps if g.blocking]
+
+
+def unwrap(step: Step) -> Step:
+    return step.inner if isinstance(step, Guarded) else step
+
+
+def generate(runbook: Runbook, ctx: RunContext) -> Definition:
+    """The state machine of `runbook` from ctx.source to ctx.target, from the same phases the local run has."""
+    ctx.options.planned = False
+    ctx.facts.update({FACT_PLANNED: False, FACT_SOURCE_REACHABLE: False})
+    todo = moves(ctx)
+    account, where = home_of(ctx, todo)
+    builder = _Builder(ctx, todo, account)
+    for phase in runbook.phases(ctx):
+        builder.add(phase)
+    document = builder.finish()
+    names = [item["db"] for item in document["States"]["plan"]["Result"]["databases"]]
+    return Definition(runbook.name, ctx.source, ctx.target, account, where, document, names, builder.steps,
+                      builder.gaps)
+
+
+def home_of(ctx: RunContext, todo: list[Move]) -> tuple[str, str]:
+    """The account and region the state machine lives in: where the copies being promoted are."""
+    if not todo:
+        target = ctx.topology.environments[ctx.target]
+        return target.account_id, target.region
+    first = todo[0].new
+    return ctx.topology.environments[first.env].account_id, region(ctx, first)
+
+
+def plan_item(ctx: RunContext, move: Move) -> dict[str, Any]:
+    """What the state machine needs of one database (embedded in the definition)."""
+    metric = lag_metric(move.db.engine)
+    settings = ctx.topology.settings_for(move.new)
+    rpo_native = (float(ctx.topology.objectives.rpo) - GATE_WINDOW_SECONDS) / metric.to_seconds
+    return {"db": move.db.name, "id": move.new.id, "kind": "cluster" if is_cluster(move.db.engine) else "instance",
+            "metric": {"namespace": metric.namespace, "name": metric.metric,
+                       "dimensions": metric.cloudwatch_dimensions(move.new.id)},
+            "threshold": max(0.0, rpo_native), "backup": settings.backup_args()}
+
+
+class _Builder:
+    """Collects the top-level states phase by phase."""
+
+    def __init__(self, ctx: RunContext, todo: list[Move], account: str) -> None:
+        self.ctx, self.todo, self.account = ctx, todo, account
+        self.states: dict[str, asl.State] = {}
+        self.order: list[str] = []
+        self.steps: list[str] = []
+        self.gaps: list[Gap] = []
+        self.zones: list[dict[str, Any]] = []
+        self.switch: list[dict[str, Any]] = []
+
+    def add(self, phase: Phase) -> None:
+        members = [unwrap(s) for s in (phase.steps if isinstance(phase, Parallel) else [phase])]
+        kinds = {type(s).__name__ for s in members}
+        if kinds & {"Prechecks"}:
+            self._top("prechecks", states_rds.prechecks(members[0]), members)
+        elif kinds & {"RpoGate"}:
+            self._top("rpo-gate", states_rds.rpo_gate(members[0]), members)
+        elif kinds <= set(PLANNED_ONLY):
+            self.gaps += [Gap(s.name, PLANNED_ONLY[type(s).__name__], False) for s in members]
+        elif kinds & {"PromoteReplica", "PromoteGlobalMember"}:
+            self._promote(members)
+        else:
+            self._switch(members)
+
+    def _top(self, name: str, states: dict[str, asl.State], members: list[Step]) -> None:
+        start = next(iter(states))
+        self.states[name] = states_rds.item_map(name, states, start, max(1, len(self.todo)), None)
+        self.order.append(name)
+        self.steps += [s.name for s in members]
+
+    def _promote(self, members: list[Step]) -> None:
+        steps = [s for s in members if type(s).__name__ == "PromoteReplica"]
+        for s in members:
+            if type(s).__name__ != "PromoteReplica":
+                self.gaps.append(Gap(s.name, "Aurora global switchover/failover is not generated yet "
+                                             "(FailoverGlobalCluster and its FailoverState loop)", True))
+        if steps:
+            self._top("promote", states_rds.promotions(steps[0]), steps)
+
+    def _switch(self, members: list[Step]) -> None:
+        for step in members:
+            kind = type(step).__name__
+            if kind == "Confirm":
+                self._branch("confirm", states_rds.confirm(step), "$.plan.databases", [step.name])
+                self.gaps.append(Gap("confirm", "readiness of the target's application tier and its health "
+                                                "checks are not read by the state machine (drctl readiness)", False))
+            elif kind == "UpsertZone":
+                self._zone(step)
+            elif kind == "KeepClusterBackups" and step.move.db.engine is not Engine.AURORA_GLOBAL:
+                self.steps.append(step.name)
+            elif kind in NOT_BLOCKING:
+                self.gaps.append(Gap(step.name, NOT_BLOCKING[kind], False))
+            else:
+                self.gaps.append(Gap(step.name, f"{kind} has no Step Functions translation", True))
+        if any(type(s).__name__ == "KeepClusterBackups" for s in members):
+            step = next(s for s in members if type(s).__name__ == "KeepClusterBackups")
+            self._branch("backups", states_rds.backups(step), "$.plan.clusters", [])
+
+    def _zone(self, step: Any) -> None:
+        routed = [r for r in step.records if r.strategy is DnsStrategy.FAILOVER_ROUTING]
+        if routed:
+            self.gaps.append(Gap(step.name, f"{len(routed)} failover-routing record(s): re-pointing a PRIMARY "
+                                            "record set needs its SetIdentifier from the zone (not generated yet)",
+                                 True))
+            return
+        changes = [planned_change(r, self.ctx.target) for r in step.records]
+        env = self.ctx.topology.environments[step.env]
+        self.zones.append({"zone": step.zone_id, "batches": batches(changes), "role": env.role_arn or "",
+                           "account": env.account_id, "step": step.name})
+        self.steps.append(step.name)
+        if not any(b.get("Comment") == "dns" for b in self.switch):
+            self.switch.append({"Comment": "dns", "_step": step})
+
+    def _branch(self, name: str, states: dict[str, asl.State], items: str, steps: list[str]) -> None:
+        start = next(iter(states))
+        concurrency = max(1, len(self.todo))
+        self.switch.append({"Comment": name, "StartAt": name, "States": {
+            name: states_rds.item_map(name, states, start, concurrency, None, items)}})
+        self.steps += steps
+
+    def _dns_branch(self, step: Step) -> dict[str, Any]:
+        cross = any(z["account"] != self.account for z in self.zones)
+        for zone in self.zones:
+            if cross and not zone["role"]:
+                self.gaps.append(Gap(zone["step"], f"zone {zone['zone']} is in account {zone['account']}, not the "
+                                                   "state machine's, and its environment has no role_arn", True))
+        comment = (f"drctl {self.ctx.runbook} {self.ctx.source}->{self.ctx.target} run {{}} (Step Functions)")
+        states = states_dns.zone_states(step, comment, cross)
+        return {"Comment": "dns", "StartAt": "dns", "States": {
+            "dns": states_rds.item_map("dns", states, "batches", max(1, len(self.zones)), None, "$.plan.zones")}}
+
+    def finish(self) -> dict[str, Any]:
+        branches = [self._dns_branch(b["_step"]) if "_step" in b else b for b in self.switch]
+        if branches:
+            self.states["switch"] = {"Type": "Parallel", "Branches": branches, "ResultPath": None,
+                                     "Comment": "confirm, DNS and backups side by side"}
+            self.order.append("switch")
+        self._gate_skip()
+        chain = ["plan", *self.order]
+        self.states["plan"] = {"Type": "Pass", "Result": self._plan(), "ResultPath": "$.plan"}
+        for here, after in zip(chain, [*chain[1:], None], strict=True):
+            state = self.states[here if here != "rpo-gate" else "rpo-gate"]
+            state.pop("End", None)
+            if after is None:
+                state["End"] = True
+            else:
+                state["Next"] = after if after != "rpo-gate" else "accept-data-loss?"
+        return {"Comment": f"drctl {self.ctx.runbook} {self.ctx.source} -> {self.ctx.target}, generated from the "
+                           "runbook (docs/engines.md)", "StartAt": "plan", "States": self.states}
+
+    def _gate_skip(self) -> None:
+        if "rpo-gate" not in self.order:
+            return
+        after = self.order[self.order.index("rpo-gate") + 1] if self.order[-1] != "rpo-gate" else None
+        skip = {"Variable": "$.accept_data_loss", "BooleanEquals": True, "Next": after or "done"}
+        self.states["accept-data-loss?"] = asl.choice([skip], "rpo-gate")
+        if after is None:
+            self.states["done"] = asl.succeed()
+
+    def _plan(self) -> dict[str, Any]:
+        items = [plan_item(self.ctx, m) for m in self.todo if m.db.engine is not Engine.AURORA_GLOBAL]
+        return {"databases": items, "clusters": [i for i in items if i["kind"] == "cluster"],
+                "zones": [{k: z[k] for k in ("zone", "batches", "role")} for z in self.zones]}

@@ -83,13 +83,45 @@ def choice(rules: list[dict[str, Any]], default: str) -> State:
     return {"Type": "Choice", "Choices": rules, "Default": default}
 
 
-def counter_states(prefix: str, step: Step, loop_to: str, on_expired: str) -> dict[str, State]:
-    """A poll loop bounded by the step's budget: `{prefix}wait` sleeps the step's longest poll, counts, and goes
-    back to `loop_to` until budget / poll polls are spent, then to `on_expired`."""
-    polls = max(1, math.ceil(step.budget / max(1.0, step.poll_max)))
+def poll_seconds(step: Step, items: int, share: int) -> int:
+    """How long a loop of `step` waits between reads: the step's longest poll, or longer when `items` loops polling
+    that often for the whole budget could write more than `share` history events (EVENTS_PER_POLL each)."""
+    needed = step.budget * max(1, items) * EVENTS_PER_POLL / max(1, share)
+    return max(1, math.ceil(max(step.poll_max, needed)))
+
+
+EVENTS_PER_POLL = 15
+"""History events of one turn of a wait-and-describe loop: a Task (5), four Pass/Choice/Wait states (2 each) and
+the counter (2+2); dr/sfn/quotas.py counts the real ones."""
+
+
+def counter_states(prefix: str, step: Step, loop_to: str, on_expired: str, poll: float) -> dict[str, State]:
+    """A poll loop bounded by the step's budget: `{prefix}wait` sleeps `poll` seconds, counts, and goes back to
+    `loop_to` until budget / poll polls are spent, then to `on_expired`."""
+    polls = max(1, math.ceil(step.budget / max(1.0, poll)))
     return {
-        f"{prefix}wait": wait(step.poll_max, f"{prefix}count"),
+        f"{prefix}wait": wait(poll, f"{prefix}count"),
         f"{prefix}count": pass_state({"n.$": "States.MathAdd($.polls.n, 1)"}, f"{prefix}budget?", "$.polls"),
         f"{prefix}budget?": choice([{"Variable": "$.polls.n", "NumericGreaterThanEquals": polls,
                                      "Next": on_expired}], loop_to),
     }
+
+
+def scoped(prefix: str, states: dict[str, State], start: str) -> tuple[dict[str, State], str]:
+    """The states renamed `{prefix}{name}` (their Next, Default, Choices and Catch follow): state names stay unique
+    across the whole definition, as the States Language asks, however many Maps reuse a chain."""
+    def name(old: str) -> str:
+        return f"{prefix}{old}"
+
+    out: dict[str, State] = {}
+    for old, state in states.items():
+        new = dict(state)
+        for key in ("Next", "Default"):
+            if key in new:
+                new[key] = name(new[key])
+        if "Choices" in new:
+            new["Choices"] = [{**rule, "Next": name(rule["Next"])} for rule in new["Choices"]]
+        if "Catch" in new:
+            new["Catch"] = [{**rule, "Next": name(rule["Next"])} for rule in new["Catch"]]
+        out[name(old)] = new
+    return out, name(start)

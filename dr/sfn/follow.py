@@ -56,11 +56,21 @@ def history(sfn: Any, arn: str) -> Iterator[dict[str, Any]]:
 
 
 def item_names(defn: Definition) -> dict[str, list[str]]:
-    """For each Map whose iterations are steps, the step name of each index."""
+    """For each Map whose iterations are steps (`name`, or `name#k` for chunk k), the step name of each index."""
+    from dr.sfn.states_rds import MAX_INLINE_CONCURRENCY, chunks
+
     plan = defn.asl["States"]["plan"]["Result"]
-    return {"promote": [f"promote:{i['db']}" for i in plan["databases"]],
-            "backups": [f"backups:{i['db']}" for i in plan["clusters"]],
-            "dns": [f"dns:{z['zone']}" for z in plan["zones"]]}
+    whole = {"promote": [f"promote:{i['db']}" for i in plan["databases"]],
+             "backups": [f"backups:{i['db']}" for i in plan["clusters"]],
+             "dns": [f"dns:{z['zone']}" for z in plan["zones"]]}
+    out: dict[str, list[str]] = {}
+    size = MAX_INLINE_CONCURRENCY
+    for name, steps in whole.items():
+        if chunks(len(steps)) == 1:
+            out[name] = steps
+        else:
+            out.update({f"{name}#{k}": steps[k * size:(k + 1) * size] for k in range(chunks(len(steps)))})
+    return out
 
 
 def read(events: list[dict[str, Any]], defn: Definition, status: str) -> ExecutionView:
@@ -73,13 +83,16 @@ def read(events: list[dict[str, Any]], defn: Definition, status: str) -> Executi
         entered = event.get("stateEnteredEventDetails", {}).get("name")
         exited = event.get("stateExitedEventDetails", {}).get("name")
         if kind == "MapStateEntered" and entered:
-            open_maps.append(entered)
-            if entered in WHOLE_STEPS:
-                view.steps[entered] = StepView(entered, StepStatus.PLANNED, at)
+            base = entered.split("#")[0]
+            open_maps.append(base)
+            if base in WHOLE_STEPS and base not in view.steps:
+                view.steps[base] = StepView(base, StepStatus.PLANNED, at)
         elif kind == "MapStateExited" and exited:
-            _close(view, exited, at, StepStatus.SUCCEEDED)
-            if exited in open_maps:
-                open_maps.remove(exited)
+            base = exited.split("#")[0]
+            if base in open_maps:
+                open_maps.remove(base)
+            if base not in open_maps:  # the last chunk of a whole step ended
+                _close(view, base, at, StepStatus.SUCCEEDED)
         elif kind.startswith("MapIteration"):
             _iteration(view, event, names, at)
         elif kind in ("MapStateFailed", "ExecutionFailed", "FailStateEntered"):
@@ -88,7 +101,7 @@ def read(events: list[dict[str, Any]], defn: Definition, status: str) -> Executi
 
 
 def _iteration(view: ExecutionView, event: dict[str, Any], names: dict[str, list[str]], at: datetime) -> None:
-    details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+    details: dict[str, Any] = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
     mapped = names.get(str(details.get("name")))
     index = int(details.get("index", -1))
     if mapped is None or not 0 <= index < len(mapped):

@@ -20,6 +20,7 @@ from dr.engine.runbook import Parallel, Phase, Runbook
 from dr.engine.step import RunContext, Step
 from dr.sfn import asl, states_dns, states_rds
 from runbooks.steps._common import FACT_PLANNED, FACT_SOURCE_REACHABLE, Move, is_cluster, moves, region
+from runbooks.steps.backups import KeepClusterBackups
 from runbooks.steps.complete import Guarded
 from runbooks.steps.dns_upsert import planned_change
 
@@ -78,7 +79,7 @@ def generate(runbook: Runbook, ctx: RunContext) -> Definition:
     for phase in runbook.phases(ctx):
         builder.add(phase)
     document = builder.finish()
-    names = [item["db"] for item in document["States"]["plan"]["Result"]["databases"]]
+    names = [item["db"] for item in builder.items]
     return Definition(runbook.name, ctx.source, ctx.target, account, where, document, names, builder.steps,
                       builder.gaps)
 
@@ -103,24 +104,33 @@ def plan_item(ctx: RunContext, move: Move) -> dict[str, Any]:
             "threshold": max(0.0, rpo_native), "backup": settings.backup_args()}
 
 
+HISTORY_SHARES = {"promote": 14_000, "confirm": 2_500, "dns": 2_500}
+"""Execution-history events (hard quota 25,000 per execution) each polling Map may spend at worst: its loops poll
+slowly enough to stay within (asl.poll_seconds); prechecks, the gate and the fixed states take the rest."""
+
+
 class _Builder:
     """Collects the top-level states phase by phase."""
 
     def __init__(self, ctx: RunContext, todo: list[Move], account: str) -> None:
         self.ctx, self.todo, self.account = ctx, todo, account
+        self.items = [plan_item(ctx, m) | {"n": n} for n, m in
+                      enumerate(m for m in todo if m.db.engine is not Engine.AURORA_GLOBAL)]
         self.states: dict[str, asl.State] = {}
         self.order: list[str] = []
         self.steps: list[str] = []
         self.gaps: list[Gap] = []
         self.zones: list[dict[str, Any]] = []
-        self.switch: list[dict[str, Any]] = []
+        self.branches: list[dict[str, Any]] = []
+        self.dns_step: Step | None = None
+        self.backups_step: Step | None = None
 
     def add(self, phase: Phase) -> None:
         members = [unwrap(s) for s in (phase.steps if isinstance(phase, Parallel) else [phase])]
         kinds = {type(s).__name__ for s in members}
-        if kinds & {"Prechecks"}:
+        if "Prechecks" in kinds:
             self._top("prechecks", states_rds.prechecks(members[0]), members)
-        elif kinds & {"RpoGate"}:
+        elif "RpoGate" in kinds:
             self._top("rpo-gate", states_rds.rpo_gate(members[0]), members)
         elif kinds <= set(PLANNED_ONLY):
             self.gaps += [Gap(s.name, PLANNED_ONLY[type(s).__name__], False) for s in members]
@@ -130,10 +140,12 @@ class _Builder:
             self._switch(members)
 
     def _top(self, name: str, states: dict[str, asl.State], members: list[Step]) -> None:
-        start = next(iter(states))
-        self.states[name] = states_rds.item_map(name, states, start, max(1, len(self.todo)), None)
+        self.states[name] = states_rds.item_map(name, states, next(iter(states)), "databases", len(self.items))
         self.order.append(name)
         self.steps += [s.name for s in members]
+
+    def _poll(self, step: Step, items: int, share: str) -> int:
+        return asl.poll_seconds(step, items, HISTORY_SHARES[share])
 
     def _promote(self, members: list[Step]) -> None:
         steps = [s for s in members if type(s).__name__ == "PromoteReplica"]
@@ -142,26 +154,28 @@ class _Builder:
                 self.gaps.append(Gap(s.name, "Aurora global switchover/failover is not generated yet "
                                              "(FailoverGlobalCluster and its FailoverState loop)", True))
         if steps:
-            self._top("promote", states_rds.promotions(steps[0]), steps)
+            slowest = max(steps, key=lambda s: s.budget)
+            self._top("promote", states_rds.promotions(slowest, self._poll(slowest, len(steps), "promote")), steps)
 
     def _switch(self, members: list[Step]) -> None:
         for step in members:
             kind = type(step).__name__
             if kind == "Confirm":
-                self._branch("confirm", states_rds.confirm(step), "$.plan.databases", [step.name])
+                states = states_rds.confirm(step, self._poll(step, len(self.items), "confirm"))
+                self._branch("confirm", states, "databases", len(self.items))
+                self.steps.append(step.name)
                 self.gaps.append(Gap("confirm", "readiness of the target's application tier and its health "
                                                 "checks are not read by the state machine (drctl readiness)", False))
             elif kind == "UpsertZone":
                 self._zone(step)
-            elif kind == "KeepClusterBackups" and step.move.db.engine is not Engine.AURORA_GLOBAL:
-                self.steps.append(step.name)
+            elif isinstance(step, KeepClusterBackups):
+                if step.move.db.engine is not Engine.AURORA_GLOBAL:
+                    self.steps.append(step.name)
+                    self.backups_step = step
             elif kind in NOT_BLOCKING:
                 self.gaps.append(Gap(step.name, NOT_BLOCKING[kind], False))
             else:
                 self.gaps.append(Gap(step.name, f"{kind} has no Step Functions translation", True))
-        if any(type(s).__name__ == "KeepClusterBackups" for s in members):
-            step = next(s for s in members if type(s).__name__ == "KeepClusterBackups")
-            self._branch("backups", states_rds.backups(step), "$.plan.clusters", [])
 
     def _zone(self, step: Any) -> None:
         routed = [r for r in step.records if r.strategy is DnsStrategy.FAILOVER_ROUTING]
@@ -175,56 +189,61 @@ class _Builder:
         self.zones.append({"zone": step.zone_id, "batches": batches(changes), "role": env.role_arn or "",
                            "account": env.account_id, "step": step.name})
         self.steps.append(step.name)
-        if not any(b.get("Comment") == "dns" for b in self.switch):
-            self.switch.append({"Comment": "dns", "_step": step})
+        self.dns_step = self.dns_step or step
 
-    def _branch(self, name: str, states: dict[str, asl.State], items: str, steps: list[str]) -> None:
-        start = next(iter(states))
-        concurrency = max(1, len(self.todo))
-        self.switch.append({"Comment": name, "StartAt": name, "States": {
-            name: states_rds.item_map(name, states, start, concurrency, None, items)}})
-        self.steps += steps
+    def _branch(self, name: str, states: dict[str, asl.State], items_key: str, count: int) -> None:
+        self.branches.append({"StartAt": name, "States": {
+            name: {**states_rds.item_map(name, states, next(iter(states)), items_key, count), "End": True}}})
 
-    def _dns_branch(self, step: Step) -> dict[str, Any]:
+    def _dns(self, step: Step) -> None:
         cross = any(z["account"] != self.account for z in self.zones)
         for zone in self.zones:
             if cross and not zone["role"]:
                 self.gaps.append(Gap(zone["step"], f"zone {zone['zone']} is in account {zone['account']}, not the "
                                                    "state machine's, and its environment has no role_arn", True))
-        comment = (f"drctl {self.ctx.runbook} {self.ctx.source}->{self.ctx.target} run {{}} (Step Functions)")
-        states = states_dns.zone_states(step, comment, cross)
-        return {"Comment": "dns", "StartAt": "dns", "States": {
-            "dns": states_rds.item_map("dns", states, "batches", max(1, len(self.zones)), None, "$.plan.zones")}}
+        comment = f"drctl {self.ctx.runbook} {self.ctx.source}->{self.ctx.target} run {{}} (Step Functions)"
+        states = states_dns.zone_states(step, comment, cross, self._poll(step, len(self.zones), "dns"))
+        self._branch("dns", states, "zones", len(self.zones))
 
     def finish(self) -> dict[str, Any]:
-        branches = [self._dns_branch(b["_step"]) if "_step" in b else b for b in self.switch]
-        if branches:
-            self.states["switch"] = {"Type": "Parallel", "Branches": branches, "ResultPath": None,
+        if self.dns_step is not None:
+            self._dns(self.dns_step)
+        clusters = [i for i in self.items if i["kind"] == "cluster"]
+        if self.backups_step is not None and clusters:
+            self._branch("backups", states_rds.backups(self.backups_step), "clusters", len(clusters))
+        if self.branches:
+            self.states["switch"] = {"Type": "Parallel", "Branches": self.branches, "ResultPath": None,
                                      "Comment": "confirm, DNS and backups side by side"}
             self.order.append("switch")
-        self._gate_skip()
-        chain = ["plan", *self.order]
-        self.states["plan"] = {"Type": "Pass", "Result": self._plan(), "ResultPath": "$.plan"}
-        for here, after in zip(chain, [*chain[1:], None], strict=True):
-            state = self.states[here if here != "rpo-gate" else "rpo-gate"]
-            state.pop("End", None)
-            if after is None:
-                state["End"] = True
-            else:
-                state["Next"] = after if after != "rpo-gate" else "accept-data-loss?"
+        self.states["plan"] = {"Type": "Pass", "Result": self._plan(clusters), "ResultPath": "$.plan"}
+        self._link(["plan", *self.order])
         return {"Comment": f"drctl {self.ctx.runbook} {self.ctx.source} -> {self.ctx.target}, generated from the "
                            "runbook (docs/engines.md)", "StartAt": "plan", "States": self.states}
 
-    def _gate_skip(self) -> None:
-        if "rpo-gate" not in self.order:
-            return
-        after = self.order[self.order.index("rpo-gate") + 1] if self.order[-1] != "rpo-gate" else None
-        skip = {"Variable": "$.accept_data_loss", "BooleanEquals": True, "Next": after or "done"}
-        self.states["accept-data-loss?"] = asl.choice([skip], "rpo-gate")
-        if after is None:
-            self.states["done"] = asl.succeed()
+    def _link(self, chain: list[str]) -> None:
+        """Each top-level state to the next; the RPO gate behind a Choice that --accept-data-loss skips."""
+        for here, after in zip(chain, [*chain[1:], None], strict=True):
+            state = self.states[here]
+            state.pop("End", None)
+            if after is None:
+                state["End"] = True
+            elif after == "rpo-gate":
+                state["Next"] = "accept-data-loss?"
+            else:
+                state["Next"] = after
+        if "rpo-gate" in chain:
+            after = chain[chain.index("rpo-gate") + 1] if chain[-1] != "rpo-gate" else "done"
+            if after == "done":
+                self.states["done"] = asl.succeed()
+            self.states["accept-data-loss?"] = asl.choice(
+                [{"Variable": "$.accept_data_loss", "BooleanEquals": True, "Next": after}], "rpo-gate")
 
-    def _plan(self) -> dict[str, Any]:
-        items = [plan_item(self.ctx, m) for m in self.todo if m.db.engine is not Engine.AURORA_GLOBAL]
-        return {"databases": items, "clusters": [i for i in items if i["kind"] == "cluster"],
-                "zones": [{k: z[k] for k in ("zone", "batches", "role")} for z in self.zones]}
+    def _plan(self, clusters: list[dict[str, Any]]) -> dict[str, Any]:
+        plan: dict[str, Any] = {"databases": self.items, "clusters": clusters,
+                                "zones": [{k: z[k] for k in ("zone", "batches", "role")} for z in self.zones]}
+        big = {key: values for key, values in plan.items() if states_rds.chunks(len(values)) > 1}
+        if big:
+            size = states_rds.MAX_INLINE_CONCURRENCY
+            plan["chunks"] = {key: [values[i:i + size] for i in range(0, len(values), size)]
+                              for key, values in big.items()}
+        return plan

@@ -37,5 +37,7 @@ def definition_hash(defn: Definition) -> str:
 
 
 def tags(defn: Definition, topology_sha: str) -> list[dict[str, str]]:
-    return [{"key": TOPOLOGY_TAG, "value": topology_sha[:16]}, {"key": DEFINITION_TAG, "value": definition_hash(defn)},
-            {"key": RUNBOOK_TAG, "value": defn.runbook}, {"key": DIRECTION_TAG, "value": f"{defn.source}->{defn.target}"}]
+    return [{"key": TOPOLOGY_TAG, "value": topology_sha[:16]},
+            {"key": DEFINITION_TAG, "value": definition_hash(defn)},
+            {"key": RUNBOOK_TAG, "value": defn.runbook},
+            {"key": DIRECTION_TAG, "value": f"{defn.source}->{defn.target}"}]

@@ -5,14 +5,13 @@ progress, and write the local engine's report and exit codes."""
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
 from dr.clock import SYSTEM_CLOCK, Clock, iso
-from dr.engine.events import Event, EventKind, RunStatus
-from dr.engine.session import EXIT_CODES
+from dr.engine.events import Event, EventKind
+from dr.engine.session import RunOutcome
 from dr.engine.step import RunContext, RunOptions, StepStatus
 from dr.errors import UsageError
 from dr.sfn import naming
@@ -20,16 +19,6 @@ from dr.sfn.follow import ExecutionView, StepView, execution_input, follow, run_
 from dr.sfn.generate import GATE_WINDOW_SECONDS, Definition, generate
 
 POLL_SECONDS = 2.0
-
-
-@dataclass
-class SfnOutcome:
-    status: RunStatus
-    report: dict[str, Any]
-
-    @property
-    def exit_code(self) -> int:
-        return EXIT_CODES[self.status]
 
 
 def definition_for(topology: Any, runbook: str, source: str, target: str, clients: Any = None) -> Definition:
@@ -87,7 +76,7 @@ def start(runbook: str, *, config: str | None, target: str, flags: Any, output: 
     finish(outcome, output, flags)
 
 
-def _start(runbook: str, *, config: str | None, target: str, flags: Any) -> SfnOutcome:
+def _start(runbook: str, *, config: str | None, target: str, flags: Any) -> RunOutcome:
     from dr.cli.run_options import make_clients, resolve_pair
     from dr.config import config_path, load
     from dr.engine import registry
@@ -141,7 +130,7 @@ def _sfn(clients: Any, defn: Definition) -> Any:
     return clients.client("stepfunctions", env, defn.region)
 
 
-def _follow(sfn: Any, arn: str, defn: Definition, header: Any, clock: Clock, once: bool = False) -> SfnOutcome:
+def _follow(sfn: Any, arn: str, defn: Definition, header: Any, clock: Clock, *, once: bool = False) -> RunOutcome:
     def progress(step: StepView) -> None:
         sys.stderr.write(f"  {step.name}: {step.status}{' - ' + step.detail if step.detail else ''}\n")
 
@@ -151,7 +140,7 @@ def _follow(sfn: Any, arn: str, defn: Definition, header: Any, clock: Clock, onc
         sys.stderr.write(f"interrupted: the execution goes on in Step Functions; `drctl runs show "
                          f"{header.run_id}` follows it again\n")
         raise SystemExit(130) from None
-    return SfnOutcome(run_status(view), report(view, defn, header, arn))
+    return RunOutcome(run_status(view), report(view, defn, header, arn))
 
 
 def report(view: ExecutionView, defn: Definition, header: Any, arn: str) -> dict[str, Any]:
@@ -181,7 +170,7 @@ def report(view: ExecutionView, defn: Definition, header: Any, arn: str) -> dict
 def attach(run_id: str, *, config: str | None, output: Any) -> bool:
     """`drctl runs show RUN_ID` of a run executed by Step Functions: follow it to its end and print its report
     (exits); False when no deployed state machine has an execution of that name."""
-    from dr.cli.run_options import finish, make_clients
+    from dr.cli.run_options import RunFlags, finish, make_clients
     from dr.config import config_path, load
     from dr.engine import registry
     from dr.engine.session import new_header
@@ -199,14 +188,8 @@ def attach(run_id: str, *, config: str | None, output: Any) -> bool:
             continue
         header = new_header(registry.get(runbook), topology, Path(path), source=source, target=target,
                             run_id=run_id, options=RunOptions(planned=False), now=started)
-        finish(_follow(sfn, arn, defn, header, SYSTEM_CLOCK), output, _NoMetrics())
+        finish(_follow(sfn, arn, defn, header, SYSTEM_CLOCK), output, RunFlags())
     return False
-
-
-@dataclass
-class _NoMetrics:
-    pushgateway: str | None = None
-    metrics_file: str | None = None
 
 
 def _directions(topology: Any) -> list[tuple[str, str, str]]:

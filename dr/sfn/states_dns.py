@@ -18,7 +18,7 @@ ZONE_SELECTOR = {"batch.$": "$$.Map.Item.Value", "zone.$": "$.item.zone", "role.
                  "run.$": "$.run", "polls": {"n": 0}}
 
 
-def zone_states(step: Step, comment: str, cross_account: bool) -> dict[str, asl.State]:
+def zone_states(step: Step, comment: str, cross_account: bool, poll: float) -> dict[str, asl.State]:
     """The states of one zone's iteration: an inner Map (one batch at a time) of change + GetChange loop."""
     credentials = "$.role" if cross_account else None
     change = {"HostedZoneId.$": "$.zone",
@@ -30,15 +30,16 @@ def zone_states(step: Step, comment: str, cross_account: bool) -> dict[str, asl.
                               selector={"status.$": "$.ChangeInfo.Status"}, result_path="$.status"),
         "insync?": asl.choice([{"Variable": "$.status.status", "StringEquals": "INSYNC", "Next": "insync"}],
                               "wait"),
-        **asl.counter_states("", step, "insync?-read", "late"),
+        **asl.counter_states("", step, "insync?-read", "late", poll),
         "insync": asl.succeed(),
         "late": {"Type": "Fail", "Error": asl.STEP_FAILED, "CausePath": (
             f"States.Format('dns:{{}}: change {{}} not INSYNC within {step.budget:g}s', $.zone, $.change.id)")},
     }
+    states, first = asl.scoped("batch/", batch, "change")
     inner: asl.State = {"Type": "Map", "ItemsPath": "$.item.batches", "ItemSelector": dict(ZONE_SELECTOR),
                         "MaxConcurrency": 1, "ResultPath": None, "End": True,
-                        "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "change",
-                                          "States": batch}}
+                        "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": first,
+                                          "States": states}}
     return {"batches": inner}
 
 

@@ -9,6 +9,7 @@ the lag metric and gate threshold, the backup settings. Execution input: `run_id
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,18 +38,35 @@ INSTANCE = Kind("i:", "DescribeDBInstances", "DBInstances", "DBInstanceIdentifie
 CLUSTER = Kind("c:", "DescribeDBClusters", "DBClusters", "DBClusterIdentifier", "ReplicationSourceIdentifier",
                "Status", "DBClusterArn", "PromoteReadReplicaDBCluster")
 KINDS = (INSTANCE, CLUSTER)
-ITEM_SELECTOR = {"item.$": "$$.Map.Item.Value", "index.$": "$$.Map.Item.Index", "run.$": "$$.Execution.Input",
-                 "polls": {"n": 0}}
+ITEM_SELECTOR = {"item.$": "$$.Map.Item.Value", "run.$": "$$.Execution.Input", "polls": {"n": 0}}
+MAX_INLINE_CONCURRENCY = 40
+"""An inline Map runs at most 40 iterations at once (Step Functions Developer Guide, "Map state processing
+modes"): more items are split into Maps of 40 side by side in one Parallel, so every promotion starts at once."""
 
 
-def item_map(name: str, states: dict[str, asl.State], start: str, concurrency: int, next_state: str | None,
-             items_path: str = "$.plan.databases") -> asl.State:
-    """A Map over the plan's items; its results are dropped (the history keeps them)."""
-    state: asl.State = {"Type": "Map", "ItemsPath": items_path, "ItemSelector": dict(ITEM_SELECTOR),
-                        "MaxConcurrency": concurrency, "ResultPath": None,
-                        "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": start, "States": states},
-                        "Comment": name}
-    return asl._then(state, next_state)
+def chunks(count: int) -> int:
+    return max(1, math.ceil(count / MAX_INLINE_CONCURRENCY))
+
+
+def item_map(name: str, states: dict[str, asl.State], start: str, items_key: str, count: int) -> asl.State:
+    """A Map over `plan[items_key]` (split in chunks of 40 beyond 40 items); results dropped (the history keeps
+    them). Iteration Maps are named `name`, or `name#k` for chunk k."""
+    if chunks(count) == 1:
+        return _one_map(name, states, start, f"$.plan.{items_key}", count)
+    branches = []
+    for k in range(chunks(count)):
+        sub = f"{name}#{k}"
+        branches.append({"StartAt": sub, "States": {
+            sub: {**_one_map(sub, states, start, f"$.plan.chunks.{items_key}[{k}]", MAX_INLINE_CONCURRENCY),
+                  "End": True}}})
+    return {"Type": "Parallel", "Branches": branches, "ResultPath": None, "Comment": name}
+
+
+def _one_map(name: str, states: dict[str, asl.State], start: str, items_path: str, count: int) -> asl.State:
+    inner, first = asl.scoped(f"{name}/", states, start)
+    return {"Type": "Map", "ItemsPath": items_path, "ItemSelector": dict(ITEM_SELECTOR),
+            "MaxConcurrency": min(MAX_INLINE_CONCURRENCY, max(1, count)), "ResultPath": None,
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": first, "States": inner}}
 
 
 def by_kind(states_of: dict[Kind, dict[str, asl.State]], start: str) -> dict[str, asl.State]:
@@ -118,26 +136,26 @@ def _gate_fail(text: str) -> asl.State:
             "CausePath": f"States.Format('{text}', $.item.db, $.item.id)"}
 
 
-def promotions(step: Step) -> dict[str, asl.State]:
+def promotions(step: Step, poll: float) -> dict[str, asl.State]:
     """Per copy: read it; the current writer with this run's generation is done; a replica is tagged with its
-    generation, then promoted; anything else is waited on, within the step's budget."""
-    chains = {kind: _promote_chain(kind, step) for kind in KINDS}
+    generation, then promoted and read again at once; anything else is waited on, within the step's budget."""
+    chains = {kind: _promote_chain(kind, step, poll) for kind in KINDS}
     return by_kind(chains, "gen")
 
 
-def _promote_chain(kind: Kind, step: Step) -> dict[str, asl.State]:
+def _promote_chain(kind: Kind, step: Step, poll: float) -> dict[str, asl.State]:
     p = kind.prefix
     tags = [{"Key": t["Key"], "Value.$": _tag_path(t["Key"])} if t["Key"] != "drctl:role" else t
             for t in generation_tags("$db", 0, "$run")]
-    gen = "States.Format('{}', States.ArrayGetItem($.run.generations, $.index))"
+    gen = "States.Format('{}', States.ArrayGetItem($.run.generations, $.item.n))"
     promote_params: dict[str, Any] = {f"{kind.id_param}.$": "$.item.id"}
     if kind is INSTANCE:  # the local step's backup_args: retention, and the window where the topology sets one
         promote_params["BackupRetentionPeriod.$"] = "$.item.backup.BackupRetentionPeriod"
     windowed = {**promote_params, "PreferredBackupWindow.$": "$.item.backup.PreferredBackupWindow"}
     return {
-        f"{p}gen": asl.pass_state({"value.$": gen}, f"{p}describe", "$.gen"),
-        f"{p}describe": describe(kind, step, f"{p}want"),
-        f"{p}want": asl.pass_state({"Key": GENERATION_TAG, "Value.$": "$.gen.value"}, f"{p}mine", "$.want"),
+        f"{p}gen": asl.pass_state({"value.$": gen}, f"{p}want", "$.gen"),
+        f"{p}want": asl.pass_state({"Key": GENERATION_TAG, "Value.$": "$.gen.value"}, f"{p}describe", "$.want"),
+        f"{p}describe": describe(kind, step, f"{p}mine"),
         f"{p}mine": asl.pass_state({"value.$": "States.ArrayContains($.found.db.TagList, $.want)"},
                                    f"{p}done?", "$.mine"),
         f"{p}done?": asl.choice([
@@ -153,10 +171,10 @@ def _promote_chain(kind: Kind, step: Step) -> dict[str, asl.State]:
         f"{p}window?": asl.choice([{"And": [{"Variable": "$.item.kind", "StringEquals": "instance"},
                                             {"Variable": "$.item.backup.PreferredBackupWindow", "IsPresent": True}],
                                     "Next": f"{p}promote-with-window"}], f"{p}promote"),
-        f"{p}promote": asl.task("rds", kind.promote, promote_params, step=step, next_state=f"{p}wait"),
+        f"{p}promote": asl.task("rds", kind.promote, promote_params, step=step, next_state=f"{p}describe"),
         f"{p}promote-with-window": asl.task("rds", kind.promote, windowed if kind is INSTANCE else promote_params,
-                                            step=step, next_state=f"{p}wait"),
-        **asl.counter_states(p, step, f"{p}describe", f"{p}late"),
+                                            step=step, next_state=f"{p}describe"),
+        **asl.counter_states(p, step, f"{p}describe", f"{p}late", poll),
         f"{p}done": asl.succeed(),
         f"{p}stale": {"Type": "Fail", "Error": asl.FAILED_PRECONDITION, "CausePath": (
             "States.Format('{}: {} is a standalone copy but not the current writer: a stale copy left behind by an "
@@ -172,7 +190,7 @@ def _tag_path(key: str) -> str:
             "drctl:promoted-by-run": "$.run.run_id"}[key]
 
 
-def confirm(step: Step) -> dict[str, asl.State]:
+def confirm(step: Step, poll: float) -> dict[str, asl.State]:
     """Each promoted copy is available and replicates from nothing (polled within confirm's budget)."""
     chains: dict[Kind, dict[str, asl.State]] = {}
     for kind in KINDS:
@@ -183,7 +201,7 @@ def confirm(step: Step) -> dict[str, asl.State]:
                 {"Not": {"Variable": f"$.found.db.{kind.source_field}", "IsPresent": True}},
                 {"Variable": f"$.found.db.{kind.status_field}", "StringEquals": "available"}],
                 "Next": f"{p}ok"}], f"{p}wait"),
-            **asl.counter_states(p, step, f"{p}describe", f"{p}late"),
+            **asl.counter_states(p, step, f"{p}describe", f"{p}late", poll),
             f"{p}ok": asl.succeed(),
             f"{p}late": {"Type": "Fail", "Error": asl.STEP_FAILED, "CausePath": (
                 "States.Format('confirm: {} ({}) is not the writer yet', $.item.db, $.item.id)")},

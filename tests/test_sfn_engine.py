@@ -44,7 +44,8 @@ def _state(sandbox: InProcessSandbox) -> dict[str, Any]:
     r53 = sandbox.clients.route53("prod")
     for record in sandbox.topology.dns:
         sets = r53.list_resource_record_sets(HostedZoneId=record.zone_id)["ResourceRecordSets"]
-        out[record.fqdn] = [s["ResourceRecords"][0]["Value"] for s in sets if s["Name"] == record.fqdn]
+        out[record.fqdn] = sorted((s.get("Failover", ""), s.get("SetIdentifier", ""), s["ResourceRecords"][0]["Value"],
+                                   s.get("HealthCheckId", "")) for s in sets if s["Name"] == record.fqdn)
     return out
 
 
@@ -64,7 +65,8 @@ class TestExecution:
         for db in sandbox.topology.databases:
             assert after[db.name][0] is None and after[db.name][1] == "1"
         for record in sandbox.topology.dns:
-            assert after[record.fqdn] == [record.targets["qa"]]
+            serving = [v for failover, _, v, _ in after[record.fqdn] if failover in ("", "PRIMARY")]
+            assert serving == [record.targets["qa"]]
         names = {s["name"]: s["status"] for s in outcome.report["steps"]}
         zones = {r.zone_id for r in sandbox.topology.dns}
         assert names["promote:orders"] == "succeeded" and all(names[f"dns:{z}"] == "succeeded" for z in zones)

@@ -77,11 +77,13 @@ def read(events: list[dict[str, Any]], defn: Definition, status: str) -> Executi
     """Steps from the history: a whole-step Map by its entered/exited events, a per-item Map by its iterations."""
     view = ExecutionView(status)
     names = item_names(defn)
+    branches = {s for s in defn.steps if s.startswith("dns:")}
     open_maps: list[str] = []
     for event in events:
         kind, at = str(event["type"]), event["timestamp"]
         entered = event.get("stateEnteredEventDetails", {}).get("name")
         exited = event.get("stateExitedEventDetails", {}).get("name")
+        _branch_step(view, branches, kind, entered, at)
         if kind == "MapStateEntered" and entered:
             base = entered.split("#")[0]
             open_maps.append(base)
@@ -95,9 +97,22 @@ def read(events: list[dict[str, Any]], defn: Definition, status: str) -> Executi
                 _close(view, base, at, StepStatus.SUCCEEDED)
         elif kind.startswith("MapIteration"):
             _iteration(view, event, names, at)
-        elif kind in ("MapStateFailed", "ExecutionFailed", "FailStateEntered"):
+        elif kind == "ExecutionFailed":
             _failure(view, event, open_maps, at)
     return view
+
+
+def _branch_step(view: ExecutionView, branches: set[str], kind: str, entered: str | None, at: datetime) -> None:
+    """A zone's branch (states `dns:<zone>/...`): from its first state to its `done`."""
+    if not entered or "/" not in entered:
+        return
+    step = entered.split("/", 1)[0]
+    if step not in branches:
+        return
+    if step not in view.steps:
+        view.steps[step] = StepView(step, StepStatus.PLANNED, at)
+    if kind == "SucceedStateEntered" and entered == f"{step}/done":
+        _close(view, step, at, StepStatus.SUCCEEDED)
 
 
 def _iteration(view: ExecutionView, event: dict[str, Any], names: dict[str, list[str]], at: datetime) -> None:
@@ -125,9 +140,10 @@ def _failure(view: ExecutionView, event: dict[str, Any], open_maps: list[str], a
     details = event.get("executionFailedEventDetails") or {}
     if details:
         view.error, view.cause = str(details.get("error", "")), str(details.get("cause", ""))
-    for name in open_maps:
-        step = view.steps.get(name)
-        if step is not None and step.ended_at is None:
+    if event["type"] != "ExecutionFailed":
+        return
+    for step in view.steps.values():  # the execution ended: whatever had not ended failed with it
+        if step.ended_at is None:
             step.ended_at, step.status = at, StepStatus.FAILED
             step.detail = view.cause or step.detail
     for step in view.steps.values():

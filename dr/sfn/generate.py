@@ -14,15 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dr.aws.lag_metrics import lag_metric
-from dr.aws.route53_batches import batches
-from dr.config.model import DnsStrategy, Engine
+from dr.config.model import Engine
 from dr.engine.runbook import Parallel, Phase, Runbook
 from dr.engine.step import RunContext, Step
 from dr.sfn import asl, states_dns, states_rds
 from runbooks.steps._common import FACT_PLANNED, FACT_SOURCE_REACHABLE, Move, is_cluster, moves, region
 from runbooks.steps.backups import KeepClusterBackups
 from runbooks.steps.complete import Guarded
-from runbooks.steps.dns_upsert import planned_change
 
 GATE_WINDOW_SECONDS = 120.0
 """The RPO gate reads the lag datapoints of the last two minutes (one-minute periods) before the execution
@@ -122,7 +120,6 @@ class _Builder:
         self.gaps: list[Gap] = []
         self.zones: list[dict[str, Any]] = []
         self.branches: list[dict[str, Any]] = []
-        self.dns_step: Step | None = None
         self.backups_step: Step | None = None
 
     def add(self, phase: Phase) -> None:
@@ -178,36 +175,32 @@ class _Builder:
                 self.gaps.append(Gap(step.name, f"{kind} has no Step Functions translation", True))
 
     def _zone(self, step: Any) -> None:
-        routed = [r for r in step.records if r.strategy is DnsStrategy.FAILOVER_ROUTING]
-        if routed:
-            self.gaps.append(Gap(step.name, f"{len(routed)} failover-routing record(s): re-pointing a PRIMARY "
-                                            "record set needs its SetIdentifier from the zone (not generated yet)",
-                                 True))
-            return
-        changes = [planned_change(r, self.ctx.target) for r in step.records]
         env = self.ctx.topology.environments[step.env]
-        self.zones.append({"zone": step.zone_id, "batches": batches(changes), "role": env.role_arn or "",
-                           "account": env.account_id, "step": step.name})
+        self.zones.append({"zone": step.zone_id, "role": env.role_arn or "", "account": env.account_id,
+                           "step": step, "routed": states_dns.routed_items(step)})
         self.steps.append(step.name)
-        self.dns_step = self.dns_step or step
+        if step.routed:
+            self.gaps.append(Gap(step.name, "Route53's answers for the failover records are not read from the "
+                                            "zone's name servers (GetChange INSYNC only), and a target health "
+                                            "check an earlier drctl inverted is not restored", False))
 
     def _branch(self, name: str, states: dict[str, asl.State], items_key: str, count: int) -> None:
         self.branches.append({"StartAt": name, "States": {
             name: {**states_rds.item_map(name, states, next(iter(states)), items_key, count), "End": True}}})
 
-    def _dns(self, step: Step) -> None:
+    def _dns(self) -> None:
         cross = any(z["account"] != self.account for z in self.zones)
+        comment = f"drctl {self.ctx.runbook} {self.ctx.source}->{self.ctx.target} run {{}} (Step Functions)"
         for zone in self.zones:
             if cross and not zone["role"]:
-                self.gaps.append(Gap(zone["step"], f"zone {zone['zone']} is in account {zone['account']}, not the "
-                                                   "state machine's, and its environment has no role_arn", True))
-        comment = f"drctl {self.ctx.runbook} {self.ctx.source}->{self.ctx.target} run {{}} (Step Functions)"
-        states = states_dns.zone_states(step, comment, cross, self._poll(step, len(self.zones), "dns"))
-        self._branch("dns", states, "zones", len(self.zones))
+                self.gaps.append(Gap(zone["step"].name, f"zone {zone['zone']} is in account {zone['account']}, "
+                                 "not the state machine's, and its environment has no role_arn", True))
+            poll = self._poll(zone["step"], len(self.zones), "dns")
+            self.branches.append(states_dns.zone_branch(zone["step"], self.ctx.target, comment,
+                                                        zone["role"] if cross else None, poll))
 
     def finish(self) -> dict[str, Any]:
-        if self.dns_step is not None:
-            self._dns(self.dns_step)
+        self._dns()
         clusters = [i for i in self.items if i["kind"] == "cluster"]
         if self.backups_step is not None and clusters:
             self._branch("backups", states_rds.backups(self.backups_step), "clusters", len(clusters))
@@ -240,8 +233,9 @@ class _Builder:
 
     def _plan(self, clusters: list[dict[str, Any]]) -> dict[str, Any]:
         plan: dict[str, Any] = {"databases": self.items, "clusters": clusters,
-                                "zones": [{k: z[k] for k in ("zone", "batches", "role")} for z in self.zones]}
-        big = {key: values for key, values in plan.items() if states_rds.chunks(len(values)) > 1}
+                                "zones": [{"zone": z["zone"], "role": z["role"]} for z in self.zones],
+                                "routed": {z["zone"]: z["routed"] for z in self.zones if z["routed"]}}
+        big = {key: plan[key] for key in ("databases", "clusters") if states_rds.chunks(len(plan[key])) > 1}
         if big:
             size = states_rds.MAX_INLINE_CONCURRENCY
             plan["chunks"] = {key: [values[i:i + size] for i in range(0, len(values), size)]

@@ -56,6 +56,7 @@ def install() -> None:
             route53_changes,
             route53_dns_answer,
             route53_health,
+            sfn_json_path,
             sfn_tasks,
         )
 
@@ -84,6 +85,8 @@ def install() -> None:
             route53_dns_answer,
             replica_lag,
             cloudwatch_batch,
+            sfn_json_path,
+            sfn_json_path,
             sfn_tasks,
         ):
             extension.install()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,14 +12,6 @@ from dr.sfn import naming
 from dr.sfn.deploy import deploy
 from dr.sfn.run import _start, definition_for
 from dr.testing.sandbox import InProcessSandbox
-
-SFN_TOPOLOGY = Path(__file__).parent / "sfn_dr.yaml"
-
-
-@pytest.fixture
-def sandbox_topology() -> Path:
-    return SFN_TOPOLOGY
-
 
 def _deployed(sandbox: InProcessSandbox) -> Any:
     defn = definition_for(sandbox.topology, "failover", "prod", "qa", sandbox.clients)
@@ -39,6 +30,11 @@ def _state(sandbox: InProcessSandbox) -> dict[str, Any]:
         else:
             found = rds.describe_db_clusters(DBClusterIdentifier=db.replica.id)["DBClusters"][0]
             source = found.get("ReplicationSourceIdentifier")
+        if db.global_cluster_id:  # a global member replicates from the global writer
+            members = rds.describe_global_clusters(GlobalClusterIdentifier=db.global_cluster_id)[
+                "GlobalClusters"][0]["GlobalClusterMembers"]
+            source = next(m["DBClusterArn"] for m in members if m["IsWriter"])
+            source = None if source == found["DBClusterArn"] else source
         tags = {t["Key"]: t["Value"] for t in found.get("TagList", [])}
         out[db.name] = (source, tags.get("drctl:generation"), found.get("BackupRetentionPeriod"))
     r53 = sandbox.clients.route53("prod")
@@ -63,7 +59,8 @@ class TestExecution:
         after = _state(sandbox)
         assert outcome.exit_code == 0, json.dumps(outcome.report, indent=1)[:3000]
         for db in sandbox.topology.databases:
-            assert after[db.name][0] is None and after[db.name][1] == "1"
+            assert after[db.name][0] is None
+            assert after[db.name][1] == (None if db.global_cluster_id else "1")
         for record in sandbox.topology.dns:
             serving = [v for failover, _, v, _ in after[record.fqdn] if failover in ("", "PRIMARY")]
             assert serving == [record.targets["qa"]]

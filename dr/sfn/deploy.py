@@ -54,8 +54,9 @@ def role_policy(defn: Definition) -> dict[str, Any]:
     CloudWatch reads (no resource-level permissions exist for GetMetricData), role assumption where a Task
     acts in another account."""
     plan = defn.asl["States"]["plan"]["Result"]
-    rds_arns = [f"arn:aws:rds:{defn.region}:{defn.account}:{'cluster' if i['kind'] == 'cluster' else 'db'}:{i['id']}"
+    rds_arns = [f"arn:aws:rds:{defn.region}:{defn.account}:{'db' if i['kind'] == 'instance' else 'cluster'}:{i['id']}"
                 for i in plan["databases"]]
+    rds_arns += [f"arn:aws:rds::{defn.account}:global-cluster:{i['global']}" for i in plan["databases"] if "global" in i]
     zones = [f"arn:aws:route53:::hostedzone/{z['zone']}" for z in plan["zones"]]
     by_service: dict[str, list[str]] = {}
     for action in sorted(actions_of(defn.asl)):

@@ -96,7 +96,10 @@ def plan_item(ctx: RunContext, move: Move) -> dict[str, Any]:
     metric = lag_metric(move.db.engine)
     settings = ctx.topology.settings_for(move.new)
     rpo_native = (float(ctx.topology.objectives.rpo) - GATE_WINDOW_SECONDS) / metric.to_seconds
-    return {"db": move.db.name, "id": move.new.id, "kind": "cluster" if is_cluster(move.db.engine) else "instance",
+    kind = ("global" if move.db.engine is Engine.AURORA_GLOBAL else
+            "cluster" if is_cluster(move.db.engine) else "instance")
+    extra = {"global": move.db.global_cluster_id} if kind == "global" else {}
+    return {"db": move.db.name, "id": move.new.id, "kind": kind, **extra,
             "metric": {"namespace": metric.namespace, "name": metric.metric,
                        "dimensions": metric.cloudwatch_dimensions(move.new.id)},
             "threshold": max(0.0, rpo_native), "backup": settings.backup_args()}
@@ -112,8 +115,7 @@ class _Builder:
 
     def __init__(self, ctx: RunContext, todo: list[Move], account: str) -> None:
         self.ctx, self.todo, self.account = ctx, todo, account
-        self.items = [plan_item(ctx, m) | {"n": n} for n, m in
-                      enumerate(m for m in todo if m.db.engine is not Engine.AURORA_GLOBAL)]
+        self.items = [plan_item(ctx, m) | {"n": n} for n, m in enumerate(todo)]
         self.states: dict[str, asl.State] = {}
         self.order: list[str] = []
         self.steps: list[str] = []
@@ -144,15 +146,9 @@ class _Builder:
     def _poll(self, step: Step, items: int, share: str) -> int:
         return asl.poll_seconds(step, items, HISTORY_SHARES[share])
 
-    def _promote(self, members: list[Step]) -> None:
-        steps = [s for s in members if type(s).__name__ == "PromoteReplica"]
-        for s in members:
-            if type(s).__name__ != "PromoteReplica":
-                self.gaps.append(Gap(s.name, "Aurora global switchover/failover is not generated yet "
-                                             "(FailoverGlobalCluster and its FailoverState loop)", True))
-        if steps:
-            slowest = max(steps, key=lambda s: s.budget)
-            self._top("promote", states_rds.promotions(slowest, self._poll(slowest, len(steps), "promote")), steps)
+    def _promote(self, steps: list[Step]) -> None:
+        slowest = max(steps, key=lambda s: s.budget)
+        self._top("promote", states_rds.promotions(slowest, self._poll(slowest, len(steps), "promote")), steps)
 
     def _switch(self, members: list[Step]) -> None:
         for step in members:
@@ -166,9 +162,8 @@ class _Builder:
             elif kind == "UpsertZone":
                 self._zone(step)
             elif isinstance(step, KeepClusterBackups):
-                if step.move.db.engine is not Engine.AURORA_GLOBAL:
-                    self.steps.append(step.name)
-                    self.backups_step = step
+                self.steps.append(step.name)
+                self.backups_step = step
             elif kind in NOT_BLOCKING:
                 self.gaps.append(Gap(step.name, NOT_BLOCKING[kind], False))
             else:
@@ -201,7 +196,7 @@ class _Builder:
 
     def finish(self) -> dict[str, Any]:
         self._dns()
-        clusters = [i for i in self.items if i["kind"] == "cluster"]
+        clusters = [i for i in self.items if i["kind"] in ("cluster", "global")]
         if self.backups_step is not None and clusters:
             self._branch("backups", states_rds.backups(self.backups_step), "clusters", len(clusters))
         if self.branches:

@@ -69,9 +69,13 @@ def _one_map(name: str, states: dict[str, asl.State], start: str, items_path: st
             "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": first, "States": inner}}
 
 
-def by_kind(states_of: dict[Kind, dict[str, asl.State]], start: str) -> dict[str, asl.State]:
-    """A first Choice routing each item to its kind's chain (`{prefix}{start}`)."""
-    rules = [{"Variable": "$.item.kind", "StringEquals": "cluster", "Next": f"{CLUSTER.prefix}{start}"}]
+def by_kind(states_of: dict[Kind, dict[str, asl.State]], start: str,
+            global_start: str | None = None) -> dict[str, asl.State]:
+    """A first Choice routing each item to its kind's chain (`{prefix}{start}`); an Aurora global member to
+    `global_start` when given, else to the cluster chain."""
+    rules = [{"Variable": "$.item.kind", "StringEquals": "global",
+              "Next": global_start or f"{CLUSTER.prefix}{start}"},
+             {"Variable": "$.item.kind", "StringEquals": "cluster", "Next": f"{CLUSTER.prefix}{start}"}]
     states: dict[str, asl.State] = {"kind?": asl.choice(rules, f"{INSTANCE.prefix}{start}")}
     for chain in states_of.values():
         states.update(chain)
@@ -140,7 +144,7 @@ def promotions(step: Step, poll: float) -> dict[str, asl.State]:
     """Per copy: read it; the current writer with this run's generation is done; a replica is tagged with its
     generation, then promoted and read again at once; anything else is waited on, within the step's budget."""
     chains = {kind: _promote_chain(kind, step, poll) for kind in KINDS}
-    return by_kind(chains, "gen")
+    return {**by_kind(chains, "gen", "g:member"), **global_chain(step, poll, act=True)}
 
 
 def _promote_chain(kind: Kind, step: Step, poll: float) -> dict[str, asl.State]:
@@ -206,7 +210,37 @@ def confirm(step: Step, poll: float) -> dict[str, asl.State]:
             f"{p}late": {"Type": "Fail", "Error": asl.STEP_FAILED, "CausePath": (
                 "States.Format('confirm: {} ({}) is not the writer yet', $.item.db, $.item.id)")},
         }
-    return by_kind(chains, "describe")
+    return {**by_kind(chains, "describe", "g:member"), **global_chain(step, poll, act=False)}
+
+
+def global_chain(step: Step, poll: float, *, act: bool) -> dict[str, asl.State]:
+    """An Aurora global database: done when its DR member is the writer and no move is under way (AWS's
+    FailoverState); else, when `act`, FailoverGlobalCluster with data loss allowed (the unplanned path; called
+    once: a move under way is waited on), then the same check in a loop within the step's budget."""
+    writer = "$.glob.g.GlobalClusterMembers[?(@.IsWriter==true)].DBClusterArn"
+    moving = {"Variable": "$.glob.g.FailoverState.Status", "IsPresent": True, "Next": "g:wait"}
+    failover = {"GlobalClusterIdentifier.$": "$.item.global", "TargetDbClusterIdentifier.$": "$.member.arn",
+                "AllowDataLoss": True}
+    return {
+        "g:member": asl.task("rds", "DescribeDBClusters", {"DBClusterIdentifier.$": "$.item.id"}, step=step,
+                             next_state="g:read", result_path="$.member",
+                             selector={"arn.$": "$.DBClusters[0].DBClusterArn"}),
+        "g:read": asl.task("rds", "DescribeGlobalClusters", {"GlobalClusterIdentifier.$": "$.item.global"},
+                           step=step, next_state="g:writer", result_path="$.glob",
+                           selector={"g.$": "$.GlobalClusters[0]"}),
+        "g:writer": asl.pass_state({"arns.$": writer}, "g:mine", "$.writer"),
+        "g:mine": asl.pass_state({"value.$": "States.ArrayContains($.writer.arns, $.member.arn)"}, "g:done?",
+                                 "$.mine"),
+        "g:done?": asl.choice([moving, {"Variable": "$.mine.value", "BooleanEquals": True, "Next": "g:done"}],
+                              "g:failover" if act else "g:wait"),
+        **({"g:failover": asl.task("rds", "FailoverGlobalCluster", failover, step=step, next_state="g:read")}
+           if act else {}),
+        **asl.counter_states("g:", step, "g:read", "g:late", poll),
+        "g:done": asl.succeed(),
+        "g:late": {"Type": "Fail", "Error": asl.STEP_FAILED, "CausePath": (
+            f"States.Format('{{}}: {{}} is not the writer of {{}} within {step.budget:g}s', $.item.db, $.item.id, "
+            "$.item.global)")},
+    }
 
 
 def backups(step: Step) -> dict[str, asl.State]:

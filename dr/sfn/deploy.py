@@ -56,7 +56,8 @@ def role_policy(defn: Definition) -> dict[str, Any]:
     plan = defn.asl["States"]["plan"]["Result"]
     rds_arns = [f"arn:aws:rds:{defn.region}:{defn.account}:{'db' if i['kind'] == 'instance' else 'cluster'}:{i['id']}"
                 for i in plan["databases"]]
-    rds_arns += [f"arn:aws:rds::{defn.account}:global-cluster:{i['global']}" for i in plan["databases"] if "global" in i]
+    rds_arns += [f"arn:aws:rds::{defn.account}:global-cluster:{i['global']}"
+                 for i in plan["databases"] if "global" in i]
     zones = [f"arn:aws:route53:::hostedzone/{z['zone']}" for z in plan["zones"]]
     by_service: dict[str, list[str]] = {}
     for action in sorted(actions_of(defn.asl)):
@@ -92,9 +93,26 @@ def diff(deployed: str | None, wanted: str, name: str) -> str:
                                         tofile=f"{name} (generated)"))
 
 
+def problems(defn: Definition) -> list[str]:
+    """What stops `defn` from being deployed: structure, the API's request model, Step Functions' quotas."""
+    from dr.sfn.quotas import check
+    from dr.sfn.validate import request_problems, structural_problems
+
+    role = f"arn:aws:iam::{defn.account}:role/{naming.role_name(defn.runbook, defn.source, defn.target)}"
+    return [*structural_problems(defn.asl),
+            *request_problems(naming.machine_name(defn.runbook, defn.source, defn.target), defn.text(), role),
+            *check(defn.asl, defn.text()).problems()]
+
+
 def deploy(clients: ClientFactory, defn: Definition, topology_sha: str, *, dry_run: bool = False) -> DeployResult:
-    """Create or update the machine (and its role) so that it runs `defn`; nothing when already equal."""
+    """Create or update the machine (and its role) so that it runs `defn`; nothing when already equal. Refuses
+    (exit 2) a definition that fails `problems`."""
+    from dr.errors import UsageError
+
     name = naming.machine_name(defn.runbook, defn.source, defn.target)
+    found = problems(defn)
+    if found:
+        raise UsageError(f"the generated definition of {name} cannot be deployed: " + "; ".join(found[:10]))
     arn = naming.machine_arn(defn)
     wanted = defn.text()
     current = deployed_definition(clients, defn)

@@ -105,7 +105,7 @@ def plan_item(ctx: RunContext, move: Move) -> dict[str, Any]:
             "threshold": max(0.0, rpo_native), "backup": settings.backup_args()}
 
 
-HISTORY_SHARES = {"promote": 14_000, "confirm": 2_500, "dns": 2_500}
+HISTORY_SHARES = {"promote": 11_000, "confirm": 2_000, "dns": 2_000}
 """Execution-history events (hard quota 25,000 per execution) each polling Map may spend at worst: its loops poll
 slowly enough to stay within (asl.poll_seconds); prechecks, the gate and the fixed states take the rest."""
 

@@ -88,30 +88,47 @@ def _sample_items(path: str, plan: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _chain(states: dict[str, Any], start: str, plan: dict[str, Any], item: dict[str, Any]) -> int:
-    """Events of a straight chain (top level, Parallel branches): Next, or a Choice's default, until the end."""
-    total, here, seen = 0, start, set()
-    while here and here not in seen:
-        seen.add(here)
-        state = states[here]
-        total += _state_events(state, plan, item)
-        here = state.get("Next") or state.get("Default") or ""
+    """Worst case of a scope (the top level, a branch, one Map iteration): a first Choice on the item's kind takes
+    its costliest route; every state reachable from there counts once, and each wait-and-describe loop (a cycle
+    through a `$.polls.n` counter) as often more as its counter allows."""
+    first = states[start]
+    if first.get("Type") == "Choice" and first.get("Choices", [{}])[0].get("Variable") == "$.item.kind":
+        routes = {rule["Next"] for rule in first["Choices"]} | {first["Default"]}
+        return EVENTS["Choice"] + max(_chain(states, r, plan, item) for r in routes)
+    reached = _reachable(states, start)
+    total = sum(_state_events(states[s], plan, item) for s in reached)
+    for name in reached:
+        polls = _bound(states[name])
+        if polls:
+            total += (polls - 1) * sum(_state_events(states[s], plan, item) for s in _cycle(states, name))
     return total
 
 
 def _iteration(states: dict[str, Any], start: str, plan: dict[str, Any], item: dict[str, Any]) -> int:
-    """Worst case of one Map iteration: the path from StartAt along Next/Default; when it comes back to a state
-    (a wait-and-describe loop), that cycle as often as its counter allows; every state off the path once."""
-    path: list[str] = []
-    here = start
-    while here and here not in path:
+    return _chain(states, start, plan, item)
+
+
+def _cycle(states: dict[str, Any], counter: str) -> list[str]:
+    """The states of the loop a counter closes: from where it goes back (its Default) along Next/Default."""
+    path, here = [counter], states[counter]["Default"]
+    while here != counter and here not in path and here in states:
         path.append(here)
         here = states[here].get("Next") or states[here].get("Default") or ""
-    cycle = path[path.index(here):] if here else []
-    polls = max([1, *(_bound(states[s]) for s in cycle)])
-    once = sum(_state_events(states[s], plan, item) for s in path if s not in cycle)
-    loop = sum(_state_events(states[s], plan, item) for s in cycle)
-    extras = sum(_state_events(states[s], plan, item) for s in states if s not in path)
-    return once + polls * loop + extras
+    return path
+
+
+def _reachable(states: dict[str, Any], start: str) -> set[str]:
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        here = todo.pop()
+        if here in seen or here not in states:
+            continue
+        seen.add(here)
+        state = states[here]
+        todo += [state[k] for k in ("Next", "Default") if k in state]
+        todo += [rule["Next"] for key in ("Choices", "Catch") for rule in state.get(key, [])]
+    return seen
 
 
 def _bound(state: dict[str, Any]) -> int:

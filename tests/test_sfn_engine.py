@@ -1,29 +1,40 @@
-"""The Step Functions engine against the sandbox with moto's ASL interpreter: deploy, execute, compare."""
+"""The Step Functions engine against the sandbox with moto's ASL interpreter: deploy, execute, follow, re-attach,
+and AWS left as a local run leaves it."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
 
+from dr.cli.common import Output
 from dr.cli.run_options import RunFlags
+from dr.config.model import Topology
 from dr.sfn import naming
 from dr.sfn.deploy import deploy
-from dr.sfn.run import _start, definition_for
-from dr.testing.sandbox import InProcessSandbox
+from dr.sfn.generate import Definition
+from dr.sfn.run import _start, attach, definition_for
+from dr.testing.sandbox import InProcessSandbox, in_process_sandbox
+from tests.failover_support import harness
 
-def _deployed(sandbox: InProcessSandbox) -> Any:
+UNPLANNED = {"yes": True, "planned": False, "accept_data_loss": True}
+
+
+def _deployed(sandbox: InProcessSandbox) -> Definition:
     defn = definition_for(sandbox.topology, "failover", "prod", "qa", sandbox.clients)
     deploy(sandbox.clients, defn, "test-topology")
     return defn
 
 
-def _state(sandbox: InProcessSandbox) -> dict[str, Any]:
-    """What a move changes: each DR copy's link and generation tag, each record's value."""
-    rds = sandbox.clients.client("rds", "prod", "eu-west-1")
+def _state(topology: Topology, clients: Any) -> dict[str, Any]:
+    """What a move changes, free of ids a seed draws: each DR copy's link, tags and backups; each record's sets
+    (health checks named by their side)."""
+    rds = clients.client("rds", "prod", "eu-west-1")
     out: dict[str, Any] = {}
-    for db in sandbox.topology.databases:
+    for db in topology.databases:
         if db.engine.value == "rds-instance":
             found = rds.describe_db_instances(DBInstanceIdentifier=db.replica.id)["DBInstances"][0]
             source = found.get("ReadReplicaSourceDBInstanceIdentifier")
@@ -33,74 +44,101 @@ def _state(sandbox: InProcessSandbox) -> dict[str, Any]:
         if db.global_cluster_id:  # a global member replicates from the global writer
             members = rds.describe_global_clusters(GlobalClusterIdentifier=db.global_cluster_id)[
                 "GlobalClusters"][0]["GlobalClusterMembers"]
-            source = next(m["DBClusterArn"] for m in members if m["IsWriter"])
-            source = None if source == found["DBClusterArn"] else source
-        tags = {t["Key"]: t["Value"] for t in found.get("TagList", [])}
-        out[db.name] = (source, tags.get("drctl:generation"), found.get("BackupRetentionPeriod"))
-    r53 = sandbox.clients.route53("prod")
-    for record in sandbox.topology.dns:
+            writer = next(m["DBClusterArn"] for m in members if m["IsWriter"])
+            source = None if writer == found["DBClusterArn"] else writer
+        tags = {t["Key"]: t["Value"] for t in found.get("TagList", []) if t["Key"] != "drctl:promoted-by-run"}
+        out[db.name] = (source, tags, found.get("BackupRetentionPeriod"), found.get("PreferredBackupWindow"))
+    sides = {hc: side for r in topology.dns for side, hc in r.health_checks.items()}
+    r53 = clients.route53("prod")
+    for record in topology.dns:
         sets = r53.list_resource_record_sets(HostedZoneId=record.zone_id)["ResourceRecordSets"]
-        out[record.fqdn] = sorted((s.get("Failover", ""), s.get("SetIdentifier", ""), s["ResourceRecords"][0]["Value"],
-                                   s.get("HealthCheckId", "")) for s in sets if s["Name"] == record.fqdn)
+        out[record.fqdn] = sorted((s.get("Failover", ""), s["ResourceRecords"][0]["Value"],
+                                   sides.get(s.get("HealthCheckId", ""), "")) for s in sets if s["Name"] == record.fqdn)
     return out
 
 
-class TestExecution:
-    def test_execution_promotes_and_moves_dns(self, sandbox: InProcessSandbox, monkeypatch: pytest.MonkeyPatch
-                                              ) -> None:
-        """The deployed machine, started with --unplanned --accept-data-loss, promotes every replica and
-        points every record at qa; the report has the local schema and the run succeeds."""
-        monkeypatch.setattr("dr.sfn.run.POLL_SECONDS", 0.05)
-        _deployed(sandbox)
-        before = _state(sandbox)
-        assert all(v[0] for k, v in before.items() if not k.endswith("."))
-        outcome = _start("failover", config=str(sandbox.config_path), target="qa",
-                         flags=RunFlags(yes=True, planned=False, accept_data_loss=True, run_id="sfn-run-1"))
-        after = _state(sandbox)
-        assert outcome.exit_code == 0, json.dumps(outcome.report, indent=1)[:3000]
-        for db in sandbox.topology.databases:
-            assert after[db.name][0] is None
-            assert after[db.name][1] == (None if db.global_cluster_id else "1")
-        for record in sandbox.topology.dns:
-            serving = [v for failover, _, v, _ in after[record.fqdn] if failover in ("", "PRIMARY")]
-            assert serving == [record.targets["qa"]]
-        names = {s["name"]: s["status"] for s in outcome.report["steps"]}
-        zones = {r.zone_id for r in sandbox.topology.dns}
-        assert names["promote:orders"] == "succeeded" and all(names[f"dns:{z}"] == "succeeded" for z in zones)
-        assert names["fence-old-writer:orders"] == "skipped"
-        assert outcome.report["execution_arn"].endswith(":sfn-run-1")
+def _exit_code(err: BaseException) -> int:
+    return int(getattr(err, "exit_code", getattr(err, "code", -1)))
 
-    def test_second_execution_finds_everything_done(self, sandbox: InProcessSandbox,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-        """A second run (new execution) reads before acting: the copies keep generation 1, nothing is promoted or
-        tagged twice, and the run succeeds."""
+
+class TestExecution:
+    def test_a_killed_follower_is_picked_up_again_and_aws_ends_as_after_a_local_run(
+            self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        """The follower dies at once (exit 130) but the execution goes on; `runs show RUN_ID` follows it to the
+        end: exit 0, the local report's schema, every database promoted and every record on qa, exactly as a
+        local unplanned failover of the same topology leaves them."""
+        with harness(tmp_path / "local") as local:
+            outcome = local.run("failover", "qa", planned=False, accept_data_loss=True)
+            by_local = _state(local.topology, local.sbx.clients)
+        assert outcome.exit_code == 0
         monkeypatch.setattr("dr.sfn.run.POLL_SECONDS", 0.05)
+        with in_process_sandbox(None, tmp_path / "sfn") as sandbox:
+            report = self._killed_then_shown(sandbox, monkeypatch, capsys)
+            by_sfn = _state(sandbox.topology, sandbox.clients)
+        assert by_sfn == by_local
+        assert all(v[0] is None for k, v in by_sfn.items() if not k.endswith("."))
+        assert set(outcome.report) <= set(report)
+        assert set(outcome.report["steps"][0]) == set(report["steps"][0])
+        steps = {s["name"]: s["status"] for s in report["steps"]}
+        assert all(steps[f"promote:{db.name}"] == "succeeded" for db in local.topology.databases)
+        assert all(steps[f"dns:{z}"] == "succeeded" for z in {r.zone_id for r in sandbox.topology.dns})
+        assert steps["fence-old-writer:orders"] == "skipped"
+        assert report["execution_arn"].endswith(":sfn-run-1")
+
+    @staticmethod
+    def _killed_then_shown(sandbox: InProcessSandbox, monkeypatch: pytest.MonkeyPatch,
+                           capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+        """Start with a follower that is interrupted at once, then re-attach; the report `runs show` printed."""
         _deployed(sandbox)
-        flags = {"yes": True, "planned": False, "accept_data_loss": True}
-        _start("failover", config=str(sandbox.config_path), target="qa", flags=RunFlags(run_id="sfn-a", **flags))
-        first = _state(sandbox)
-        again = _start("failover", config=str(sandbox.config_path), target="qa", flags=RunFlags(run_id="sfn-b", **flags))
+
+        def killed(*args: Any, **kwargs: Any) -> Any:
+            raise KeyboardInterrupt
+
+        with monkeypatch.context() as patch:
+            patch.setattr("dr.sfn.run.follow", killed)
+            with pytest.raises(SystemExit) as died:
+                _start("failover", config=str(sandbox.config_path), target="qa",
+                       flags=RunFlags(run_id="sfn-run-1", **UNPLANNED))
+        assert _exit_code(died.value) == 130
+        assert "drctl runs show sfn-run-1" in capsys.readouterr().err
+        with pytest.raises(typer.Exit) as shown:
+            attach("sfn-run-1", config=str(sandbox.config_path), output=Output.JSON)
+        report: dict[str, Any] = json.loads(capsys.readouterr().out)
+        assert _exit_code(shown.value) == 0, json.dumps(report)[-1500:]
+        return report
+
+    def test_a_second_execution_does_nothing_twice(self, sandbox: InProcessSandbox,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+        """A re-run (new execution) reads before acting: no tag, promotion or global failover call, AWS
+        unchanged; and a second deploy changes nothing (dry run: no difference)."""
+        monkeypatch.setattr("dr.sfn.run.POLL_SECONDS", 0.05)
+        defn = _deployed(sandbox)
+        first_run = _start("failover", config=str(sandbox.config_path), target="qa",
+                           flags=RunFlags(run_id="sfn-a", **UNPLANNED))
+        assert first_run.exit_code == 0
+        first = _state(sandbox.topology, sandbox.clients)
+        again = _start("failover", config=str(sandbox.config_path), target="qa",
+                       flags=RunFlags(run_id="sfn-b", **UNPLANNED))
         assert again.exit_code == 0
-        assert _state(sandbox) == first
+        assert _state(sandbox.topology, sandbox.clients) == first
         sfn = sandbox.clients.client("stepfunctions", "prod", "eu-west-1")
         events = sfn.get_execution_history(executionArn=again.report["execution_arn"], maxResults=1000)["events"]
         called = {e["taskScheduledEventDetails"]["resource"] for e in events if e["type"] == "TaskScheduled"}
-        assert "promoteReadReplica" not in called and "addTagsToResource" not in called
+        assert called.isdisjoint({"promoteReadReplica", "promoteReadReplicaDBCluster", "addTagsToResource",
+                                  "failoverGlobalCluster"})
+        redeployed = deploy(sandbox.clients, defn, "test-topology")
+        dry = deploy(sandbox.clients, defn, "test-topology", dry_run=True)
+        assert (redeployed.action, dry.action, dry.diff) == ("unchanged", "unchanged", "")
+        tags = {t["key"]: t["value"] for t in
+                sfn.list_tags_for_resource(resourceArn=naming.machine_arn(defn))["tags"]}
+        assert tags[naming.DEFINITION_TAG] == naming.definition_hash(defn)
 
-    def test_planned_move_is_refused_before_anything_runs(self, sandbox: InProcessSandbox) -> None:
-        """Without --unplanned the engine refuses (exit 2): a planned move needs the source region."""
+
+class TestRefusals:
+    def test_a_planned_move_is_refused_before_any_aws_call(self, example_path: Path, no_aws: list[str]) -> None:
+        """Without --unplanned the engine refuses (exit 2) naming the option, and makes no AWS client."""
         from dr.errors import UsageError
 
-        _deployed(sandbox)
-        with pytest.raises(UsageError, match="--unplanned"):
-            _start("failover", config=str(sandbox.config_path), target="qa", flags=RunFlags(yes=True))
-
-    def test_deploy_is_idempotent_and_dry_run_shows_no_difference(self, sandbox: InProcessSandbox) -> None:
-        """A second deploy changes nothing; --dry-run against it reports `unchanged` with an empty diff."""
-        defn = _deployed(sandbox)
-        again = deploy(sandbox.clients, defn, "test-topology")
-        dry = deploy(sandbox.clients, defn, "test-topology", dry_run=True)
-        assert (again.action, dry.action, dry.diff) == ("unchanged", "unchanged", "")
-        sfn = sandbox.clients.client("stepfunctions", "prod", "eu-west-1")
-        tags = {t["key"]: t["value"] for t in sfn.list_tags_for_resource(resourceArn=naming.machine_arn(defn))["tags"]}
-        assert tags[naming.DEFINITION_TAG] == naming.definition_hash(defn)
+        with pytest.raises(UsageError, match="--unplanned") as refused:
+            _start("failover", config=str(example_path), target="qa", flags=RunFlags(yes=True))
+        assert refused.value.exit_code == 2

@@ -39,16 +39,23 @@ def acting_role(env: Any, state_credentials: Any) -> str:
 
 
 def client_as(role_arn: str, service: str, region: str) -> Any:
-    """A client of `service` in `region` with the credentials of `role_arn` (assumed through the sandbox's STS)."""
+    """A client of `service` in `region` with the credentials of `role_arn`, assumed through the sandbox's STS.
+    Each from its own boto3 Session: the interpreter runs Map iterations and branches in threads, and boto3's
+    default session is not safe to share between threads."""
     import boto3
-    from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
+    from botocore.config import Config
+    from moto.core.models import botocore_stubber
+    from moto.settings import moto_server_port
 
-    sts = boto_client_for(region=region, service="sts")
+    where: dict[str, Any] = {"region_name": region, "config": Config(retries={"total_max_attempts": 1})}
+    if not botocore_stubber.enabled:  # a server: its own endpoint, as moto's interpreter calls it
+        where["endpoint_url"] = f"http://localhost:{moto_server_port()}"
+    session = boto3.session.Session()
+    sts = session.client("sts", aws_access_key_id="sandbox", aws_secret_access_key="sandbox", **where)
     creds = sts.assume_role(RoleArn=role_arn, RoleSessionName=SESSION_NAME)["Credentials"]
-    plain = boto_client_for(region=region, service=service)
-    return boto3.client(service, region_name=region, endpoint_url=plain.meta.endpoint_url,
-                        aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-                        aws_session_token=creds["SessionToken"], config=plain.meta.config)
+    return session.client(service, aws_access_key_id=creds["AccessKeyId"],
+                          aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"],
+                          **where)
 
 
 def _eval_service_task(self: Any, env: Any, resource_runtime_part: Any, normalised_parameters: dict[str, Any],

@@ -155,6 +155,12 @@ def report(view: ExecutionView, defn: Definition, header: Any, arn: str) -> dict
         builder.notify(Event(EventKind.STEP_FINISHED, end, step=step.name, status=str(step.status),
                              duration=(end - step.started_at).total_seconds(), detail=step.detail, attempt=1,
                              data={"started_at": iso(step.started_at)}))
+    for name in defn.steps:  # a step the execution did not need: the gate with --accept-data-loss
+        if view.status == "SUCCEEDED" and name not in view.steps:
+            reason = ("passed with --accept-data-loss, lag not read" if name == "rpo-gate"
+                      else "not needed by the execution")
+            builder.notify(Event(EventKind.STEP_FINISHED, last, step=name, status=str(StepStatus.SKIPPED),
+                                 duration=0.0, detail=reason, data={"started_at": iso(last)}))
     for gap in defn.gaps:
         if not gap.blocking and gap.step not in view.steps:
             builder.notify(Event(EventKind.STEP_FINISHED, last, step=gap.step, status=str(StepStatus.SKIPPED),

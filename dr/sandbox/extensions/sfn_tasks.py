@@ -16,6 +16,12 @@ from typing import Any
 from dr.sandbox.extensions import _guard
 
 SESSION_NAME = "drctl-sandbox-sfn-task"
+_SERVED_AT: list[str] = []
+
+
+def serve_at(endpoint: str) -> None:
+    """The sandbox server's own endpoint: where its interpreter's Tasks call (moto would use localhost:$MOTO_PORT)."""
+    _SERVED_AT[:] = [endpoint]
 
 
 def install() -> None:
@@ -48,8 +54,8 @@ def client_as(role_arn: str, service: str, region: str) -> Any:
     from moto.settings import moto_server_port
 
     where: dict[str, Any] = {"region_name": region, "config": Config(retries={"total_max_attempts": 1})}
-    if not botocore_stubber.enabled:  # a server: its own endpoint, as moto's interpreter calls it
-        where["endpoint_url"] = f"http://localhost:{moto_server_port()}"
+    if not botocore_stubber.enabled:  # a server: its own endpoint
+        where["endpoint_url"] = _SERVED_AT[0] if _SERVED_AT else f"http://localhost:{moto_server_port()}"
     session = boto3.session.Session()
     sts = session.client("sts", aws_access_key_id="sandbox", aws_secret_access_key="sandbox", **where)
     creds = sts.assume_role(RoleArn=role_arn, RoleSessionName=SESSION_NAME)["Credentials"]

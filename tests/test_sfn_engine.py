@@ -8,15 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import typer
 
-from dr.cli.common import Output
 from dr.cli.run_options import RunFlags
 from dr.config.model import Topology
 from dr.sfn import naming
 from dr.sfn.deploy import deploy
 from dr.sfn.generate import Definition
-from dr.sfn.run import _start, attach, definition_for
+from dr.sfn.run import _start, definition_for
 from dr.testing.sandbox import InProcessSandbox, in_process_sandbox
 from tests.failover_support import harness
 
@@ -55,6 +53,15 @@ def _state(topology: Topology, clients: Any) -> dict[str, Any]:
         out[record.fqdn] = sorted((s.get("Failover", ""), s["ResourceRecords"][0]["Value"],
                                    sides.get(s.get("HealthCheckId", ""), "")) for s in sets if s["Name"] == record.fqdn)
     return out
+
+
+def _drctl(*args: str) -> Any:
+    """drctl's command line in this process (the in-process sandbox answers its AWS calls)."""
+    from typer.testing import CliRunner
+
+    from dr.cli.main import app
+
+    return CliRunner().invoke(app, list(args))
 
 
 def _exit_code(err: BaseException) -> int:
@@ -101,21 +108,29 @@ class TestExecution:
                        flags=RunFlags(run_id="sfn-run-1", **UNPLANNED))
         assert _exit_code(died.value) == 130
         assert "drctl runs show sfn-run-1" in capsys.readouterr().err
-        with pytest.raises(typer.Exit) as shown:
-            attach("sfn-run-1", config=str(sandbox.config_path), output=Output.JSON)
-        report: dict[str, Any] = json.loads(capsys.readouterr().out)
-        assert _exit_code(shown.value) == 0, json.dumps(report)[-1500:]
+        shown = _drctl("runs", "show", "sfn-run-1", "-c", str(sandbox.config_path), "-o", "json")
+        report: dict[str, Any] = json.loads(shown.stdout)
+        assert shown.exit_code == 0, json.dumps(report)[-1500:]
         return report
 
     def test_a_second_execution_does_nothing_twice(self, sandbox: InProcessSandbox,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-        """A re-run (new execution) reads before acting: no tag, promotion or global failover call, AWS
-        unchanged; and a second deploy changes nothing (dry run: no difference)."""
+        """Through the command line: deploy, fail over (exit 0), `resume` refused (it is AWS's to redrive); a re-run
+        (new execution) reads before acting: no tag, promotion or global failover call, AWS unchanged; a second
+        deploy changes nothing (dry run: no difference)."""
         monkeypatch.setattr("dr.sfn.run.POLL_SECONDS", 0.05)
-        defn = _deployed(sandbox)
-        first_run = _start("failover", config=str(sandbox.config_path), target="qa",
-                           flags=RunFlags(run_id="sfn-a", **UNPLANNED))
-        assert first_run.exit_code == 0
+        config = str(sandbox.config_path)
+        deployed = _drctl("deploy", "--engine", "stepfunctions", "-c", config, "-o", "json")
+        assert deployed.exit_code == 0, deployed.output
+        assert [m["action"] for m in json.loads(deployed.stdout)["state_machines"]] == ["created"]
+        first_run = _drctl("failover", "--to", "qa", "--engine", "stepfunctions", "--unplanned", "--yes",
+                           "--accept-data-loss", "--run-id", "sfn-a", "-c", config, "-o", "json")
+        assert first_run.exit_code == 0, first_run.output
+        assert json.loads(first_run.stdout)["status"] == "succeeded"
+        resumed = _drctl("resume", "sfn-a", "-c", config, "--yes")
+        assert resumed.exit_code == 2
+        assert "redrive-execution" in resumed.output
+        defn = definition_for(sandbox.topology, "failover", "prod", "qa", sandbox.clients)
         first = _state(sandbox.topology, sandbox.clients)
         again = _start("failover", config=str(sandbox.config_path), target="qa",
                        flags=RunFlags(run_id="sfn-b", **UNPLANNED))

@@ -19,6 +19,10 @@ from dr.sfn.follow import ExecutionView, StepView, execution_input, follow, run_
 from dr.sfn.generate import GATE_WINDOW_SECONDS, Definition, generate
 
 POLL_SECONDS = 2.0
+ENGINE = "stepfunctions"
+ENGINE_KEY = "engine"
+ARN_KEY = "execution_arn"
+"""Kept in the journaled run options (`options.extra`) of a run started in Step Functions."""
 
 
 def definition_for(topology: Any, runbook: str, source: str, target: str, clients: Any = None) -> Definition:
@@ -92,11 +96,13 @@ def _start(runbook: str, *, config: str | None, target: str, flags: Any) -> RunO
     topology = load(path)
     source = resolve_pair(topology, None, target)
     run_id = check_run_id(flags.run_id or new_run_id(runbook, target, now))
-    options = RunOptions(yes=flags.yes, accept_data_loss=flags.accept_data_loss, planned=False)
-    header = new_header(registry.get(runbook), topology, path, source=source, target=target, run_id=run_id,
-                        options=options, now=now)
     clients = make_clients(topology, run_id, frozenset())
     defn = definition_for(topology, runbook, source, target, clients)
+    arn = naming.execution_arn(defn, run_id)
+    options = RunOptions(yes=flags.yes, accept_data_loss=flags.accept_data_loss, planned=False,
+                         extra={ENGINE_KEY: ENGINE, ARN_KEY: arn})
+    header = new_header(registry.get(runbook), topology, path, source=source, target=target, run_id=run_id,
+                        options=options, now=now)
     check_runnable(defn, clients)
     _confirm(flags, target)
     ctx = RunContext(topology=topology, clients=clients, clock=SYSTEM_CLOCK, run_id=run_id, runbook=runbook,
@@ -104,13 +110,31 @@ def _start(runbook: str, *, config: str | None, target: str, flags: Any) -> RunO
     gate = (iso(now - timedelta(seconds=GATE_WINDOW_SECONDS)), iso(now))
     payload = execution_input(run_id, flags.accept_data_loss, gate, generations(ctx, defn))
     sfn = _sfn(clients, defn)
-    arn = naming.execution_arn(defn, run_id)
     try:
         sfn.start_execution(stateMachineArn=naming.machine_arn(defn), name=run_id, input=payload)
     except sfn.exceptions.ExecutionAlreadyExists:
         sys.stderr.write(f"execution {run_id} exists already: following it\n")
+    _journal_started(topology, clients, header)
     sys.stderr.write(f"{runbook} {source} -> {target}: Step Functions execution {arn}\n")
     return _follow(sfn, arn, defn, header, SYSTEM_CLOCK)
+
+
+def _journal_started(topology: Any, clients: Any, header: Any) -> None:
+    """The run's journal (the topology's store) says it was started in Step Functions and where: `runs list`
+    shows it, `runs show` follows the execution, `resume` refuses it."""
+    from dr.engine.backends import journal_backend
+    from dr.engine.journal.base import Journal
+
+    journal = Journal(journal_backend(topology, clients), header.run_id)
+    try:
+        journal.record(Event(EventKind.RUN_STARTED, header.started_at, data=header.to_data()))
+    finally:
+        journal.close()
+
+
+def engine_of(history: Any) -> str | None:
+    """`stepfunctions` when the journal's run was started in Step Functions, else None."""
+    return history.header.options.extra.get(ENGINE_KEY) if history.header is not None else None
 
 
 def _confirm(flags: Any, target: str) -> None:
@@ -174,8 +198,8 @@ def report(view: ExecutionView, defn: Definition, header: Any, arn: str) -> dict
 
 
 def attach(run_id: str, *, config: str | None, output: Any) -> bool:
-    """`drctl runs show RUN_ID` of a run executed by Step Functions: follow it to its end and print its report
-    (exits); False when no deployed state machine has an execution of that name."""
+    """`drctl runs show RUN_ID` of a run its journal says Step Functions executes: follow the execution to its end
+    and print its report (exits); False when no deployed state machine has an execution of that name."""
     from dr.cli.run_options import RunFlags, finish, make_clients
     from dr.config import config_path, load
     from dr.engine import registry

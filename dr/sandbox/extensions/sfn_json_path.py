@@ -37,6 +37,14 @@ _LOCK = threading.Lock()
 
 
 def install() -> None:
+    """Applied before the first execution starts (the interpreter's modules take about a second to import)."""
+    from dr.sandbox.extensions import sfn_tasks
+
+    if patch not in sfn_tasks.ON_FIRST_EXECUTION:
+        sfn_tasks.ON_FIRST_EXECUTION.append(patch)
+
+
+def patch() -> None:
     import importlib
 
     modules = [importlib.import_module(name) for name in (MODULE, *IMPORTERS)]  # all loaded before any is patched

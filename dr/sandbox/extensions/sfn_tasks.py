@@ -6,11 +6,14 @@ execution role, in that role's account; with a `Credentials` field it calls as t
 moto's interpreter calls with fixed keys, so in its default account whatever the roles, and ignores `Credentials`:
 here each Task assumes the role it would act as (the `Credentials` role, else the execution's role) through the
 sandbox's own STS and calls with those credentials, so it lands in the role's account as on AWS.
-The interpreter is switched on (moto's `stepfunctions.execute_state_machine` config) for the whole sandbox.
+The interpreter is switched on (moto's `stepfunctions.execute_state_machine` config) for the whole sandbox; its
+modules (about a second to import) are patched when the first execution starts, not when the sandbox starts.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from dr.sandbox.extensions import _guard
@@ -24,13 +27,36 @@ def serve_at(endpoint: str) -> None:
     _SERVED_AT[:] = [endpoint]
 
 
+ON_FIRST_EXECUTION: list[Callable[[], None]] = []
+"""Patches of the interpreter's modules, applied once before the first execution starts (sfn_json_path adds one)."""
+_LOCK = threading.Lock()
+_APPLIED: list[bool] = []
+
+
 def install() -> None:
     from moto.core.config import default_user_config
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
+    _guard.replace(StepFunctionResponse, "start_execution", _start_execution, [])
+    if _patch_tasks not in ON_FIRST_EXECUTION:
+        ON_FIRST_EXECUTION.insert(0, _patch_tasks)
+
+
+def _start_execution(self: Any) -> Any:
+    with _LOCK:
+        if not _APPLIED:
+            for patch in ON_FIRST_EXECUTION:
+                patch()
+            _APPLIED.append(True)
+    return _guard.original(type(self), "start_execution")(self)
+
+
+def _patch_tasks() -> None:
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
         state_task_service_aws_sdk as sdk,
     )
 
-    default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
     _guard.require_attrs(sdk, ["boto_client_for"], "moto.stepfunctions...state_task_service_aws_sdk")
     _guard.replace(sdk.StateTaskServiceAwsSdk, "_eval_service_task", _eval_service_task,
                    ["env", "resource_runtime_part", "normalised_parameters", "state_credentials"])

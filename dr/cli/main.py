@@ -36,10 +36,11 @@ def main(
 
 
 def _register() -> None:
-    from dr.cli import config_cmd, deploy, drill, exporter, failover, fence, readiness, runs, sandbox, status
+    from dr.cli import config_cmd, deploy, drill, export, exporter, failover, fence, readiness, runs, sandbox, status
 
     config_cmd.register(app)
     deploy.register(app)
+    export.register(app)
     drill.register(app)
     exporter.register(app)
     failover.register(app)

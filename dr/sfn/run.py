@@ -18,7 +18,8 @@ from dr.sfn import naming
 from dr.sfn.follow import ExecutionView, StepView, execution_input, follow, run_status
 from dr.sfn.generate import GATE_WINDOW_SECONDS, Definition, generate
 
-POLL_SECONDS = 2.0
+POLL_SECONDS = 5.0
+"""Between two reads of the execution's history (every page of it: the API has no 'events since')."""
 ENGINE = "stepfunctions"
 ENGINE_KEY = "engine"
 ARN_KEY = "execution_arn"
@@ -81,7 +82,7 @@ def start(runbook: str, *, config: str | None, target: str, flags: Any, output: 
 
 
 def _start(runbook: str, *, config: str | None, target: str, flags: Any) -> RunOutcome:
-    from dr.cli.run_options import make_clients, resolve_pair
+    from dr.cli.run_options import check_options, make_clients, resolve_pair
     from dr.config import config_path, load
     from dr.engine import registry
     from dr.engine.journal.base import check_run_id
@@ -92,6 +93,7 @@ def _start(runbook: str, *, config: str | None, target: str, flags: Any) -> RunO
                          "move fences the source region, which a state machine in the DR region cannot call), and "
                          "no --dry-run or --simulate-outage (see `drctl deploy --engine stepfunctions --dry-run`)")
     now = SYSTEM_CLOCK.now()
+    incident, _ = check_options(flags, now)  # every option checked before anything runs, as a local run does
     path = config_path(config)
     topology = load(path)
     source = resolve_pair(topology, None, target)
@@ -102,7 +104,7 @@ def _start(runbook: str, *, config: str | None, target: str, flags: Any) -> RunO
     options = RunOptions(yes=flags.yes, accept_data_loss=flags.accept_data_loss, planned=False,
                          extra={ENGINE_KEY: ENGINE, ARN_KEY: arn})
     header = new_header(registry.get(runbook), topology, path, source=source, target=target, run_id=run_id,
-                        options=options, now=now)
+                        options=options, now=now, incident_start=incident)
     check_runnable(defn, clients)
     _confirm(flags, target)
     ctx = RunContext(topology=topology, clients=clients, clock=SYSTEM_CLOCK, run_id=run_id, runbook=runbook,

@@ -78,7 +78,7 @@ class TestExecution:
             outcome = local.run("failover", "qa", planned=False, accept_data_loss=True)
             by_local = _state(local.topology, local.sbx.clients)
         assert outcome.exit_code == 0
-        monkeypatch.setattr("dr.sfn.run.POLL_SECONDS", 0.05)
+        monkeypatch.setattr("dr.sfn.run.POLL_SECONDS", 0.5)
         with in_process_sandbox(None, tmp_path / "sfn") as sandbox:
             report = self._killed_then_shown(sandbox, monkeypatch, capsys)
             by_sfn = _state(sandbox.topology, sandbox.clients)
@@ -118,7 +118,7 @@ class TestExecution:
         """Through the command line: deploy, fail over (exit 0), `resume` refused (it is AWS's to redrive); a re-run
         (new execution) reads before acting: no tag, promotion or global failover call, AWS unchanged; a second
         deploy changes nothing (dry run: no difference)."""
-        monkeypatch.setattr("dr.sfn.run.POLL_SECONDS", 0.05)
+        monkeypatch.setattr("dr.sfn.run.POLL_SECONDS", 0.5)
         config = str(sandbox.config_path)
         deployed = _drctl("deploy", "--engine", "stepfunctions", "-c", config, "-o", "json")
         assert deployed.exit_code == 0, deployed.output

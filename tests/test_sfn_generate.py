@@ -131,3 +131,19 @@ class TestRole:
         assert not any("*" in a for a in allowed)
         rds = next(s for s in policy["Statement"] if s["Action"][0].startswith("rds:"))
         assert "arn:aws:rds:eu-west-1:111111111111:db:orders-db-euw1" in rds["Resource"]
+
+
+class TestCrossAccount:
+    def test_a_zone_in_another_account_is_changed_through_task_credentials(self, example: Topology) -> None:
+        """Zones held by qa's account (the machine lives in prod's): their Tasks carry `Credentials` with qa's
+        role, and the execution role may assume exactly that role."""
+        dns = [r.model_copy(update={"env": "qa"}) for r in example.dns]
+        moved = example.model_copy(update={"dns": dns})
+        defn = definition_for(moved, "failover", "prod", "qa")
+        qa_role = example.environments["qa"].role_arn
+        route53 = [s for s in _states(defn.asl["States"]["switch"]) if "aws-sdk:route53:" in str(s.get("Resource"))]
+        assert route53
+        assert all(s["Credentials"] == {"RoleArn": qa_role} for s in route53)
+        sts = next(s for s in role_policy(defn)["Statement"] if s["Action"] == ["sts:AssumeRole"])
+        assert sts["Resource"] == [qa_role]
+        assert problems(defn) == []

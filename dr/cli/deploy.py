@@ -66,14 +66,14 @@ def _deploy_all(config: str | None, which: str, dry_run: bool) -> tuple[list[dic
     from dr.config import config_path, load
     from dr.engine.journal.header import topology_hash
     from dr.sfn.deploy import deploy
-    from dr.sfn.run import _directions, definition_for
+    from dr.sfn.run import definition_for, directions
 
     path = config_path(config)
     topology = load(path)
     clients = ClientFactory(topology, run_id="deploy")
     rows: list[dict[str, Any]] = []
     refused: list[str] = []
-    for runbook, source, target in _directions(topology):
+    for runbook, source, target in directions(topology):
         if which not in ("all", runbook):
             continue
         defn = definition_for(topology, runbook, source, target, clients)

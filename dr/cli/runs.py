@@ -114,7 +114,7 @@ def show_cmd(run_id: RunIdArg, config: ConfigOpt = None, output: OutputOpt = Out
     from dr.sfn.run import attach, engine_of
 
     if engine_of(history) and not events:  # executed by Step Functions: follow the execution (exits)
-        attach(run_id, config=config or history.header.topology_path, output=output)
+        attach(history.header, config=config or history.header.topology_path, output=output)
     if events:
         for event in history.events:
             sys.stdout.write(json.dumps(event.to_record(), default=str) + "\n")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import sys
 from datetime import timedelta
-from pathlib import Path
 from typing import Any, NoReturn
 
 from dr.clock import SYSTEM_CLOCK, Clock, iso
@@ -199,32 +198,30 @@ def report(view: ExecutionView, defn: Definition, header: Any, arn: str) -> dict
     return built
 
 
-def attach(run_id: str, *, config: str | None, output: Any) -> bool:
-    """`drctl runs show RUN_ID` of a run its journal says Step Functions executes: follow the execution to its end
-    and print its report (exits); False when no deployed state machine has an execution of that name."""
-    from dr.cli.run_options import RunFlags, finish, make_clients
+def attach(header: Any, *, config: str | None, output: Any) -> NoReturn:
+    """`drctl runs show RUN_ID` of a run its journal (`header`) says Step Functions executes: follow the execution
+    to its end and print its report with the journaled header (its clock start), then exit with the run's code."""
+    from dr.cli.run_options import RunFlags, fail, finish, make_clients
     from dr.config import config_path, load
-    from dr.engine import registry
-    from dr.engine.session import new_header
+    from dr.errors import DrError, UsageError
 
-    path = config_path(config)
-    topology = load(path)
-    clients = make_clients(topology, "runs-show", frozenset())
-    for runbook, source, target in _directions(topology):
-        defn = definition_for(topology, runbook, source, target, clients)
+    try:
+        topology = load(config_path(config))
+        clients = make_clients(topology, header.run_id, frozenset())
+        defn = definition_for(topology, header.runbook, header.source, header.target, clients)
+        arn = str(header.options.extra.get(ARN_KEY) or naming.execution_arn(defn, header.run_id))
         sfn = _sfn(clients, defn)
-        arn = naming.execution_arn(defn, run_id)
         try:
-            started = sfn.describe_execution(executionArn=arn)["startDate"]
-        except Exception:  # no such execution (or no such machine): try the next direction
-            continue
-        header = new_header(registry.get(runbook), topology, Path(path), source=source, target=target,
-                            run_id=run_id, options=RunOptions(planned=False), now=started)
-        finish(_follow(sfn, arn, defn, header, SYSTEM_CLOCK), output, RunFlags())
-    return False
+            sfn.describe_execution(executionArn=arn)
+        except sfn.exceptions.ExecutionDoesNotExist:
+            raise UsageError(f"run {header.run_id}: its execution {arn} does not exist (deleted, or the "
+                                   "journal is from another account)") from None
+    except DrError as err:
+        fail(err)
+    finish(_follow(sfn, arn, defn, header, SYSTEM_CLOCK), output, RunFlags())
 
 
-def _directions(topology: Any) -> list[tuple[str, str, str]]:
+def directions(topology: Any) -> list[tuple[str, str, str]]:
     out = []
     for name, env in topology.environments.items():
         if env.dr_for:

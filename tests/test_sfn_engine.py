@@ -64,6 +64,13 @@ def _drctl(*args: str) -> Any:
     return CliRunner().invoke(app, list(args))
 
 
+def _failures(report_text: str) -> str:
+    """What failed, from a report: the execution's error and each failed step."""
+    report = json.loads(report_text)
+    failed = [f"{s['name']}: {s['detail']}" for s in report["steps"] if s["status"] == "failed"]
+    return json.dumps({"error": report.get("execution_error"), "failed": failed})
+
+
 def _exit_code(err: BaseException) -> int:
     return int(getattr(err, "exit_code", getattr(err, "code", -1)))
 
@@ -110,12 +117,13 @@ class TestExecution:
         assert "drctl runs show sfn-run-1" in capsys.readouterr().err
         shown = _drctl("runs", "show", "sfn-run-1", "-c", str(sandbox.config_path), "-o", "json")
         report: dict[str, Any] = json.loads(shown.stdout)
-        assert shown.exit_code == 0, json.dumps(report)[-1500:]
+        assert shown.exit_code == 0, _failures(shown.stdout)
         return report
 
     def test_a_second_execution_does_nothing_twice(self, sandbox: InProcessSandbox,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-        """Through the command line: deploy, fail over (exit 0), `resume` refused (it is AWS's to redrive); a re-run
+        """Through the command line: deploy; the RPO gate refuses a lag beyond the RPO (exit 3, nothing promoted);
+        with --accept-data-loss the move runs (exit 0); `resume` is refused (it is AWS's to redrive); a re-run
         (new execution) reads before acting: no tag, promotion or global failover call, AWS unchanged; a second
         deploy changes nothing (dry run: no difference)."""
         monkeypatch.setattr("dr.sfn.run.POLL_SECONDS", 0.5)
@@ -123,9 +131,16 @@ class TestExecution:
         deployed = _drctl("deploy", "--engine", "stepfunctions", "-c", config, "-o", "json")
         assert deployed.exit_code == 0, deployed.output
         assert [m["action"] for m in json.loads(deployed.stdout)["state_machines"]] == ["created"]
+        orders = next(d for d in sandbox.topology.databases if d.name == "orders")
+        sandbox.control.set_replica_lag("111111111111", "eu-west-1", "rds-instance", orders.replica.id, 900.0, 0.0)
+        refused = _drctl("failover", "--to", "qa", "--engine", "stepfunctions", "--unplanned", "--yes",
+                         "--run-id", "sfn-gate", "-c", config, "-o", "json")
+        assert refused.exit_code == 3, refused.output
+        assert json.loads(refused.stdout)["execution_error"]["error"] == "DR.GateRefused"
+        assert _state(sandbox.topology, sandbox.clients)["orders"][0] is not None  # still a replica
         first_run = _drctl("failover", "--to", "qa", "--engine", "stepfunctions", "--unplanned", "--yes",
                            "--accept-data-loss", "--run-id", "sfn-a", "-c", config, "-o", "json")
-        assert first_run.exit_code == 0, first_run.output
+        assert first_run.exit_code == 0, _failures(first_run.stdout)
         assert json.loads(first_run.stdout)["status"] == "succeeded"
         resumed = _drctl("resume", "sfn-a", "-c", config, "--yes")
         assert resumed.exit_code == 2

@@ -147,3 +147,27 @@ class TestCrossAccount:
         sts = next(s for s in role_policy(defn)["Statement"] if s["Action"] == ["sts:AssumeRole"])
         assert sts["Resource"] == [qa_role]
         assert problems(defn) == []
+
+
+def _paths(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [v for k, v in node.items() if isinstance(v, str) and v.startswith("$")
+                 and (k.endswith(".$") or k in ("ItemsPath", "Variable", "InputPath", "ResultPath"))]
+        return found + [p for v in node.values() for p in _paths(v)]
+    if isinstance(node, list):
+        return [p for v in node for p in _paths(v)]
+    return []
+
+
+class TestPaths:
+    def test_every_path_parses_whatever_the_zone_ids(self, example: Topology) -> None:
+        """Zone ids that begin with a digit (Route53 draws them) never end up in a JSONPath: every path of the
+        definition parses."""
+        from jsonpath_ng.ext import parse  # type: ignore[attr-defined]
+
+        dns = [r.model_copy(update={"zone_id": "6H7ZP7EGWFDTVJPT13WYWZ"}) for r in example.dns]
+        defn = definition_for(example.model_copy(update={"dns": dns}), "failover", "prod", "qa")
+        paths = _paths(defn.asl)
+        assert any("routed" in p for p in paths)
+        for path in paths:
+            parse(path[1:] if path.startswith("$$") else path)  # $$: the context object, same syntax

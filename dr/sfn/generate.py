@@ -186,13 +186,13 @@ class _Builder:
     def _dns(self) -> None:
         cross = any(z["account"] != self.account for z in self.zones)
         comment = f"drctl {self.ctx.runbook} {self.ctx.source}->{self.ctx.target} run {{}} (Step Functions)"
-        for zone in self.zones:
+        for index, zone in enumerate(self.zones):
             if cross and not zone["role"]:
                 self.gaps.append(Gap(zone["step"].name, f"zone {zone['zone']} is in account {zone['account']}, "
                                  "not the state machine's, and its environment has no role_arn", True))
             poll = self._poll(zone["step"], len(self.zones), "dns")
-            self.branches.append(states_dns.zone_branch(zone["step"], self.ctx.target, comment,
-                                                        zone["role"] if cross else None, poll))
+            self.branches.append(states_dns.zone_branch(zone["step"], index, self.ctx.target, comment=comment,
+                                                        role=zone["role"] if cross else None, poll=poll))
 
     def finish(self) -> dict[str, Any]:
         self._dns()
@@ -229,7 +229,7 @@ class _Builder:
     def _plan(self, clusters: list[dict[str, Any]]) -> dict[str, Any]:
         plan: dict[str, Any] = {"databases": self.items, "clusters": clusters,
                                 "zones": [{"zone": z["zone"], "role": z["role"]} for z in self.zones],
-                                "routed": {z["zone"]: z["routed"] for z in self.zones if z["routed"]}}
+                                "routed": [z["routed"] for z in self.zones]}
         big = {key: plan[key] for key in ("databases", "clusters") if states_rds.chunks(len(plan[key])) > 1}
         if big:
             size = states_rds.MAX_INLINE_CONCURRENCY

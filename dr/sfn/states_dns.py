@@ -24,8 +24,10 @@ READ_CONCURRENCY = 4
 """PRIMARY record sets read at once per zone: the local engine's Route53 family limit (dr/engine/runbook.py)."""
 
 
-def zone_branch(step: Any, target: str, comment: str, role: str | None, poll: float) -> dict[str, Any]:
-    """The branch of one zone (`step` is its UpsertZone): states named `dns:<zone>/...`."""
+def zone_branch(step: Any, index: int, target: str, *, comment: str, role: str | None,
+                poll: float) -> dict[str, Any]:
+    """The branch of one zone (`step` is its UpsertZone, `index` its place in the plan's zones): states named
+    `dns:<zone>/...`."""
     records: list[DnsRecord] = list(step.records)
     routed = [r for r in records if r.strategy is DnsStrategy.FAILOVER_ROUTING]
     prefix = f"{step.name}/"
@@ -33,7 +35,7 @@ def zone_branch(step: Any, target: str, comment: str, role: str | None, poll: fl
     parts = batches([planned_change(r, target) for r in records])
     first = "b0:change" if parts else "done"
     if routed:
-        states["primaries"] = _primaries(step, routed, role, "b0:change" if parts else "done")
+        states["primaries"] = _primaries(step, index, role, "b0:change" if parts else "done")
         first = "primaries"
     states["start"] = asl.pass_state({"n": 0}, first, "$.polls")
     first = "start"
@@ -61,11 +63,11 @@ def _change(record: DnsRecord, planned: dict[str, Any], target: str, position: d
 
 
 def routed_items(step: Any) -> list[dict[str, str]]:
-    """What the PRIMARY reads of a zone iterate over (in the plan, under `routed.<zone>`)."""
+    """What the PRIMARY reads of a zone iterate over (in the plan, `routed[<the zone's index>]`)."""
     return [{"name": r.fqdn, "type": r.type} for r in step.records if r.strategy is DnsStrategy.FAILOVER_ROUTING]
 
 
-def _primaries(step: Step, routed: list[DnsRecord], role: str | None, after: str) -> asl.State:
+def _primaries(step: Step, index: int, role: str | None, after: str) -> asl.State:
     """A Map reading each failover record's PRIMARY record set; its results (in record order) land in `$.sets`."""
     params = {"HostedZoneId": getattr(step, "zone_id"), "StartRecordName.$": "$.item.name",  # noqa: B009
               "StartRecordType.$": "$.item.type", "MaxItems": "2"}
@@ -86,7 +88,8 @@ def _primaries(step: Step, routed: list[DnsRecord], role: str | None, after: str
         "missing": missing,
     }
     scoped, start = asl.scoped(f"{step.name}/primary/", inner, "read")
-    return {"Type": "Map", "ItemsPath": f"$.plan.routed.{getattr(step, 'zone_id')}",  # noqa: B009
+    # by position: a zone id may begin with a digit, which a JSONPath name may not
+    return {"Type": "Map", "ItemsPath": f"$.plan.routed[{index}]",
             "ItemSelector": {"item.$": "$$.Map.Item.Value"},
             "MaxConcurrency": READ_CONCURRENCY, "ResultPath": "$.sets", "Next": after,
             "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": start, "States": scoped}}

@@ -38,6 +38,10 @@ EXIT_CODES: dict[str, tuple[tuple[str, str], ...]] = {
     "config discover": (("0", "a valid topology was written or printed"), ("1", "the result is not valid, or AWS "
                         "refused a read"), USAGE),
     "config diff": (("0", "the topology matches AWS"), ("1", "differences (listed)"), USAGE),
+    "deploy": (("0", "every requested state machine is deployed (or, with --dry-run, printed with its diff)"),
+               ("2", "a requested runbook cannot be generated, or a usage or configuration error")),
+    "export arc-plan": (("0", "the CreatePlan document was printed (what it cannot express on stderr)"),
+                        ("2", "the document fails botocore's model, or a usage or configuration error")),
     "iam policy": (("0", "the policies were printed"), ("1", "a step declares no permissions"), USAGE),
     "config validate": (("0", "the topology file is valid"), ("2", "invalid: every problem, with its path and a fix")),
     "runs list": (("0", "the runs were listed"), USAGE),

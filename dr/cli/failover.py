@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from dr.cli.common import ConfigOpt, Output, OutputOpt, print_json
+from dr.cli.deploy import EngineName, EngineOpt
 from dr.cli.run_options import (
     AcceptDataLossOpt,
     BreakLockOpt,
@@ -48,7 +49,7 @@ def failover_cmd(
     yes: YesOpt = False, run_id: RunIdOpt = None, incident_start: IncidentStartOpt = None,
     accept_data_loss: AcceptDataLossOpt = False, simulate_outage: SimulateOutageOpt = None,
     planned: PlannedOpt = None, break_lock: BreakLockOpt = False, pushgateway: PushgatewayOpt = None,
-    metrics_file: MetricsFileOpt = None,
+    metrics_file: MetricsFileOpt = None, engine: EngineOpt = EngineName.LOCAL,
 ) -> None:
     """Fail over to ENV: prechecks, RPO gate; planned (the source's RDS answers): fence the sources and wait for
     the replicas to catch up; promote every database, then move DNS while confirming; unplanned: fence what was
@@ -58,6 +59,10 @@ def failover_cmd(
     flags = RunFlags(dry_run=dry_run, yes=yes, run_id=run_id, incident_start=incident_start,
                      accept_data_loss=accept_data_loss, simulate_outage=list(simulate_outage or []),
                      planned=planned, break_lock=break_lock, pushgateway=pushgateway, metrics_file=metrics_file)
+    if engine is EngineName.STEPFUNCTIONS:
+        from dr.sfn.run import start
+
+        start("failover", config=config, target=to, flags=flags, output=output)
     execute("failover", config=config, output=output, target=to, flags=flags)
 
 

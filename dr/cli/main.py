@@ -37,9 +37,25 @@ def main(
 
 
 def _register() -> None:
-    from dr.cli import config_cmd, conventions, drill, exporter, failover, fence, iam, readiness, runs, sandbox, status
+    from dr.cli import (
+        config_cmd,
+        conventions,
+        deploy,
+        drill,
+        export,
+        exporter,
+        failover,
+        fence,
+        iam,
+        readiness,
+        runs,
+        sandbox,
+        status,
+    )
 
     config_cmd.register(app)
+    deploy.register(app)
+    export.register(app)
     drill.register(app)
     exporter.register(app)
     failover.register(app)

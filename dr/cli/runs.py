@@ -158,6 +158,10 @@ def show_cmd(run_id: RunIdArg, config: ConfigOpt = None, output: OutputOpt = Out
         history = load_history(backend, run_id)
     except DrError as err:
         fail(err)
+    from dr.sfn.run import attach, engine_of
+
+    if engine_of(history) and not events:  # executed by Step Functions: follow the execution (exits)
+        attach(history.header, config=config or history.header.topology_path, output=output)
     if events:
         for event in history.events:
             sys.stdout.write(json.dumps(event.to_record(), default=str) + "\n")
@@ -184,6 +188,7 @@ def resume_cmd(run_id: RunIdArg, *, config: ConfigOpt = None, output: OutputOpt 
         check_options(flags, SYSTEM_CLOCK.now())
         backend, _ = _backend(config)
         history = load_history(backend, run_id)
+        _not_step_functions(history)
         if history.status in (RunStatus.SUCCEEDED, RunStatus.ALREADY_DONE):
             sys.stderr.write(f"run {run_id} already finished ({history.status}); nothing to resume\n")
             _print(_stored_report(history, backend), output)
@@ -192,6 +197,18 @@ def resume_cmd(run_id: RunIdArg, *, config: ConfigOpt = None, output: OutputOpt 
     except DrError as err:
         fail(err)
     finish(outcome, output, flags)
+
+
+def _not_step_functions(history: Any) -> None:
+    """A run executed by Step Functions is not resumed here: its execution is AWS's to redrive."""
+    from dr.errors import UsageError
+    from dr.sfn.run import ARN_KEY, engine_of
+
+    if engine_of(history):
+        arn = history.header.options.extra.get(ARN_KEY)
+        raise UsageError(f"run {history.header.run_id} is executed by Step Functions ({arn}): `drctl runs show "
+                         f"{history.header.run_id}` follows it; a failed execution is retried with "
+                         f"`aws stepfunctions redrive-execution --execution-arn {arn}`")
 
 
 def _print(report: dict[str, Any], output: Output) -> None:

@@ -62,7 +62,11 @@ def start_server(host: str = "127.0.0.1", port: int = 0) -> SandboxServer:
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
     thread = threading.Thread(target=server.serve_forever, name="drctl-sandbox", daemon=True)
     thread.start()
-    return SandboxServer(server, thread, DnsResponder(host))
+    served = SandboxServer(server, thread, DnsResponder(host))
+    from dr.sandbox.extensions import sfn_tasks
+
+    sfn_tasks.serve_at(served.endpoint)  # the Step Functions interpreter's Tasks call this server back
+    return served
 
 
 def build_app() -> Any:

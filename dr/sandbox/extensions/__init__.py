@@ -62,6 +62,8 @@ def install() -> None:
             route53_dns_answer,
             route53_health,
             route53_list_pages,
+            sfn_json_path,
+            sfn_tasks,
         )
 
         for extension in (
@@ -95,6 +97,8 @@ def install() -> None:
             replica_lag,
             cloudwatch_batch,
             iam_simulate,
+            sfn_json_path,
+            sfn_tasks,
         ):
             extension.install()
         _done.append(True)

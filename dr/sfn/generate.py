@@ -1,0 +1,238 @@
+"""Runbook -> state machine: the phases the local engine would run, each step translated to SDK-integration
+states by its class, or listed as a gap when a state machine in the DR region cannot do it.
+
+The definition is the DR-region path of a move (an unplanned one): every call goes to the region of the copies
+being promoted, to Route53 and to CloudWatch there. What needs another region (a planned move's fence and
+catch-up, the best-effort fence of the side left behind) or a computation ASL cannot express (a zone listing
+compared with the wanted values, DNS answers from the name servers) is a `Gap`, with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from dr.aws.lag_metrics import lag_metric
+from dr.config.model import Engine
+from dr.engine.runbook import Parallel, Phase, Runbook
+from dr.engine.step import RunContext, Step
+from dr.sfn import asl, states_dns, states_rds
+from runbooks.steps._common import FACT_PLANNED, FACT_SOURCE_REACHABLE, Move, is_cluster, moves, region
+from runbooks.steps.backups import KeepClusterBackups
+from runbooks.steps.complete import Guarded
+
+GATE_WINDOW_SECONDS = 120.0
+"""The RPO gate reads the lag datapoints of the last two minutes (one-minute periods) before the execution
+starts: the newest one's age is at most this, so lag <= RPO - this bounds lag + age by the RPO."""
+PLANNED_ONLY = {"FenceSource": "planned moves only (fences the source region's writer: a cross-region call)",
+                "CatchUp": "planned moves only (waits for catch-up after the source's fence)"}
+NOT_BLOCKING = {"FenceLeftBehind": "best effort in the source region (a cross-region call, which SDK "
+                                   "integrations cannot make): run `drctl fence --env SOURCE` once it answers"}
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A step of the runbook the state machine does not do, and why; `blocking`: the move is incomplete
+    without it, so drctl refuses to run it there."""
+
+    step: str
+    reason: str
+    blocking: bool
+
+
+@dataclass
+class Definition:
+    runbook: str
+    source: str
+    target: str
+    account: str
+    region: str
+    asl: dict[str, Any]
+    databases: list[str]
+    steps: list[str]
+    """The local runbook's step names this definition carries out (the report's order)."""
+    gaps: list[Gap] = field(default_factory=list)
+
+    def text(self) -> str:
+        """The definition as deployed: canonical JSON (sorted keys), so equal plans give equal text."""
+        return json.dumps(self.asl, indent=2, sort_keys=True)
+
+    @property
+    def blocking(self) -> list[Gap]:
+        return [g for g in self.gaps if g.blocking]
+
+
+def unwrap(step: Step) -> Step:
+    return step.inner if isinstance(step, Guarded) else step
+
+
+def generate(runbook: Runbook, ctx: RunContext) -> Definition:
+    """The state machine of `runbook` from ctx.source to ctx.target, from the same phases the local run has."""
+    ctx.options.planned = False
+    ctx.facts.update({FACT_PLANNED: False, FACT_SOURCE_REACHABLE: False})
+    todo = moves(ctx)
+    account, where = home_of(ctx, todo)
+    builder = _Builder(ctx, todo, account)
+    for phase in runbook.phases(ctx):
+        builder.add(phase)
+    document = builder.finish()
+    names = [item["db"] for item in builder.items]
+    return Definition(runbook.name, ctx.source, ctx.target, account, where, document, names, builder.steps,
+                      builder.gaps)
+
+
+def home_of(ctx: RunContext, todo: list[Move]) -> tuple[str, str]:
+    """The account and region the state machine lives in: where the copies being promoted are."""
+    if not todo:
+        target = ctx.topology.environments[ctx.target]
+        return target.account_id, target.region
+    first = todo[0].new
+    return ctx.topology.environments[first.env].account_id, region(ctx, first)
+
+
+def plan_item(ctx: RunContext, move: Move) -> dict[str, Any]:
+    """What the state machine needs of one database (embedded in the definition)."""
+    metric = lag_metric(move.db.engine)
+    settings = ctx.topology.settings_for(move.new)
+    rpo_native = (float(ctx.topology.objectives.rpo) - GATE_WINDOW_SECONDS) / metric.to_seconds
+    kind = ("global" if move.db.engine is Engine.AURORA_GLOBAL else
+            "cluster" if is_cluster(move.db.engine) else "instance")
+    extra = {"global": move.db.global_cluster_id} if kind == "global" else {}
+    return {"db": move.db.name, "id": move.new.id, "kind": kind, **extra,
+            "metric": {"namespace": metric.namespace, "name": metric.metric,
+                       "dimensions": metric.cloudwatch_dimensions(move.new.id)},
+            "threshold": max(0.0, rpo_native), "backup": settings.backup_args()}
+
+
+HISTORY_SHARES = {"promote": 11_000, "confirm": 2_000, "dns": 2_000}
+"""Execution-history events (hard quota 25,000 per execution) each polling Map may spend at worst: its loops poll
+slowly enough to stay within (asl.poll_seconds); prechecks, the gate and the fixed states take the rest."""
+
+
+class _Builder:
+    """Collects the top-level states phase by phase."""
+
+    def __init__(self, ctx: RunContext, todo: list[Move], account: str) -> None:
+        self.ctx, self.todo, self.account = ctx, todo, account
+        self.items = [plan_item(ctx, m) | {"n": n} for n, m in enumerate(todo)]
+        self.states: dict[str, asl.State] = {}
+        self.order: list[str] = []
+        self.steps: list[str] = []
+        self.gaps: list[Gap] = []
+        self.zones: list[dict[str, Any]] = []
+        self.branches: list[dict[str, Any]] = []
+        self.backups_step: Step | None = None
+
+    def add(self, phase: Phase) -> None:
+        members = [unwrap(s) for s in (phase.steps if isinstance(phase, Parallel) else [phase])]
+        kinds = {type(s).__name__ for s in members}
+        if "Prechecks" in kinds:
+            self._top("prechecks", states_rds.prechecks(members[0]), members)
+        elif "RpoGate" in kinds:
+            self._top("rpo-gate", states_rds.rpo_gate(members[0]), members)
+        elif kinds <= set(PLANNED_ONLY):
+            self.gaps += [Gap(s.name, PLANNED_ONLY[type(s).__name__], False) for s in members]
+        elif kinds & {"PromoteReplica", "PromoteGlobalMember"}:
+            self._promote(members)
+        else:
+            self._switch(members)
+
+    def _top(self, name: str, states: dict[str, asl.State], members: list[Step]) -> None:
+        self.states[name] = states_rds.item_map(name, states, next(iter(states)), "databases", len(self.items))
+        self.order.append(name)
+        self.steps += [s.name for s in members]
+
+    def _poll(self, step: Step, items: int, share: str) -> int:
+        return asl.poll_seconds(step, items, HISTORY_SHARES[share])
+
+    def _promote(self, steps: list[Step]) -> None:
+        slowest = max(steps, key=lambda s: s.budget)
+        self._top("promote", states_rds.promotions(slowest, self._poll(slowest, len(steps), "promote")), steps)
+
+    def _switch(self, members: list[Step]) -> None:
+        for step in members:
+            kind = type(step).__name__
+            if kind == "Confirm":
+                states = states_rds.confirm(step, self._poll(step, len(self.items), "confirm"))
+                self._branch("confirm", states, "databases", len(self.items))
+                self.steps.append(step.name)
+                self.gaps.append(Gap("confirm", "readiness of the target's application tier and its health "
+                                                "checks are not read by the state machine (drctl readiness)", False))
+            elif kind == "UpsertZone":
+                self._zone(step)
+            elif isinstance(step, KeepClusterBackups):
+                self.steps.append(step.name)
+                self.backups_step = step
+            elif kind in NOT_BLOCKING:
+                self.gaps.append(Gap(step.name, NOT_BLOCKING[kind], False))
+            else:
+                self.gaps.append(Gap(step.name, f"{kind} has no Step Functions translation", True))
+
+    def _zone(self, step: Any) -> None:
+        env = self.ctx.topology.environments[step.env]
+        self.zones.append({"zone": step.zone_id, "role": env.role_arn or "", "account": env.account_id,
+                           "step": step, "routed": states_dns.routed_items(step)})
+        self.steps.append(step.name)
+        if step.routed:
+            self.gaps.append(Gap(step.name, "Route53's answers for the failover records are not read from the "
+                                            "zone's name servers (GetChange INSYNC only), and a target health "
+                                            "check an earlier drctl inverted is not restored", False))
+
+    def _branch(self, name: str, states: dict[str, asl.State], items_key: str, count: int) -> None:
+        self.branches.append({"StartAt": name, "States": {
+            name: {**states_rds.item_map(name, states, next(iter(states)), items_key, count), "End": True}}})
+
+    def _dns(self) -> None:
+        cross = any(z["account"] != self.account for z in self.zones)
+        comment = f"drctl {self.ctx.runbook} {self.ctx.source}->{self.ctx.target} run {{}} (Step Functions)"
+        for index, zone in enumerate(self.zones):
+            if cross and not zone["role"]:
+                self.gaps.append(Gap(zone["step"].name, f"zone {zone['zone']} is in account {zone['account']}, "
+                                 "not the state machine's, and its environment has no role_arn", True))
+            poll = self._poll(zone["step"], len(self.zones), "dns")
+            self.branches.append(states_dns.zone_branch(zone["step"], index, self.ctx.target, comment=comment,
+                                                        role=zone["role"] if cross else None, poll=poll))
+
+    def finish(self) -> dict[str, Any]:
+        self._dns()
+        clusters = [i for i in self.items if i["kind"] in ("cluster", "global")]
+        if self.backups_step is not None and clusters:
+            self._branch("backups", states_rds.backups(self.backups_step), "clusters", len(clusters))
+        if self.branches:
+            self.states["switch"] = {"Type": "Parallel", "Branches": self.branches, "ResultPath": None,
+                                     "Comment": "confirm, DNS and backups side by side"}
+            self.order.append("switch")
+        self.states["plan"] = {"Type": "Pass", "Result": self._plan(clusters), "ResultPath": "$.plan"}
+        self._link(["plan", *self.order])
+        return {"Comment": f"drctl {self.ctx.runbook} {self.ctx.source} -> {self.ctx.target}, generated from the "
+                           "runbook (docs/engines.md)", "StartAt": "plan", "States": self.states}
+
+    def _link(self, chain: list[str]) -> None:
+        """Each top-level state to the next; the RPO gate behind a Choice that --accept-data-loss skips."""
+        for here, after in zip(chain, [*chain[1:], None], strict=True):
+            state = self.states[here]
+            state.pop("End", None)
+            if after is None:
+                state["End"] = True
+            elif after == "rpo-gate":
+                state["Next"] = "accept-data-loss?"
+            else:
+                state["Next"] = after
+        if "rpo-gate" in chain:
+            after = chain[chain.index("rpo-gate") + 1] if chain[-1] != "rpo-gate" else "done"
+            if after == "done":
+                self.states["done"] = asl.succeed()
+            self.states["accept-data-loss?"] = asl.choice(
+                [{"Variable": "$.accept_data_loss", "BooleanEquals": True, "Next": after}], "rpo-gate")
+
+    def _plan(self, clusters: list[dict[str, Any]]) -> dict[str, Any]:
+        plan: dict[str, Any] = {"databases": self.items, "clusters": clusters,
+                                "zones": [{"zone": z["zone"], "role": z["role"]} for z in self.zones],
+                                "routed": [z["routed"] for z in self.zones]}
+        big = {key: plan[key] for key in ("databases", "clusters") if states_rds.chunks(len(plan[key])) > 1}
+        if big:
+            size = states_rds.MAX_INLINE_CONCURRENCY
+            plan["chunks"] = {key: [values[i:i + size] for i in range(0, len(values), size)]
+                              for key, values in big.items()}
+        return plan

@@ -1,0 +1,174 @@
+"""The Step Functions engine against the sandbox with moto's ASL interpreter: deploy, execute, follow, re-attach,
+and AWS left as a local run leaves it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dr.cli.run_options import RunFlags
+from dr.config.model import Topology
+from dr.sfn import naming
+from dr.sfn.deploy import deploy
+from dr.sfn.generate import Definition
+from dr.sfn.run import _start, definition_for
+from dr.testing.sandbox import InProcessSandbox, in_process_sandbox
+from tests.failover_support import harness
+
+UNPLANNED = {"yes": True, "planned": False, "accept_data_loss": True}
+
+
+def _deployed(sandbox: InProcessSandbox) -> Definition:
+    defn = definition_for(sandbox.topology, "failover", "prod", "qa", sandbox.clients)
+    deploy(sandbox.clients, defn, "test-topology")
+    return defn
+
+
+def _state(topology: Topology, clients: Any) -> dict[str, Any]:
+    """What a move changes, free of ids a seed draws: each DR copy's link, tags and backups; each record's sets
+    (health checks named by their side)."""
+    rds = clients.client("rds", "prod", "eu-west-1")
+    out: dict[str, Any] = {}
+    for db in topology.databases:
+        if db.engine.value == "rds-instance":
+            found = rds.describe_db_instances(DBInstanceIdentifier=db.replica.id)["DBInstances"][0]
+            source = found.get("ReadReplicaSourceDBInstanceIdentifier")
+        else:
+            found = rds.describe_db_clusters(DBClusterIdentifier=db.replica.id)["DBClusters"][0]
+            source = found.get("ReplicationSourceIdentifier")
+        if db.global_cluster_id:  # a global member replicates from the global writer
+            members = rds.describe_global_clusters(GlobalClusterIdentifier=db.global_cluster_id)[
+                "GlobalClusters"][0]["GlobalClusterMembers"]
+            writer = next(m["DBClusterArn"] for m in members if m["IsWriter"])
+            source = None if writer == found["DBClusterArn"] else writer
+        tags = {t["Key"]: t["Value"] for t in found.get("TagList", []) if t["Key"] != "drctl:promoted-by-run"}
+        out[db.name] = (source, tags, found.get("BackupRetentionPeriod"), found.get("PreferredBackupWindow"))
+    sides = {hc: side for r in topology.dns for side, hc in r.health_checks.items()}
+    r53 = clients.route53("prod")
+    for record in topology.dns:
+        sets = r53.list_resource_record_sets(HostedZoneId=record.zone_id)["ResourceRecordSets"]
+        out[record.fqdn] = sorted((s.get("Failover", ""), s["ResourceRecords"][0]["Value"],
+                                   sides.get(s.get("HealthCheckId", ""), "")) for s in sets if s["Name"] == record.fqdn)
+    return out
+
+
+def _drctl(*args: str) -> Any:
+    """drctl's command line in this process (the in-process sandbox answers its AWS calls)."""
+    from typer.testing import CliRunner
+
+    from dr.cli.main import app
+
+    return CliRunner().invoke(app, list(args))
+
+
+def _failures(report_text: str) -> str:
+    """What failed, from a report: the execution's error and each failed step."""
+    report = json.loads(report_text)
+    failed = [f"{s['name']}: {s['detail']}" for s in report["steps"] if s["status"] == "failed"]
+    return json.dumps({"error": report.get("execution_error"), "failed": failed})
+
+
+def _exit_code(err: BaseException) -> int:
+    return int(getattr(err, "exit_code", getattr(err, "code", -1)))
+
+
+class TestExecution:
+    def test_a_killed_follower_is_picked_up_again_and_aws_ends_as_after_a_local_run(
+            self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        """The follower dies at once (exit 130) but the execution goes on; `runs show RUN_ID` follows it to the
+        end: exit 0, the local report's schema, every database promoted and every record on qa, exactly as a
+        local unplanned failover of the same topology leaves them."""
+        with harness(tmp_path / "local") as local:
+            outcome = local.run("failover", "qa", planned=False, accept_data_loss=True)
+            by_local = _state(local.topology, local.sbx.clients)
+        assert outcome.exit_code == 0
+        monkeypatch.setattr("dr.sfn.run.POLL_SECONDS", 0.5)
+        with in_process_sandbox(None, tmp_path / "sfn") as sandbox:
+            report = self._killed_then_shown(sandbox, monkeypatch, capsys)
+            by_sfn = _state(sandbox.topology, sandbox.clients)
+        assert by_sfn == by_local
+        assert all(v[0] is None for k, v in by_sfn.items() if not k.endswith("."))
+        assert set(outcome.report) <= set(report)
+        assert set(outcome.report["steps"][0]) == set(report["steps"][0])
+        steps = {s["name"]: s["status"] for s in report["steps"]}
+        assert all(steps[f"promote:{db.name}"] == "succeeded" for db in local.topology.databases)
+        assert all(steps[f"dns:{z}"] == "succeeded" for z in {r.zone_id for r in sandbox.topology.dns})
+        assert steps["fence-old-writer:orders"] == "skipped"
+        assert report["execution_arn"].endswith(":sfn-run-1")
+
+    @staticmethod
+    def _killed_then_shown(sandbox: InProcessSandbox, monkeypatch: pytest.MonkeyPatch,
+                           capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+        """Start with a follower that is interrupted at once, then re-attach; the report `runs show` printed."""
+        _deployed(sandbox)
+
+        def killed(*args: Any, **kwargs: Any) -> Any:
+            raise KeyboardInterrupt
+
+        with monkeypatch.context() as patch:
+            patch.setattr("dr.sfn.run.follow", killed)
+            with pytest.raises(SystemExit) as died:
+                _start("failover", config=str(sandbox.config_path), target="qa",
+                       flags=RunFlags(run_id="sfn-run-1", **UNPLANNED))
+        assert _exit_code(died.value) == 130
+        assert "drctl runs show sfn-run-1" in capsys.readouterr().err
+        shown = _drctl("runs", "show", "sfn-run-1", "-c", str(sandbox.config_path), "-o", "json")
+        report: dict[str, Any] = json.loads(shown.stdout)
+        assert shown.exit_code == 0, _failures(shown.stdout)
+        return report
+
+    def test_a_second_execution_does_nothing_twice(self, sandbox: InProcessSandbox,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+        """Through the command line: deploy; the RPO gate refuses a lag beyond the RPO (exit 3, nothing promoted);
+        with --accept-data-loss the move runs (exit 0); `resume` is refused (it is AWS's to redrive); a re-run
+        (new execution) reads before acting: no tag, promotion or global failover call, AWS unchanged; a second
+        deploy changes nothing (dry run: no difference)."""
+        monkeypatch.setattr("dr.sfn.run.POLL_SECONDS", 0.5)
+        config = str(sandbox.config_path)
+        deployed = _drctl("deploy", "--engine", "stepfunctions", "-c", config, "-o", "json")
+        assert deployed.exit_code == 0, deployed.output
+        assert [m["action"] for m in json.loads(deployed.stdout)["state_machines"]] == ["created"]
+        orders = next(d for d in sandbox.topology.databases if d.name == "orders")
+        sandbox.control.set_replica_lag("111111111111", "eu-west-1", "rds-instance", orders.replica.id, 900.0, 0.0)
+        refused = _drctl("failover", "--to", "qa", "--engine", "stepfunctions", "--unplanned", "--yes",
+                         "--run-id", "sfn-gate", "-c", config, "-o", "json")
+        assert refused.exit_code == 3, refused.output
+        assert json.loads(refused.stdout)["execution_error"]["error"] == "DR.GateRefused"
+        assert _state(sandbox.topology, sandbox.clients)["orders"][0] is not None  # still a replica
+        first_run = _drctl("failover", "--to", "qa", "--engine", "stepfunctions", "--unplanned", "--yes",
+                           "--accept-data-loss", "--run-id", "sfn-a", "-c", config, "-o", "json")
+        assert first_run.exit_code == 0, _failures(first_run.stdout)
+        assert json.loads(first_run.stdout)["status"] == "succeeded"
+        resumed = _drctl("resume", "sfn-a", "-c", config, "--yes")
+        assert resumed.exit_code == 2
+        assert "redrive-execution" in resumed.output
+        defn = definition_for(sandbox.topology, "failover", "prod", "qa", sandbox.clients)
+        first = _state(sandbox.topology, sandbox.clients)
+        again = _start("failover", config=str(sandbox.config_path), target="qa",
+                       flags=RunFlags(run_id="sfn-b", **UNPLANNED))
+        assert again.exit_code == 0
+        assert _state(sandbox.topology, sandbox.clients) == first
+        sfn = sandbox.clients.client("stepfunctions", "prod", "eu-west-1")
+        events = sfn.get_execution_history(executionArn=again.report["execution_arn"], maxResults=1000)["events"]
+        called = {e["taskScheduledEventDetails"]["resource"] for e in events if e["type"] == "TaskScheduled"}
+        assert called.isdisjoint({"promoteReadReplica", "promoteReadReplicaDBCluster", "addTagsToResource",
+                                  "failoverGlobalCluster"})
+        redeployed = deploy(sandbox.clients, defn, "test-topology")
+        dry = deploy(sandbox.clients, defn, "test-topology", dry_run=True)
+        assert (redeployed.action, dry.action, dry.diff) == ("unchanged", "unchanged", "")
+        tags = {t["key"]: t["value"] for t in
+                sfn.list_tags_for_resource(resourceArn=naming.machine_arn(defn))["tags"]}
+        assert tags[naming.DEFINITION_TAG] == naming.definition_hash(defn)
+
+
+class TestRefusals:
+    def test_a_planned_move_is_refused_before_any_aws_call(self, example_path: Path, no_aws: list[str]) -> None:
+        """Without --unplanned the engine refuses (exit 2) naming the option, and makes no AWS client."""
+        from dr.errors import UsageError
+
+        with pytest.raises(UsageError, match="--unplanned") as refused:
+            _start("failover", config=str(example_path), target="qa", flags=RunFlags(yes=True))
+        assert refused.value.exit_code == 2

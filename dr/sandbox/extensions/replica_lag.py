@@ -34,9 +34,8 @@ from dr.sandbox.extensions.rds_fence import lag_at, source_of, writes_stopped_at
 from dr.sandbox.extensions.state import STATE, LagKey, LagSetting
 
 HISTORY = 5
-"""Datapoints per replica, one a minute back from the newest: the recent past readers look at, kept short
-because moto's GetMetricData cost grows with queries x datapoints."""
-STEP = timedelta(seconds=60)
+"""Datapoints per replica, one a minute (`STATE.metric_period_seconds`) back from the newest: the recent past
+readers look at, kept short because moto's GetMetricData cost grows with queries x datapoints."""
 
 _providers: list[type] = []
 
@@ -79,6 +78,7 @@ def datapoints(account_id: str, region: str) -> list[Any]:
     entries = list(settings.items())
     catch_up_if_running()
     now = STATE.now().astimezone(UTC).replace(microsecond=0)
+    step = timedelta(seconds=STATE.metric_period_seconds)
     points: list[Any] = []
     for key, setting in entries:
         if setting.seconds is None or not is_replica(key):
@@ -86,7 +86,7 @@ def datapoints(account_id: str, region: str) -> list[Any]:
         metric = lag_metric(Engine(key.engine))
         unit = "Milliseconds" if metric.to_seconds == 0.001 else "Seconds"
         newest = now - timedelta(seconds=setting.age_seconds)
-        times = [newest - k * STEP for k in range(HISTORY)]
+        times = [newest - k * step for k in range(HISTORY)]
         values = [BROKEN] * HISTORY if setting.seconds == BROKEN else lag_series(key, setting.seconds, times)
         engine_name, stopped = _source_stopped(key)
         if stopped is not None and setting.seconds != BROKEN and all(v == setting.seconds for v in values):

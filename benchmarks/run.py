@@ -109,7 +109,7 @@ def _log(message: str) -> None:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
-    p.add_argument("--quick", action="store_true", help="one small size, short promotions (CI smoke run, < 60 s)")
+    p.add_argument("--quick", action="store_true", help="one small size, short promotions (CI smoke run, ~1.5 min)")
     p.add_argument("--sizes", type=int, nargs="+", default=[10, 60, 200], metavar="DBS",
                    help="database counts; every other dimension scales with them (default: 10 60 200)")
     p.add_argument("--main", type=int, default=60, metavar="DBS", help="the size shown in detail (default: 60)")

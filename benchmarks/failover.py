@@ -8,12 +8,14 @@ time, the run report, the server's call counts, and the sandbox's promotion even
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from benchmarks.estate import TARGET, PromotionTimes, promoted_ids
 from dr.clock import parse_iso
@@ -62,6 +64,8 @@ class FailoverRun:
     events: list[PromotionEvent]
     report: dict[str, Any]
     stderr: str = ""
+    peak_rss_mb: float = float("nan")
+    """Peak resident memory of the drctl process (MiB)."""
     catch_up_floor: float = 0.0
     """Planned runs: the least time AWS lets a catch-up take after the fence (see `catch_up_floor`); 0 unplanned."""
 
@@ -134,8 +138,7 @@ def run_failover(sandbox: ServedSandbox, scenario: Scenario, workdir: Path, *, s
         control.set_metric_period_seconds(scenario.metric_period)
     throttle(control, scenario)
     started = time.perf_counter()
-    done = subprocess.run(command, env=subprocess_env(env), capture_output=True, text=True, timeout=timeout,
-                          check=False)
+    done, peak_rss = run_measured(command, subprocess_env(env), timeout)
     wall = time.perf_counter() - started
     stats = subtract(control.stats(), before)
     events = control.promotion_events()
@@ -150,8 +153,40 @@ def run_failover(sandbox: ServedSandbox, scenario: Scenario, workdir: Path, *, s
         engine_seconds=float(report.get("duration_seconds", float("nan"))),
         slowest_promotion=max(durations, default=0.0), dns_sync=scenario.change_pending_seconds,
         stats=stats, events=events, report=report, stderr=done.stderr[-4000:],
-        catch_up_floor=catch_up_floor(sandbox.topology, scenario) if planned else 0.0,
+        catch_up_floor=catch_up_floor(sandbox.topology, scenario) if planned else 0.0, peak_rss_mb=peak_rss,
     )
+
+
+def run_measured(command: list[str], env: dict[str, str], timeout: float) -> tuple[Completed, float]:
+    """Run `command` to its end; its output, exit code and peak resident memory in MiB (the kernel's `ru_maxrss`
+    of that one child, from `wait4`: the process's own, not the benchmark's)."""
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out: dict[str, str] = {}
+
+    def drain(name: str, stream: IO[str]) -> None:
+        out[name] = stream.read()
+
+    readers = [threading.Thread(target=drain, args=(n, s), daemon=True)
+               for n, s in (("stdout", proc.stdout), ("stderr", proc.stderr)) if s is not None]
+    for reader in readers:
+        reader.start()
+    timer = threading.Timer(timeout, proc.kill)
+    timer.start()
+    try:
+        _, status, usage = os.wait4(proc.pid, 0)
+    finally:
+        timer.cancel()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    for reader in readers:
+        reader.join(30)
+    return Completed(proc.returncode, out.get("stdout", ""), out.get("stderr", "")), usage.ru_maxrss / 1024
+
+
+@dataclass(frozen=True)
+class Completed:
+    returncode: int
+    stdout: str
+    stderr: str
 
 
 def _report(stdout: str) -> dict[str, Any]:

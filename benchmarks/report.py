@@ -18,6 +18,10 @@ from dr.config.model import Topology
 WALL_RATIO_TARGET = 1.10
 DETECTION_TARGET = 2.0
 SCRAPE_P99_TARGET = 0.050
+BURST_P99_TARGET = 0.100
+RSS_TARGET_MB = 150.0
+RSS_TARGET_AT = 200
+"""Peak RSS target of the failover process, at this many databases (issue 19)."""
 STARTUP_RATIO_TARGET = 0.5
 
 ROW_NAMES = (
@@ -28,9 +32,10 @@ ROW_NAMES = (
     *(f"peer: {name}" for name in PEERS), "peer: drctl on Step Functions",
     "Route53 ChangeResourceRecordSets", "Route53 retries after throttling",
     "RDS retries after throttling", "RDS describes per promotion", "detection latency p50", "detection latency max",
-    "API calls total",
+    "API calls total", "peak RSS of the failover process",
     "exporter refresh", "Route53 calls per exporter refresh", "CloudWatch GetMetricData per refresh",
-    "scrape latency p50", "scrape latency p99", "exporter alone (benchmarks/exporter_bench.py)",
+    "scrape latency p50", "scrape latency p99", "scrapes at once (drctl exporter's server)",
+    "exporter alone (benchmarks/exporter_bench.py)",
     "drctl --version", "drctl --help", "aws --version",
     "drctl --version / aws --version",
 )
@@ -169,6 +174,24 @@ def _call_rows(result: SizeResult) -> list[Row]:
     ]
 
 
+def rss_row(results: list[SizeResult]) -> Row:
+    """Peak RSS of the parallel failover at every size; judged at RSS_TARGET_AT databases when measured."""
+    sizes = ", ".join(f"{r.size.databases} db {r.parallel.peak_rss_mb:.0f} MiB" for r in results)
+    at = next((r.parallel.peak_rss_mb for r in results if r.size.databases == RSS_TARGET_AT), None)
+    return Row("peak RSS of the failover process", sizes, f"<= {RSS_TARGET_MB:.0f} MiB at {RSS_TARGET_AT} db",
+               verdict(None if at is None or math.isnan(at) else at <= RSS_TARGET_MB))
+
+
+def burst_row(timing: ExporterTiming) -> Row:
+    name = "scrapes at once (drctl exporter's server)"
+    burst = timing.burst
+    if burst is None:
+        return Row(name, "not run", "", verdict(None))
+    ok = burst.dropped == 0 and burst.p99 <= BURST_P99_TARGET
+    return Row(name, f"{burst.scrapes} at once: p50 {_ms(burst.p50)}, p99 {_ms(burst.p99)}, {burst.dropped} dropped",
+               f"p99 <= {BURST_P99_TARGET * 1000:.0f} ms, none dropped", verdict(ok))
+
+
 def exporter_rows(timing: ExporterTiming) -> list[Row]:
     expected = timing.expected_get_metric_data
     return [
@@ -181,6 +204,7 @@ def exporter_rows(timing: ExporterTiming) -> list[Row]:
         Row("scrape latency p50", _ms(timing.scrape_p50) + f" ({timing.scrapes} scrapes, {timing.exposition_bytes} B)"),
         Row("scrape latency p99", _ms(timing.scrape_p99), f"<= {SCRAPE_P99_TARGET * 1000:.0f} ms",
             verdict(timing.scrape_p99 <= SCRAPE_P99_TARGET)),
+        burst_row(timing),
     ]
 
 
@@ -219,15 +243,21 @@ def scaling_row(result: SizeResult) -> dict[str, Any]:
         "databases": result.size.databases, "records": result.size.records, "zones": result.size.zones,
         "wall_s": round(run.wall_seconds, 2), "critical_s": round(run.critical_path, 2), "ratio": round(run.ratio, 2),
         "sequential_s": round(seq.wall_seconds, 2) if seq else None, "status": run.status,
-        "api_calls": run.stats.total(), "r53_changes": r53.made, "r53_rejected": r53.throttled
-        + r53.prior_request_not_complete, "rds_rejected": rds_throttled(run), "detect_max_s": round(found.worst, 2),
+        "api_calls": run.stats.total(), "rss_mb": round(run.peak_rss_mb, 1), "r53_changes": r53.made,
+        "r53_rejected": r53.throttled + r53.prior_request_not_complete, "rds_rejected": rds_throttled(run),
+        "detect_max_s": round(found.worst, 2),
         "refresh_s": round(result.exporter.refresh_seconds, 3),
         "scrape_p99_ms": round(result.exporter.scrape_p99 * 1000, 1),
+        "burst_p99_ms": round(result.exporter.burst.p99 * 1000, 1) if result.exporter.burst else None,
+        "burst_dropped": result.exporter.burst.dropped if result.exporter.burst else None,
     }
 
 
 def build(results: list[SizeResult], main: SizeResult, startup: list[StartTime]) -> Tables:
-    return Tables(main=failover_rows(main) + exporter_rows(main.exporter) + [isolated_row(main.isolated)]
+    rows = failover_rows(main)
+    at = rows.index(next(r for r in rows if r.name == "API calls total")) + 1
+    rows.insert(at, rss_row(results))
+    return Tables(main=rows + exporter_rows(main.exporter) + [isolated_row(main.isolated)]
                   + startup_rows(startup),
                   scaling=[scaling_row(r) for r in results], calls=main.parallel.stats.calls,
                   peers=peer_table(main) if main.peers else [])

@@ -73,6 +73,16 @@ class TestQuickBench:
         assert table["CloudWatch GetMetricData per refresh"]["verdict"] == "met"
         assert document["calls"]["route53"]["ChangeResourceRecordSets"] == 2
 
+    def test_memory_and_scrape_burst_are_measured(self, quick: Quick) -> None:
+        """The failover's peak RSS is read per size, and 200 simultaneous scrapes of the exporter's server all
+        get an answer (none dropped)."""
+        _, document = quick
+        table = rows(document)
+        assert table["peak RSS of the failover process"]["value"].startswith("6 db ")
+        assert document["scaling"][0]["rss_mb"] > 0
+        assert "200 at once" in table["scrapes at once (drctl exporter's server)"]["value"]
+        assert document["scaling"][0]["burst_dropped"] == 0
+
     def test_aws_cli_row_says_why_it_is_skipped(self, quick: Quick) -> None:
         """--quick never installs the AWS CLI: without one the row explains itself, and no ratio is made up."""
         _, document = quick

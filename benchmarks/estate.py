@@ -23,6 +23,8 @@ SOURCE, TARGET = "prod", "qa"
 SOURCE_REGION, TARGET_REGION = "eu-central-1", "eu-west-1"
 ENGINES = (Engine.RDS_INSTANCE, Engine.AURORA_CLUSTER, Engine.AURORA_GLOBAL)
 ECS_SERVICES_PER_CLUSTER = 10
+AWS_PROMOTION_MODE_SECONDS = 180.0
+"""The most common real promotion time (minutes, with a long right tail) the scaled promotions stand for."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,13 @@ class PromotionTimes:
     mode: float = 3.0
     high: float = 6.0
     seed: int = 7
+
+    @property
+    def time_scale(self) -> float:
+        """The benchmark's time over AWS's: the mode over a real promotion's (3 s / 180 s = 1/60 by default).
+        Peers' waiter delays and Step Functions waits, and CloudWatch's period in planned runs, are scaled by it,
+        as Route53's PENDING (~60 s on AWS, 1 s here) already is."""
+        return self.mode / AWS_PROMOTION_MODE_SECONDS
 
     def draw(self, names: list[str]) -> dict[str, float]:
         rng = random.Random(self.seed)

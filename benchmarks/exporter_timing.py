@@ -18,6 +18,21 @@ SERIES_PER_CALL = 500
 """CloudWatch GetMetricData takes at most 500 metric queries per request."""
 
 
+BURST = 200
+"""Simultaneous scrapes of `drctl exporter`'s own server (issue 19: p99 <= 100 ms, none dropped)."""
+
+
+@dataclass(frozen=True)
+class Burst:
+    """`BURST` scrapes started at once against the exporter's server (`Exporter.serve`: its bounded worker pool and
+    listen backlog): their latencies and how many failed (refused, reset, timed out or not 200)."""
+
+    scrapes: int
+    p50: float
+    p99: float
+    dropped: int
+
+
 @dataclass(frozen=True)
 class ExporterTiming:
     refresh_seconds: float
@@ -33,6 +48,7 @@ class ExporterTiming:
     scrape_p99: float
     scrapes: int
     exposition_bytes: int
+    burst: Burst | None = None
 
     @property
     def expected_get_metric_data(self) -> int:
@@ -65,11 +81,51 @@ def measure(sandbox: ServedSandbox, scenario: Scenario, scrapes: int = 200) -> E
         refresh = time.perf_counter() - started
         delta = subtract(sandbox.control.stats(), before)
         latencies, size = _serve_and_scrape(exporter.wsgi_app, scrapes)
+        burst = scrape_burst(exporter, BURST)
     unthrottle(control)
     cuts = statistics.quantiles(latencies, n=100, method="inclusive")
     return ExporterTiming(refresh, delta.calls.get("cloudwatch", {}).get("GetMetricData", 0),
                           delta.total("route53"), len(topology.databases), len(groups), len(health),
-                          len(owners), statistics.median(latencies), cuts[98], scrapes, size)
+                          len(owners), statistics.median(latencies), cuts[98], scrapes, size, burst)
+
+
+def scrape_burst(exporter: Any, count: int) -> Burst:
+    """`count` clients scrape `/metrics` at the same moment (a barrier), as many Prometheus servers or a
+    federation fan-out would; the exporter's own server answers (`serve`: no background refresher)."""
+    _, port = exporter.serve("127.0.0.1", 0)
+    url = f"http://127.0.0.1:{port}/metrics"
+    gate = threading.Barrier(count)
+    latencies: list[float] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+
+    def one() -> None:
+        gate.wait()
+        started = time.perf_counter()
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                response.read()
+                ok = response.status == 200
+        except OSError as err:
+            ok, why = False, type(err).__name__
+        else:
+            why = "not 200"
+        with lock:
+            if ok:
+                latencies.append(time.perf_counter() - started)
+            else:
+                failures.append(why)
+
+    threads = [threading.Thread(target=one, name=f"bench-scrape-{i}") for i in range(count)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    finally:
+        exporter.stop()
+    cuts = statistics.quantiles(latencies, n=100, method="inclusive") if len(latencies) > 1 else [math.nan] * 99
+    return Burst(count, statistics.median(latencies) if latencies else math.nan, cuts[98], len(failures))
 
 
 def _serve_and_scrape(app: Any, count: int) -> tuple[list[float], int]:

@@ -8,18 +8,24 @@ time, the run report, the server's call counts, and the sandbox's promotion even
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from benchmarks.estate import TARGET, PromotionTimes, promoted_ids
 from dr.clock import parse_iso
+from dr.config.model import Engine, Topology
 from dr.sandbox.control import SandboxControl
 from dr.sandbox.extensions.state import CallStats, PromotionEvent
+from dr.sandbox.seed import DEFAULT_LAG_SECONDS, ENGINES
 from dr.sandbox.session import ServedSandbox, drctl_command, subprocess_env
+
+POSTGRES = ("postgres", "aurora-postgresql")
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,11 @@ class Scenario:
     """RDS API bucket per account and region (the RDS User Guide's defaults: 12/s sustained, burst 300)."""
     rds_throttle_burst: int = 300
     promotions: PromotionTimes = field(default_factory=PromotionTimes)
+
+    @property
+    def metric_period(self) -> float:
+        """CloudWatch's minute in a planned run: 60 s scaled like the promotions (1 s by default)."""
+        return 60.0 * self.promotions.time_scale
 
 
 @dataclass
@@ -53,10 +64,14 @@ class FailoverRun:
     events: list[PromotionEvent]
     report: dict[str, Any]
     stderr: str = ""
+    peak_rss_mb: float = float("nan")
+    """Peak resident memory of the drctl process (MiB)."""
+    catch_up_floor: float = 0.0
+    """Planned runs: the least time AWS lets a catch-up take after the fence (see `catch_up_floor`); 0 unplanned."""
 
     @property
     def critical_path(self) -> float:
-        return self.slowest_promotion + self.dns_sync
+        return self.catch_up_floor + self.slowest_promotion + self.dns_sync
 
     @property
     def ratio(self) -> float:
@@ -93,27 +108,42 @@ def unthrottle(control: SandboxControl) -> None:
     control.set_rds_throttle(None)
 
 
+def catch_up_floor(topology: Topology, scenario: Scenario) -> float:
+    """The least time AWS lets a planned move's catch-up take, from the fence to the evidence (catch_up.py's rules
+    on the sandbox's metrics, CloudWatch's minute scaled): the replica applies its lag (the seeded lag,
+    `DEFAULT_LAG_SECONDS`), then a MySQL-family replica's next datapoint reads 0, while a PostgreSQL one needs a
+    second period in which its replay timestamp stands still. Aurora global databases have no fence (their
+    switchover is the planned move)."""
+    floors = [DEFAULT_LAG_SECONDS + (scenario.metric_period if ENGINES[db.engine].engine.startswith(POSTGRES) else 0)
+              for db in topology.databases if db.engine is not Engine.AURORA_GLOBAL]
+    return max(floors, default=0.0)
+
+
 def run_failover(sandbox: ServedSandbox, scenario: Scenario, workdir: Path, *, sequential: bool = False,
-                 timeout: float = 1800.0) -> FailoverRun:
+                 planned: bool = False, timeout: float = 1800.0) -> FailoverRun:
     """Run `drctl failover --to qa --yes --unplanned -o json` on a `prepare`d sandbox and collect what it did.
 
-    Unplanned: the critical path is the slowest promotion plus DNS, as in every earlier result. A planned move
-    adds the fence and the catch-up, which wait on CloudWatch's one-minute periods (one for MySQL-family
-    replicas, two for PostgreSQL): a time that is AWS's, not drctl's, and is not measured here."""
+    Unplanned: the critical path is the slowest promotion plus DNS, as in every earlier result. `planned`: without
+    `--unplanned`, so drctl fences each source and waits for its replica to catch up before promoting; the sandbox's
+    CloudWatch minute is scaled like the promotions for the run, and the critical path adds `catch_up_floor`."""
     control = sandbox.control
     before = control.stats()
-    env = {**sandbox.env(), "DRCTL_STATE_DIR": str(workdir / ("state-seq" if sequential else "state-par"))}
+    state = "state-seq" if sequential else ("state-planned" if planned else "state-par")
+    env = {**sandbox.env(), "DRCTL_STATE_DIR": str(workdir / state)}
     if sequential:
         env["DRCTL_MAX_CONCURRENCY"] = "1"
-    command = [*drctl_command(), "failover", "--to", TARGET, "--yes", "--unplanned", "-o", "json"]
+    command = [*drctl_command(), "failover", "--to", TARGET, "--yes", *([] if planned else ["--unplanned"]),
+               "-o", "json"]
+    if planned:
+        control.set_metric_period_seconds(scenario.metric_period)
     throttle(control, scenario)
     started = time.perf_counter()
-    done = subprocess.run(command, env=subprocess_env(env), capture_output=True, text=True, timeout=timeout,
-                          check=False)
+    done, peak_rss = run_measured(command, subprocess_env(env), timeout)
     wall = time.perf_counter() - started
     stats = subtract(control.stats(), before)
     events = control.promotion_events()
     control.set_latency(0.0)
+    control.set_metric_period_seconds(60.0)
     unthrottle(control)
     report = _report(done.stdout)
     durations = [(e.done_at - e.requested_at).total_seconds() for e in events]
@@ -123,7 +153,40 @@ def run_failover(sandbox: ServedSandbox, scenario: Scenario, workdir: Path, *, s
         engine_seconds=float(report.get("duration_seconds", float("nan"))),
         slowest_promotion=max(durations, default=0.0), dns_sync=scenario.change_pending_seconds,
         stats=stats, events=events, report=report, stderr=done.stderr[-4000:],
+        catch_up_floor=catch_up_floor(sandbox.topology, scenario) if planned else 0.0, peak_rss_mb=peak_rss,
     )
+
+
+def run_measured(command: list[str], env: dict[str, str], timeout: float) -> tuple[Completed, float]:
+    """Run `command` to its end; its output, exit code and peak resident memory in MiB (the kernel's `ru_maxrss`
+    of that one child, from `wait4`: the process's own, not the benchmark's)."""
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out: dict[str, str] = {}
+
+    def drain(name: str, stream: IO[str]) -> None:
+        out[name] = stream.read()
+
+    readers = [threading.Thread(target=drain, args=(n, s), daemon=True)
+               for n, s in (("stdout", proc.stdout), ("stderr", proc.stderr)) if s is not None]
+    for reader in readers:
+        reader.start()
+    timer = threading.Timer(timeout, proc.kill)
+    timer.start()
+    try:
+        _, status, usage = os.wait4(proc.pid, 0)
+    finally:
+        timer.cancel()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    for reader in readers:
+        reader.join(30)
+    return Completed(proc.returncode, out.get("stdout", ""), out.get("stderr", "")), usage.ru_maxrss / 1024
+
+
+@dataclass(frozen=True)
+class Completed:
+    returncode: int
+    stdout: str
+    stderr: str
 
 
 def _report(stdout: str) -> dict[str, Any]:

@@ -11,22 +11,31 @@ from benchmarks.calls import detection, phase_seconds, rds_describes, rds_thrott
 from benchmarks.estate import EstateSize
 from benchmarks.exporter_timing import ExporterTiming, IsolatedExporter
 from benchmarks.failover import FailoverRun
+from benchmarks.peers.run import PEERS, PeerRun
 from benchmarks.startup import StartTime
 from dr.config.model import Topology
 
 WALL_RATIO_TARGET = 1.10
 DETECTION_TARGET = 2.0
 SCRAPE_P99_TARGET = 0.050
+BURST_P99_TARGET = 0.100
+RSS_TARGET_MB = 150.0
+RSS_TARGET_AT = 200
+"""Peak RSS target of the failover process, at this many databases (issue 19)."""
 STARTUP_RATIO_TARGET = 0.5
 
 ROW_NAMES = (
     "failover wall (parallel)", "engine run time (report)", "critical path (slowest promotion + DNS sync)",
     "ratio wall / critical path", "overhead by phase", "failover wall (sequential, concurrency 1)",
-    "ratio sequential / critical path", "Route53 ChangeResourceRecordSets", "Route53 retries after throttling",
+    "ratio sequential / critical path",
+    "failover wall (planned: fence + catch-up)", "planned: fence / catch-up", "ratio planned / critical path",
+    *(f"peer: {name}" for name in PEERS), "peer: drctl on Step Functions",
+    "Route53 ChangeResourceRecordSets", "Route53 retries after throttling",
     "RDS retries after throttling", "RDS describes per promotion", "detection latency p50", "detection latency max",
-    "API calls total",
+    "API calls total", "peak RSS of the failover process",
     "exporter refresh", "Route53 calls per exporter refresh", "CloudWatch GetMetricData per refresh",
-    "scrape latency p50", "scrape latency p99", "exporter alone (benchmarks/exporter_bench.py)",
+    "scrape latency p50", "scrape latency p99", "scrapes at once (drctl exporter's server)",
+    "exporter alone (benchmarks/exporter_bench.py)",
     "drctl --version", "drctl --help", "aws --version",
     "drctl --version / aws --version",
 )
@@ -40,6 +49,8 @@ class SizeResult:
     parallel: FailoverRun
     exporter: ExporterTiming
     sequential: FailoverRun | None = None
+    planned: FailoverRun | None = None
+    peers: list[PeerRun] = field(default_factory=list)
     isolated: IsolatedExporter | str = "not run"
 
 
@@ -56,9 +67,11 @@ class Tables:
     main: list[Row] = field(default_factory=list)
     scaling: list[dict[str, Any]] = field(default_factory=list)
     calls: dict[str, dict[str, int]] = field(default_factory=dict)
+    peers: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {"main": [asdict(r) for r in self.main], "scaling": self.scaling, "calls": self.calls}
+        return {"main": [asdict(r) for r in self.main], "scaling": self.scaling, "calls": self.calls,
+                "peers": self.peers}
 
 
 def verdict(ok: bool | None) -> str:
@@ -90,7 +103,52 @@ def failover_rows(result: SizeResult) -> list[Row]:
             f"{_s(seq.wall_seconds)} (exit {seq.exit_code}, {seq.status})" if seq else "not run at this size"),
         Row("ratio sequential / critical path", f"{seq.ratio:.2f}" if seq else "n/a"),
     ]
-    return rows + _call_rows(result)
+    return rows + planned_rows(result) + peer_rows(result) + _call_rows(result)
+
+
+def planned_rows(result: SizeResult) -> list[Row]:
+    run = result.planned
+    if run is None:
+        return [Row("failover wall (planned: fence + catch-up)", "not run (--no-peers)"),
+                Row("planned: fence / catch-up", "n/a"), Row("ratio planned / critical path", "n/a")]
+    phases = phase_seconds(run)
+    return [
+        Row("failover wall (planned: fence + catch-up)", f"{_s(run.wall_seconds)} (exit {run.exit_code}, {run.status})"
+            f"; critical path {_s(run.critical_path)} = catch-up {run.catch_up_floor:.2f} + promotion "
+            f"{run.slowest_promotion:.2f} + DNS {run.dns_sync:.2f}"),
+        Row("planned: fence / catch-up", f"fence {phases.get('fence', 0.0):.2f} s, catch-up "
+            f"{phases.get('catch-up', 0.0):.2f} s (AWS's least: {run.catch_up_floor:.2f} s)"),
+        Row("ratio planned / critical path", f"{run.ratio:.2f}", f"<= {WALL_RATIO_TARGET:.2f}",
+            verdict(run.ratio <= WALL_RATIO_TARGET)),
+    ]
+
+
+def peer_rows(result: SizeResult) -> list[Row]:
+    drctl = result.parallel.wall_seconds
+    found = {p.name: p for p in result.peers}
+    rows = []
+    for name in PEERS:
+        peer = found.get(name)
+        value = "not run (--no-peers)" if peer is None else (
+            f"{_s(peer.wall_seconds)} (exit {peer.exit_code}, {peer.moved}); {peer.ratio:.2f} x critical path; "
+            f"drctl / peer {drctl / peer.wall_seconds:.2f}; {peer.stats.total()} API calls")
+        rows.append(Row(f"peer: {name}", value))
+    rows.append(Row("peer: drctl on Step Functions", "not on this branch (the Step Functions engine has not landed)"))
+    return rows
+
+
+def peer_table(result: SizeResult) -> list[dict[str, Any]]:
+    """One row per way of moving the estate, drctl first (unplanned, like the peers' moves)."""
+    run = result.parallel
+    out = [{"peer": "drctl (local engine)", "wall_s": round(run.wall_seconds, 2),
+            "critical_s": round(run.critical_path, 2), "wall_per_critical": round(run.ratio, 2),
+            "drctl_per_peer": 1.0, "api_calls": run.stats.total(), "moved": run.status}]
+    for peer in result.peers:
+        out.append({"peer": f"peer: {peer.name}", "wall_s": round(peer.wall_seconds, 2),
+                    "critical_s": round(peer.critical_path, 2), "wall_per_critical": round(peer.ratio, 2),
+                    "drctl_per_peer": round(run.wall_seconds / peer.wall_seconds, 2),
+                    "api_calls": peer.stats.total(), "moved": peer.moved})
+    return out
 
 
 def _call_rows(result: SizeResult) -> list[Row]:
@@ -116,6 +174,24 @@ def _call_rows(result: SizeResult) -> list[Row]:
     ]
 
 
+def rss_row(results: list[SizeResult]) -> Row:
+    """Peak RSS of the parallel failover at every size; judged at RSS_TARGET_AT databases when measured."""
+    sizes = ", ".join(f"{r.size.databases} db {r.parallel.peak_rss_mb:.0f} MiB" for r in results)
+    at = next((r.parallel.peak_rss_mb for r in results if r.size.databases == RSS_TARGET_AT), None)
+    return Row("peak RSS of the failover process", sizes, f"<= {RSS_TARGET_MB:.0f} MiB at {RSS_TARGET_AT} db",
+               verdict(None if at is None or math.isnan(at) else at <= RSS_TARGET_MB))
+
+
+def burst_row(timing: ExporterTiming) -> Row:
+    name = "scrapes at once (drctl exporter's server)"
+    burst = timing.burst
+    if burst is None:
+        return Row(name, "not run", "", verdict(None))
+    ok = burst.dropped == 0 and burst.p99 <= BURST_P99_TARGET
+    return Row(name, f"{burst.scrapes} at once: p50 {_ms(burst.p50)}, p99 {_ms(burst.p99)}, {burst.dropped} dropped",
+               f"p99 <= {BURST_P99_TARGET * 1000:.0f} ms, none dropped", verdict(ok))
+
+
 def exporter_rows(timing: ExporterTiming) -> list[Row]:
     expected = timing.expected_get_metric_data
     return [
@@ -128,6 +204,7 @@ def exporter_rows(timing: ExporterTiming) -> list[Row]:
         Row("scrape latency p50", _ms(timing.scrape_p50) + f" ({timing.scrapes} scrapes, {timing.exposition_bytes} B)"),
         Row("scrape latency p99", _ms(timing.scrape_p99), f"<= {SCRAPE_P99_TARGET * 1000:.0f} ms",
             verdict(timing.scrape_p99 <= SCRAPE_P99_TARGET)),
+        burst_row(timing),
     ]
 
 
@@ -166,17 +243,24 @@ def scaling_row(result: SizeResult) -> dict[str, Any]:
         "databases": result.size.databases, "records": result.size.records, "zones": result.size.zones,
         "wall_s": round(run.wall_seconds, 2), "critical_s": round(run.critical_path, 2), "ratio": round(run.ratio, 2),
         "sequential_s": round(seq.wall_seconds, 2) if seq else None, "status": run.status,
-        "api_calls": run.stats.total(), "r53_changes": r53.made, "r53_rejected": r53.throttled
-        + r53.prior_request_not_complete, "rds_rejected": rds_throttled(run), "detect_max_s": round(found.worst, 2),
+        "api_calls": run.stats.total(), "rss_mb": round(run.peak_rss_mb, 1), "r53_changes": r53.made,
+        "r53_rejected": r53.throttled + r53.prior_request_not_complete, "rds_rejected": rds_throttled(run),
+        "detect_max_s": round(found.worst, 2),
         "refresh_s": round(result.exporter.refresh_seconds, 3),
         "scrape_p99_ms": round(result.exporter.scrape_p99 * 1000, 1),
+        "burst_p99_ms": round(result.exporter.burst.p99 * 1000, 1) if result.exporter.burst else None,
+        "burst_dropped": result.exporter.burst.dropped if result.exporter.burst else None,
     }
 
 
 def build(results: list[SizeResult], main: SizeResult, startup: list[StartTime]) -> Tables:
-    return Tables(main=failover_rows(main) + exporter_rows(main.exporter) + [isolated_row(main.isolated)]
+    rows = failover_rows(main)
+    at = rows.index(next(r for r in rows if r.name == "API calls total")) + 1
+    rows.insert(at, rss_row(results))
+    return Tables(main=rows + exporter_rows(main.exporter) + [isolated_row(main.isolated)]
                   + startup_rows(startup),
-                  scaling=[scaling_row(r) for r in results], calls=main.parallel.stats.calls)
+                  scaling=[scaling_row(r) for r in results], calls=main.parallel.stats.calls,
+                  peers=peer_table(main) if main.peers else [])
 
 
 def render(tables: Tables, title: str) -> str:
@@ -185,6 +269,10 @@ def render(tables: Tables, title: str) -> str:
     if tables.scaling:
         keys = list(tables.scaling[0])
         lines += ["", "## Scaling", "", _grid(keys, [[_cell(row[k]) for k in keys] for row in tables.scaling])]
+    if tables.peers:
+        keys = list(tables.peers[0])
+        lines += ["", "## Peers (main size, same estate and sandbox)", "",
+                  _grid(keys, [[_cell(row[k]) for k in keys] for row in tables.peers])]
     calls = [[svc, op, str(n)] for svc, ops in sorted(tables.calls.items()) for op, n in sorted(ops.items())]
     lines += ["", "## API calls of the parallel failover (main size)", "",
               _grid(["service", "operation", "calls"], calls)]

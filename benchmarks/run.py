@@ -15,6 +15,7 @@ from pathlib import Path
 from benchmarks import exporter_timing, startup
 from benchmarks.estate import EstateSize, PromotionTimes, build, scaled
 from benchmarks.failover import Scenario, prepare, run_failover
+from benchmarks.peers.run import PEERS, run_peer
 from benchmarks.report import SizeResult, Tables, render
 from benchmarks.report import build as build_tables
 
@@ -30,6 +31,8 @@ class Plan:
     """Index in `sizes` of the size whose table is shown (and which gets the sequential run)."""
     scenario: Scenario
     sequential: bool
+    peers: bool
+    """Run the peers (benchmarks/peers/) and the planned variant at the main size."""
     install_aws: bool
     scrapes: int
     startup_runs: int
@@ -44,14 +47,14 @@ def plan_from(args: argparse.Namespace) -> Plan:
         scenario = replace(scenario, promotions=PromotionTimes(low=low, mode=mode, high=high))
     if args.quick:
         return Plan([QUICK_SIZE], 0, replace(scenario, promotions=QUICK_PROMOTIONS), not args.no_sequential,
-                    install_aws=False, scrapes=50, startup_runs=3)
+                    not args.no_peers, install_aws=False, scrapes=50, startup_runs=3)
     sizes = [scaled(n) for n in args.sizes]
     main = args.sizes.index(args.main) if args.main in args.sizes else len(sizes) // 2
-    return Plan(sizes, main, scenario, not args.no_sequential, install_aws=not args.no_aws_install,
+    return Plan(sizes, main, scenario, not args.no_sequential, not args.no_peers, install_aws=not args.no_aws_install,
                 scrapes=args.scrapes, startup_runs=5)
 
 
-def measure_size(size: EstateSize, plan: Plan, workdir: Path, *, sequential: bool) -> SizeResult:
+def measure_size(size: EstateSize, plan: Plan, workdir: Path, *, main: bool) -> SizeResult:
     from dr.sandbox.session import start_unseeded
 
     topology = build(size)
@@ -64,11 +67,21 @@ def measure_size(size: EstateSize, plan: Plan, workdir: Path, *, sequential: boo
         _log(f"{size.label()}: failover (parallel)")
         parallel = run_failover(sandbox, plan.scenario, workdir)
         result = SizeResult(size, sandbox.topology, parallel, exporter)
-        if sequential:
+        if main and plan.sequential:
             _log(f"{size.label()}: reseeding for the sequential run")
             prepare(sandbox, plan.scenario)
             _log(f"{size.label()}: failover (sequential, concurrency 1)")
             result.sequential = run_failover(sandbox, plan.scenario, workdir, sequential=True)
+        if main and plan.peers:
+            _log(f"{size.label()}: reseeding for the planned run")
+            prepare(sandbox, plan.scenario)
+            _log(f"{size.label()}: failover (planned: fence, catch-up, promote)")
+            result.planned = run_failover(sandbox, plan.scenario, workdir, planned=True)
+            for name in PEERS:
+                _log(f"{size.label()}: reseeding for peer {name}")
+                prepare(sandbox, plan.scenario)
+                _log(f"{size.label()}: peer {name}")
+                result.peers.append(run_peer(sandbox, plan.scenario, workdir, name))
         return result
     finally:
         sandbox.stop()
@@ -80,7 +93,7 @@ def run(plan: Plan) -> Tables:
         for number, size in enumerate(plan.sizes):
             workdir = Path(tmp) / f"size-{size.databases}"
             workdir.mkdir()
-            results.append(measure_size(size, plan, workdir, sequential=plan.sequential and number == plan.main))
+            results.append(measure_size(size, plan, workdir, main=number == plan.main))
     main = results[plan.main]
     _log(f"exporter alone: benchmarks/exporter_bench.py --replicas {main.size.databases}")
     main.isolated = exporter_timing.isolated(main.size.databases, plan.scrapes)
@@ -96,7 +109,7 @@ def _log(message: str) -> None:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
-    p.add_argument("--quick", action="store_true", help="one small size, short promotions (CI smoke run, < 60 s)")
+    p.add_argument("--quick", action="store_true", help="one small size, short promotions (CI smoke run, ~1.5 min)")
     p.add_argument("--sizes", type=int, nargs="+", default=[10, 60, 200], metavar="DBS",
                    help="database counts; every other dimension scales with them (default: 10 60 200)")
     p.add_argument("--main", type=int, default=60, metavar="DBS", help="the size shown in detail (default: 60)")
@@ -109,6 +122,8 @@ def parser() -> argparse.ArgumentParser:
                    help="turn off API throttling (Route53: 10/s, burst 50 per account; RDS: 12/s, burst 300 per "
                         "account and region)")
     p.add_argument("--no-sequential", action="store_true", help="skip the sequential contrast run")
+    p.add_argument("--no-peers", action="store_true",
+                   help="skip the planned variant and the peers (by hand with boto3 waiters, DR Orchestrator style)")
     p.add_argument("--no-aws-install", action="store_true", help="never pip-install the AWS CLI for comparison")
     p.add_argument("--scrapes", type=int, default=200, help="exporter scrapes to time (default 200)")
     p.add_argument("--json", type=Path, metavar="PATH", help="also write the tables as JSON to PATH")

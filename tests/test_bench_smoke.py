@@ -51,6 +51,20 @@ class TestQuickBench:
         assert "(exit 0, succeeded)" in table["failover wall (sequential, concurrency 1)"]["value"]
         assert document["scaling"][0]["status"] == "succeeded"
 
+    def test_planned_run_and_peers_move_the_estate(self, quick: Quick) -> None:
+        """The planned failover succeeds with fence and catch-up reported; each peer exits 0 having promoted every
+        replica and moved every record (checked in the sandbox), and the peer table carries drctl/peer ratios."""
+        _, document = quick
+        table = rows(document)
+        assert "(exit 0, succeeded)" in table["failover wall (planned: fence + catch-up)"]["value"]
+        assert table["planned: fence / catch-up"]["value"].startswith("fence ")
+        for name in ("by hand (boto3 waiters)", "DR Orchestrator style"):
+            assert "(exit 0, all moved)" in table[f"peer: {name}"]["value"]
+        peers = {row["peer"]: row for row in document["peers"]}
+        assert set(peers) == {"drctl (local engine)", "peer: by hand (boto3 waiters)", "peer: DR Orchestrator style"}
+        assert all(row["api_calls"] > 0 and row["wall_s"] > 0 for row in peers.values())
+        assert "not on this branch" in table["peer: drctl on Step Functions"]["value"]
+
     def test_call_counts_meet_their_targets(self, quick: Quick) -> None:
         """One Route53 change batch per zone and one GetMetricData per exporter refresh at this size."""
         _, document = quick
@@ -58,6 +72,16 @@ class TestQuickBench:
         assert table["Route53 ChangeResourceRecordSets"]["verdict"] == "met"
         assert table["CloudWatch GetMetricData per refresh"]["verdict"] == "met"
         assert document["calls"]["route53"]["ChangeResourceRecordSets"] == 2
+
+    def test_memory_and_scrape_burst_are_measured(self, quick: Quick) -> None:
+        """The failover's peak RSS is read per size, and 200 simultaneous scrapes of the exporter's server all
+        get an answer (none dropped)."""
+        _, document = quick
+        table = rows(document)
+        assert table["peak RSS of the failover process"]["value"].startswith("6 db ")
+        assert document["scaling"][0]["rss_mb"] > 0
+        assert "200 at once" in table["scrapes at once (drctl exporter's server)"]["value"]
+        assert document["scaling"][0]["burst_dropped"] == 0
 
     def test_aws_cli_row_says_why_it_is_skipped(self, quick: Quick) -> None:
         """--quick never installs the AWS CLI: without one the row explains itself, and no ratio is made up."""

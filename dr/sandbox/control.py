@@ -82,6 +82,11 @@ class LocalControl:
     def set_change_pending_seconds(self, seconds: float) -> None:
         self._state.change_pending_seconds = _non_negative(seconds, "change pending seconds")
 
+    def set_metric_period_seconds(self, seconds: float) -> None:
+        if float(seconds) <= 0:
+            raise SandboxControlError(f"metric period seconds must be > 0, got {seconds}")
+        self._state.metric_period_seconds = float(seconds)
+
     def set_replication_state(
         self, account_id: str, region: str, identifier: str, state: str, message: str | None = None
     ) -> None:
@@ -221,6 +226,7 @@ _SETTERS = frozenset(
         "set_promotion_seconds",
         "set_promotion_seconds_for",
         "set_change_pending_seconds",
+        "set_metric_period_seconds",
         "set_replication_state",
         "set_db_status",
         "set_dr_backup",
@@ -312,6 +318,9 @@ class HttpControl:
 
     def set_change_pending_seconds(self, seconds: float) -> None:
         self._call("set_change_pending_seconds", seconds=seconds)
+
+    def set_metric_period_seconds(self, seconds: float) -> None:
+        self._call("set_metric_period_seconds", seconds=seconds)
 
     def set_replication_state(
         self, account_id: str, region: str, identifier: str, state: str, message: str | None = None

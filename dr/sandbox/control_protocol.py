@@ -45,6 +45,10 @@ class SandboxControl(Protocol):
         """How long a Route53 change stays PENDING before INSYNC."""
         ...
 
+    def set_metric_period_seconds(self, seconds: float) -> None:
+        """How long the sandbox's CloudWatch minute lasts (datapoint spacing, a `Period` of 60); 60 as on AWS."""
+        ...
+
     def set_replication_state(
         self, account_id: str, region: str, identifier: str, state: str, message: str | None = None
     ) -> None:

@@ -37,6 +37,7 @@ from runbooks.steps._common import (
     read_sides,
     records,
     region,
+    source_reachable,
     zone_record_sets,
 )
 from runbooks.steps._permissions import target_readiness, zones
@@ -179,13 +180,22 @@ def lineage_problem(ctx: RunContext, move: Move, here: DbView, line: Lineage) ->
             "never promoted nor routed to: fence it (drctl fence) and re-protect (drctl failback --phase reprotect)")
 
 
-def lineage_problems(ctx: RunContext) -> list[str]:
+def lineage_problems(ctx: RunContext, sides: list[tuple[DbView, DbView | None]] | None = None) -> list[str]:
     """`lineage_problem` of every database: one listing per account, region and kind answers for all copies; the
-    side being left is read only while its region answers."""
+    side being left is read only while its region answers. `sides`: `read_sides` of every move, read already."""
     todo = moves(ctx)
     problems = [lineage_problem(ctx, m, new, lineage_of(m.db.name, m.db.engine, [old, new]))
-                for m, (new, old) in zip(todo, read_sides(ctx, todo), strict=True)]
+                for m, (new, old) in zip(todo, read_sides(ctx, todo) if sides is None else sides, strict=True)]
     return [p for p in problems if p is not None]
+
+
+def early_sides(ctx: RunContext, reachable: bool) -> list[tuple[DbView, DbView | None]] | None:
+    """`read_sides` of every move while the other prechecks read, once the probe said whether the source answers
+    (the side being left is read only if it does, as `lineage_problems` would after the verdict is journaled).
+    None when an earlier run journaled the source unreachable and it answers now: then read after the verdict."""
+    if reachable and not source_reachable(ctx):
+        return None
+    return read_sides(ctx, moves(ctx), olds_needed=reachable)
 
 
 class Prechecks(Step):
@@ -231,13 +241,14 @@ class Prechecks(Step):
     def _judge(self, ctx: RunContext) -> str | None:
         # independent reads at once (they bound the time before the first promotion); the Inverted flags of
         # the records' accounts are read once, for the source's health and the target's restored checks
-        with ThreadPoolExecutor(max_workers=6, thread_name_prefix="drctl-prechecks") as pool:
+        with ThreadPoolExecutor(max_workers=7, thread_name_prefix="drctl-prechecks") as pool:
             flags = pool.submit(inverted_flags, ctx, {r.env for r in health_records(ctx) if r.health_checks})
             reading_health = pool.submit(lambda: source_health(ctx, flags.result()))
             probing = pool.submit(probe_source, ctx)
             reading_readiness = pool.submit(target_not_ready, ctx)
             reading_routing = pool.submit(routing_problems, ctx)
             reading_requirements = pool.submit(promotion_requirements, ctx)
+            reading_sides = pool.submit(lambda: early_sides(ctx, probing.result()[0]))
             health = reading_health.result()
             reachable, probe = probing.result()
             not_ready, unmovable = reading_readiness.result(), reading_routing.result()
@@ -251,7 +262,7 @@ class Prechecks(Step):
         ctx.set_fact(FACT_SOURCE_REACHABLE, reachable)
         ctx.set_fact(FACT_PLANNED, is_planned)
         ctx.options.planned = is_planned
-        stale = lineage_problems(ctx)
+        stale = lineage_problems(ctx, reading_sides.result())
         if stale:
             raise GateRefused("not every target copy can become the writer, nothing was changed: "
                               + "; ".join(stale))

@@ -20,6 +20,7 @@ Promoting (`promotion_requirements`, called from Prechecks):
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,8 @@ from dr.config.model import Engine
 from dr.engine.step import RunContext
 from runbooks.steps._common import Move, call, is_cluster, moves, rds, region
 
+REQUIREMENT_READS = 16
+"""Copies read at once by `promotion_requirements` (their describes stay inside RDS's burst of 300)."""
 BINLOG_OFF = frozenset({"", "off", "none"})
 BACKUP_ENGINES = ("mysql", "mariadb")
 """RDS engines whose read replicas can have automated backups (RDS for PostgreSQL's cannot)."""
@@ -116,17 +119,29 @@ class PromotionCheck:
 
 
 def promotion_requirements(ctx: RunContext) -> PromotionCheck:
-    """Read-only checks of each copy about to become a writer (`move.new`); see the module docstring."""
+    """Read-only checks of each copy about to become a writer (`move.new`); see the module docstring. The copies
+    are read side by side (a describe or two each: one after another they were most of the prechecks' time at 60
+    databases, docs/benchmarks.md); the outcome lists them in the topology's order, as before."""
+    todo = moves(ctx)
     out = PromotionCheck()
-    for move in moves(ctx):
-        try:
-            if is_cluster(move.db.engine):
-                out.refusals += _writer_capable(ctx, move)
-            else:
-                out.advice += _replica_backups(ctx, move)
-        except Exception as exc:  # unreadable here: the promote step reads it again and decides
-            out.advice.append(f"{move.db.name}: could not check {move.new.id} before promotion: {describe(exc)}")
+    if not todo:
+        return out
+    with ThreadPoolExecutor(max_workers=min(REQUIREMENT_READS, len(todo)),
+                            thread_name_prefix="drctl-requirements") as pool:
+        for refusals, advice in pool.map(lambda move: _promotion_check(ctx, move), todo):
+            out.refusals += refusals
+            out.advice += advice
     return out
+
+
+def _promotion_check(ctx: RunContext, move: Move) -> tuple[list[str], list[str]]:
+    """(refusals, advice) of one copy."""
+    try:
+        if is_cluster(move.db.engine):
+            return _writer_capable(ctx, move), []
+        return [], _replica_backups(ctx, move)
+    except Exception as exc:  # unreadable here: the promote step reads it again and decides
+        return [], [f"{move.db.name}: could not check {move.new.id} before promotion: {describe(exc)}"]
 
 
 def _writer_capable(ctx: RunContext, move: Move) -> list[str]:

@@ -6,6 +6,11 @@ refresh the benchmark measures. For requests made only of `MetricStat` queries t
 the window's datapoints by metric once and buckets each query's own datapoints into periods, with
 moto's statistics; requests with expressions go to moto unchanged. Unlike moto, a query with
 dimensions also has to match the namespace, as in CloudWatch.
+
+A `Period` lasts `Period x metric_period_seconds / 60` seconds: AWS's minute unless a benchmark scales the
+sandbox's metric time (control `set_metric_period_seconds`; AWS: "Amazon RDS automatically sends metrics to
+CloudWatch every minute", RDS User Guide, "Overview of Amazon RDS and Amazon CloudWatch",
+https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/monitoring-cloudwatch.html).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from dr.sandbox.extensions import _guard
+from dr.sandbox.extensions.state import STATE
 
 
 def install() -> None:
@@ -69,7 +75,7 @@ def _answer(
     name, stat, unit = metric["MetricName"], stat_spec["Stat"], stat_spec.get("Unit")
     wanted = tuple(sorted((d["Name"], d["Value"]) for d in metric.get("Dimensions", [])))
     key: tuple[Any, ...] = (metric["Namespace"], name, wanted) if wanted else (metric["Namespace"], name)
-    delta = timedelta(seconds=int(stat_spec["Period"]))
+    delta = timedelta(seconds=int(stat_spec["Period"]) * STATE.metric_period_seconds / 60.0)
     buckets: dict[int, list[Any]] = defaultdict(list)
     for datum in by_metric.get(key, []):
         if unit and datum.unit != unit:

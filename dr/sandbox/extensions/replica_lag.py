@@ -80,9 +80,8 @@ BROKEN = -1.0
 """AWS's value for "replication not active" (RDS User Guide, "Monitoring MariaDB read replicas")."""
 
 HISTORY = 5
-"""Datapoints per replica, one a minute back from the newest: the recent past readers look at, kept short
-because moto's GetMetricData cost grows with queries x datapoints."""
-STEP = timedelta(seconds=60)
+"""Datapoints per replica, one a minute (`STATE.metric_period_seconds`) back from the newest: the recent past
+readers look at, kept short because moto's GetMetricData cost grows with queries x datapoints."""
 
 _providers: list[type] = []
 
@@ -125,13 +124,14 @@ def datapoints(account_id: str, region: str) -> list[Any]:
     entries = list(settings.items())
     catch_up_if_running()
     now = STATE.now().astimezone(UTC).replace(microsecond=0)
+    step = timedelta(seconds=STATE.metric_period_seconds)
     points: list[Any] = []
     for key, setting in entries:
         if setting.seconds is None or not is_replica(key):
             continue
         metric = AWS_LAG_METRICS[Engine(key.engine)]
         newest = now - timedelta(seconds=setting.age_seconds)
-        times = [newest - k * STEP for k in range(HISTORY)]
+        times = [newest - k * step for k in range(HISTORY)]
         values = [BROKEN] * HISTORY if setting.seconds == BROKEN else lag_series(key, setting.seconds, times)
         engine_name, stopped = _source_stopped(key)
         if stopped is not None and setting.seconds != BROKEN and all(v == setting.seconds for v in values):

@@ -77,7 +77,7 @@ def health_datapoints(account_id: str) -> list[Any]:
             "HealthCheckStatus",
             1.0 if effective_health(check) else 0.0,
             [{"Name": "HealthCheckId", "Value": check.id}],
-            now - timedelta(minutes=k),
+            now - k * timedelta(seconds=STATE.metric_period_seconds),
             None,
         )
         for check in checks

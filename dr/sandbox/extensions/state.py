@@ -130,6 +130,9 @@ class SandboxState:
     promotion_seconds_by_id: dict[str, float] = field(default_factory=dict)
     """Per-database promotion times (by the promoted instance's or cluster's id), overriding the global one."""
     change_pending_seconds: float = 0.0
+    metric_period_seconds: float = 60.0
+    """How far apart the sandbox's metric datapoints are and how long a CloudWatch `Period` of 60 lasts: AWS's
+    minute (RDS and Route53 send metrics every minute); a benchmark scales it as it scales promotions."""
     default_lag_seconds: float | None = None
     """Lag every replica without its own setting publishes (AWS publishes lag for every replica); None: only
     replicas given a setting publish (plain moto tests that put their own datapoints)."""
@@ -174,6 +177,7 @@ class SandboxState:
             self.promotion_seconds = 0.0
             self.promotion_seconds_by_id.clear()
             self.change_pending_seconds = 0.0
+            self.metric_period_seconds = 60.0
             self.default_lag_seconds = None
             self.latency_seconds = 0.0
             self.route53_throttle = None

@@ -113,5 +113,7 @@ def with_objectives(box: InProcessSandbox, path: Path, **objectives: str) -> Pat
 
     document = yaml.safe_load(box.config_path.read_text(encoding="utf-8"))
     document["objectives"] = {**document.get("objectives", {}), **objectives}
+    if "rto" in objectives and "max_dns_ttl" not in objectives:  # the written default is held to the new RTO
+        document["objectives"].pop("max_dns_ttl", None)
     path.write_text(yaml.safe_dump(document), encoding="utf-8")
     return path

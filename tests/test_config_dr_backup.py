@@ -70,3 +70,9 @@ class TestMaxDnsTtl:
         """max_dns_ttl must be less than the RTO: the RTO has to include it."""
         doc["objectives"]["max_dns_ttl"] = "15m"
         assert any("must be less than the rto" in e for e in errors(doc))
+
+    def test_a_short_rto_without_a_maximum_stays_valid(self, doc: dict[str, Any]) -> None:
+        """The default maximum is not held to the RTO: a tight drill target (rto 1 s) is a valid topology."""
+        doc["objectives"]["rto"] = "1s"
+        topology, _ = validate(doc)
+        assert topology is not None

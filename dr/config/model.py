@@ -39,7 +39,9 @@ class Objectives(_Strict):
 
     @model_validator(mode="after")
     def _ttl_within_rto(self) -> Objectives:
-        if self.max_dns_ttl >= self.rto:
+        """Only a max_dns_ttl the topology sets is held to its RTO: the default must not make a short-RTO topology
+        (a drill's tight target) invalid for a setting it never wrote."""
+        if "max_dns_ttl" in self.model_fields_set and self.max_dns_ttl >= self.rto:
             raise ValueError(f"max_dns_ttl ({self.max_dns_ttl:g}s) must be less than the rto ({self.rto:g}s): "
                              "clients keep a record's old answer for its TTL, which the RTO has to include")
         return self

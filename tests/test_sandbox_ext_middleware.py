@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
+import threading
+import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -234,3 +237,42 @@ class TestRegionalOutage:
             assert b"".join(middleware(up, lambda status, headers: None)) == b"ok"
         finally:
             control.reset()
+
+
+class _CountingApp:
+    """An inner app that stays in 'moto' a while and records how many requests are inside at once."""
+
+    def __init__(self) -> None:
+        self.inside = 0
+        self.most = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        with self.lock:
+            self.inside += 1
+            self.most = max(self.most, self.inside)
+        time.sleep(0.02)
+        with self.lock:
+            self.inside -= 1
+        start_response("200 OK", [])
+        return [b"ok"]
+
+
+class TestOneRequestAtATime:
+    def test_parallel_requests_enter_moto_one_at_a_time(self) -> None:
+        """moto's models are not thread-safe: the threaded server's parallel RDS requests (a run's fences and
+        promotions) reach moto one at a time, as in-process calls do; all of them are answered."""
+        LocalControl().reset()
+        inner = _CountingApp()
+        middleware = SandboxMiddleware(inner, monotonic=_FakeTime())
+
+        def one(_: int) -> str:
+            statuses: list[str] = []
+            body = b"".join(middleware(_environ("POST", "/", "rds", b"Action=DescribeDBInstances"),
+                                       lambda status, headers: statuses.append(status)))
+            return f"{statuses[0]} {body.decode()}"
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            answers = list(pool.map(one, range(16)))
+        assert answers == ["200 OK ok"] * 16
+        assert inner.most == 1

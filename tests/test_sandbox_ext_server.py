@@ -310,3 +310,4 @@ class TestRoute53Throttling:
         for _ in range(3):
             r53.list_hosted_zones()
         assert control.stats().rejected == {}
+

@@ -29,6 +29,7 @@ from typing import Any
 from dr.sandbox.calls import CallInfo, identify
 from dr.sandbox.control import CONTROL_PREFIX, LocalControl, SandboxControlError, dispatch
 from dr.sandbox.extensions import arc_endpoints
+from dr.sandbox.extensions.inprocess_lock import MOTO_LOCK
 from dr.sandbox.extensions.outage import before_call, region_of_request
 from dr.sandbox.extensions.state import STATE, ThrottleSpec
 from dr.sandbox.throttle import BucketsByKey
@@ -84,7 +85,19 @@ class SandboxMiddleware:
         if spec is not None and not self._bucket("rds", spec).take(f"{_account(call.access_key)}/{call.region}"):
             return self._reject(RDS_THROTTLING, "Rate exceeded", call, start_response, RDS_XMLNS)
         self._delay()
-        return self.app(environ, start_response)
+        return self._dispatch(environ, start_response)
+
+    def _dispatch(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+        """moto's answer, one request at a time: its models are not thread-safe, and the threaded server's parallel
+        requests (a run's fences and promotions) raised "OrderedDict mutated during iteration" as HTTP 500s. The
+        latency and the outage hang stay outside the lock, so a slow or dead region never holds up another."""
+        with MOTO_LOCK:
+            iterable = self.app(environ, start_response)
+            response = list(iterable)
+            close = getattr(iterable, "close", None)
+            if close is not None:
+                close()
+        return response
 
     def _route53(self, call: CallInfo, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         spec = STATE.route53_throttle
@@ -96,11 +109,7 @@ class SandboxMiddleware:
             return self._reject(PRIOR_REQUEST_NOT_COMPLETE, message, call, start_response)
         try:
             self._delay()
-            iterable = self.app(environ, start_response)
-            response = list(iterable)
-            close = getattr(iterable, "close", None)
-            if close is not None:
-                close()
+            response = self._dispatch(environ, start_response)
         finally:
             if zone is not None and spec is not None:
                 self._release(zone)

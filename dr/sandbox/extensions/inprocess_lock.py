@@ -1,4 +1,4 @@
-"""In-process moto handles one request at a time, as the sandbox server's dispatcher does.
+"""In-process moto handles one request at a time, as the sandbox server does (dr.sandbox.middleware, same lock).
 
 moto's models are not thread-safe: under `mock_aws` every boto3 call runs moto in the calling thread, and a run's
 parallel steps (promotions, lineage reads, fences) call it from many threads at once. Two requests touching the
@@ -14,7 +14,8 @@ from typing import Any
 
 from dr.sandbox.extensions import _guard
 
-_LOCK = threading.RLock()
+MOTO_LOCK = threading.RLock()
+"""Held while moto handles one request, in-process (here) and in the sandbox server (dr.sandbox.middleware)."""
 
 
 def install() -> None:
@@ -24,5 +25,5 @@ def install() -> None:
 
 
 def _process_request(self: Any, request: Any) -> Any:
-    with _LOCK:
+    with MOTO_LOCK:
         return _guard.original(type(self), "process_request")(self, request)

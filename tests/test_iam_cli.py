@@ -43,7 +43,8 @@ class TestIamPolicyCommand:
 
     def test_prod_holds_the_database_moves_and_qa_only_its_application_tier(self) -> None:
         """RDS actions go to prod's role (the DR copies live in prod's account); qa's reads EKS/ECS/ASG (and may
-        simulate its own policy)."""
+        simulate its own policy), and plan evaluation's drift check lists its application tier and its account's
+        databases."""
         prod = json.loads(drctl("--env", "prod", "-o", "json").stdout)["permissions_policy"]["Statement"]
         qa = json.loads(drctl("--env", "qa", "-o", "json").stdout)["permissions_policy"]["Statement"]
         prod_actions = {a for s in prod for a in s["Action"]}
@@ -51,7 +52,10 @@ class TestIamPolicyCommand:
         moves = {"rds:PromoteReadReplica", "rds:SwitchoverGlobalCluster", "route53:ChangeResourceRecordSets"}
         assert moves <= prod_actions
         assert qa_actions == {"eks:DescribeCluster", "ecs:DescribeServices", "autoscaling:DescribeAutoScalingGroups",
-                              "iam:SimulatePrincipalPolicy"}  # plan evaluation: the role simulates itself
+                              "iam:SimulatePrincipalPolicy",  # plan evaluation: the role simulates itself
+                              "eks:ListClusters", "ecs:ListClusters", "ecs:ListServices",  # drift: discovery
+                              "rds:DescribeDBInstances", "rds:DescribeDBClusters", "rds:DescribeGlobalClusters"}
+        assert not any(a.startswith("rds:") and not a.startswith("rds:Describe") for a in qa_actions)
 
     def test_managed_policies_fit_iams_size_and_hold_every_statement(self) -> None:
         """prod's policy is over 6,144 characters: `managed_policies` cuts it into documents that each fit and
@@ -67,11 +71,14 @@ class TestIamPolicyCommand:
         assert document["warnings"] == []
 
     def test_exporter_scope_is_read_only(self) -> None:
-        """The exporter's policy holds only Describe/List/Get actions."""
+        """The exporter's policy (its sources and plan evaluation) holds only Describe/List/Get actions and
+        iam:SimulatePrincipalPolicy (a read: it evaluates the role's policies, changing nothing)."""
         document = json.loads(drctl("--env", "prod", "--runbook", "exporter", "-o", "json").stdout)
-        actions = {a.split(":")[1] for s in document["permissions_policy"]["Statement"] for a in s["Action"]}
-        assert actions
-        assert all(a.startswith(("Describe", "List", "Get")) for a in actions)
+        actions = {a for s in document["permissions_policy"]["Statement"] for a in s["Action"]}
+        assert "iam:SimulatePrincipalPolicy" in actions
+        assert "rds:DescribeAccountAttributes" in actions
+        assert all(a.split(":")[1].startswith(("Describe", "List", "Get")) for a in actions
+                   if a != "iam:SimulatePrincipalPolicy")
 
     @pytest.mark.parametrize(("args", "option"), [
         (["--env", "mars"], "--env"),

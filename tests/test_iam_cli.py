@@ -149,3 +149,51 @@ class TestOtherTopology:
         assert "rds:DescribeDBInstances" in lab
         assert all(a.split(":")[1].startswith(("Describe", "Get", "List")) for a in lab)
         assert actions("lab", "--runbook", "failover") == set()
+
+
+class TestPlanEvaluationGrants:
+    def test_dr_backup_reads_go_to_the_primarys_env_in_the_dr_region_on_the_vault_or_its_auto_backups(
+            self, tmp_path: Path) -> None:
+        """A `dr_backup` setting grants the primary's env, in the DR region, ListRecoveryPointsByBackupVault on that
+        vault (aws-backup) or DescribeDBInstanceAutomatedBackups on the account's auto-backups (rds-replication)."""
+        import yaml
+
+        from dr.iam.generate import Scope
+        from dr.iam.policy import policies
+
+        document = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+        document["databases"][0]["dr_backup"] = {"source": "rds-replication"}
+        document["databases"][1]["dr_backup"] = {"source": "aws-backup", "vault": "dr-vault"}
+        config = tmp_path / "dr.yaml"
+        config.write_text(yaml.safe_dump(document), encoding="utf-8")
+        statements = policies(load(config), "prod", Scope.EXPORTER).permissions["Statement"]
+        granted = {(a, r, s["Condition"]["StringEquals"]["aws:RequestedRegion"])
+                   for s in statements for a in s["Action"] for r in s["Resource"]}
+        assert ("backup:ListRecoveryPointsByBackupVault",
+                "arn:aws:backup:eu-west-1:111111111111:backup-vault:dr-vault", "eu-west-1") in granted
+        assert ("rds:DescribeDBInstanceAutomatedBackups", "arn:aws:rds:eu-west-1:111111111111:auto-backup:*",
+                "eu-west-1") in granted
+        without = policies(load(EXAMPLE), "prod", Scope.ALL).permissions["Statement"]  # no dr_backup setting
+        assert not {a for s in without for a in s["Action"]} & {"backup:ListRecoveryPointsByBackupVault",
+                                                                 "rds:DescribeDBInstanceAutomatedBackups"}
+
+    def test_elb_reads_are_granted_only_where_a_dr_target_is_a_load_balancer(self, tmp_path: Path) -> None:
+        """The drift check follows a DR-side target named `…elb.amazonaws.com` to its target groups: only then does
+        the DR env's exporter policy hold the Elastic Load Balancing Describe actions."""
+        import yaml
+
+        from dr.iam.generate import Scope
+        from dr.iam.policy import policies
+
+        def elb_actions(path: Path) -> set[str]:
+            statements = policies(load(path), "qa", Scope.EXPORTER).permissions["Statement"]
+            return {a for s in statements for a in s["Action"] if a.startswith("elasticloadbalancing:")}
+
+        assert elb_actions(EXAMPLE) == set()
+        document = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+        document["dns"][0]["targets"]["qa"] = "api-dr-123.eu-west-1.elb.amazonaws.com"
+        config = tmp_path / "dr.yaml"
+        config.write_text(yaml.safe_dump(document), encoding="utf-8")
+        assert elb_actions(config) == {"elasticloadbalancing:DescribeLoadBalancers",
+                                       "elasticloadbalancing:DescribeTargetGroups",
+                                       "elasticloadbalancing:DescribeTags"}

@@ -77,14 +77,15 @@ def resources_of(call: Call, account: str) -> list[str]:
     if call.service == "rds":
         return _rds_resources(call, rds, account)
     if call.service == "route53":
-        for key, kind in (("HostedZoneId", "hostedzone"), ("HealthCheckId", "healthcheck"), ("Id", "change")):
+        change = "hostedzone" if call.operation == "GetHostedZone" else "change"  # GetHostedZone's Id is a zone's
+        for key, kind in (("HostedZoneId", "hostedzone"), ("HealthCheckId", "healthcheck"), ("Id", change)):
             if key in p:
                 return [f"arn:aws:route53:::{kind}/{str(p[key]).rsplit('/', 1)[-1]}"]
         return ["*"]
-    if call.service == "eks":
-        return [f"arn:aws:eks:{region}:{account}:cluster/{p['name']}"]
-    if call.service == "ecs":
-        return [f"arn:aws:ecs:{region}:{account}:service/{p['cluster']}/{s}" for s in p["services"]]
+    if call.service in ("eks", "ecs"):
+        return _container_resources(call, f"{region}:{account}")
+    if call.service == "backup":
+        return [f"arn:aws:backup:{region}:{account}:backup-vault:{p['BackupVaultName']}"]
     if call.service == "kms":
         key = str(p["KeyId"])
         return [key if key.startswith("arn:") else f"arn:aws:kms:{region}:{account}:key/"
@@ -115,6 +116,19 @@ def _arc_resources(p: dict[str, Any]) -> list[str]:
     return ["*"]
 
 
+def _container_resources(call: Call, where: str) -> list[str]:
+    """EKS DescribeCluster: the cluster; ECS DescribeServices: each service (named, or by ARN as discovery passes
+    them); ListClusters and ListServices have no resource type."""
+    p = call.params
+    if call.service == "eks":
+        return [f"arn:aws:eks:{where}:cluster/{p['name']}"] if "name" in p else ["*"]
+    if "services" not in p:
+        return ["*"]
+    cluster = str(p["cluster"]).rsplit("/", 1)[-1]
+    return [str(s) if str(s).startswith("arn:") else f"arn:aws:ecs:{where}:service/{cluster}/{s}"
+            for s in p["services"]]
+
+
 _RDS_IDS = (("DBInstanceIdentifier", "db"), ("DBClusterIdentifier", "cluster"),
             ("DBParameterGroupName", "pg"), ("DBClusterParameterGroupName", "cluster-pg"),
             ("DBSubnetGroupName", "subgrp"), ("OptionGroupName", "og"),
@@ -122,13 +136,18 @@ _RDS_IDS = (("DBInstanceIdentifier", "db"), ("DBClusterIdentifier", "cluster"),
             ("ReplicationSourceIdentifier", "cluster"), ("TargetDbClusterIdentifier", "cluster"))
 """Request parameters naming an RDS resource the action is authorized on (a `New…Identifier` is not: it names
 what the resource becomes)."""
-_RDS_LISTINGS = {"DescribeDBInstances": "db", "DescribeDBClusters": "cluster"}
+_RDS_LISTINGS = {"DescribeDBInstances": "db", "DescribeDBClusters": "cluster",
+                 "DescribeDBInstanceAutomatedBackups": "auto-backup"}
+_RDS_UNSCOPED = {"DescribeAccountAttributes"}
+"""RDS actions with no resource type (authorized on `*`)."""
 
 
 def _rds_resources(call: Call, rds: str, account: str) -> list[str]:
     """Every resource the call names: the one acted on, its source, the groups it is created with, the global
     cluster (each must be allowed, as the Service Authorization Reference lists them for the action)."""
     p = call.params
+    if call.operation in _RDS_UNSCOPED:
+        return ["*"]
     if "ResourceName" in p:
         return [str(p["ResourceName"])]
     out = [str(p[key]) if str(p[key]).startswith("arn:") else f"{rds}:{kind}:{p[key]}"

@@ -43,7 +43,8 @@ class TestIamPolicyCommand:
 
     def test_prod_holds_the_database_moves_and_qa_only_its_application_tier(self) -> None:
         """RDS actions go to prod's role (the DR copies live in prod's account); qa's reads EKS/ECS/ASG (and may
-        simulate its own policy)."""
+        simulate its own policy), and plan evaluation's drift check lists its application tier and its account's
+        databases."""
         prod = json.loads(drctl("--env", "prod", "-o", "json").stdout)["permissions_policy"]["Statement"]
         qa = json.loads(drctl("--env", "qa", "-o", "json").stdout)["permissions_policy"]["Statement"]
         prod_actions = {a for s in prod for a in s["Action"]}
@@ -51,7 +52,10 @@ class TestIamPolicyCommand:
         moves = {"rds:PromoteReadReplica", "rds:SwitchoverGlobalCluster", "route53:ChangeResourceRecordSets"}
         assert moves <= prod_actions
         assert qa_actions == {"eks:DescribeCluster", "ecs:DescribeServices", "autoscaling:DescribeAutoScalingGroups",
-                              "iam:SimulatePrincipalPolicy"}  # plan evaluation: the role simulates itself
+                              "iam:SimulatePrincipalPolicy",  # plan evaluation: the role simulates itself
+                              "eks:ListClusters", "ecs:ListClusters", "ecs:ListServices",  # drift: discovery
+                              "rds:DescribeDBInstances", "rds:DescribeDBClusters", "rds:DescribeGlobalClusters"}
+        assert not any(a.startswith("rds:") and not a.startswith("rds:Describe") for a in qa_actions)
 
     def test_managed_policies_fit_iams_size_and_hold_every_statement(self) -> None:
         """prod's policy is over 6,144 characters: `managed_policies` cuts it into documents that each fit and
@@ -67,11 +71,14 @@ class TestIamPolicyCommand:
         assert document["warnings"] == []
 
     def test_exporter_scope_is_read_only(self) -> None:
-        """The exporter's policy holds only Describe/List/Get actions."""
+        """The exporter's policy (its sources and plan evaluation) holds only Describe/List/Get actions and
+        iam:SimulatePrincipalPolicy (a read: it evaluates the role's policies, changing nothing)."""
         document = json.loads(drctl("--env", "prod", "--runbook", "exporter", "-o", "json").stdout)
-        actions = {a.split(":")[1] for s in document["permissions_policy"]["Statement"] for a in s["Action"]}
-        assert actions
-        assert all(a.startswith(("Describe", "List", "Get")) for a in actions)
+        actions = {a for s in document["permissions_policy"]["Statement"] for a in s["Action"]}
+        assert "iam:SimulatePrincipalPolicy" in actions
+        assert "rds:DescribeAccountAttributes" in actions
+        assert all(a.split(":")[1].startswith(("Describe", "List", "Get")) for a in actions
+                   if a != "iam:SimulatePrincipalPolicy")
 
     @pytest.mark.parametrize(("args", "option"), [
         (["--env", "mars"], "--env"),
@@ -142,3 +149,51 @@ class TestOtherTopology:
         assert "rds:DescribeDBInstances" in lab
         assert all(a.split(":")[1].startswith(("Describe", "Get", "List")) for a in lab)
         assert actions("lab", "--runbook", "failover") == set()
+
+
+class TestPlanEvaluationGrants:
+    def test_dr_backup_reads_go_to_the_primarys_env_in_the_dr_region_on_the_vault_or_its_auto_backups(
+            self, tmp_path: Path) -> None:
+        """A `dr_backup` setting grants the primary's env, in the DR region, ListRecoveryPointsByBackupVault on that
+        vault (aws-backup) or DescribeDBInstanceAutomatedBackups on the account's auto-backups (rds-replication)."""
+        import yaml
+
+        from dr.iam.generate import Scope
+        from dr.iam.policy import policies
+
+        document = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+        document["databases"][0]["dr_backup"] = {"source": "rds-replication"}
+        document["databases"][1]["dr_backup"] = {"source": "aws-backup", "vault": "dr-vault"}
+        config = tmp_path / "dr.yaml"
+        config.write_text(yaml.safe_dump(document), encoding="utf-8")
+        statements = policies(load(config), "prod", Scope.EXPORTER).permissions["Statement"]
+        granted = {(a, r, s["Condition"]["StringEquals"]["aws:RequestedRegion"])
+                   for s in statements for a in s["Action"] for r in s["Resource"]}
+        assert ("backup:ListRecoveryPointsByBackupVault",
+                "arn:aws:backup:eu-west-1:111111111111:backup-vault:dr-vault", "eu-west-1") in granted
+        assert ("rds:DescribeDBInstanceAutomatedBackups", "arn:aws:rds:eu-west-1:111111111111:auto-backup:*",
+                "eu-west-1") in granted
+        without = policies(load(EXAMPLE), "prod", Scope.ALL).permissions["Statement"]  # no dr_backup setting
+        assert not {a for s in without for a in s["Action"]} & {"backup:ListRecoveryPointsByBackupVault",
+                                                                 "rds:DescribeDBInstanceAutomatedBackups"}
+
+    def test_elb_reads_are_granted_only_where_a_dr_target_is_a_load_balancer(self, tmp_path: Path) -> None:
+        """The drift check follows a DR-side target named `…elb.amazonaws.com` to its target groups: only then does
+        the DR env's exporter policy hold the Elastic Load Balancing Describe actions."""
+        import yaml
+
+        from dr.iam.generate import Scope
+        from dr.iam.policy import policies
+
+        def elb_actions(path: Path) -> set[str]:
+            statements = policies(load(path), "qa", Scope.EXPORTER).permissions["Statement"]
+            return {a for s in statements for a in s["Action"] if a.startswith("elasticloadbalancing:")}
+
+        assert elb_actions(EXAMPLE) == set()
+        document = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+        document["dns"][0]["targets"]["qa"] = "api-dr-123.eu-west-1.elb.amazonaws.com"
+        config = tmp_path / "dr.yaml"
+        config.write_text(yaml.safe_dump(document), encoding="utf-8")
+        assert elb_actions(config) == {"elasticloadbalancing:DescribeLoadBalancers",
+                                       "elasticloadbalancing:DescribeTargetGroups",
+                                       "elasticloadbalancing:DescribeTags"}

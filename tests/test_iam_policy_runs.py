@@ -15,6 +15,7 @@ from iam_support import Call, action_of, recording, resources_of
 
 from dr.aws.dns_answers import CONTROL_PLANE, VERIFY_ENV
 from dr.aws.factory import ClientFactory
+from dr.aws.rds import member_arn
 from dr.config import Topology, load
 from dr.engine.backends import journal_backend, run_lock
 from dr.engine.lock.base import lock_key
@@ -31,8 +32,6 @@ from tests.failover_support import Harness, harness
 ONLY_ON_OTHER_PATHS = {
     "kms:CreateGrant": "AWS checks it (a dependent action of CreateDBCluster / CreateDBInstance) when RDS creates an "
                        "encrypted Aurora copy with the caller's rights; moto's RDS calls no KMS",
-    "route53:GetHostedZone": "DRCTL_DNS_VERIFY=auto (the default) reads a zone's name servers from its delegation "
-                             "set (dr/aws/dns_answers.py); the sandbox answers through its own DNS responder",
     "route53:GetHealthCheck": "a health check missing from the ListHealthChecks pages is read on its own "
                               "(dr/aws/route53_health.py, ConfigReader.get)",
     "route53:UpdateHealthCheck": "a return restores the health checks a run inverted (runbooks/steps/dns_upsert.py, "
@@ -66,6 +65,9 @@ def _run(h: Harness, runbook: str, target: str, run_id: str, **options: Any) -> 
 def _topology(tmp: Path) -> Path:
     document = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
     document["state"] = {"s3_bucket": "team-drctl", "dynamodb_table": "drctl-locks"}
+    # DR-region backups read both ways: replicated automated backups (orders), an AWS Backup vault (customers)
+    document["databases"][0]["dr_backup"] = {"source": "rds-replication"}
+    document["databases"][1]["dr_backup"] = {"source": "aws-backup", "vault": DR_VAULT}
     path = tmp / "dr.yaml"
     path.write_text(yaml.safe_dump(document), encoding="utf-8")
     return path
@@ -79,6 +81,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
     tmp = tmp_path_factory.mktemp("iam-runs")
     with harness(tmp, load(_topology(tmp))) as h:
         _roles(h)
+        _dr_side_backups(h)
         with recording() as log:
             _run_everything(h)
         yield Runs(h.topology, [(c, get_account_id_from(c.access_key)) for c in log.calls])
@@ -90,6 +93,7 @@ def _run_everything(h: Harness) -> None:
     assert _run(h, "drill", "qa", "drill-dry", dry_run=True, extra={"mode": "dry-run"}) == 0
     assert _run(h, "drill", "qa", "drill-clone", extra={"mode": "clone"}) == 0
     Exporter(h.topology, clients=ClientFactory(h.topology, run_id="exporter")).refresh_once()
+    _evaluation_and_readiness(h)
     assert _run(h, "failover", "qa", "failover-planned") == 0
     for name in ("orders", "customers", "inventory", "payments"):
         h.set_lag(name, 5.0, at_primary=True)
@@ -116,6 +120,45 @@ def _state_reads(h: Harness) -> None:
     assert holder is not None
     assert holder.run_id == "state"
     lock.release()
+
+
+DR_VAULT = "dr-vault"
+
+
+def _evaluation_and_readiness(h: Harness) -> None:
+    """`drctl plan evaluate --to qa` (every check of dr.evaluate.CHECKS) and `drctl readiness --env qa` (with its
+    `dr-backup` check), each DR-region copy fresh: every check could read what it needed and passes."""
+    from dr.checks.model import CheckKind
+    from dr.checks.readiness import readiness
+    from dr.evaluate import CHECKS, evaluate
+
+    topology = h.topology
+    clients = ClientFactory(topology, run_id="evaluate")
+    outcomes = evaluate(topology, clients, h.clock, "qa")
+    assert [o.check for o in outcomes] == [c.name for c in CHECKS]
+    assert {o.check: o.reason for o in outcomes if not o.ok} == {}
+    backups = [r for r in readiness(topology, clients, h.clock, "qa") if r.check is CheckKind.DR_BACKUP]
+    assert sorted(r.resource for r in backups if r.ok) == ["customers", "orders"]
+
+
+def _dr_side_backups(h: Harness) -> None:
+    """Before recording, as an operator sets them up: automated backups on every DR replica (retention 7 days),
+    the DR vault, and an hour-old copy of orders (replicated automated backup) and customers (recovery point)."""
+    from dr.config.model import Engine
+
+    topology, control = h.topology, h.sbx.control
+    clients = ClientFactory(topology, run_id="setup")
+    for db in topology.databases:
+        rds = clients.client("rds", db.replica.env, topology.region_of(db.replica))
+        if db.engine is Engine.RDS_INSTANCE:
+            rds.modify_db_instance(DBInstanceIdentifier=db.replica.id, BackupRetentionPeriod=7, ApplyImmediately=True)
+        else:
+            rds.modify_db_cluster(DBClusterIdentifier=db.replica.id, BackupRetentionPeriod=7, ApplyImmediately=True)
+    orders, customers = topology.databases[:2]
+    account, region = topology.environments["prod"].account_id, topology.region_of(orders.replica)
+    clients.client("backup", "prod", region).create_backup_vault(BackupVaultName=DR_VAULT)
+    control.set_dr_backup(account, region, member_arn(topology, orders, orders.primary), 3600)
+    control.set_recovery_point(account, region, DR_VAULT, member_arn(topology, customers, customers.primary), 3600)
 
 
 def _roles(h: Harness) -> None:
@@ -179,10 +222,10 @@ class TestGeneratedPolicyAllowsEveryCall:
 
     def test_every_service_the_runs_call_is_covered(self, runs: Runs) -> None:
         """The runs exercised the whole surface: RDS, Route53, CloudWatch, EKS, ECS, Auto Scaling, KMS, EC2,
-        S3 (journal), DynamoDB (lock) and STS."""
+        S3 (journal), DynamoDB (lock), STS, IAM (the policy simulator) and AWS Backup (a DR vault)."""
         services = {call.service for call, _ in runs.calls}
         assert services >= {"rds", "route53", "cloudwatch", "eks", "ecs", "autoscaling", "kms", "ec2", "s3",
-                            "dynamodb", "sts"}
+                            "dynamodb", "sts", "iam", "backup"}
 
 
 def _context(call: Call) -> dict[str, str]:

@@ -10,20 +10,24 @@ from __future__ import annotations
 
 from collections import Counter
 
-from dr.config.model import Engine
+from dr.config.model import Engine, Topology
 from dr.evaluate.model import EvaluationContext, Finding
 
 QUOTAS = ("DBInstances", "DBClusters")
 
 
 def needed_copies(ctx: EvaluationContext) -> dict[tuple[str, str], Counter[str]]:
+    return copies_needed(ctx.topology)
+
+
+def copies_needed(topology: Topology) -> dict[tuple[str, str], Counter[str]]:
     """Per (env owning the account, region): instances and clusters a re-protect toward either side creates."""
     need: dict[tuple[str, str], Counter[str]] = {}
-    for db in ctx.topology.databases:
+    for db in topology.databases:
         if db.engine is Engine.AURORA_GLOBAL:
             continue
         for loc in (db.primary, db.replica):
-            counter = need.setdefault((loc.env, ctx.topology.region_of(loc)), Counter())
+            counter = need.setdefault((loc.env, topology.region_of(loc)), Counter())
             counter["DBInstances"] += 1
             if db.engine is Engine.AURORA_CLUSTER:
                 counter["DBClusters"] += 1

@@ -4,9 +4,14 @@ least-privilege policy (`drctl iam policy`, dr.iam)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from botocore.exceptions import ClientError
 
 from dr.evaluate.model import EvaluationContext, Finding
+
+if TYPE_CHECKING:
+    from dr.config.model import Topology
 
 
 class PermissionsCheck:
@@ -34,12 +39,16 @@ class PermissionsCheck:
 
 
 def _envs(ctx: EvaluationContext) -> list[str]:
+    return envs_of(ctx.topology, ctx.source, ctx.target)
+
+
+def envs_of(topology: Topology, source: str, target: str) -> list[str]:
     """The pair's environments and every one holding a database copy of it (RDS copies live in the source's
     account, in the DR region)."""
-    envs = {ctx.source, ctx.target}
-    for db in ctx.topology.databases:
+    envs = {source, target}
+    for db in topology.databases:
         envs |= {db.primary.env, db.replica.env}
-    return [name for name in ctx.topology.environments if name in envs]
+    return [name for name in topology.environments if name in envs]
 
 
 def _region(reason: str) -> str:

@@ -2,7 +2,8 @@
 resource type, the only ones a generated policy grants on `*`.
 
 Formats: "Actions, resources, and condition keys for Amazon RDS / Amazon Route 53 / AWS KMS / Amazon EKS /
-Amazon ECS / Amazon S3 / Amazon DynamoDB / AWS STS" (Service Authorization Reference, resource types tables).
+Amazon ECS / Amazon S3 / Amazon DynamoDB / AWS STS / AWS Backup / Elastic Load Balancing V2"
+(Service Authorization Reference, resource types tables).
 """
 
 from __future__ import annotations
@@ -18,6 +19,17 @@ NO_RESOURCE_LEVEL: dict[str, str] = {
     "autoscaling:DescribeAutoScalingGroups": "Auto Scaling: Describe* actions have no resource type "
                                              "(Amazon EC2 Auto Scaling)",
     "ec2:DescribeSecurityGroups": "EC2: DescribeSecurityGroups has no resource type (Amazon EC2)",
+    "rds:DescribeAccountAttributes": "RDS: DescribeAccountAttributes (the account's quotas) has no resource type "
+                                     "(Amazon RDS)",
+    "eks:ListClusters": "EKS: ListClusters has no resource type (Amazon Elastic Kubernetes Service)",
+    "ecs:ListClusters": "ECS: ListClusters has no resource type (Amazon Elastic Container Service)",
+    "ecs:ListServices": "ECS: ListServices has no resource type, only the ecs:cluster condition key (Amazon Elastic "
+                        "Container Service)",
+    "elasticloadbalancing:DescribeLoadBalancers": "ELB: Describe* actions have no resource type (Elastic Load "
+                                                  "Balancing V2)",
+    "elasticloadbalancing:DescribeTargetGroups": "ELB: Describe* actions have no resource type (Elastic Load "
+                                                 "Balancing V2)",
+    "elasticloadbalancing:DescribeTags": "ELB: Describe* actions have no resource type (Elastic Load Balancing V2)",
 }
 """Action -> why it is granted on `*` (the aws:RequestedRegion condition still scopes it)."""
 
@@ -102,3 +114,19 @@ def s3_objects(bucket: str, prefix: str) -> str:
 
 def dynamodb_table(topology: Topology, env: str, region: str, table: str) -> str:
     return f"arn:{partition_of(region)}:dynamodb:{region}:{account(topology, env)}:table/{table}"
+
+
+def auto_backups(topology: Topology, env: str, region: str) -> str:
+    """Every replicated automated backup of the env's account in `region` (`auto-backup:ab-…`, ids RDS assigns):
+    what DescribeDBInstanceAutomatedBackups without an identifier is authorized on."""
+    return rds_arn(topology, env, region, "auto-backup", "*")
+
+
+def backup_vault(topology: Topology, env: str, region: str, vault: str) -> str:
+    """An AWS Backup vault (resource type backupVault)."""
+    return f"arn:{partition_of(region)}:backup:{region}:{account(topology, env)}:backup-vault:{vault}"
+
+
+def ecs_services_all(topology: Topology, env: str, region: str) -> str:
+    """Every ECS service of the env's account and region: discovery describes the services it has just listed."""
+    return f"arn:{partition_of(region)}:ecs:{region}:{account(topology, env)}:service/*"

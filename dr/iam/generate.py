@@ -95,7 +95,9 @@ def _drill_cleanup(topology: Topology) -> list[Grant]:
 
 def grants_for(topology: Topology, env: str, scope: Scope) -> list[Grant]:
     """The Grants of `env`'s role: calls made with `env`'s credentials; with the right to simulate its own
-    policies (plan evaluation's `permissions` check, dr/iam/simulate.py) when a runbook needs the role."""
+    policies (plan evaluation's `permissions` check, dr/iam/simulate.py) when a runbook needs the role. The
+    `exporter` scope declares that right itself, for the roles plan evaluation simulates
+    (dr/evaluate/_permissions.py)."""
     out = [g for g in runbook_grants(topology, scope) if g.env == env]
     role = topology.environments[env].role_arn
     if out and role and scope is not Scope.EXPORTER:

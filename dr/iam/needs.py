@@ -16,12 +16,15 @@ RDS_KINDS = ("db", "cluster", "global-cluster")
 def rds_reads(topology: Topology, locs: Iterable[tuple[Database, DbLocation]]) -> list[Grant]:
     """Describe the copies (listings of a region and kind, members of clusters, tags in the answer): on every
     resource of those kinds in each account and region (AWS authorizes a listing on `<kind>:*`)."""
-    out: list[Grant] = []
-    for env, region in sorted({(loc.env, topology.region_of(loc)) for _, loc in locs}):
-        resources = [arns.all_of_kind(topology, env, region, "db"), arns.all_of_kind(topology, env, region, "cluster"),
-                     arns.global_cluster(topology, env, region, "*")]
-        out.append(grant(env, region, RDS_READS, resources))
-    return out
+    return [rds_listing(topology, env, region)
+            for env, region in sorted({(loc.env, topology.region_of(loc)) for _, loc in locs})]
+
+
+def rds_listing(topology: Topology, env: str, region: str) -> Grant:
+    """List every instance, cluster and global cluster of env's account in `region`."""
+    resources = [arns.all_of_kind(topology, env, region, "db"), arns.all_of_kind(topology, env, region, "cluster"),
+                 arns.global_cluster(topology, env, region, "*")]
+    return grant(env, region, RDS_READS, resources)
 
 
 def both_sides(db: Database) -> list[tuple[Database, DbLocation]]:
@@ -106,10 +109,14 @@ def health(records: Iterable[DnsRecord], sides: Iterable[str] | None = None, *, 
 
 
 def readiness(topology: Topology, env: str) -> list[Grant]:
-    """EKS clusters, ECS services and Auto Scaling groups of `env`, in its account and home region, and the ARC
-    routing controls of its arc-routing-control records."""
+    """EKS clusters, ECS services and Auto Scaling groups of `env`, in its account and home region; the ARC
+    routing controls of its arc-routing-control records; the DR-region backups of the databases whose DR region is
+    env's (readiness check `dr-backup`)."""
+    from dr.checks.dr_backup import backed_up_into
+
+    backups = [g for db in backed_up_into(topology, env) for g in dr_backup_reads(topology, db)]
     spec = topology.readiness.get(env)
-    out: list[Grant] = arc_readiness(topology, env)
+    out: list[Grant] = backups + arc_readiness(topology, env)
     if spec is None:
         return out
     region = topology.environments[env].region
@@ -122,6 +129,24 @@ def readiness(topology: Topology, env: str) -> list[Grant]:
     if spec.autoscaling_groups:
         out.append(grant(env, region, ["autoscaling:DescribeAutoScalingGroups"], ["*"]))
     return out
+
+
+def dr_backup_reads(topology: Topology, db: Database) -> list[Grant]:
+    """The newest restorable copy of `db` in its DR region (dr.aws.backups), read as the primary's environment (the
+    copies are in its account): the account's replicated automated backups there, or the recovery points of the
+    setting's AWS Backup vault. Nothing for a database without a `dr_backup` setting."""
+    from dr.aws.backups import dr_backup_region
+    from dr.config.backups import DrBackupSource
+
+    setting = topology.dr_backup_of(db)
+    if setting is None:
+        return []
+    env, region = db.primary.env, dr_backup_region(topology, db)
+    if setting.source is DrBackupSource.RDS_REPLICATION:
+        return [grant(env, region, ["rds:DescribeDBInstanceAutomatedBackups"],
+                      [arns.auto_backups(topology, env, region)])]
+    return [grant(env, region, ["backup:ListRecoveryPointsByBackupVault"],
+                  [arns.backup_vault(topology, env, region, str(setting.vault))])]
 
 
 _SETTING_KINDS = {"DB subnet group": "subgrp", "DB parameter group": "pg", "DB cluster parameter group": "cluster-pg",

@@ -39,6 +39,7 @@ def drift_permissions(topology: Topology) -> list[Grant]:
         out.append(grant(env, arns.ROUTE53_REGION, ["route53:GetHostedZone", "route53:ListResourceRecordSets"],
                          [arns.hosted_zone(zone_id)]))
         out.append(grant(env, arns.ROUTE53_REGION, ["route53:ListHealthChecks"], ["*"]))
+        out += _arc_reads(topology, zone_id, env)
     for name, env_spec in topology.environments.items():
         if env_spec.dr_for:
             out += _app_tier(topology, name, env_spec.region)
@@ -52,3 +53,17 @@ def _app_tier(topology: Topology, env: str, region: str) -> list[Grant]:
     if any(t.endswith(ELB_SUFFIX) for t in targets):
         out.append(grant(env, region, ELB_READS, ["*"]))
     return out
+
+
+def _arc_reads(topology: Topology, zone_id: str, env: str) -> list[Grant]:
+    """A failover pair whose health checks are RECOVERY_CONTROL: its routing control and control panel are read
+    (DescribeRoutingControl, DescribeControlPanel) to name the cluster, on ARC's control-config API."""
+    records = [r for r in topology.dns if r.zone_id == zone_id and r.arc]
+    controls = sorted({c for r in records if r.arc for c in r.arc.routing_controls.values()})
+    if not controls:
+        return []
+    panels = sorted({c.split("/routingcontrol/")[0] for c in controls})
+    return [grant(env, needs.ARC_CONTROL_CONFIG_REGION, ["route53-recovery-control-config:DescribeRoutingControl"],
+                  controls),
+            grant(env, needs.ARC_CONTROL_CONFIG_REGION, ["route53-recovery-control-config:DescribeControlPanel"],
+                  panels)]

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from dr.aws.arc import CONTROL_CONFIG_REGION, CONTROL_CONFIG_SERVICE
 from dr.discover.inputs import EnvSpec
 from dr.discover.model import FoundRecord, SkippedRecord
 from dr.discover.reader import Reader
@@ -134,10 +135,33 @@ class DnsReader:
             return skip(f"its sides {sorted(targets)} are not a DR pair")
         if pair[0] not in checks:
             return skip(f"failover-routing without a health check on {pair[0]}: drctl needs one there")
+        source = (f"failover record sets {', '.join(str(s.get('SetIdentifier')) for s in sets)} "
+                  f"in zone {zone.id} ({zone.name})")
+        arc = self._arc(zone.env, checks)
+        if arc is not None:  # RECOVERY_CONTROL health checks: the record moves with ARC routing controls
+            return FoundRecord(zone.id, zone.env, name, rtype, int(sets[0].get("TTL", 60)), "arc-routing-control",
+                               _ordered(targets, pair), _ordered(checks, pair),
+                               f"{source}; RECOVERY_CONTROL health checks on routing controls of {arc['cluster_arn']}",
+                               arc=arc)
         return FoundRecord(zone.id, zone.env, name, rtype, int(sets[0].get("TTL", 60)), "failover-routing",
-                           _ordered(targets, pair), _ordered(checks, pair),
-                           f"failover record sets {', '.join(str(s.get('SetIdentifier')) for s in sets)} "
-                           f"in zone {zone.id} ({zone.name})")
+                           _ordered(targets, pair), _ordered(checks, pair), source)
+
+    def _arc(self, env: str, checks: dict[str, str]) -> dict[str, Any] | None:
+        """The `arc` section when every side's health check is RECOVERY_CONTROL: each side's routing control
+        (from the health check) and their cluster, read from ARC's control-config API (DescribeRoutingControl
+        names the control panel, DescribeControlPanel its cluster)."""
+        configs = self.health_checks(env)
+        controls = {side: str(configs.get(hc, {}).get("RoutingControlArn") or "") for side, hc in checks.items()}
+        if not controls or any(configs.get(hc, {}).get("Type") != "RECOVERY_CONTROL" for hc in checks.values()) \
+                or not all(controls.values()):
+            return None
+        config = self.reader.client(CONTROL_CONFIG_SERVICE, env, CONTROL_CONFIG_REGION)
+        first = next(iter(controls.values()))
+        panel = self.reader.call(config, "describe_routing_control", RoutingControlArn=first)["RoutingControl"]
+        cluster = self.reader.call(config, "describe_control_panel",
+                                   ControlPanelArn=panel["ControlPanelArn"])["ControlPanel"]["ClusterArn"]
+        return {"cluster_arn": str(cluster), "routing_controls": controls,
+                "control_panel_arn": str(panel["ControlPanelArn"])}
 
     def _env_of_set(self, rs: dict[str, Any], value: str) -> Side | None:
         ident = str(rs.get("SetIdentifier", ""))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from dr.config.findings import Finding
 from dr.config.model import Engine
@@ -63,6 +64,8 @@ class FoundRecord:
     health_checks: dict[str, str]
     source: str
     notes: tuple[str, ...] = ()
+    arc: dict[str, Any] | None = None
+    """For `arc-routing-control`: the cluster and each side's routing control (the topology's `arc` section)."""
 
 
 @dataclass(frozen=True)

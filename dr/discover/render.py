@@ -43,6 +43,8 @@ def _record(r: FoundRecord) -> dict[str, Any]:
                            "strategy": r.strategy, "targets": dict(r.targets)}
     if r.health_checks:
         out["health_checks"] = dict(r.health_checks)
+    if r.arc:
+        out["arc"] = dict(r.arc)
     return out
 
 

@@ -19,12 +19,13 @@ SMALL = EstateSize(databases=3, records=4, zones=2, eks_clusters=1, ecs_services
 
 class TestEstate:
     def test_default_estate_has_the_seed_scale(self) -> None:
-        """Defaults: 60 databases over three engines, 200 records in 4 zones of both strategies, 100/50/20."""
+        """Defaults: 60 databases over three engines, 200 records in 4 zones of both Route53 strategies (upsert,
+        failover routing: the estate models no ARC cluster), 100/50/20."""
         topology = build(EstateSize())
         assert Counter(db.engine for db in topology.databases) == dict.fromkeys(Engine, 20)
         assert len(topology.dns) == 200
         assert len({r.zone_id for r in topology.dns}) == 4
-        assert {r.strategy for r in topology.dns} == set(DnsStrategy)
+        assert {r.strategy for r in topology.dns} == {DnsStrategy.UPSERT, DnsStrategy.FAILOVER_ROUTING}
         ready = topology.readiness["qa"]
         assert (len(ready.eks_clusters), len(ready.ecs_services), len(ready.autoscaling_groups)) == (100, 50, 20)
 

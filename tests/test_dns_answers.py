@@ -151,7 +151,8 @@ def h(tmp_path: Path) -> Iterator[Harness]:
 
 
 def failover_records(h: Harness) -> list[Any]:
-    return [r for r in h.topology.dns if str(r.strategy) == "failover-routing"]
+    """Records whose answer is read in the data plane: failover routing, and ARC's (failover pairs too)."""
+    return [r for r in h.topology.dns if str(r.strategy) in ("failover-routing", "arc-routing-control")]
 
 
 class TestFailoverVerification:

@@ -21,6 +21,25 @@ from tests.failover_support import harness
 UNPLANNED = {"yes": True, "planned": False, "accept_data_loss": True}
 
 
+def _without_arc() -> Topology:
+    """The example without its arc-routing-control record, which the Step Functions engine refuses to move
+    (tests/test_sfn_generate.py::TestArcRecords)."""
+    from dr.config import load
+    from tests.conftest import EXAMPLE
+
+    topology = load(EXAMPLE)
+    return topology.model_copy(update={"dns": [r for r in topology.dns if r.arc is None]})
+
+
+NO_ARC = _without_arc()
+
+
+@pytest.fixture
+def sandbox_topology() -> Topology:
+    """This module's sandboxes are seeded without the ARC record."""
+    return NO_ARC
+
+
 def _deployed(sandbox: InProcessSandbox) -> Definition:
     defn = definition_for(sandbox.topology, "failover", "prod", "qa", sandbox.clients)
     deploy(sandbox.clients, defn, "test-topology")
@@ -81,12 +100,12 @@ class TestExecution:
         """The follower dies at once (exit 130) but the execution goes on; `runs show RUN_ID` follows it to the
         end: exit 0, the local report's schema, every database promoted and every record on qa, exactly as a
         local unplanned failover of the same topology leaves them."""
-        with harness(tmp_path / "local") as local:
+        with harness(tmp_path / "local", NO_ARC) as local:
             outcome = local.run("failover", "qa", planned=False, accept_data_loss=True)
             by_local = _state(local.topology, local.sbx.clients)
         assert outcome.exit_code == 0
         monkeypatch.setattr("dr.sfn.run.POLL_SECONDS", 0.5)
-        with in_process_sandbox(None, tmp_path / "sfn") as sandbox:
+        with in_process_sandbox(NO_ARC, tmp_path / "sfn") as sandbox:
             report = self._killed_then_shown(sandbox, monkeypatch, capsys)
             by_sfn = _state(sandbox.topology, sandbox.clients)
         assert by_sfn == by_local

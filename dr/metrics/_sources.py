@@ -75,7 +75,7 @@ class AwsSources:
 
     def _new_health_memo(self) -> HealthMemo:
         owners: dict[str, list[str]] = {}
-        for owner, _, hc_id in health_checks(self._topology):
+        for owner, _, hc_id in health_checks(self._topology, arc=True):
             owners.setdefault(owner, []).append(hc_id)
         return HealthMemo(self._clients, self._clock, owners)
 
@@ -222,13 +222,14 @@ def readiness_envs(topology: Topology) -> list[str]:
     return sorted(e for e in envs if e in topology.environments)
 
 
-def health_checks(topology: Topology) -> list[tuple[str, str, str]]:
+def health_checks(topology: Topology, *, arc: bool = False) -> list[tuple[str, str, str]]:
     """(owning env, side env, health-check id) of every record, without duplicates, in file order. Not those of
-    arc-routing-control records: their RECOVERY_CONTROL checks follow the routing controls (the DR side's is
-    unhealthy by design until a move) and `drctl_active_site_info` says which side they serve."""
+    arc-routing-control records unless `arc` (the refresh's one batched read covers them, for the DNS source's
+    answers): their RECOVERY_CONTROL checks follow the routing controls (the DR side's is unhealthy by design
+    until a move), so they are not exported as health, and `drctl_active_site_info` says which side they serve."""
     seen: dict[tuple[str, str], str] = {}
     for record in topology.dns:
-        if record.arc is not None:
+        if record.arc is not None and not arc:
             continue
         for side, hc_id in record.health_checks.items():
             seen.setdefault((side, hc_id), record.env)

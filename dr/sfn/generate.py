@@ -27,6 +27,11 @@ GATE_WINDOW_SECONDS = 120.0
 starts: the newest one's age is at most this, so lag <= RPO - this bounds lag + age by the RPO."""
 PLANNED_ONLY = {"FenceSource": "planned moves only (fences the source region's writer: a cross-region call)",
                 "CatchUp": "planned moves only (waits for catch-up after the source's fence)"}
+BLOCKING = {"ArcSwitch": "ARC routing controls are set on the cluster's own endpoints (data plane), which Step "
+                         "Functions' AWS SDK integrations cannot address (they call a service's regional endpoint): "
+                         "move arc-routing-control records with the local engine, or with an ARC Region switch plan "
+                         "(`drctl export arc-plan`)"}
+"""Steps that have no Step Functions translation, and why (the move is refused there)."""
 NOT_BLOCKING = {"FenceLeftBehind": "best effort in the source region (a cross-region call, which SDK "
                                    "integrations cannot make): run `drctl fence --env SOURCE` once it answers"}
 
@@ -167,7 +172,7 @@ class _Builder:
             elif kind in NOT_BLOCKING:
                 self.gaps.append(Gap(step.name, NOT_BLOCKING[kind], False))
             else:
-                self.gaps.append(Gap(step.name, f"{kind} has no Step Functions translation", True))
+                self.gaps.append(Gap(step.name, BLOCKING.get(kind, f"{kind} has no Step Functions translation"), True))
 
     def _zone(self, step: Any) -> None:
         env = self.ctx.topology.environments[step.env]

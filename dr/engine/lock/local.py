@@ -5,12 +5,16 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
 from dr.engine.files import open_private, private_dir, read_private
 from dr.engine.lock.base import LockInfo, held_error
+
+HOLDER_WAIT = 1.0
+"""Seconds a refused run waits for the holder's record (written right after its flock) to name it."""
 
 
 class LocalLock:
@@ -30,7 +34,7 @@ class LocalLock:
             try:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                holder = self.holder()
+                holder = self._recorded_holder()
                 handle.close()
                 if not break_lock:
                     raise held_error(holder, self.key, self.location) from None
@@ -60,6 +64,16 @@ class LocalLock:
         handle.write(json.dumps(me.to_data()))
         handle.flush()
         os.fsync(handle.fileno())
+
+    def _recorded_holder(self) -> LockInfo | None:
+        """The holder's record, waiting up to HOLDER_WAIT seconds for it: a run that just took the flock writes
+        its record right after, and a reader in between would otherwise name nobody."""
+        deadline = time.monotonic() + HOLDER_WAIT
+        while True:
+            found = self.holder()
+            if found is not None or time.monotonic() >= deadline:
+                return found
+            time.sleep(0.05)
 
     def holder(self) -> LockInfo | None:
         try:

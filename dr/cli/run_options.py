@@ -180,6 +180,10 @@ def make_services(ctx: Any, flags: RunFlags) -> Any:
 
     lock = None if flags.dry_run else run_lock(ctx.topology, ctx.clients, lock_key(ctx.source, ctx.target),
                                                ctx.clock)
+    if lock is not None:  # and no Step Functions execution of the pair running (dr/sfn/pair_lock.py)
+        from dr.sfn.pair_lock import guarded
+
+        lock = guarded(lock, ctx.topology, ctx.clients, ctx.source, ctx.target)
     return Services(clock=ctx.clock, backend=journal_backend(ctx.topology, ctx.clients), lock=lock)
 
 

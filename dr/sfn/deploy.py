@@ -15,10 +15,13 @@ from typing import Any
 from dr.aws.factory import ClientFactory
 from dr.sfn import naming
 from dr.sfn.generate import Definition
+from dr.sfn.states_lock import listed_machines
 
 TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"},
                                                  "Action": "sts:AssumeRole"}]}
 POLICY_NAME = "drctl-state-machine"
+IAM_PREFIX = {"sfn": "states"}
+"""SDK-integration service names whose IAM action prefix differs (Step Functions' actions are `states:*`)."""
 
 
 @dataclass
@@ -38,7 +41,7 @@ def actions_of(asl_doc: Any) -> set[str]:
         resource = asl_doc.get("Resource")
         if isinstance(resource, str) and resource.startswith("arn:aws:states:::aws-sdk:"):
             service, action = resource.removeprefix("arn:aws:states:::aws-sdk:").split(":", 1)
-            found.add(f"{service}:{action[0].upper()}{action[1:]}")
+            found.add(f"{IAM_PREFIX.get(service, service)}:{action[0].upper()}{action[1:]}")
         if "Credentials" in asl_doc:
             found.add("sts:AssumeRole")
         for value in asl_doc.values():
@@ -51,7 +54,8 @@ def actions_of(asl_doc: Any) -> set[str]:
 
 def role_policy(defn: Definition) -> dict[str, Any]:
     """Least privilege from the definition: RDS calls on the plan's copies, Route53 on its zones and changes,
-    CloudWatch reads (no resource-level permissions exist for GetMetricData), role assumption where a Task
+    CloudWatch reads (no resource-level permissions exist for GetMetricData), ListExecutions on the pair's machines
+    (the run lock, dr/sfn/states_lock.py), role assumption where a Task
     acts in another account."""
     plan = defn.asl["States"]["plan"]["Result"]
     rds_arns = [f"arn:aws:rds:{defn.region}:{defn.account}:{'db' if i['kind'] == 'instance' else 'cluster'}:{i['id']}"
@@ -63,7 +67,8 @@ def role_policy(defn: Definition) -> dict[str, Any]:
     for action in sorted(actions_of(defn.asl)):
         by_service.setdefault(action.split(":")[0], []).append(action)
     resources = {"rds": rds_arns or ["*"], "route53": [*zones, "arn:aws:route53:::change/*"],
-                 "cloudwatch": ["*"], "sts": sorted({z["role"] for z in plan["zones"] if z["role"]}) or ["*"]}
+                 "cloudwatch": ["*"], "states": listed_machines(defn.asl) or ["*"],
+                 "sts": sorted({z["role"] for z in plan["zones"] if z["role"]}) or ["*"]}
     statements = [{"Effect": "Allow", "Action": acts, "Resource": resources.get(service, ["*"])}
                   for service, acts in sorted(by_service.items())]
     return {"Version": "2012-10-17", "Statement": statements}

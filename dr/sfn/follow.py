@@ -18,6 +18,7 @@ from dr.engine.events import RunStatus
 from dr.engine.step import StepStatus
 from dr.sfn import asl
 from dr.sfn.generate import Definition
+from dr.sfn.states_lock import LOCKED
 
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 MAP_ITEM_STEPS = {"promote": "promote", "dns": "dns", "backups": "backups"}
@@ -157,7 +158,7 @@ def run_status(view: ExecutionView) -> RunStatus:
         return RunStatus.RUNNING
     if view.status == "SUCCEEDED":
         return RunStatus.SUCCEEDED
-    if view.error in (asl.GATE_REFUSED, asl.FAILED_PRECONDITION):
+    if view.error in (asl.GATE_REFUSED, asl.FAILED_PRECONDITION, LOCKED):
         return RunStatus.REFUSED
     return RunStatus.FAILED
 

@@ -17,7 +17,7 @@ from dr.aws.lag_metrics import lag_metric
 from dr.config.model import Engine
 from dr.engine.runbook import Parallel, Phase, Runbook
 from dr.engine.step import RunContext, Step
-from dr.sfn import asl, states_dns, states_rds
+from dr.sfn import asl, states_dns, states_lock, states_rds
 from runbooks.steps._common import FACT_PLANNED, FACT_SOURCE_REACHABLE, Move, is_cluster, moves, region
 from runbooks.steps.backups import KeepClusterBackups
 from runbooks.steps.complete import Guarded
@@ -78,7 +78,7 @@ def generate(runbook: Runbook, ctx: RunContext) -> Definition:
     ctx.facts.update({FACT_PLANNED: False, FACT_SOURCE_REACHABLE: False})
     todo = moves(ctx)
     account, where = home_of(ctx, todo)
-    builder = _Builder(ctx, todo, account)
+    builder = _Builder(ctx, todo, account, where)
     for phase in runbook.phases(ctx):
         builder.add(phase)
     document = builder.finish()
@@ -118,8 +118,8 @@ slowly enough to stay within (asl.poll_seconds); prechecks, the gate and the fix
 class _Builder:
     """Collects the top-level states phase by phase."""
 
-    def __init__(self, ctx: RunContext, todo: list[Move], account: str) -> None:
-        self.ctx, self.todo, self.account = ctx, todo, account
+    def __init__(self, ctx: RunContext, todo: list[Move], account: str, region: str = "") -> None:
+        self.ctx, self.todo, self.account, self.region = ctx, todo, account, region
         self.items = [plan_item(ctx, m) | {"n": n} for n, m in enumerate(todo)]
         self.states: dict[str, asl.State] = {}
         self.order: list[str] = []
@@ -210,8 +210,25 @@ class _Builder:
             self.order.append("switch")
         self.states["plan"] = {"Type": "Pass", "Result": self._plan(clusters), "ResultPath": "$.plan"}
         self._link(["plan", *self.order])
+        self._lock()
         return {"Comment": f"drctl {self.ctx.runbook} {self.ctx.source} -> {self.ctx.target}, generated from the "
                            "runbook (docs/engines.md)", "StartAt": "plan", "States": self.states}
+
+    def _lock(self) -> None:
+        """The run lock right after the plan, before any step (dr/sfn/states_lock.py)."""
+        after = self.states["plan"].get("Next")
+        if after is None:
+            return
+        from dr.sfn.naming import machine_name
+
+        ctx = self.ctx
+        own = machine_name(ctx.runbook, ctx.source, ctx.target)
+        names = states_lock.siblings(ctx.topology, ctx.source, ctx.target, (self.account, self.region),
+                                     ["failover", "failback"])
+        first, states = states_lock.lock_states(
+            states_lock.machine_arns(names, own, self.account, self.region), after)
+        self.states.update(states)
+        self.states["plan"]["Next"] = first
 
     def _link(self, chain: list[str]) -> None:
         """Each top-level state to the next; the RPO gate behind a Choice that --accept-data-loss skips."""

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from dr.sfn.states_lock import ITEMS_BOUND
+
 MAX_DEFINITION_BYTES = 1_048_576
 MAX_HISTORY_EVENTS = 25_000
 MAX_INLINE_MAP_CONCURRENCY = 40
@@ -56,6 +58,8 @@ def _max_concurrency(node: Any) -> int:
 
 def _items(path: str, plan: dict[str, Any], item: dict[str, Any]) -> int:
     """How many items a Map's ItemsPath names: in the plan, or (`$.item.x`) the largest such list of any item."""
+    if path in ITEMS_BOUND:  # a list read at run time (the lock's running executions), at its largest
+        return ITEMS_BOUND[path]
     if path.startswith("$.item."):
         key = path.removeprefix("$.item.")
         return max((len(i.get(key, [])) for i in item.get("_all", [item])), default=1)

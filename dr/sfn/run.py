@@ -4,7 +4,10 @@ progress, and write the local engine's report and exit codes."""
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any, NoReturn
 
@@ -111,13 +114,33 @@ def _start(runbook: str, *, config: str | None, target: str, flags: Any) -> RunO
     gate = (iso(now - timedelta(seconds=GATE_WINDOW_SECONDS)), iso(now))
     payload = execution_input(run_id, flags.accept_data_loss, gate, generations(ctx, defn))
     sfn = _sfn(clients, defn)
-    try:
-        sfn.start_execution(stateMachineArn=naming.machine_arn(defn), name=run_id, input=payload)
-    except sfn.exceptions.ExecutionAlreadyExists:
-        sys.stderr.write(f"execution {run_id} exists already: following it\n")
-    _journal_started(topology, clients, header)
+    with _pair_locked(topology, clients, header):
+        try:
+            sfn.start_execution(stateMachineArn=naming.machine_arn(defn), name=run_id, input=payload)
+        except sfn.exceptions.ExecutionAlreadyExists:
+            sys.stderr.write(f"execution {run_id} exists already: following it\n")
+        _journal_started(topology, clients, header)
     sys.stderr.write(f"{runbook} {source} -> {target}: Step Functions execution {arn}\n")
     return _follow(sfn, arn, defn, header, SYSTEM_CLOCK)
+
+
+@contextmanager
+def _pair_locked(topology: Any, clients: Any, header: Any) -> Iterator[None]:
+    """While starting: the pair's run lock (a local run's), and no execution of the pair RUNNING (exit 3)."""
+    from dr.engine.backends import run_lock
+    from dr.engine.lock.base import LockInfo, lock_key
+    from dr.engine.session import holder, state_call
+    from dr.sfn.pair_lock import refuse_if_running
+
+    lock = run_lock(topology, clients, lock_key(header.source, header.target))
+    me = LockInfo(key=lock_key(header.source, header.target), run_id=header.run_id, holder=holder(),
+                  pid=os.getpid(), since=SYSTEM_CLOCK.now())
+    state_call(f"take the run lock {lock.location}", lambda: lock.acquire(me))
+    try:
+        refuse_if_running(topology, clients, header.source, header.target, only_deployed=False)
+        yield
+    finally:
+        lock.release()
 
 
 def _journal_started(topology: Any, clients: Any, header: Any) -> None:

@@ -64,6 +64,7 @@ def install() -> None:
             route53_list_pages,
             sfn_json_path,
             sfn_tasks,
+            sfn_timestamps,
         )
 
         for extension in (
@@ -98,6 +99,7 @@ def install() -> None:
             cloudwatch_batch,
             iam_simulate,
             sfn_json_path,
+            sfn_timestamps,
             sfn_tasks,
         ):
             extension.install()

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from dr.sandbox.extensions import _guard
+from dr.sandbox.extensions import _guard, sfn_sdk_names
 
 SESSION_NAME = "drctl-sandbox-sfn-task"
 _SERVED_AT: list[str] = []
@@ -94,9 +94,11 @@ def _eval_service_task(self: Any, env: Any, resource_runtime_part: Any, normalis
                        state_credentials: Any) -> None:
     client = client_as(acting_role(env, state_credentials), self._get_boto_service_name(),
                        resource_runtime_part.region)
-    response = getattr(client, self._get_boto_service_action())(**normalised_parameters) or {}
+    action = self._get_boto_service_action()
+    params = sfn_sdk_names.to_boto(client, action, normalised_parameters)
+    response = getattr(client, action)(**params) or {}
     response.pop("ResponseMetadata", None)
-    env.stack.append(_jsonable(response))
+    env.stack.append(_jsonable(sfn_sdk_names.to_sfn(client, action, response)))
 
 
 def _jsonable(value: Any) -> Any:

@@ -64,7 +64,7 @@ _S3_ACTIONS = {"ListObjectsV2": "ListBucket", "HeadObject": "GetObject"}
 
 def action_of(call: Call) -> str:
     """The IAM action a call is authorized as (the operation's name, except where S3 names it otherwise)."""
-    prefix = {"elbv2": "elasticloadbalancing"}.get(call.service, call.service)
+    prefix = {"elbv2": "elasticloadbalancing", "stepfunctions": "states"}.get(call.service, call.service)
     name = _S3_ACTIONS.get(call.operation, call.operation) if call.service == "s3" else call.operation
     return f"{prefix}:{name}"
 

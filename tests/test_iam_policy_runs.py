@@ -36,6 +36,10 @@ ONLY_ON_OTHER_PATHS = {
                               "(dr/aws/route53_health.py, ConfigReader.get)",
     "route53:UpdateHealthCheck": "a return restores the health checks a run inverted (runbooks/steps/dns_upsert.py, "
                                  "_restore_inverted)",
+    "states:ListExecutions": "a run whose pair has a drctl state machine deployed reads its RUNNING executions "
+                             "(dr/sfn/pair_lock.py); these runs deploy none",
+    "states:ListTagsForResource": "readiness's state-machine lines and plan evaluation's engine check read a deployed "
+                                  "machine's tags (dr/checks/state_machines.py); these runs deploy none",
 }
 """Declared actions no run of this test calls, and the path that calls them."""
 

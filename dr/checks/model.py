@@ -29,6 +29,8 @@ class CheckKind(StrEnum):
     ARC_ENDPOINTS = "arc-endpoints"
     ARC_ROUTING_CONTROL = "arc-routing-control"
     """A side's routing control, its RECOVERY_CONTROL health check and the record set using it."""
+    STATE_MACHINE = "state-machine"
+    """A drctl Step Functions machine moving into ENV, deployed, was generated from the current topology."""
 
 
 @dataclass(frozen=True)

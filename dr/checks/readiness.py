@@ -25,6 +25,7 @@ from dr.checks.lag import LagSample, LagTarget, read_lag_targets
 from dr.checks.model import CheckKind, CheckResult, failed
 from dr.checks.rds import Member, database_checks, lag_target, member_in
 from dr.checks.replica_settings import settings_checks
+from dr.checks.state_machines import check_state_machines, directions_into
 from dr.checks.writers import DatabaseCopies, read_copies
 from dr.config.model import Topology
 
@@ -113,6 +114,9 @@ def _other_checks(pool: ThreadPoolExecutor, topology: Topology, clients: ClientF
                         pool.submit(check_dr_backups, topology, clients, clock, env)))
     if arc_records_of(topology, env):
         pending.append((CheckKind.ARC_CLUSTER, "arc", pool.submit(arc_readiness, topology, clients, env)))
+    if topology.databases and directions_into(topology, env):  # not in an apps-only copy (run prechecks)
+        pending.append((CheckKind.STATE_MACHINE, "state-machines",
+                        pool.submit(check_state_machines, topology, clients, env)))
     spec = topology.readiness.get(env)
     if spec is None:
         return pending

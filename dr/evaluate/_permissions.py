@@ -3,6 +3,7 @@ IAM Grants (dr.iam): part of the `exporter` scope of `drctl iam policy`."""
 
 from __future__ import annotations
 
+from dr.checks.state_machines import directions_of_pair
 from dr.config.model import Topology
 from dr.evaluate.capacity import copies_needed
 from dr.evaluate.permissions import envs_of
@@ -24,6 +25,8 @@ def evaluation_permissions(topology: Topology) -> list[Grant]:
         out += needs.zone(record.env, record.zone_id, change=False)
     for db in topology.databases:  # dr-backup
         out += needs.dr_backup_reads(topology, db)
+    for target in targets_of(topology, None):  # engine
+        out += needs.state_machine_tags(topology, directions_of_pair(topology, target))
     return out + drift_permissions(topology)  # drift
 
 

@@ -30,6 +30,7 @@ NO_RESOURCE_LEVEL: dict[str, str] = {
     "elasticloadbalancing:DescribeTargetGroups": "ELB: Describe* actions have no resource type (Elastic Load "
                                                  "Balancing V2)",
     "elasticloadbalancing:DescribeTags": "ELB: Describe* actions have no resource type (Elastic Load Balancing V2)",
+    "states:ListStateMachines": "Step Functions: ListStateMachines has no resource type (AWS Step Functions)",
 }
 """Action -> why it is granted on `*` (the aws:RequestedRegion condition still scopes it)."""
 

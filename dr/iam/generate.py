@@ -77,7 +77,7 @@ def runbook_grants(topology: Topology, scope: Scope) -> list[Grant]:
                                    reads_only=True)
             out += _drill_cleanup(topology)
     if scope is not Scope.EXPORTER:
-        out += needs.journal(topology)
+        out += needs.journal(topology) + needs.run_lock_reads(topology)
     return out
 
 

@@ -345,3 +345,38 @@ def arc_readiness(topology: Topology, env: str) -> list[Grant]:
                 for region in _arc_regions(arc)]
         out += zone(record.env, record.zone_id, change=False) + health([record])
     return out
+
+
+def state_machine_tags(topology: Topology, directions: Iterable[tuple[str, str, str]]) -> list[Grant]:
+    """Find drctl's Step Functions machines and read their tags (dr/checks/state_machines.py), as the environment of
+    the account each lives in, in its region: `states:ListStateMachines` (no resource type: `*`) and
+    `states:ListTagsForResource` on the machine (Service Authorization Reference, AWS Step Functions)."""
+    from dr.sfn.naming import machine_name
+    from dr.sfn.states_lock import machine_home
+
+    out: list[Grant] = []
+    for runbook, source, target in directions:
+        account, region = machine_home(topology, source, target)
+        env = next(n for n, e in topology.environments.items() if e.account_id == account)
+        arn = f"arn:aws:states:{region}:{account}:stateMachine:{machine_name(runbook, source, target)}"
+        out.append(grant(env, region, ["states:ListTagsForResource"], [arn]))
+        out.append(grant(env, region, ["states:ListStateMachines"], ["*"]))
+    return out
+
+
+def run_lock_reads(topology: Topology) -> list[Grant]:
+    """A run's check for a Step Functions execution of its pair (dr/sfn/pair_lock.py): list the state machines
+    where the pair's machines live, and the executions of those machines."""
+    from dr.sfn.pair_lock import RUNBOOKS
+    from dr.sfn.run import directions
+    from dr.sfn.states_lock import machine_home, siblings
+
+    out: list[Grant] = []
+    for _, source, target in directions(topology):
+        account, region = machine_home(topology, source, target)
+        env = next(n for n, e in topology.environments.items() if e.account_id == account)
+        arns = [f"arn:aws:states:{region}:{account}:stateMachine:{name}"
+                for name in siblings(topology, source, target, (account, region), RUNBOOKS)]
+        out += [grant(env, region, ["states:ListStateMachines"], ["*"]),
+                grant(env, region, ["states:ListExecutions"], arns)]
+    return out

@@ -20,6 +20,9 @@ def exporter_permissions(topology: Topology) -> list[Grant]:
         out += needs.lag(topology, loc) + needs.settings_reads(topology, db, loc)
     for env in topology.readiness:
         out += needs.readiness(topology, env)
+    from dr.checks.state_machines import all_directions
+
+    out += needs.state_machine_tags(topology, all_directions(topology))  # readiness's state-machine lines
     out += needs.health(topology.dns)
     for record in topology.dns:
         out += needs.zone(record.env, record.zone_id, change=False)

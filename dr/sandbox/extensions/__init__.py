@@ -63,6 +63,7 @@ def install() -> None:
             route53_health,
             route53_list_pages,
             sfn_json_path,
+            sfn_tags,
             sfn_tasks,
             sfn_timestamps,
         )
@@ -100,6 +101,7 @@ def install() -> None:
             iam_simulate,
             sfn_json_path,
             sfn_timestamps,
+            sfn_tags,
             sfn_tasks,
         ):
             extension.install()

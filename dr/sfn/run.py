@@ -137,7 +137,8 @@ def _pair_locked(topology: Any, clients: Any, header: Any) -> Iterator[None]:
                   pid=os.getpid(), since=SYSTEM_CLOCK.now())
     state_call(f"take the run lock {lock.location}", lambda: lock.acquire(me))
     try:
-        refuse_if_running(topology, clients, header.source, header.target, only_deployed=False)
+        state_call("read the pair's running Step Functions executions",
+                   lambda: refuse_if_running(topology, clients, header.source, header.target, only_deployed=False))
         yield
     finally:
         lock.release()

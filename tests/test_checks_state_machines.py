@@ -67,6 +67,14 @@ class TestEngineCheck:
         assert _machine_lines(sandbox) == []
 
 
+    def test_a_machine_deployed_later_is_seen_by_the_same_reader(self, sandbox: InProcessSandbox) -> None:
+        """The exporter keeps its clients: a machine deployed after an evaluation is found by the next one."""
+        ctx = _context(sandbox)
+        assert EngineCheck()(ctx) == []
+        _deploy_from(sandbox, sandbox.topology)
+        assert [f.ok for f in EngineCheck()(ctx)] == [True]
+
+
 class TestGrants:
     def test_the_exporter_may_read_the_tags_of_exactly_the_pair_machines(self, sandbox: InProcessSandbox) -> None:
         """The exporter scope grants states:ListTagsForResource on each machine of the pair (failover and

@@ -3,7 +3,7 @@
 A machine's tags (`drctl:definition-sha256`, `drctl:topology-sha256`, written by `drctl deploy --engine
 stepfunctions`) say what it was generated from; the definition the current topology generates is computed here
 (no AWS call) and its hash compared. In the account and region a machine lives in (the copies it promotes): one
-ListStateMachines (once per client factory), then ListTagsForResource of each drctl machine found; a machine not
+ListStateMachines (read afresh: the exporter lives long), then ListTagsForResource of a drctl machine found; one not
 deployed is not applicable (no failure: the engine is optional).
 """
 
@@ -62,7 +62,7 @@ def machine_state(topology: Topology, clients: ClientFactory, runbook: str, sour
     defn = definition_for(topology, runbook, source, target, clients)
     name = naming.machine_name(runbook, source, target)
     env = next(n for n, e in topology.environments.items() if e.account_id == defn.account)
-    if name not in deployed_here(clients, env, defn.region):
+    if name not in deployed_here(clients, env, defn.region, cache=False):
         return MachineState(name, env, defn.region, False, True, "not deployed: not applicable")
     sfn = clients.client("stepfunctions", env, defn.region)
     try:

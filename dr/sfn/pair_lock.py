@@ -49,12 +49,13 @@ def pair_machines(topology: Any, source: str, target: str) -> list[str]:
     return states_lock.siblings(topology, source, target, (account, region), RUNBOOKS)
 
 
-def deployed_here(clients: Any, env: str, region: str) -> frozenset[str]:
-    """Names of every state machine in env's account and `region` (ListStateMachines, once per client factory)."""
+def deployed_here(clients: Any, env: str, region: str, *, cache: bool = True) -> frozenset[str]:
+    """Names of every state machine in env's account and `region` (ListStateMachines; with `cache`, once per client
+    factory: a run's; a long-lived reader such as the exporter reads afresh)."""
     key = (env, region)
     with _CACHE_LOCK:
         cached = _MACHINES.setdefault(clients, {})
-        if key in cached:
+        if cache and key in cached:
             return cached[key]
     sfn = clients.client("stepfunctions", env, region)
     names = frozenset(m["name"] for page in sfn.get_paginator("list_state_machines").paginate()

@@ -18,6 +18,8 @@ from dr.config.model import Engine
 from dr.engine.runbook import Parallel, Phase, Runbook
 from dr.engine.step import RunContext, Step
 from dr.sfn import asl, states_dns, states_rds
+from dr.sfn.remote import function_name
+from dr.sfn.remote.calls import bind
 from runbooks.steps._common import FACT_PLANNED, FACT_SOURCE_REACHABLE, Move, is_cluster, moves, region
 from runbooks.steps.backups import KeepClusterBackups
 from runbooks.steps.complete import Guarded
@@ -81,7 +83,7 @@ def generate(runbook: Runbook, ctx: RunContext) -> Definition:
     builder = _Builder(ctx, todo, account)
     for phase in runbook.phases(ctx):
         builder.add(phase)
-    document = builder.finish()
+    document = bind(builder.finish(), function_name(runbook.name, ctx.source, ctx.target))
     names = [item["db"] for item in builder.items]
     return Definition(runbook.name, ctx.source, ctx.target, account, where, document, names, builder.steps,
                       builder.gaps)

@@ -17,6 +17,7 @@ from dr.aws.lag_metrics import lag_metric
 from dr.config.model import Engine
 from dr.engine.runbook import Parallel, Phase, Runbook
 from dr.engine.step import RunContext, Step
+from dr.iam.grants import Grant
 from dr.sfn import asl, states_dns, states_rds
 from dr.sfn.remote import function_name
 from dr.sfn.remote.calls import bind
@@ -60,6 +61,8 @@ class Definition:
     steps: list[str]
     """The local runbook's step names this definition carries out (the report's order)."""
     gaps: list[Gap] = field(default_factory=list)
+    grants: list[Grant] = field(default_factory=list)
+    """What the steps the caller carries out declare (dr/iam): its role's resources."""
 
     def text(self) -> str:
         """The definition as deployed: canonical JSON (sorted keys), so equal plans give equal text."""

@@ -202,7 +202,6 @@ class TestPlanned:
             by_local = (_state(local.topology, local.sbx.clients), _sources(local.topology, local.sbx.clients),
                         _controls(local.topology, local.sbx.clients))
         assert outcome.exit_code == 0, outcome.report
-        monkeypatch.setattr("dr.sfn.run.POLL_SECONDS", 0.5)
         with in_process_sandbox(FULL, tmp_path / "sfn", clock=WarpClock(100.0)) as sandbox:
             sandbox.control.set_metric_period_seconds(10.0)
             _deployed(sandbox)

@@ -4,21 +4,25 @@ and AWS left as a local run leaves it."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from dr.cli.run_options import RunFlags
+from dr.clock import SystemClock
+from dr.config import load
 from dr.config.model import Topology
 from dr.sfn import naming
 from dr.sfn.deploy import deploy
 from dr.sfn.generate import Definition
 from dr.sfn.run import _start, definition_for
 from dr.testing.sandbox import InProcessSandbox, in_process_sandbox
+from tests.conftest import EXAMPLE
 from tests.failover_support import harness
 
-UNPLANNED = {"yes": True, "planned": False, "accept_data_loss": True}
+UNPLANNED: dict[str, Any] = {"yes": True, "planned": False, "accept_data_loss": True}
 
 
 def _without_arc() -> Topology:
@@ -32,6 +36,7 @@ def _without_arc() -> Topology:
 
 
 NO_ARC = _without_arc()
+FULL = load(EXAMPLE)
 
 
 @pytest.fixture
@@ -141,15 +146,16 @@ class TestExecution:
 
     def test_a_second_execution_does_nothing_twice(self, sandbox: InProcessSandbox,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-        """Through the command line: deploy; the RPO gate refuses a lag beyond the RPO (exit 3, nothing promoted);
-        with --accept-data-loss the move runs (exit 0); `resume` is refused (it is AWS's to redrive); a re-run
-        (new execution) reads before acting: no tag, promotion or global failover call, AWS unchanged; a second
-        deploy changes nothing (dry run: no difference)."""
+        """Through the command line: deploy (the machine and its caller); the RPO gate refuses a lag beyond the RPO
+        (exit 3, nothing promoted); with --accept-data-loss the move runs (exit 0); `resume` is refused (it is AWS's
+        to redrive); a re-run (new execution) reads before acting: no tag, promotion or global failover call, AWS
+        unchanged; a second deploy changes nothing (dry run: no difference)."""
         monkeypatch.setattr("dr.sfn.run.POLL_SECONDS", 0.5)
         config = str(sandbox.config_path)
         deployed = _drctl("deploy", "--engine", "stepfunctions", "-c", config, "-o", "json")
         assert deployed.exit_code == 0, deployed.output
-        assert [m["action"] for m in json.loads(deployed.stdout)["state_machines"]] == ["created"]
+        assert [(m["action"], m["caller"]) for m in json.loads(deployed.stdout)["state_machines"]] == [
+            ("created", "created")]  # the machine and its cross-region caller
         orders = next(d for d in sandbox.topology.databases if d.name == "orders")
         sandbox.control.set_replica_lag("111111111111", "eu-west-1", "rds-instance", orders.replica.id, 900.0, 0.0)
         refused = _drctl("failover", "--to", "qa", "--engine", "stepfunctions", "--unplanned", "--yes",
@@ -183,11 +189,129 @@ class TestExecution:
         assert tags[naming.DEFINITION_TAG] == naming.definition_hash(defn)
 
 
+class TestPlanned:
+    def test_a_planned_failover_leaves_aws_as_a_local_planned_run_and_a_second_calls_no_mutation(
+            self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+        """Without --unplanned the execution fences every source writer in eu-central-1 through the caller (tagged,
+        renamed), waits for each replica's catch-up, then promotes (Aurora global: switchover): DB links, tags,
+        fenced sources and DNS as a local planned run leaves them, the report's schema, fence and catch-up
+        succeeded; the arc-routing-control record's controls are set on the cluster's endpoints through the caller
+        (prod Off, qa On); a second execution calls no mutation, directly or through the caller."""
+        with harness(tmp_path / "local", FULL) as local:
+            outcome = local.run("failover", "qa", planned=True)
+            by_local = (_state(local.topology, local.sbx.clients), _sources(local.topology, local.sbx.clients),
+                        _controls(local.topology, local.sbx.clients))
+        assert outcome.exit_code == 0, outcome.report
+        with in_process_sandbox(FULL, tmp_path / "sfn", clock=WarpClock(100.0)) as sandbox:
+            sandbox.control.set_metric_period_seconds(10.0)
+            _deployed(sandbox)
+            first = _start("failover", config=str(sandbox.config_path), target="qa",
+                           flags=RunFlags(run_id="sfn-planned", yes=True, accept_data_loss=True))
+            assert first.exit_code == 0, _failures(json.dumps(first.report))
+            by_sfn = (_state(sandbox.topology, sandbox.clients), _sources(sandbox.topology, sandbox.clients),
+                      _controls(sandbox.topology, sandbox.clients))
+            again = _start("failover", config=str(sandbox.config_path), target="qa",
+                           flags=RunFlags(run_id="sfn-planned-2", yes=True, accept_data_loss=True))
+            called = _mutations(sandbox, again.report["execution_arn"])
+            after = (_state(sandbox.topology, sandbox.clients), _sources(sandbox.topology, sandbox.clients),
+                     _controls(sandbox.topology, sandbox.clients))
+        assert by_sfn == by_local
+        assert all(fenced for fenced in by_sfn[1].values())
+        assert set(by_sfn[2].values()) == {("Off", "On")}  # prod Off, qa On: moved through the cluster endpoints
+        steps = {s["name"]: s["status"] for s in first.report["steps"]}
+        assert all(steps[f"{kind}:{db}"] == "succeeded" for kind in ("fence", "catch-up")
+                   for db in ("orders", "customers", "inventory"))
+        assert set(outcome.report) <= set(first.report)
+        assert first.report["rpo"]["data_loss_window_seconds"] == outcome.report["rpo"]["data_loss_window_seconds"]
+        assert first.report["rpo"]["data_loss_window_seconds"] == 0.0
+        assert again.exit_code == 0
+        assert after == by_sfn
+        assert called == set()
+
+    def test_a_planned_move_is_refused_when_the_source_does_not_answer_and_planned_is_asked(
+            self, sandbox: InProcessSandbox) -> None:
+        """--planned with the source region in outage: exit 3 before any execution starts."""
+        from dr.errors import GateRefused
+
+        _deployed(sandbox)
+        sandbox.control.set_outage("eu-central-1")
+        with pytest.raises(GateRefused, match="planned move needs the source"):
+            _start("failover", config=str(sandbox.config_path), target="qa",
+                   flags=RunFlags(run_id="sfn-p", yes=True, planned=True))
+        sfn = sandbox.clients.client("stepfunctions", "prod", "eu-west-1")
+        assert sfn.list_executions(stateMachineArn=naming.machine_arn(_deployed(sandbox)))["executions"] == []
+
+
+class WarpClock(SystemClock):
+    """The sandbox's time running `speed` times faster than the real one from now on: lag datapoints after a fence
+    (CloudWatch's periods) exist within a second, while Step Functions' Wait states take real seconds. The RPO
+    gate (real time) is passed with --accept-data-loss."""
+
+    def __init__(self, speed: float) -> None:
+        self.speed, self.start = speed, datetime.now(UTC)
+
+    def now(self) -> datetime:
+        real = datetime.now(UTC)
+        return self.start + (real - self.start) * self.speed
+
+
+def _controls(topology: Topology, clients: Any) -> dict[str, tuple[str, str]]:
+    """Per arc-routing-control record: the states of its (prod, qa) routing controls, read on the endpoints."""
+    from dr.aws.arc import Endpoint, control_states
+
+    out = {}
+    for record in topology.dns:
+        if record.arc is None:
+            continue
+        endpoints = [Endpoint(e.region, e.url) for e in record.arc.endpoints]
+        arns = [record.arc.routing_controls["prod"], record.arc.routing_controls["qa"]]
+        states = control_states(clients, record.env, endpoints, arns)
+        out[record.fqdn] = (states[arns[0]], states[arns[1]])
+    return out
+
+
+MUTATIONS = {"promoteReadReplica", "promoteReadReplicaDBCluster", "addTagsToResource", "failoverGlobalCluster",
+             "switchoverGlobalCluster", "AddTagsToResource", "ModifyDBInstance", "ModifyDBCluster",
+             "UpdateRoutingControlStates"}
+
+
+def _mutations(sandbox: InProcessSandbox, arn: str) -> set[str]:
+    """The mutating calls an execution scheduled: SDK integrations by resource, the caller's by its payload."""
+    sfn = sandbox.clients.client("stepfunctions", "prod", "eu-west-1")
+    events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    called = set()
+    for event in events:
+        details = event.get("taskScheduledEventDetails")
+        if not details:
+            continue
+        if details["resource"] == "invoke":
+            called.add(json.loads(details["parameters"])["Payload"].get("action", "check"))
+        else:
+            called.add(details["resource"])
+    return called & MUTATIONS
+
+
+def _sources(topology: Topology, clients: Any) -> dict[str, bool]:
+    """Per database that is not global: its source writer renamed away (its id gone) and a fenced copy tagged."""
+    rds = clients.client("rds", "prod", "eu-central-1")
+    out = {}
+    for db in topology.databases:
+        if db.global_cluster_id:
+            continue
+        listing = (rds.describe_db_instances()["DBInstances"] if db.engine.value == "rds-instance"
+                   else rds.describe_db_clusters()["DBClusters"])
+        ids = {d.get("DBInstanceIdentifier") or d.get("DBClusterIdentifier"): d for d in listing}
+        fenced = [d for i, d in ids.items() if i.startswith(f"{db.primary.id}-fenced-")]
+        out[db.name] = db.primary.id not in ids and len(fenced) == 1 and any(
+            t["Key"] == "drctl:fenced-by-run" for t in fenced[0].get("TagList", []))
+    return out
+
+
 class TestRefusals:
-    def test_a_planned_move_is_refused_before_any_aws_call(self, example_path: Path, no_aws: list[str]) -> None:
-        """Without --unplanned the engine refuses (exit 2) naming the option, and makes no AWS client."""
+    def test_a_dry_run_is_refused_before_any_aws_call(self, example_path: Path, no_aws: list[str]) -> None:
+        """--dry-run has no meaning for a deployed machine: exit 2 naming what to use, no AWS client made."""
         from dr.errors import UsageError
 
-        with pytest.raises(UsageError, match="--unplanned") as refused:
-            _start("failover", config=str(example_path), target="qa", flags=RunFlags(yes=True))
+        with pytest.raises(UsageError, match="deploy --engine stepfunctions --dry-run") as refused:
+            _start("failover", config=str(example_path), target="qa", flags=RunFlags(yes=True, dry_run=True))
         assert refused.value.exit_code == 2

@@ -15,7 +15,7 @@ from dr.engine.events import RunStatus
 from dr.engine.session import EXIT_CODES
 from dr.errors import LockHeld
 from dr.sfn import naming, states_lock
-from dr.sfn.follow import follow, run_status
+from dr.sfn.follow import execution_input, follow, run_status
 from dr.sfn.run import _start, definition_for
 from dr.testing.sandbox import InProcessSandbox
 from tests.test_sfn_engine import NO_ARC, UNPLANNED, _deployed, _drctl, _state, sandbox_topology
@@ -51,9 +51,8 @@ class TestServerSide:
         refused (exit 3)."""
         defn = _deployed(sandbox)
         sfn = sandbox.clients.client("stepfunctions", "prod", defn.region)
-        payload = json.dumps({"run_id": "x", "accept_data_loss": True,
-                              "gate": {"start": "2026-01-01T00:00:00Z", "end": "2026-01-01T00:02:00Z"},
-                              "generations": [1] * len(defn.databases)})
+        payload = execution_input("x", True, ("2026-01-01T00:00:00Z", "2026-01-01T00:02:00Z"),
+                                  [1] * len(defn.databases))
         first = sfn.start_execution(stateMachineArn=naming.machine_arn(defn), name="run-z", input=payload)
         second = sfn.start_execution(stateMachineArn=naming.machine_arn(defn), name="run-a", input=payload)
         views = [follow(sfn, e["executionArn"], defn, SYSTEM_CLOCK, on_step=lambda s: None, poll=0.2)

@@ -8,13 +8,18 @@ use AWS service SDK integrations"). One mapping of service names lives here (`SE
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dr.engine.step import Step
+from dr.sfn.remote import CALLER_PLACEHOLDER, LAMBDA_TRANSIENT
+from dr.sfn.remote.calls import LAMBDA_INVOKE
 
 State = dict[str, Any]
 
-SERVICE_ERROR_PREFIX = {"rds": "Rds", "route53": "Route53", "cloudwatch": "CloudWatch"}
+SERVICE_ERROR_PREFIX = {"rds": "Rds", "route53": "Route53", "cloudwatch": "CloudWatch",
+                        "route53-recovery-cluster": "Route53RecoveryCluster"}
 TRANSIENT = ("ThrottlingException", "ServiceUnavailableException", "InternalFailureException",
              "RequestLimitExceededException")
 """Errors worth retrying, as the local engine's `call` retries throttling and 5xx."""
@@ -42,17 +47,81 @@ def retry_for(step: Step, service: str) -> list[dict[str, Any]]:
 
 def task(service: str, action: str, parameters: dict[str, Any], *, step: Step, next_state: str | None,
          result_path: str | None = None, selector: dict[str, Any] | None = None,
-         credentials: str | None = None, catch: list[dict[str, Any]] | None = None) -> State:
-    """An SDK-integration Task; `credentials`: a role ARN to act as in another account (Task `Credentials`)."""
-    state: State = {"Type": "Task", "Resource": sdk_resource(service, action), "Parameters": parameters,
-                    "ResultPath": result_path, "Retry": retry_for(step, service)}
-    if selector is not None:
-        state["ResultSelector"] = selector
-    if credentials:
-        state["Credentials"] = {"RoleArn": credentials}
+         credentials: str | None = None, catch: list[dict[str, Any]] | None = None,
+         region: str | None = None, endpoint_url: str | Sequence[Mapping[str, str]] | None = None) -> State:
+    """A Task calling `service`'s `action`; `credentials`: a role ARN to act as in another account.
+
+    With neither `region` nor `endpoint_url`: an SDK-integration Task (the state machine's own region; the role in
+    a Task `Credentials` field). With `region` (another region, or a JSONPath `$...` to one) or `endpoint_url` (a
+    URL, or an ARC cluster's endpoints `[{"region", "url"}]` tried in turn): a Lambda invoke of drctl's caller
+    (dr/sfn/remote), which makes the call there (assuming `credentials` itself). Either way the result lands at
+    `result_path` through `selector`, and Retry/Catch see the same error names (`Rds.ThrottlingException`).
+    """
+    if region is None and endpoint_url is None:
+        state: State = {"Type": "Task", "Resource": sdk_resource(service, action), "Parameters": parameters,
+                        "ResultPath": result_path, "Retry": retry_for(step, service)}
+        if selector is not None:
+            state["ResultSelector"] = selector
+        if credentials:
+            state["Credentials"] = {"RoleArn": credentials}
+    else:
+        state = _remote(service, action, parameters, step=step, result_path=result_path, selector=selector,
+                        role=credentials, region=region, endpoint_url=endpoint_url)
     if catch:
         state["Catch"] = catch
     return _then(state, next_state)
+
+
+_ROOT = re.compile(r"(?<![$\w])\$(?=[.\[]|$)")
+
+
+def _remote(service: str, action: str, parameters: dict[str, Any], *, step: Step, result_path: str | None,
+            selector: dict[str, Any] | None, role: str | None, region: str | None,
+            endpoint_url: str | Sequence[Mapping[str, str]] | None) -> State:
+    """The Lambda invoke of drctl's caller for one call (its payload: dr/sfn/remote/handler.py). The function's
+    answer is the invoke result's `Payload`, so the selector's paths are read under `$.Payload`."""
+    if selector is None and result_path is not None:
+        raise ValueError(f"{service}:{action} through the caller needs a selector to place its result at "
+                         f"{result_path} (the invoke result wraps it in Payload)")
+    payload: dict[str, Any] = {"service": service, "action": action, "error_prefix": SERVICE_ERROR_PREFIX[service],
+                               "parameters": parameters}
+    if region is not None:
+        payload["region.$" if region.startswith("$") else "region"] = region
+    if isinstance(endpoint_url, str):
+        payload["endpoints"] = [{"url": endpoint_url, **({"region": region} if region and
+                                                         not region.startswith("$") else {})}]
+    elif endpoint_url is not None:
+        payload["endpoints"] = [dict(e) for e in endpoint_url]
+    if role:
+        payload["role_arn"] = role
+    retry = retry_for(step, service)
+    retry[0]["ErrorEquals"] = [*retry[0]["ErrorEquals"], *LAMBDA_TRANSIENT]
+    state: State = {"Type": "Task", "Resource": LAMBDA_INVOKE, "ResultPath": result_path, "Retry": retry,
+                    "Parameters": {"FunctionName": CALLER_PLACEHOLDER, "Payload": payload}}
+    if selector is not None:
+        state["ResultSelector"] = _under_payload(selector)
+    return state
+
+
+def invoke_caller(payload: dict[str, Any], *, step: Step, next_state: str | None, result_path: str,
+                  selector: dict[str, Any]) -> State:
+    """A Lambda invoke of drctl's caller that calls no AWS API: a check ASL cannot compute (`payload["check"]`);
+    `selector` reads the function's answer (its paths under `$`, as for `task`)."""
+    retry = [{"ErrorEquals": list(LAMBDA_TRANSIENT), "IntervalSeconds": max(1, math.ceil(step.poll_initial)),
+              "MaxAttempts": max(1, step.max_attempts - 1), "BackoffRate": 2.0}]
+    return _then({"Type": "Task", "Resource": LAMBDA_INVOKE, "ResultPath": result_path, "Retry": retry,
+                  "Parameters": {"FunctionName": CALLER_PLACEHOLDER, "Payload": payload},
+                  "ResultSelector": _under_payload(selector)}, next_state)
+
+
+def _under_payload(node: Any) -> Any:
+    """A selector's JSONPaths (`$.DBInstances[0]`, also inside intrinsic functions) read under `$.Payload`."""
+    if isinstance(node, dict):
+        return {k: (_ROOT.sub("$.Payload", v) if k.endswith(".$") and isinstance(v, str) else _under_payload(v))
+                for k, v in node.items()}
+    if isinstance(node, list):
+        return [_under_payload(v) for v in node]
+    return node
 
 
 def _then(state: State, next_state: str | None) -> State:

@@ -1,10 +1,11 @@
-"""Runbook -> state machine: the phases the local engine would run, each step translated to SDK-integration
-states by its class, or listed as a gap when a state machine in the DR region cannot do it.
+"""Runbook -> state machine: the phases the local engine would run, each step translated to states by its class, or
+listed as a gap when a state machine in the DR region cannot do it.
 
-The definition is the DR-region path of a move (an unplanned one): every call goes to the region of the copies
-being promoted, to Route53 and to CloudWatch there. What needs another region (a planned move's fence and
-catch-up, the best-effort fence of the side left behind) or a computation ASL cannot express (a zone listing
-compared with the wanted values, DNS answers from the name servers) is a `Gap`, with the reason.
+The definition is the DR region's machine: its SDK-integration Tasks call the region of the copies being
+promoted, Route53 and CloudWatch there; what must be called elsewhere (a planned move's fence in the source region,
+ARC routing controls on the cluster's endpoints) goes through drctl's caller Lambda (dr/sfn/remote). What ASL and
+the caller do not cover (a zone listing compared with the wanted values, DNS answers from the name servers, the
+best-effort fence after an unplanned move) is a `Gap`, with the reason.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from dr.aws.lag_metrics import lag_metric
 from dr.config.model import Engine
 from dr.engine.runbook import Parallel, Phase, Runbook
 from dr.engine.step import RunContext, Step
-from dr.sfn import asl, states_dns, states_lock, states_rds
+from dr.iam.grants import Grant, declared
+from dr.sfn import asl, states_arc, states_dns, states_fence, states_lock, states_rds
+from dr.sfn.remote import function_name
+from dr.sfn.remote.calls import bind
 from runbooks.steps._common import FACT_PLANNED, FACT_SOURCE_REACHABLE, Move, is_cluster, moves, region
 from runbooks.steps.backups import KeepClusterBackups
 from runbooks.steps.complete import Guarded
@@ -25,15 +29,12 @@ from runbooks.steps.complete import Guarded
 GATE_WINDOW_SECONDS = 120.0
 """The RPO gate reads the lag datapoints of the last two minutes (one-minute periods) before the execution
 starts: the newest one's age is at most this, so lag <= RPO - this bounds lag + age by the RPO."""
-PLANNED_ONLY = {"FenceSource": "planned moves only (fences the source region's writer: a cross-region call)",
-                "CatchUp": "planned moves only (waits for catch-up after the source's fence)"}
-BLOCKING = {"ArcSwitch": "ARC routing controls are set on the cluster's own endpoints (data plane), which Step "
-                         "Functions' AWS SDK integrations cannot address (they call a service's regional endpoint): "
-                         "move arc-routing-control records with the local engine, or with an ARC Region switch plan "
-                         "(`drctl export arc-plan`)"}
-"""Steps that have no Step Functions translation, and why (the move is refused there)."""
-NOT_BLOCKING = {"FenceLeftBehind": "best effort in the source region (a cross-region call, which SDK "
-                                   "integrations cannot make): run `drctl fence --env SOURCE` once it answers"}
+PLANNED = {"FenceSource": "fence", "CatchUp": "catch-up"}
+"""The planned part of a move: Maps over the databases that are not Aurora global, run when the execution's input
+says `planned` (their source-region calls through drctl's caller, dr/sfn/remote)."""
+NOT_BLOCKING = {"FenceLeftBehind": "best effort in the source region after an unplanned move: run `drctl fence "
+                                   "--env SOURCE` once it answers"}
+"""Steps the state machine leaves out, and why (the move is not refused for them)."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,8 @@ class Definition:
     steps: list[str]
     """The local runbook's step names this definition carries out (the report's order)."""
     gaps: list[Gap] = field(default_factory=list)
+    grants: list[Grant] = field(default_factory=list)
+    """What the steps the caller carries out declare (dr/iam): its role's resources."""
 
     def text(self) -> str:
         """The definition as deployed: canonical JSON (sorted keys), so equal plans give equal text."""
@@ -81,10 +84,10 @@ def generate(runbook: Runbook, ctx: RunContext) -> Definition:
     builder = _Builder(ctx, todo, account, where)
     for phase in runbook.phases(ctx):
         builder.add(phase)
-    document = builder.finish()
+    document = bind(builder.finish(), function_name(runbook.name, ctx.source, ctx.target))
     names = [item["db"] for item in builder.items]
     return Definition(runbook.name, ctx.source, ctx.target, account, where, document, names, builder.steps,
-                      builder.gaps)
+                      builder.gaps, builder.grants)
 
 
 def home_of(ctx: RunContext, todo: list[Move]) -> tuple[str, str]:
@@ -103,14 +106,15 @@ def plan_item(ctx: RunContext, move: Move) -> dict[str, Any]:
     rpo_native = (float(ctx.topology.objectives.rpo) - GATE_WINDOW_SECONDS) / metric.to_seconds
     kind = ("global" if move.db.engine is Engine.AURORA_GLOBAL else
             "cluster" if is_cluster(move.db.engine) else "instance")
-    extra = {"global": move.db.global_cluster_id} if kind == "global" else {}
+    extra: dict[str, Any] = ({"global": move.db.global_cluster_id} if kind == "global" else
+                             {"source": {"id": move.old.id, "region": region(ctx, move.old)}})
     return {"db": move.db.name, "id": move.new.id, "kind": kind, **extra,
-            "metric": {"namespace": metric.namespace, "name": metric.metric,
+            "metric": {"namespace": metric.namespace, "name": metric.metric, "to_seconds": metric.to_seconds,
                        "dimensions": metric.cloudwatch_dimensions(move.new.id)},
             "threshold": max(0.0, rpo_native), "backup": settings.backup_args()}
 
 
-HISTORY_SHARES = {"promote": 11_000, "confirm": 2_000, "dns": 2_000}
+HISTORY_SHARES = {"promote": 6_000, "confirm": 1_500, "dns": 800, "fence": 700, "catch-up": 2_200}
 """Execution-history events (hard quota 25,000 per execution) each polling Map may spend at worst: its loops poll
 slowly enough to stay within (asl.poll_seconds); prechecks, the gate and the fixed states take the rest."""
 
@@ -128,6 +132,8 @@ class _Builder:
         self.zones: list[dict[str, Any]] = []
         self.branches: list[dict[str, Any]] = []
         self.backups_step: Step | None = None
+        self.grants: list[Grant] = []
+        self.arcs: list[list[dict[str, str]]] = []
 
     def add(self, phase: Phase) -> None:
         members = [unwrap(s) for s in (phase.steps if isinstance(phase, Parallel) else [phase])]
@@ -136,8 +142,8 @@ class _Builder:
             self._top("prechecks", states_rds.prechecks(members[0]), members)
         elif "RpoGate" in kinds:
             self._top("rpo-gate", states_rds.rpo_gate(members[0]), members)
-        elif kinds <= set(PLANNED_ONLY):
-            self.gaps += [Gap(s.name, PLANNED_ONLY[type(s).__name__], False) for s in members]
+        elif kinds <= set(PLANNED):
+            self._planned(PLANNED[next(iter(kinds))], members)
         elif kinds & {"PromoteReplica", "PromoteGlobalMember"}:
             self._promote(members)
         else:
@@ -147,6 +153,18 @@ class _Builder:
         self.states[name] = states_rds.item_map(name, states, next(iter(states)), "databases", len(self.items))
         self.order.append(name)
         self.steps += [s.name for s in members]
+
+    def _planned(self, name: str, members: list[Step]) -> None:
+        """The fence or catch-up Map: one iteration per database that is not Aurora global."""
+        slowest = max(members, key=lambda s: s.budget)
+        poll = self._poll(slowest, len(members), name)
+        states = (states_fence.fences if name == "fence" else states_fence.catch_ups)(slowest, poll)
+        plain = [i for i in self.items if i["kind"] != "global"]
+        self.states[name] = states_rds.item_map(name, states, next(iter(states)), "plain", len(plain))
+        self.order.append(name)
+        self.steps += [s.name for s in members]
+        if name == "fence":  # its calls go through the caller, whose role gets what these steps declare
+            self.grants += [g for s in members for g in declared(s, self.ctx)]
 
     def _poll(self, step: Step, items: int, share: str) -> int:
         return asl.poll_seconds(step, items, HISTORY_SHARES[share])
@@ -166,13 +184,15 @@ class _Builder:
                                                 "checks are not read by the state machine (drctl readiness)", False))
             elif kind == "UpsertZone":
                 self._zone(step)
+            elif kind == "ArcSwitch":
+                self._arc(step)
             elif isinstance(step, KeepClusterBackups):
                 self.steps.append(step.name)
                 self.backups_step = step
             elif kind in NOT_BLOCKING:
                 self.gaps.append(Gap(step.name, NOT_BLOCKING[kind], False))
             else:
-                self.gaps.append(Gap(step.name, BLOCKING.get(kind, f"{kind} has no Step Functions translation"), True))
+                self.gaps.append(Gap(step.name, f"{kind} has no Step Functions translation", True))
 
     def _zone(self, step: Any) -> None:
         env = self.ctx.topology.environments[step.env]
@@ -183,6 +203,27 @@ class _Builder:
             self.gaps.append(Gap(step.name, "Route53's answers for the failover records are not read from the "
                                             "zone's name servers (GetChange INSYNC only), and a target health "
                                             "check an earlier drctl inverted is not restored", False))
+
+    def _arc(self, step: Any) -> None:
+        """One cluster's routing controls, through the caller on the endpoints the topology lists."""
+        endpoints = [{"region": e.region, "url": e.url} for e in step.arc.endpoints]
+        if not endpoints:
+            self.gaps.append(Gap(step.name, f"the topology lists no endpoints of cluster {step.arc.cluster_arn}: "
+                                            "the state machine calls them without DescribeCluster (a control-plane "
+                                            "call); add them under `arc.endpoints` (`drctl readiness` lists them)",
+                                 True))
+            return
+        env = self.ctx.topology.environments[step.env]
+        role = env.role_arn if env.account_id != self.account else None
+        wanted = step.wanted(self.ctx)
+        self.arcs.append([{"arn": arn, "state": state} for arn, state in wanted.items()])
+        poll = self._poll(step, len(wanted), "dns")
+        self.branches.append(states_arc.cluster_branch(step, len(self.arcs) - 1, wanted, endpoints, role=role,
+                                                       poll=poll))
+        self.steps.append(step.name)
+        self.grants += declared(step, self.ctx)
+        self.gaps.append(Gap(step.name, "the records' DNS answers are not read: the routing control states "
+                                        "decide", False))
 
     def _branch(self, name: str, states: dict[str, asl.State], items_key: str, count: int) -> None:
         self.branches.append({"StartAt": name, "States": {
@@ -231,28 +272,35 @@ class _Builder:
         self.states["plan"]["Next"] = first
 
     def _link(self, chain: list[str]) -> None:
-        """Each top-level state to the next; the RPO gate behind a Choice that --accept-data-loss skips."""
+        """Each top-level state to the next; the RPO gate behind a Choice that --accept-data-loss skips, the fence
+        and catch-up behind one that an unplanned execution skips."""
+        entry = {"rpo-gate": "accept-data-loss?", "fence": "planned?"}
         for here, after in zip(chain, [*chain[1:], None], strict=True):
             state = self.states[here]
             state.pop("End", None)
             if after is None:
                 state["End"] = True
-            elif after == "rpo-gate":
-                state["Next"] = "accept-data-loss?"
             else:
-                state["Next"] = after
-        if "rpo-gate" in chain:
-            after = chain[chain.index("rpo-gate") + 1] if chain[-1] != "rpo-gate" else "done"
+                state["Next"] = entry.get(after, after)
+        for gated, choice, variable in (("rpo-gate", "accept-data-loss?", "$.accept_data_loss"),
+                                        ("fence", "planned?", "$.planned")):
+            if gated not in chain:
+                continue
+            skip_to = "catch-up" if gated == "fence" and "catch-up" in chain else gated
+            rest = chain[chain.index(skip_to) + 1:]
+            after = entry.get(rest[0], rest[0]) if rest else "done"
             if after == "done":
                 self.states["done"] = asl.succeed()
-            self.states["accept-data-loss?"] = asl.choice(
-                [{"Variable": "$.accept_data_loss", "BooleanEquals": True, "Next": after}], "rpo-gate")
+            rules = [{"Variable": variable, "BooleanEquals": gated != "fence", "Next": after}]
+            self.states[choice] = asl.choice(rules, gated)
 
     def _plan(self, clusters: list[dict[str, Any]]) -> dict[str, Any]:
         plan: dict[str, Any] = {"databases": self.items, "clusters": clusters,
+                                "plain": [i for i in self.items if i["kind"] != "global"],
                                 "zones": [{"zone": z["zone"], "role": z["role"]} for z in self.zones],
-                                "routed": [z["routed"] for z in self.zones]}
-        big = {key: plan[key] for key in ("databases", "clusters") if states_rds.chunks(len(plan[key])) > 1}
+                                "routed": [z["routed"] for z in self.zones], "arc": self.arcs}
+        big = {key: plan[key] for key in ("databases", "clusters", "plain")
+               if states_rds.chunks(len(plan[key])) > 1}
         if big:
             size = states_rds.MAX_INLINE_CONCURRENCY
             plan["chunks"] = {key: [values[i:i + size] for i in range(0, len(values), size)]

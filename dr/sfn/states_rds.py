@@ -31,12 +31,18 @@ class Kind:
     status_field: str
     arn_field: str
     promote: str
+    missing: str
+    """The error a describe of a missing id fails with (`Rds.<code>Exception`, SFN's naming)."""
+    modify: str
+    new_id_param: str
 
 
 INSTANCE = Kind("i:", "DescribeDBInstances", "DBInstances", "DBInstanceIdentifier",
-                "ReadReplicaSourceDBInstanceIdentifier", "DBInstanceStatus", "DBInstanceArn", "PromoteReadReplica")
+                "ReadReplicaSourceDBInstanceIdentifier", "DBInstanceStatus", "DBInstanceArn", "PromoteReadReplica",
+                "Rds.DBInstanceNotFoundException", "ModifyDBInstance", "NewDBInstanceIdentifier")
 CLUSTER = Kind("c:", "DescribeDBClusters", "DBClusters", "DBClusterIdentifier", "ReplicationSourceIdentifier",
-               "Status", "DBClusterArn", "PromoteReadReplicaDBCluster")
+               "Status", "DBClusterArn", "PromoteReadReplicaDBCluster", "Rds.DBClusterNotFoundFaultException",
+               "ModifyDBCluster", "NewDBClusterIdentifier")
 KINDS = (INSTANCE, CLUSTER)
 ITEM_SELECTOR = {"item.$": "$$.Map.Item.Value", "run.$": "$$.Execution.Input", "polls": {"n": 0}}
 MAX_INLINE_CONCURRENCY = 40
@@ -163,12 +169,8 @@ def _promote_chain(kind: Kind, step: Step, poll: float) -> dict[str, asl.State]:
         f"{p}mine": asl.pass_state({"value.$": "States.ArrayContains($.found.db.TagList, $.want)"},
                                    f"{p}done?", "$.mine"),
         f"{p}done?": asl.choice([
-            {"And": [{"Not": {"Variable": f"$.found.db.{kind.source_field}", "IsPresent": True}},
-                     {"Variable": f"$.found.db.{kind.status_field}", "StringEquals": "available"},
-                     {"Variable": "$.mine.value", "BooleanEquals": True}], "Next": f"{p}done"},
-            {"And": [{"Not": {"Variable": f"$.found.db.{kind.source_field}", "IsPresent": True}},
-                     {"Variable": f"$.found.db.{kind.status_field}", "StringEquals": "available"},
-                     {"Variable": "$.mine.value", "BooleanEquals": False}], "Next": f"{p}stale"},
+            {"And": [*standalone(kind), {"Variable": "$.mine.value", "BooleanEquals": True}], "Next": f"{p}done"},
+            {"And": [*standalone(kind), {"Variable": "$.mine.value", "BooleanEquals": False}], "Next": f"{p}stale"},
             {"Variable": f"$.found.db.{kind.source_field}", "IsPresent": True, "Next": f"{p}tag"}], f"{p}wait"),
         f"{p}tag": asl.task("rds", "AddTagsToResource", {"ResourceName.$": f"$.found.db.{kind.arn_field}",
                                                          "Tags": tags}, step=step, next_state=f"{p}window?"),
@@ -189,6 +191,12 @@ def _promote_chain(kind: Kind, step: Step, poll: float) -> dict[str, asl.State]:
     }
 
 
+def standalone(kind: Kind) -> list[dict[str, Any]]:
+    """The rules of a described copy (`$.found.db`) that replicates from nothing and is available: a writer."""
+    return [{"Not": {"Variable": f"$.found.db.{kind.source_field}", "IsPresent": True}},
+            {"Variable": f"$.found.db.{kind.status_field}", "StringEquals": "available"}]
+
+
 def _tag_path(key: str) -> str:
     return {"drctl:database": "$.item.db", GENERATION_TAG: "$.gen.value",
             "drctl:promoted-by-run": "$.run.run_id"}[key]
@@ -201,10 +209,7 @@ def confirm(step: Step, poll: float) -> dict[str, asl.State]:
         p = kind.prefix
         chains[kind] = {
             f"{p}describe": describe(kind, step, f"{p}writer?"),
-            f"{p}writer?": asl.choice([{"And": [
-                {"Not": {"Variable": f"$.found.db.{kind.source_field}", "IsPresent": True}},
-                {"Variable": f"$.found.db.{kind.status_field}", "StringEquals": "available"}],
-                "Next": f"{p}ok"}], f"{p}wait"),
+            f"{p}writer?": asl.choice([{"And": standalone(kind), "Next": f"{p}ok"}], f"{p}wait"),
             **asl.counter_states(p, step, f"{p}describe", f"{p}late", poll),
             f"{p}ok": asl.succeed(),
             f"{p}late": {"Type": "Fail", "Error": asl.STEP_FAILED, "CausePath": (
@@ -215,12 +220,14 @@ def confirm(step: Step, poll: float) -> dict[str, asl.State]:
 
 def global_chain(step: Step, poll: float, *, act: bool) -> dict[str, asl.State]:
     """An Aurora global database: done when its DR member is the writer and no move is under way (AWS's
-    FailoverState); else, when `act`, FailoverGlobalCluster with data loss allowed (the unplanned path; called
-    once: a move under way is waited on), then the same check in a loop within the step's budget."""
+    FailoverState); else, when `act`, SwitchoverGlobalCluster on a planned move (no data loss), FailoverGlobalCluster
+    with data loss allowed on an unplanned one (called once: a move under way is waited on), then the same check
+    in a loop within the step's budget."""
     writer = "$.glob.g.GlobalClusterMembers[?(@.IsWriter==true)].DBClusterArn"
     moving = {"Variable": "$.glob.g.FailoverState.Status", "IsPresent": True, "Next": "g:wait"}
     failover = {"GlobalClusterIdentifier.$": "$.item.global", "TargetDbClusterIdentifier.$": "$.member.arn",
                 "AllowDataLoss": True}
+    switchover = {"GlobalClusterIdentifier.$": "$.item.global", "TargetDbClusterIdentifier.$": "$.member.arn"}
     return {
         "g:member": asl.task("rds", "DescribeDBClusters", {"DBClusterIdentifier.$": "$.item.id"}, step=step,
                              next_state="g:read", result_path="$.member",
@@ -232,8 +239,11 @@ def global_chain(step: Step, poll: float, *, act: bool) -> dict[str, asl.State]:
         "g:mine": asl.pass_state({"value.$": "States.ArrayContains($.writer.arns, $.member.arn)"}, "g:done?",
                                  "$.mine"),
         "g:done?": asl.choice([moving, {"Variable": "$.mine.value", "BooleanEquals": True, "Next": "g:done"}],
-                              "g:failover" if act else "g:wait"),
-        **({"g:failover": asl.task("rds", "FailoverGlobalCluster", failover, step=step, next_state="g:read")}
+                              "g:how?" if act else "g:wait"),
+        **({"g:how?": asl.choice([{"Variable": "$.run.planned", "BooleanEquals": True, "Next": "g:switchover"}],
+                                 "g:failover"),
+            "g:switchover": asl.task("rds", "SwitchoverGlobalCluster", switchover, step=step, next_state="g:read"),
+            "g:failover": asl.task("rds", "FailoverGlobalCluster", failover, step=step, next_state="g:read")}
            if act else {}),
         **asl.counter_states("g:", step, "g:read", "g:late", poll),
         "g:done": asl.succeed(),

@@ -39,6 +39,7 @@ def install() -> None:
             cloudwatch_batch,
             iam_simulate,
             inprocess_lock,
+            lambda_caller,
             lifecycle,
             outage,
             rds_auto_backup,
@@ -103,6 +104,7 @@ def install() -> None:
             sfn_timestamps,
             sfn_tags,
             sfn_tasks,
+            lambda_caller,
         ):
             extension.install()
         _done.append(True)

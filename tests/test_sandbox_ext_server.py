@@ -311,3 +311,14 @@ class TestRoute53Throttling:
             r53.list_hosted_zones()
         assert control.stats().rejected == {}
 
+
+
+class TestCallbackEndpoint:
+    def test_a_stopped_server_hands_the_callbacks_back_to_the_one_still_serving(self, server: SandboxServer) -> None:
+        """Step Functions Tasks and the caller Lambda call back the newest live server: once a second server in the
+        same process stops, they go to the first again, not to the stopped one's port."""
+        from dr.sandbox.extensions import sfn_tasks
+
+        with start_server() as second:
+            assert sfn_tasks.served_endpoint() == second.endpoint
+        assert sfn_tasks.served_endpoint() == server.endpoint

@@ -34,6 +34,9 @@ class SandboxServer:
 
     def stop(self) -> None:
         """Stop serving and wait for the thread (idempotent)."""
+        from dr.sandbox.extensions import sfn_tasks
+
+        sfn_tasks.stop_serving(self.endpoint)
         if self._thread.is_alive():
             self._server.shutdown()
             self._thread.join(timeout=10)

@@ -106,12 +106,9 @@ def _environment(variables: dict[str, str], role_arn: str, region: str) -> dict[
     """Lambda's environment of the function: its variables, region, endpoint (a server) and role credentials."""
     import boto3
     from moto.core.models import botocore_stubber
-    from moto.settings import moto_server_port
-
     environ = {**variables, "AWS_REGION": region, "AWS_DEFAULT_REGION": region}
     if not botocore_stubber.enabled:
-        served = getattr(sfn_tasks, "_SERVED_AT", [])
-        environ["AWS_ENDPOINT_URL"] = served[0] if served else f"http://localhost:{moto_server_port()}"
+        environ["AWS_ENDPOINT_URL"] = sfn_tasks.served_endpoint()
     with _CODE_LOCK:
         if not _STS:
             _STS.append(boto3.session.Session())

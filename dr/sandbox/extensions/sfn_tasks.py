@@ -23,8 +23,22 @@ _SERVED_AT: list[str] = []
 
 
 def serve_at(endpoint: str) -> None:
-    """The sandbox server's own endpoint: where its interpreter's Tasks call (moto would use localhost:$MOTO_PORT)."""
-    _SERVED_AT[:] = [endpoint]
+    """A sandbox server's own endpoint: where its interpreter's Tasks call (moto would use localhost:$MOTO_PORT).
+    Servers of one process share moto's state, so the newest one still serving takes the calls."""
+    _SERVED_AT.append(endpoint)
+
+
+def stop_serving(endpoint: str) -> None:
+    """A server stopped: Tasks call the one started before it (if it still serves)."""
+    while endpoint in _SERVED_AT:
+        _SERVED_AT.remove(endpoint)
+
+
+def served_endpoint() -> str:
+    """Where Tasks (and the caller Lambda) of a server call back: the newest live server, else moto's port."""
+    from moto.settings import moto_server_port
+
+    return _SERVED_AT[-1] if _SERVED_AT else f"http://localhost:{moto_server_port()}"
 
 
 ON_FIRST_EXECUTION: list[Callable[[], None]] = []
@@ -77,11 +91,10 @@ def client_as(role_arn: str, service: str, region: str) -> Any:
     import boto3
     from botocore.config import Config
     from moto.core.models import botocore_stubber
-    from moto.settings import moto_server_port
 
     where: dict[str, Any] = {"region_name": region, "config": Config(retries={"total_max_attempts": 1})}
     if not botocore_stubber.enabled:  # a server: its own endpoint
-        where["endpoint_url"] = _SERVED_AT[0] if _SERVED_AT else f"http://localhost:{moto_server_port()}"
+        where["endpoint_url"] = served_endpoint()
     session = boto3.session.Session()
     sts = session.client("sts", aws_access_key_id="sandbox", aws_secret_access_key="sandbox", **where)
     creds = sts.assume_role(RoleArn=role_arn, RoleSessionName=SESSION_NAME)["Credentials"]

@@ -24,7 +24,7 @@ from runbooks.steps.confirm import Confirm
 from runbooks.steps.dns_arc import arc_steps
 from runbooks.steps.dns_failover_routing import RoutingView
 from runbooks.steps.dns_upsert import UpsertZone
-from runbooks.steps.fence import FenceLeftBehind, FenceSource
+from runbooks.steps.fence import FenceLeftBehind, FenceSource, fence_watch
 from runbooks.steps.prechecks import Prechecks
 from runbooks.steps.promote_aurora import PromoteGlobalMember
 from runbooks.steps.promote_rds import PromoteReplica
@@ -67,7 +67,8 @@ def move_phases(ctx: RunContext, complete: CompleteAtStart, alongside: Sequence[
     phases: list[Phase] = [Guarded(prechecks or Prechecks(), complete), Guarded(RpoGate(watch), complete)]
     plain = [m for m in moves(ctx) if m.db.engine is not Engine.AURORA_GLOBAL]
     if plain:
-        phases.append(Parallel("fence", [Guarded(FenceSource(m), complete) for m in plain],
+        fences = fence_watch(ctx.run_id, [(m, m.old) for m in plain])  # one listing per region for every fence
+        phases.append(Parallel("fence", [Guarded(FenceSource(m, fences), complete) for m in plain],
                                max_concurrency=max(DEFAULT_CONCURRENCY, len(plain))))
         rpo = ctx.topology.objectives.rpo
         phases.append(Parallel("catch-up", [Guarded(CatchUp(m, watch, rpo), complete) for m in plain],
@@ -103,7 +104,9 @@ class Failover(Runbook):
     def phases(self, ctx: RunContext) -> list[Phase]:
         complete = CompleteAtStart()
         # not Guarded: a re-run after the region came back must fence what the first run could not reach
-        fence: list[Step] = [FenceLeftBehind(m) for m in moves(ctx) if m.db.engine is not Engine.AURORA_GLOBAL]
+        plain = [m for m in moves(ctx) if m.db.engine is not Engine.AURORA_GLOBAL]
+        fences = fence_watch(ctx.run_id, [(m, m.old) for m in plain])  # one listing per region for every fence
+        fence: list[Step] = [FenceLeftBehind(m, fences) for m in plain]
         return move_phases(ctx, complete, alongside=fence)
 
     def confirmation(self, ctx: RunContext) -> str | None:

@@ -28,10 +28,11 @@ PHASES = ("reprotect", "switch", "all")
 def protect_phases(ctx: RunContext, pairs: list[Move], prefix: str = "") -> list[Phase]:
     """Make each `move.new` a replica of `move.old` again (fencing whatever stale copy holds its id)."""
     plain = [m for m in pairs if m.db.engine is not Engine.AURORA_GLOBAL]
-    fences = fence_watch(ctx.run_id, [(m, m.new) for m in plain])  # one listing per region for every fence
-    fence: list[Step] = [FenceStale(m, watch=fences) for m in plain]
-    create: list[Step] = [StopFenced(m.db, m.new, watch=fences) for m in plain] + [CreateReplica(m) for m in plain]
-    create += [RejoinGlobal(m) for m in pairs if m.db.engine is Engine.AURORA_GLOBAL]
+    watch = fence_watch(ctx.run_id, [(m, m.new) for m in pairs])  # one listing per region and kind for all steps
+    fence: list[Step] = [FenceStale(m, watch=watch) for m in plain]
+    create: list[Step] = [StopFenced(m.db, m.new, watch=watch) for m in plain]
+    create += [CreateReplica(m, watch) for m in plain]
+    create += [RejoinGlobal(m, watch) for m in pairs if m.db.engine is Engine.AURORA_GLOBAL]
     wait: list[Step] = [WaitReplicating(m) for m in pairs]
     for step in fence + create + wait:
         step.name = prefix + step.name

@@ -8,6 +8,7 @@ a real call takes time, so "a listing begun after the rename returned" means wha
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from dr.engine.step import RunContext
 from runbooks.steps._common import Move, moves
 from runbooks.steps.fence import FenceSource, FenceStale, StopFenced, fence_watch, fenced_id
 from runbooks.steps.rds_watch import MAX_AGE
+from runbooks.steps.reprotect import CreateReplica
 from tests.failover_support import Harness, harness, instance
 
 SOURCE = "eu-central-1"
@@ -142,3 +144,26 @@ class TestStaleFencesAndStops:
                   if "-fenced-" in i["DBInstanceIdentifier"]]
         assert len(fenced) == 3
         assert {i["DBInstanceStatus"] for i in fenced} <= {"stopped", "stopping"}
+
+
+class TestReprotectSharesTheWatch:
+    def test_a_poll_of_every_new_replica_costs_one_describe_per_region_and_kind(self, h: Harness) -> None:
+        """Failback's re-protect after a failover: the three instance replicas it creates are waited for through
+        the run's watch, one DescribeDBInstances per region a poll (two describes per database per poll before),
+        and each ends a replica of the current writer. (The estate's Aurora clusters have binary logging off, so
+        AWS lets no cross-Region replica of them be made.)"""
+        assert h.run("failover", "qa", run_id="over").exit_code == 0
+        ctx = h.context("failback", "prod")
+        todo = [m for m in moves(ctx) if m.db.engine is Engine.RDS_INSTANCE]
+        watch = fence_watch(ctx.run_id, [(m, m.new) for m in todo])
+        creates = [CreateReplica(m, watch) for m in todo]
+        for create in creates:
+            create.check(ctx)
+            create.act(ctx)
+        h.clock.advance(60.0)
+        h.faults.calls.clear()
+        assert all(c.waiting_on(ctx) is None for c in creates)
+        per_region = Counter((o, r) for s, o, r in h.faults.calls if s == "rds")
+        assert per_region == {("DescribeDBInstances", SOURCE): 1, ("DescribeDBInstances", "eu-west-1"): 1}
+        for create in creates:
+            assert create.is_done(ctx)

@@ -107,7 +107,7 @@ class RdsWatch:
         return found
 
     def members(self, ctx: RunContext, wanted: Sequence[tuple[Database, DbLocation]],
-                asked_at: float | None = None) -> list[DbView]:
+                asked_at: float | None = None, *, newer_than: float | None = None) -> list[DbView]:
         """`member` for each (database, copy), the listings they need read at once (instances, clusters and
         global clusters of each account and region side by side, not one after the other)."""
         asked_at = ctx.clock.monotonic() if asked_at is None else asked_at
@@ -117,10 +117,10 @@ class RdsWatch:
                 needed.setdefault((loc.env, region(ctx, loc), operation), (loc, set()))[1].add(loc.id)
         if len(needed) > 1:
             with ThreadPoolExecutor(max_workers=len(needed), thread_name_prefix="drctl-rds-watch") as pool:
-                for future in [pool.submit(self._listing, ctx, loc, key[2], ids, asked_at)
+                for future in [pool.submit(self._listing, ctx, loc, key[2], ids, asked_at, newer_than=newer_than)
                                for key, (loc, ids) in needed.items()]:
                     future.result()
-        return [self.member(ctx, db, loc, asked_at) for db, loc in wanted]
+        return [self.member(ctx, db, loc, asked_at, newer_than=newer_than) for db, loc in wanted]
 
     def instance(self, ctx: RunContext, loc: DbLocation, asked_at: float | None = None, *,
                  newer_than: float | None = None) -> DbView:

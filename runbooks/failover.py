@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from dr.config.model import DnsRecord, DnsStrategy, Engine
 from dr.engine.registry import register
-from dr.engine.runbook import DEFAULT_CONCURRENCY, Parallel, Phase, Runbook
+from dr.engine.runbook import DEFAULT_CONCURRENCY, DEFAULT_FAMILY_LIMITS, Parallel, Phase, Runbook
 from dr.engine.step import RunContext, Step
 from dr.engine.timeline import Milestones
 from runbooks.steps._common import Move, is_cluster, moves, records
@@ -30,6 +30,12 @@ from runbooks.steps.promote_aurora import PromoteGlobalMember
 from runbooks.steps.promote_rds import PromoteReplica
 from runbooks.steps.rds_watch import RdsWatch
 from runbooks.steps.rpo_gate import RpoGate
+
+PROMOTIONS_ACTING_AT_ONCE = DEFAULT_CONCURRENCY
+"""Promotions in their read-tag-promote part at once (each gives its slot back when it starts waiting for AWS).
+RDS allows 12 requests a second per account and region after a burst of 300 (RDS User Guide, "Quotas and
+constraints"): 200 promotions tagging and promoting all at once queued hundreds of calls behind an empty bucket,
+and some gave up after their retries (docs/benchmarks.md, 2026-12-06); 16 at a time keep every call's wait short."""
 
 
 def promote_step(move: Move, watch: RdsWatch) -> Step:
@@ -77,7 +83,8 @@ def move_phases(ctx: RunContext, complete: CompleteAtStart, alongside: Sequence[
     if promotions:
         # Every promotion at once: they mostly wait on AWS, and the slowest one bounds the phase only if none
         # queues behind a busy slot (16 slots for 60 databases made the phase ~4 promotions long).
-        phases.append(Parallel("promote", promotions, max_concurrency=max(DEFAULT_CONCURRENCY, len(promotions))))
+        phases.append(Parallel("promote", promotions, max_concurrency=max(DEFAULT_CONCURRENCY, len(promotions)),
+                               family_limits={**DEFAULT_FAMILY_LIMITS, "rds": PROMOTIONS_ACTING_AT_ONCE}))
     # PromoteReadReplicaDBCluster takes no backup settings: each promoted Aurora cluster gets them after
     backups = [Guarded(KeepClusterBackups(m), complete) for m in moves(ctx) if is_cluster(m.db.engine)]
     switch = [Guarded(Confirm(), complete), *dns_steps(records(ctx)), *backups, *alongside]

@@ -68,8 +68,9 @@ def move_phases(ctx: RunContext, complete: CompleteAtStart, alongside: Sequence[
     healthy (a return restores inverted ones in the DNS steps), so it runs beside them rather than after.
     `alongside` joins that group (the failover's fencing of what an unplanned move left behind)."""
     # One describe per account, region and kind at a time, shared by the gate and promotions, narrowed to the
-    # databases whose promotion is still under way.
-    watch = RdsWatch(scope=[(m.db, m.new) for m in moves(ctx)])
+    # databases whose promotion is still under way (and, in the source's region, the copies being left, which
+    # each promotion reads for the lineage: one listing for all of them, not one each).
+    watch = RdsWatch(scope=[(m.db, m.new) for m in moves(ctx)] + [(m.db, m.old) for m in moves(ctx)])
     phases: list[Phase] = [Guarded(prechecks or Prechecks(), complete), Guarded(RpoGate(watch), complete)]
     plain = [m for m in moves(ctx) if m.db.engine is not Engine.AURORA_GLOBAL]
     if plain:

@@ -172,6 +172,9 @@ class RdsWatch:
                asked_at: float, *, newer_than: float | None = None) -> dict[str, dict[str, Any]]:
         with self._lock:
             listing = self._listings.setdefault(key, _Listing(threading.Lock()))
+        # Join the scope before waiting: the next read names every identifier asked for meanwhile, so a burst of
+        # askers for identifiers outside the scope costs two reads, not one read each.
+        self._ids(ctx, key, needed)
         with listing.lock:  # one reader per listing; the others wait for its answer and share it
             if listing.error is not None and listing.failed_at is not None and listing.failed_at >= asked_at:
                 raise listing.error  # the read this asker waited for failed: the same answer, not one more try

@@ -18,7 +18,7 @@ from benchmarks.estate import EstateSize, build
 from dr.config.model import Engine
 from dr.engine.step import RunContext
 from runbooks.steps._common import Move, moves
-from runbooks.steps.fence import FenceSource, FenceStale, StopFenced, fence_watch, fenced_id
+from runbooks.steps.fence import FenceLeftBehind, FenceSource, FenceStale, StopFenced, fence_watch, fenced_id
 from runbooks.steps.rds_watch import MAX_AGE
 from runbooks.steps.reprotect import CreateReplica
 from tests.failover_support import Harness, harness, instance
@@ -112,6 +112,22 @@ class TestFencesShareOneListing:
         h.faults.calls.clear()
         assert fence.act(ctx) == f"{fence.move.old.id} is already renamed away"
         assert [c for c in h.mutating_calls() if c[1].startswith("Modify")] == []
+
+
+    def test_a_retried_fence_of_a_former_writer_already_renamed_calls_nothing(self, h: Harness) -> None:
+        """fence-old-writer's act after its rename took effect (a retry after a failed-looking call): the fresh read
+        finds the copy gone and the step renames nothing, instead of failing on a missing id."""
+        ctx = h.context("failover", "qa")
+        move = next(m for m in plain_moves(ctx) if m.db.engine is Engine.RDS_INSTANCE)
+        fence = FenceLeftBehind(move, fence_watch(ctx.run_id, [(move, move.old)]))
+        assert fence.listings(ctx).member(ctx, move.db, move.old).exists
+        h.rds(SOURCE).modify_db_instance(DBInstanceIdentifier=move.old.id, NewDBInstanceIdentifier=fenced_id(
+            move.old, ctx.run_id), ApplyImmediately=True)
+        h.faults.calls.clear()
+        assert fence.act(ctx) == f"{move.old.id} is already renamed away"
+        assert h.mutating_calls() == []
+        h.clock.advance(MAX_AGE + 0.01)
+        assert fence.verify(ctx)
 
 
 class TestStaleFencesAndStops:

@@ -133,7 +133,9 @@ class _Fence(Step):
         return self.listings(ctx).member(ctx, self.move.db, self._fenced_loc(), newer_than=newer_than)
 
     def _fence(self, ctx: RunContext, found: DbView) -> str:
-        detail = fence_copy(ctx, self.move.db, self._fenced_loc(), found)
+        """Fence `found` (read fresh); gone already (a retried act whose rename took effect): nothing to call."""
+        detail = (fence_copy(ctx, self.move.db, self._fenced_loc(), found) if found.exists
+                  else f"{self._fenced_loc().id} is already renamed away")
         self._acted_at = ctx.clock.monotonic()
         return detail
 
@@ -174,11 +176,7 @@ class FenceSource(_Fence):
         return not writable(self._read(ctx))
 
     def act(self, ctx: RunContext) -> str | None:
-        found = self._read(ctx, fresh=True)
-        if not found.exists:
-            self._acted_at = ctx.clock.monotonic()
-            return f"{self.move.old.id} is already renamed away"
-        return self._fence(ctx, found)
+        return self._fence(ctx, self._read(ctx, fresh=True))
 
     def verify(self, ctx: RunContext) -> bool:
         if not self._renamed_away(ctx):

@@ -18,19 +18,21 @@ from dr.errors import UsageError
 from runbooks.failover import dns_steps, move_milestones, move_phases
 from runbooks.steps._common import Move, moves, records
 from runbooks.steps.complete import CompleteAtStart, Guarded
-from runbooks.steps.fence import FenceStale, StopFenced
+from runbooks.steps.fence import FenceStale, StopFenced, fence_watch
 from runbooks.steps.prechecks import Prechecks
 from runbooks.steps.reprotect import CreateReplica, RejoinGlobal, WaitReplicating
 
 PHASES = ("reprotect", "switch", "all")
 
 
-def protect_phases(pairs: list[Move], prefix: str = "") -> list[Phase]:
+def protect_phases(ctx: RunContext, pairs: list[Move], prefix: str = "") -> list[Phase]:
     """Make each `move.new` a replica of `move.old` again (fencing whatever stale copy holds its id)."""
     plain = [m for m in pairs if m.db.engine is not Engine.AURORA_GLOBAL]
-    fence: list[Step] = [FenceStale(m) for m in plain]
-    create: list[Step] = [StopFenced(m.db, m.new) for m in plain] + [CreateReplica(m) for m in plain]
-    create += [RejoinGlobal(m) for m in pairs if m.db.engine is Engine.AURORA_GLOBAL]
+    watch = fence_watch(ctx.run_id, [(m, m.new) for m in pairs])  # one listing per region and kind for all steps
+    fence: list[Step] = [FenceStale(m, watch=watch) for m in plain]
+    create: list[Step] = [StopFenced(m.db, m.new, watch=watch) for m in plain]
+    create += [CreateReplica(m, watch) for m in plain]
+    create += [RejoinGlobal(m, watch) for m in pairs if m.db.engine is Engine.AURORA_GLOBAL]
     wait: list[Step] = [WaitReplicating(m) for m in pairs]
     for step in fence + create + wait:
         step.name = prefix + step.name
@@ -57,11 +59,11 @@ class Failback(Runbook):
         pairs = moves(ctx)
         out: list[Phase] = []
         if phase in ("reprotect", "all"):
-            out += [_guard(p, complete) for p in protect_phases(pairs)]
+            out += [_guard(p, complete) for p in protect_phases(ctx, pairs)]
         if phase in ("switch", "all"):
             # planned by definition: refused when the source's RDS does not answer
             out += move_phases(ctx, complete, prechecks=Prechecks(planned_only=True))
-            out += protect_phases([Move(m.db, old=m.new, new=m.old) for m in pairs], prefix="dr-")
+            out += protect_phases(ctx, [Move(m.db, old=m.new, new=m.old) for m in pairs], prefix="dr-")
         return out
 
     def confirmation(self, ctx: RunContext) -> str | None:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from dr.config.model import DnsRecord, DnsStrategy, Engine
 from dr.engine.registry import register
-from dr.engine.runbook import DEFAULT_CONCURRENCY, Parallel, Phase, Runbook
+from dr.engine.runbook import DEFAULT_CONCURRENCY, DEFAULT_FAMILY_LIMITS, Parallel, Phase, Runbook
 from dr.engine.step import RunContext, Step
 from dr.engine.timeline import Milestones
 from runbooks.steps._common import Move, is_cluster, moves, records
@@ -24,12 +24,18 @@ from runbooks.steps.confirm import Confirm
 from runbooks.steps.dns_arc import arc_steps
 from runbooks.steps.dns_failover_routing import RoutingView
 from runbooks.steps.dns_upsert import UpsertZone
-from runbooks.steps.fence import FenceLeftBehind, FenceSource
+from runbooks.steps.fence import FenceLeftBehind, FenceSource, fence_watch
 from runbooks.steps.prechecks import Prechecks
 from runbooks.steps.promote_aurora import PromoteGlobalMember
 from runbooks.steps.promote_rds import PromoteReplica
 from runbooks.steps.rds_watch import RdsWatch
 from runbooks.steps.rpo_gate import RpoGate
+
+PROMOTIONS_ACTING_AT_ONCE = DEFAULT_CONCURRENCY
+"""Promotions in their read-tag-promote part at once (each gives its slot back when it starts waiting for AWS).
+RDS allows 12 requests a second per account and region after a burst of 300 (RDS User Guide, "Quotas and
+constraints"): 200 promotions tagging and promoting all at once queued hundreds of calls behind an empty bucket,
+and some gave up after their retries (docs/benchmarks.md, 2026-12-06); 16 at a time keep every call's wait short."""
 
 
 def promote_step(move: Move, watch: RdsWatch) -> Step:
@@ -62,12 +68,14 @@ def move_phases(ctx: RunContext, complete: CompleteAtStart, alongside: Sequence[
     healthy (a return restores inverted ones in the DNS steps), so it runs beside them rather than after.
     `alongside` joins that group (the failover's fencing of what an unplanned move left behind)."""
     # One describe per account, region and kind at a time, shared by the gate and promotions, narrowed to the
-    # databases whose promotion is still under way.
-    watch = RdsWatch(scope=[(m.db, m.new) for m in moves(ctx)])
+    # databases whose promotion is still under way (and, in the source's region, the copies being left, which
+    # each promotion reads for the lineage: one listing for all of them, not one each).
+    watch = RdsWatch(scope=[(m.db, m.new) for m in moves(ctx)] + [(m.db, m.old) for m in moves(ctx)])
     phases: list[Phase] = [Guarded(prechecks or Prechecks(), complete), Guarded(RpoGate(watch), complete)]
     plain = [m for m in moves(ctx) if m.db.engine is not Engine.AURORA_GLOBAL]
     if plain:
-        phases.append(Parallel("fence", [Guarded(FenceSource(m), complete) for m in plain],
+        fences = fence_watch(ctx.run_id, [(m, m.old) for m in plain])  # one listing per region for every fence
+        phases.append(Parallel("fence", [Guarded(FenceSource(m, fences), complete) for m in plain],
                                max_concurrency=max(DEFAULT_CONCURRENCY, len(plain))))
         rpo = ctx.topology.objectives.rpo
         phases.append(Parallel("catch-up", [Guarded(CatchUp(m, watch, rpo), complete) for m in plain],
@@ -76,7 +84,8 @@ def move_phases(ctx: RunContext, complete: CompleteAtStart, alongside: Sequence[
     if promotions:
         # Every promotion at once: they mostly wait on AWS, and the slowest one bounds the phase only if none
         # queues behind a busy slot (16 slots for 60 databases made the phase ~4 promotions long).
-        phases.append(Parallel("promote", promotions, max_concurrency=max(DEFAULT_CONCURRENCY, len(promotions))))
+        phases.append(Parallel("promote", promotions, max_concurrency=max(DEFAULT_CONCURRENCY, len(promotions)),
+                               family_limits={**DEFAULT_FAMILY_LIMITS, "rds": PROMOTIONS_ACTING_AT_ONCE}))
     # PromoteReadReplicaDBCluster takes no backup settings: each promoted Aurora cluster gets them after
     backups = [Guarded(KeepClusterBackups(m), complete) for m in moves(ctx) if is_cluster(m.db.engine)]
     switch = [Guarded(Confirm(), complete), *dns_steps(records(ctx)), *backups, *alongside]
@@ -103,7 +112,9 @@ class Failover(Runbook):
     def phases(self, ctx: RunContext) -> list[Phase]:
         complete = CompleteAtStart()
         # not Guarded: a re-run after the region came back must fence what the first run could not reach
-        fence: list[Step] = [FenceLeftBehind(m) for m in moves(ctx) if m.db.engine is not Engine.AURORA_GLOBAL]
+        plain = [m for m in moves(ctx) if m.db.engine is not Engine.AURORA_GLOBAL]
+        fences = fence_watch(ctx.run_id, [(m, m.old) for m in plain])  # one listing per region for every fence
+        fence: list[Step] = [FenceLeftBehind(m, fences) for m in plain]
         return move_phases(ctx, complete, alongside=fence)
 
     def confirmation(self, ctx: RunContext) -> str | None:

@@ -16,7 +16,7 @@ from dr.engine.registry import register
 from dr.engine.runbook import Parallel, Phase, Runbook
 from dr.engine.step import RunContext, Step
 from runbooks.steps._common import moves
-from runbooks.steps.fence import FenceStale, StopFenced
+from runbooks.steps.fence import FenceStale, StopFenced, fence_watch
 
 
 @register
@@ -29,8 +29,9 @@ class Fence(Runbook):
 
     def phases(self, ctx: RunContext) -> list[Phase]:
         todo = moves(ctx)  # move.new: the copy in the target's region
-        fence: list[Step] = [FenceStale(m, prefix="fence") for m in todo]
-        stop: list[Step] = [StopFenced(m.db, m.new) for m in todo]
+        fences = fence_watch(ctx.run_id, [(m, m.new) for m in todo])  # one listing per region for every fence
+        fence: list[Step] = [FenceStale(m, prefix="fence", watch=fences) for m in todo]
+        stop: list[Step] = [StopFenced(m.db, m.new, watch=fences) for m in todo]
         return [Parallel(name, steps) for name, steps in (("fence", fence), ("stop-fenced", stop)) if steps]
 
     def confirmation(self, ctx: RunContext) -> str | None:

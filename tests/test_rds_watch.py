@@ -195,3 +195,63 @@ class TestScopedRdsWatch:
         assert watch.instance(ctx, db.replica) == describe_member(sandbox.clients, sandbox.topology, db, db.replica)
         assert [len(values or []) for values in seen] == [100, 51]
         assert not watch.instance(ctx, absent[0][1]).exists
+
+    def test_each_region_is_filtered_by_its_own_copies(self, sandbox: InProcessSandbox) -> None:
+        """A watch scoped to both sides of the moves (the fences' watch) names only eu-west-1's copies in
+        eu-west-1's listing and only eu-central-1's in eu-central-1's, though both live in prod's account."""
+        faults, clock = Faults(), FakeClock(datetime.now(UTC))
+        ctx = context(sandbox, faults, clock)
+        dbs = [d for d in sandbox.topology.databases if str(d.engine) == "rds-instance"]
+        watch = RdsWatch(scope=[(db, loc) for db in dbs for loc in (db.primary, db.replica)])
+        west, central = filtered_ids(ctx, "eu-west-1"), filtered_ids(ctx, "eu-central-1")
+        assert watch.instance(ctx, dbs[0].replica).exists
+        assert watch.instance(ctx, dbs[0].primary).exists
+        assert west == [sorted(d.replica.id for d in dbs)]
+        assert central == [sorted(d.primary.id for d in dbs)]
+
+
+class TestFreshness:
+    """What a fence needs from the shared listing: a read begun after a moment, and one failure for all waiters."""
+
+    def test_newer_than_reads_again_a_listing_begun_before_that_moment(self, sandbox: InProcessSandbox) -> None:
+        """A listing 0.1 s old serves a plain ask, but not one that needs AWS's answer from after a rename made
+        since: that ask reads again and sees the rename."""
+        faults, clock = Faults(), FakeClock(datetime.now(UTC))
+        ctx, watch = context(sandbox, faults, clock), RdsWatch(max_age=0.25)
+        db = next(d for d in sandbox.topology.databases if str(d.engine) == "rds-instance")
+        assert watch.instance(ctx, db.primary).exists
+        clock.advance(0.05)
+        sandbox.clients.client("rds", "prod", "eu-central-1").modify_db_instance(
+            DBInstanceIdentifier=db.primary.id, NewDBInstanceIdentifier=f"{db.primary.id}-moved", ApplyImmediately=True)
+        renamed_at = clock.monotonic()
+        clock.advance(0.05)
+        assert watch.instance(ctx, db.primary).exists  # the young listing still serves a plain ask
+        assert not watch.instance(ctx, db.primary, newer_than=renamed_at).exists
+        assert faults.count("rds", "DescribeDBInstances") == 2
+
+    def test_askers_waiting_on_a_failed_read_share_its_error(self, sandbox: InProcessSandbox) -> None:
+        """A region that does not answer: four steps asking at once make one call and all get its error (not
+        one connect timeout after another); a later ask tries again."""
+        faults, clock = Faults(), FakeClock(datetime.now(UTC))
+        ctx, watch = context(sandbox, faults, clock), RdsWatch()
+        faults.outage_regions.add("eu-central-1")
+        db = next(d for d in sandbox.topology.databases if str(d.engine) == "rds-instance")
+        errors: list[BaseException] = []
+
+        def ask() -> None:
+            try:
+                watch.instance(ctx, db.primary)
+            except Exception as exc:  # the outage's error, asserted below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=ask) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(errors) == 4
+        assert faults.count("rds", "DescribeDBInstances") == 1
+        faults.outage_regions.clear()
+        clock.advance(1.0)
+        assert watch.instance(ctx, db.primary).exists
+        assert faults.count("rds", "DescribeDBInstances") == 2

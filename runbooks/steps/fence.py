@@ -13,6 +13,12 @@ read replicas or is one). Undo (only if the move is abandoned before any promoti
 Three uses: `fence:<db>` before a planned promotion (the source writer; `catch-up:<db>` then waits for the replica),
 `fence-old-writer:<db>` after an unplanned one (best effort: the source region may be gone), and `fence-stale:<db>`
 (`drctl fence`, failback's re-protect): a stale copy, never the current writer.
+
+The fences of a run read AWS through one shared `RdsWatch` (`fence_watch`): one listing per account, region and kind
+for all of them, filtered to the copies they fence, their fenced names and the other sides, instead of a describe per
+database per poll (at 200 databases the 133 fences' own describes drained RDS's request quota: docs/benchmarks.md).
+What a fence acts on is read from a listing begun after it decided to act, and the rename is verified from listings
+begun after the rename call returned (`newer_than`), as a describe by id would.
 """
 
 from __future__ import annotations
@@ -39,9 +45,9 @@ from runbooks.steps._common import (
     rds,
     region,
     source_reachable,
-    view,
 )
 from runbooks.steps._permissions import move_reads
+from runbooks.steps.rds_watch import RdsWatch
 
 STOPPED = frozenset({"stopped", "stopping", "inaccessible-encryption-credentials"})
 RENAMING = "renaming"
@@ -51,6 +57,21 @@ def fenced_id(loc: DbLocation, run_id: str) -> str:
     """`<id>-fenced-<run>`: a valid RDS identifier (letters, digits, single hyphens, <= 63 chars)."""
     suffix = re.sub(r"[^a-z0-9]", "", run_id.lower())[-8:] or "x"
     return f"{loc.id[:63 - len(suffix) - 8]}-fenced-{suffix}".replace("--", "-")
+
+
+def fenced_location(loc: DbLocation, run_id: str) -> DbLocation:
+    """Where the copy at `loc` is found once this run fenced it: same account and region, the fenced id."""
+    return loc.model_copy(update={"id": fenced_id(loc, run_id)})
+
+
+def fence_watch(run_id: str, fenced: Sequence[tuple[Move, DbLocation]]) -> RdsWatch:
+    """One watch for a run's fences: for each (move, copy it fences), the copy, its fenced name and both sides of
+    the move (lineage) are in scope, so every fence's reads share one filtered listing per account, region and
+    kind."""
+    scope: list[tuple[Database, DbLocation]] = []
+    for move, loc in fenced:
+        scope += [(move.db, loc), (move.db, fenced_location(loc, run_id)), (move.db, move.old), (move.db, move.new)]
+    return RdsWatch(scope=scope)
 
 
 def fence_tags(ctx: RunContext, db: Database) -> list[dict[str, str]]:
@@ -79,15 +100,50 @@ def fence_copy(ctx: RunContext, db: Database, loc: DbLocation, found: DbView) ->
     return f"tagged {loc.id} {FENCED_TAG}={ctx.run_id} and renamed it {new_id} (its endpoint is gone)"
 
 
-def renamed_away(ctx: RunContext, db: Database, loc: DbLocation) -> bool:
-    """Nothing answers at `loc`'s id any more and the fenced copy is past `renaming` (its reboot ends sessions)."""
-    if view(ctx, db, loc).exists:
+def renamed_away(ctx: RunContext, db: Database, loc: DbLocation, watch: RdsWatch,
+                 newer_than: float | None = None) -> bool:
+    """Nothing answers at `loc`'s id any more and the fenced copy is past `renaming` (its reboot ends sessions), as
+    listings begun at or after `newer_than` show it."""
+    if watch.member(ctx, db, loc, newer_than=newer_than).exists:
         return False
-    renamed = view(ctx, db, loc, fenced_id(loc, ctx.run_id))
+    renamed = watch.member(ctx, db, fenced_location(loc, ctx.run_id), newer_than=newer_than)
     return not renamed.exists or renamed.status != RENAMING
 
 
-class FenceSource(Step):
+class _Fence(Step):
+    """What the fence steps share: their reads through the run's fence watch (else one of their own), and the
+    moment the rename call returned (the verification reads only what AWS answered after it)."""
+
+    move: Move
+    _watch: RdsWatch | None = None
+    _acted_at: float | None = None
+
+    def _fenced_loc(self) -> DbLocation:
+        """The copy this step fences."""
+        return self.move.old
+
+    def listings(self, ctx: RunContext) -> RdsWatch:
+        if self._watch is None:
+            self._watch = fence_watch(ctx.run_id, [(self.move, self._fenced_loc())])
+        return self._watch
+
+    def _read(self, ctx: RunContext, *, fresh: bool = False) -> DbView:
+        """The copy to fence; `fresh`: from a listing begun now (what the fence acts on)."""
+        newer_than = ctx.clock.monotonic() if fresh else None
+        return self.listings(ctx).member(ctx, self.move.db, self._fenced_loc(), newer_than=newer_than)
+
+    def _fence(self, ctx: RunContext, found: DbView) -> str:
+        """Fence `found` (read fresh); gone already (a retried act whose rename took effect): nothing to call."""
+        detail = (fence_copy(ctx, self.move.db, self._fenced_loc(), found) if found.exists
+                  else f"{self._fenced_loc().id} is already renamed away")
+        self._acted_at = ctx.clock.monotonic()
+        return detail
+
+    def _renamed_away(self, ctx: RunContext) -> bool:
+        return renamed_away(ctx, self.move.db, self._fenced_loc(), self.listings(ctx), self._acted_at)
+
+
+class FenceSource(_Fence):
     """Planned move: fence the source writer before anything is promoted, so no new write lands on it."""
 
     budget = 180.0
@@ -100,8 +156,9 @@ class FenceSource(Step):
         """The AWS calls of this step (dr.iam): what the generated IAM policy grants it."""
         return move_reads(ctx, [self.move]) + needs.fence(ctx.topology, self.move.db, self.move.old)
 
-    def __init__(self, move: Move) -> None:
+    def __init__(self, move: Move, watch: RdsWatch | None = None) -> None:
         self.move = move
+        self._watch = watch
         self.name = f"fence:{move.db.name}"
         self.resource = f"{move.old.id} ({move.old.region or move.old.env})"
 
@@ -116,16 +173,13 @@ class FenceSource(Step):
     def is_done(self, ctx: RunContext) -> bool:
         if not planned(ctx):
             return False
-        return not writable(view(ctx, self.move.db, self.move.old))
+        return not writable(self._read(ctx))
 
     def act(self, ctx: RunContext) -> str | None:
-        found = view(ctx, self.move.db, self.move.old)
-        if not found.exists:
-            return f"{self.move.old.id} is already renamed away"
-        return fence_copy(ctx, self.move.db, self.move.old, found)
+        return self._fence(ctx, self._read(ctx, fresh=True))
 
     def verify(self, ctx: RunContext) -> bool:
-        if not renamed_away(ctx, self.move.db, self.move.old):
+        if not self._renamed_away(ctx):
             return False
         key = fence_fact(self.move.db.name)
         if not ctx.facts.get(key):  # when writes stopped: catch-up wants lag evidence newer than this
@@ -133,7 +187,7 @@ class FenceSource(Step):
         return True
 
 
-class FenceLeftBehind(Step):
+class FenceLeftBehind(_Fence):
     """Unplanned move: fence the former writer after promotion where its region answers; else say it is not."""
 
     policy = FailurePolicy.CONTINUE
@@ -150,8 +204,9 @@ class FenceLeftBehind(Step):
             *needs.stop(ctx.topology, self.move.db, self.move.old),
         ]
 
-    def __init__(self, move: Move) -> None:
+    def __init__(self, move: Move, watch: RdsWatch | None = None) -> None:
         self.move = move
+        self._watch = watch
         self.name = f"fence-old-writer:{move.db.name}"
         self.resource = f"{move.old.id} ({move.old.region or move.old.env})"
 
@@ -162,14 +217,14 @@ class FenceLeftBehind(Step):
         return (f"{self.move.old.id} in {region(ctx, self.move.old)} is NOT fenced: it takes writes again when its "
                 f"region returns (split brain); run `drctl fence --env {ctx.source}` as soon as the region answers")
 
-    def _old(self, ctx: RunContext) -> DbView | None:
+    def _old(self, ctx: RunContext, *, fresh: bool = False) -> DbView | None:
         """The former writer as its region answers now; None when the region does not answer."""
         from dr.aws.errors import is_unreachable
 
         if not source_reachable(ctx):
             return None
         try:
-            return view(ctx, self.move.db, self.move.old)
+            return self._read(ctx, fresh=fresh)
         except Exception as exc:
             if is_unreachable(exc):
                 return None
@@ -184,20 +239,20 @@ class FenceLeftBehind(Step):
         if found is None:
             ctx.set_fact(advice_fact(f"unfenced.{self.move.db.name}"), self._unfenced(ctx))
             raise StepNotApplicable(self._unfenced(ctx))
-        if lineage(ctx, self.move).is_current(found):
+        if lineage(ctx, self.move, self.listings(ctx)).is_current(found):
             raise PreconditionFailed(f"{self.move.old.id} is still the current writer: not fenced")
 
     def act(self, ctx: RunContext) -> str | None:
-        return fence_copy(ctx, self.move.db, self.move.old, view(ctx, self.move.db, self.move.old))
+        return self._fence(ctx, self._read(ctx, fresh=True))
 
     def verify(self, ctx: RunContext) -> bool:
-        if not renamed_away(ctx, self.move.db, self.move.old):
+        if not self._renamed_away(ctx):
             return False
         ctx.set_fact(advice_fact(f"unfenced.{self.move.db.name}"), None)
         return True
 
 
-class FenceStale(Step):
+class FenceStale(_Fence):
     """Fence the copy at `loc` if it is a stale writer (`drctl fence`, failback's re-protect). Never the current
     writer: that is refused."""
 
@@ -209,9 +264,10 @@ class FenceStale(Step):
         """The AWS calls of this step (dr.iam): what the generated IAM policy grants it."""
         return move_reads(ctx, [self.move]) + needs.fence(ctx.topology, self.move.db, self.move.new)
 
-    def __init__(self, move: Move, prefix: str = "fence-stale") -> None:
+    def __init__(self, move: Move, prefix: str = "fence-stale", watch: RdsWatch | None = None) -> None:
         """`move.new` is the copy to fence if stale; `move.old` its counterpart in the other region."""
         self.move = move
+        self._watch = watch
         self.name = f"{prefix}:{move.db.name}"
         self.resource = f"{move.new.id} ({move.new.region or move.new.env})"
 
@@ -219,8 +275,11 @@ class FenceStale(Step):
         reads = f"rds:Describe* {self.move.new.id} and {self.move.old.id} (lineage: is it a stale writer?)"
         return (reads, *fence_calls(ctx, self.move.db, self.move.new))
 
+    def _fenced_loc(self) -> DbLocation:
+        return self.move.new
+
     def _here(self, ctx: RunContext) -> DbView:
-        return view(ctx, self.move.db, self.move.new)
+        return self._read(ctx)
 
     def is_done(self, ctx: RunContext) -> bool:
         here = self._here(ctx)
@@ -234,7 +293,7 @@ class FenceStale(Step):
                 f"itself after {AUTO_START_DAYS} days, and then it takes writes under its old endpoint. Start it "
                 f"(aws rds {_start_command(self.move.db)} {here.id} --region {here.region}), wait until it is "
                 "available, and run this again; or delete it if its data is not needed")
-        line = lineage(ctx, Move(self.move.db, old=self.move.old, new=self.move.new), new=here)
+        line = lineage(ctx, self.move, self.listings(ctx), new=here)
         if line.unread:
             raise PreconditionFailed(f"{self.move.db.name}: {self.move.old.id} could not be read, so nobody can "
                                      f"tell whether {self.move.new.id} is stale; run again when both regions answer")
@@ -246,10 +305,10 @@ class FenceStale(Step):
                                      "with drctl:generation (one more than the other's) by hand, then run again")
 
     def act(self, ctx: RunContext) -> str | None:
-        return fence_copy(ctx, self.move.db, self.move.new, self._here(ctx))
+        return self._fence(ctx, self._read(ctx, fresh=True))
 
     def verify(self, ctx: RunContext) -> bool:
-        return renamed_away(ctx, self.move.db, self.move.new)
+        return self._renamed_away(ctx)
 
 
 def _start_command(db: Database) -> str:
@@ -257,12 +316,12 @@ def _start_command(db: Database) -> str:
             else "start-db-instance --db-instance-identifier")
 
 
-def fenced_copies(ctx: RunContext, db: Database, loc: DbLocation) -> list[dict[str, Any]]:
-    """Every copy of `db` in `loc`'s account and region that a drctl fence marked (found by tag, whatever run)."""
-    from dr.aws.rds_listing import list_all
-
+def fenced_copies(ctx: RunContext, db: Database, loc: DbLocation, watch: RdsWatch | None = None,
+                  newer_than: float | None = None) -> list[dict[str, Any]]:
+    """Every copy of `db` in `loc`'s account and region that a drctl fence marked (found by tag, whatever run), from
+    the watch's unfiltered listing of that region (listings begun at or after `newer_than`)."""
     operation = "describe_db_clusters" if is_cluster(db.engine) else "describe_db_instances"
-    items = call(ctx, list_all, client=rds(ctx, loc), operation=operation)
+    items = (watch or RdsWatch()).everything(ctx, loc, operation, newer_than=newer_than)
     out = []
     for item in items.values():
         tags = {t["Key"]: t.get("Value", "") for t in item.get("TagList") or []}
@@ -297,8 +356,13 @@ class StopFenced(Step):
         """The AWS calls of this step (dr.iam): what the generated IAM policy grants it."""
         return needs.rds_reads(ctx.topology, [(self.db, self.loc)]) + needs.stop(ctx.topology, self.db, self.loc)
 
-    def __init__(self, db: Database, loc: DbLocation, prefix: str = "stop-fenced") -> None:
+    def __init__(self, db: Database, loc: DbLocation, prefix: str = "stop-fenced",
+                 watch: RdsWatch | None = None) -> None:
+        """`watch`: the run's shared listings (one unfiltered listing per account, region and kind serves every
+        StopFenced of the run); else one of its own."""
         self.db, self.loc = db, loc
+        self.watch = watch or RdsWatch()
+        self._acted_at: float | None = None
         self.name = f"{prefix}:{db.name}"
         self.resource = f"{loc.id}-fenced-* ({loc.region or loc.env})"
 
@@ -307,25 +371,26 @@ class StopFenced(Step):
         return (f"rds:Describe{kind}s in {region(ctx, self.loc)} (copies tagged {FENCED_TAG})",
                 f"rds:Stop{kind} each of them that has no replica")
 
-    def _to_stop(self, ctx: RunContext) -> list[dict[str, Any]]:
-        return [i for i in fenced_copies(ctx, self.db, self.loc)
+    def _to_stop(self, ctx: RunContext, newer_than: float | None = None) -> list[dict[str, Any]]:
+        return [i for i in fenced_copies(ctx, self.db, self.loc, self.watch, newer_than)
                 if _status(i) not in STOPPED and _status(i) != RENAMING and not _has_replicas(i)]
 
     def is_done(self, ctx: RunContext) -> bool:
         if self.db.engine is Engine.AURORA_GLOBAL:
             return True
-        return not self._to_stop(ctx)
+        return not self._to_stop(ctx, self._acted_at)
 
     def act(self, ctx: RunContext) -> str | None:
         client = rds(ctx, self.loc)
         stopped = []
-        for item in self._to_stop(ctx):
+        for item in self._to_stop(ctx, newer_than=ctx.clock.monotonic()):
             if is_cluster(self.db.engine):
                 call(ctx, client.stop_db_cluster, DBClusterIdentifier=item["DBClusterIdentifier"])
                 stopped.append(str(item["DBClusterIdentifier"]))
             else:
                 call(ctx, client.stop_db_instance, DBInstanceIdentifier=item["DBInstanceIdentifier"])
                 stopped.append(str(item["DBInstanceIdentifier"]))
+        self._acted_at = ctx.clock.monotonic()  # verified from listings begun after the stop calls returned
         return "stopped " + ", ".join(stopped) if stopped else "nothing to stop"
 
     def verify(self, ctx: RunContext) -> bool:

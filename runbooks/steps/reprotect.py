@@ -10,6 +10,11 @@ By hand: `aws rds create-db-instance-read-replica --db-instance-identifier ID --
 <writer cluster ARN> --kms-key-id K --db-cluster-parameter-group-name C --backup-retention-period N ...` then
 `create-db-instance --db-cluster-identifier`), then wait until the replica is `available` and its lag metric is
 within the RPO.
+
+The steps of a re-protect poll AWS through one shared `RdsWatch` (the run's, passed in by the runbook): one listing
+per account, region and kind for all of them instead of a describe per database per poll. What a step acts on is
+read from a listing begun once it decided to act, and what it waits for from listings begun after its calls
+returned (`newer_than`).
 """
 
 from __future__ import annotations
@@ -19,13 +24,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from dr.aws.lineage import ROLE_TAG
-from dr.aws.rds import DbView, describe_global_cluster, same_resource
+from dr.aws.rds import DbView, same_resource
 from dr.checks.lag import LagTarget, read_lag_targets, rpo_verdict
 from dr.engine.step import PreconditionFailed, RunContext, Step
 from dr.iam import needs
 from dr.iam.grants import Grant
-from runbooks.steps._common import Move, Waits, call, is_cluster, rds, region, view
+from runbooks.steps._common import Move, Waits, call, is_cluster, rds, region
 from runbooks.steps._permissions import move_reads
+from runbooks.steps.rds_watch import RdsWatch
 from runbooks.steps.requirements import SourceFacts, replica_source_problems, source_facts
 
 
@@ -54,8 +60,10 @@ class CreateReplica(Waits, Step):
             *needs.source_binlog(ctx.topology, self.move.db, self.move.old),
         ]
 
-    def __init__(self, move: Move) -> None:
+    def __init__(self, move: Move, watch: RdsWatch | None = None) -> None:
         self.move = move
+        self.watch = watch or RdsWatch(scope=[(move.db, move.new), (move.db, move.old)])
+        self._acted_at: float | None = None
         self.name = f"reprotect:{move.db.name}"
         self.resource = f"{move.new.id} ({move.new.region or move.new.env}) <- {move.old.id}"
 
@@ -66,8 +74,11 @@ class CreateReplica(Waits, Step):
                     f"rds:CreateDBInstance {member_instance_id(self.move.new.id, ctx.run_id)} in {reg}")
         return (f"rds:CreateDBInstanceReadReplica {self.move.new.id} from {self.move.old.id} in {reg}",)
 
-    def _views(self, ctx: RunContext) -> tuple[DbView, DbView]:
-        return view(ctx, self.move.db, self.move.new), view(ctx, self.move.db, self.move.old)
+    def _views(self, ctx: RunContext, newer_than: float | None = None) -> tuple[DbView, DbView]:
+        """(the copy at `move.new`, the writer), from listings begun at or after `newer_than`."""
+        here, writer = self.watch.members(ctx, [(self.move.db, self.move.new), (self.move.db, self.move.old)],
+                                          newer_than=newer_than)
+        return here, writer
 
     def is_done(self, ctx: RunContext) -> bool:
         here, writer = self._views(ctx)
@@ -88,7 +99,8 @@ class CreateReplica(Waits, Step):
                                          + "; ".join(problems))
 
     def act(self, ctx: RunContext) -> str | None:
-        here, writer = self._views(ctx)
+        here, writer = self._views(ctx, newer_than=ctx.clock.monotonic())
+        self._acted_at = ctx.clock.monotonic()
         if here.exists:
             return f"{self.move.new.id} already created, waiting for it"
         client = rds(ctx, self.move.new)
@@ -104,6 +116,7 @@ class CreateReplica(Waits, Step):
         call(ctx, client.create_db_instance_read_replica, DBInstanceIdentifier=self.move.new.id,
              SourceDBInstanceIdentifier=writer.arn, **ctx.topology.settings_for(self.move.new).instance_replica_args(),
              **common)
+        self._acted_at = ctx.clock.monotonic()
         return f"created replica {self.move.new.id} of {self.move.old.id}"
 
     def _create_cluster(self, ctx: RunContext, client: Any, writer: DbView, facts: SourceFacts,
@@ -121,10 +134,11 @@ class CreateReplica(Waits, Step):
         instance = member_instance_id(self.move.new.id, ctx.run_id)
         call(ctx, client.create_db_instance, DBInstanceIdentifier=instance, DBClusterIdentifier=self.move.new.id,
              Engine=engine, Tags=common["Tags"], **member)
+        self._acted_at = ctx.clock.monotonic()
         return f"created replica cluster {self.move.new.id} (instance {instance}) of {self.move.old.id}"
 
     def waiting_on(self, ctx: RunContext) -> str | None:
-        here, writer = self._views(ctx)
+        here, writer = self._views(ctx, newer_than=self._acted_at)
         if is_replica_of(here, writer) and here.available:
             return None
         return f"{self.move.new.id} is {here.status if here.exists else 'not there yet'}"
@@ -154,8 +168,9 @@ class RejoinGlobal(Waits, Step):
             *needs.create_copy(ctx.topology, self.move.db, self.move.new, self.move.old),
         ]
 
-    def __init__(self, move: Move) -> None:
+    def __init__(self, move: Move, watch: RdsWatch | None = None) -> None:
         self.move = move
+        self.watch = watch or RdsWatch(scope=[(move.db, move.new)])
         self.name = f"reprotect:{move.db.name}"
         self.resource = f"{move.new.id} in global cluster {move.db.global_cluster_id}"
 
@@ -164,9 +179,8 @@ class RejoinGlobal(Waits, Step):
                 "as a secondary)",)
 
     def _secondary(self, ctx: RunContext) -> bool:
-        here = view(ctx, self.move.db, self.move.new)
-        glob = call(ctx, describe_global_cluster, client=rds(ctx, self.move.old),
-                    global_id=self.move.db.global_cluster_id or "")
+        here = self.watch.member(ctx, self.move.db, self.move.new)
+        glob = self.watch.global_cluster(ctx, self.move.old, self.move.db.global_cluster_id or "")
         return bool(here.arn) and here.arn in glob.reader_arns
 
     def is_done(self, ctx: RunContext) -> bool:

@@ -18,7 +18,7 @@ from dr.sfn.remote.calls import LAMBDA_INVOKE
 
 State = dict[str, Any]
 
-SERVICE_ERROR_PREFIX = {"rds": "Rds", "route53": "Route53", "cloudwatch": "CloudWatch"}
+SERVICE_ERROR_PREFIX = {"rds": "Rds", "route53": "Route53", "cloudwatch": "CloudWatch", "sfn": "Sfn"}
 TRANSIENT = ("ThrottlingException", "ServiceUnavailableException", "InternalFailureException",
              "RequestLimitExceededException")
 """Errors worth retrying, as the local engine's `call` retries throttling and 5xx."""

@@ -15,6 +15,9 @@ from typing import Any
 from dr.aws.factory import ClientFactory
 from dr.sfn import naming
 from dr.sfn.generate import Definition
+from dr.sfn.remote import function_name
+from dr.sfn.remote.calls import LAMBDA_INVOKE
+from dr.sfn.remote.deploy import Caller, caller_of
 
 TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"},
                                                  "Action": "sts:AssumeRole"}]}
@@ -29,13 +32,19 @@ class DeployResult:
     """created | updated | unchanged | would-create | would-update"""
     diff: str
     definition: str
+    caller: str = "none"
+    """The caller function: none (the machine calls no other region) | create | update | unchanged (dry run) |
+    created | updated | unchanged."""
 
 
 def actions_of(asl_doc: Any) -> set[str]:
-    """`rds:PromoteReadReplica` ... for every SDK-integration Task anywhere in the definition."""
+    """`rds:PromoteReadReplica` ... for every SDK-integration Task anywhere in the definition;
+    `lambda:InvokeFunction` for the caller's Tasks."""
     found: set[str] = set()
     if isinstance(asl_doc, dict):
         resource = asl_doc.get("Resource")
+        if resource == LAMBDA_INVOKE:
+            found.add("lambda:InvokeFunction")
         if isinstance(resource, str) and resource.startswith("arn:aws:states:::aws-sdk:"):
             service, action = resource.removeprefix("arn:aws:states:::aws-sdk:").split(":", 1)
             found.add(f"{service}:{action[0].upper()}{action[1:]}")
@@ -63,10 +72,22 @@ def role_policy(defn: Definition) -> dict[str, Any]:
     for action in sorted(actions_of(defn.asl)):
         by_service.setdefault(action.split(":")[0], []).append(action)
     resources = {"rds": rds_arns or ["*"], "route53": [*zones, "arn:aws:route53:::change/*"],
-                 "cloudwatch": ["*"], "sts": sorted({z["role"] for z in plan["zones"] if z["role"]}) or ["*"]}
+                 "cloudwatch": ["*"], "sts": sorted({z["role"] for z in plan["zones"] if z["role"]}) or ["*"],
+                 "lambda": [caller_arn(defn), f"{caller_arn(defn)}:*"]}
     statements = [{"Effect": "Allow", "Action": acts, "Resource": resources.get(service, ["*"])}
                   for service, acts in sorted(by_service.items())]
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def caller_arn(defn: Definition) -> str:
+    """The ARN of the machine's own caller function (the only function its role may invoke)."""
+    name = function_name(defn.runbook, defn.source, defn.target)
+    return f"arn:aws:lambda:{defn.region}:{defn.account}:function:{name}"
+
+
+def caller(defn: Definition) -> Caller | None:
+    return caller_of(defn.asl, runbook=defn.runbook, source=defn.source, target=defn.target, account=defn.account,
+                     region=defn.region, grants=defn.grants)
 
 
 def _env_of(clients: ClientFactory, account: str) -> str:
@@ -108,6 +129,7 @@ def deploy(clients: ClientFactory, defn: Definition, topology_sha: str, *, dry_r
     """Create or update the machine (and its role) so that it runs `defn`; nothing when already equal. Refuses
     (exit 2) a definition that fails `problems`."""
     from dr.errors import UsageError
+    from dr.sfn.remote import deploy as remote_deploy
 
     name = naming.machine_name(defn.runbook, defn.source, defn.target)
     found = problems(defn)
@@ -117,20 +139,26 @@ def deploy(clients: ClientFactory, defn: Definition, topology_sha: str, *, dry_r
     wanted = defn.text()
     current = deployed_definition(clients, defn)
     change = diff(current, wanted, name)
+    env = _env_of(clients, defn.account)
+    function = caller(defn)
     if dry_run:
         action = "would-create" if current is None else ("would-update" if change else "unchanged")
-        return DeployResult(name, arn, action, change, wanted)
-    env = _env_of(clients, defn.account)
+        how = remote_deploy.plan(clients.client("lambda", env, defn.region), function) if function else "none"
+        return DeployResult(name, arn, action, change, wanted, how)
+    how = "none"
+    if function is not None:  # before the machine: its first execution may invoke it
+        how = remote_deploy.ensure(clients.client("iam", env, defn.region),
+                                   clients.client("lambda", env, defn.region), function)
     role_arn = ensure_role(clients.client("iam", env, defn.region), defn)
     sfn = clients.client("stepfunctions", env, defn.region)
     tags = naming.tags(defn, topology_sha)
     if current is None:
         sfn.create_state_machine(name=name, definition=wanted, roleArn=role_arn, type="STANDARD", tags=tags)
-        return DeployResult(name, arn, "created", change, wanted)
+        return DeployResult(name, arn, "created", change, wanted, how)
     if change:
         sfn.update_state_machine(stateMachineArn=arn, definition=wanted, roleArn=role_arn)
     sfn.tag_resource(resourceArn=arn, tags=tags)
-    return DeployResult(name, arn, "updated" if change else "unchanged", change, wanted)
+    return DeployResult(name, arn, "updated" if change else "unchanged", change, wanted, how)
 
 
 def ensure_role(iam: Any, defn: Definition) -> str:

@@ -17,6 +17,7 @@ from dr.aws.lag_metrics import lag_metric
 from dr.config.model import Engine
 from dr.engine.runbook import Parallel, Phase, Runbook
 from dr.engine.step import RunContext, Step
+from dr.iam.grants import Grant
 from dr.sfn import asl, states_dns, states_rds
 from dr.sfn.generate_failback import PROTECT_KINDS, ProtectPart, link_parts
 from dr.sfn.remote import function_name
@@ -61,6 +62,8 @@ class Definition:
     steps: list[str]
     """The local runbook's step names this definition carries out (the report's order)."""
     gaps: list[Gap] = field(default_factory=list)
+    grants: list[Grant] = field(default_factory=list)
+    """What the steps the caller carries out declare (dr/iam): its role's resources."""
     item_steps: dict[str, list[str]] = field(default_factory=dict)
     """Maps whose iterations are one local step each, beyond promote/backups/dns (failback's re-protect)."""
     reprotect_steps: list[str] = field(default_factory=list)
@@ -91,7 +94,8 @@ def generate(runbook: Runbook, ctx: RunContext) -> Definition:
     document = bind(builder.finish(), function_name(runbook.name, ctx.source, ctx.target))
     names = [item["db"] for item in builder.items]
     return Definition(runbook.name, ctx.source, ctx.target, account, where, document, names, builder.steps,
-                      builder.gaps, builder.protect.item_steps, builder.protect.reprotect_steps)
+                      builder.gaps, item_steps=builder.protect.item_steps,
+                      reprotect_steps=builder.protect.reprotect_steps)
 
 
 def home_of(ctx: RunContext, todo: list[Move]) -> tuple[str, str]:

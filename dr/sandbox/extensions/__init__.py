@@ -39,6 +39,7 @@ def install() -> None:
             cloudwatch_batch,
             iam_simulate,
             inprocess_lock,
+            lambda_caller,
             lifecycle,
             outage,
             rds_auto_backup,
@@ -99,6 +100,7 @@ def install() -> None:
             iam_simulate,
             sfn_json_path,
             sfn_tasks,
+            lambda_caller,
         ):
             extension.install()
         _done.append(True)

@@ -1,0 +1,103 @@
+"""drctl's cross-region caller: its package, deployment, and the function as the sandbox runs the deployed zip
+(AWS Lambda's Invoke answers, SFN-style error names, the allowlist), and its catch-up check."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from dr.aws.cloudwatch import Datapoint
+from dr.sfn.remote import ALLOWLIST_ENV, CALLER_TAG
+from dr.sfn.remote import deploy as remote_deploy
+from dr.sfn.remote.handler import caught_up
+from dr.sfn.remote.package import build
+from dr.testing.sandbox import InProcessSandbox
+from runbooks.steps.catch_up import applied_everything, replay_stands_still
+
+
+def _doc(*calls: tuple[str, str]) -> dict[str, Any]:
+    """A definition fragment with one caller Task per call (eu-central-1)."""
+    return {"States": {f"s{n}": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {
+        "FunctionName": "f", "Payload": {"service": s, "action": a, "region": "eu-central-1"}}}
+        for n, (s, a) in enumerate(calls)}}
+
+
+def _caller(doc: dict[str, Any]) -> remote_deploy.Caller:
+    found = remote_deploy.caller_of(doc, runbook="failover", source="prod", target="qa", account="111111111111",
+                                    region="eu-west-1", grants=[])
+    assert found is not None
+    return found
+
+
+def _invoke(sandbox: InProcessSandbox, name: str, event: dict[str, Any]) -> tuple[str | None, Any]:
+    lam = sandbox.clients.client("lambda", "prod", "eu-west-1")
+    answer = lam.invoke(FunctionName=name, Payload=json.dumps(event).encode())
+    return answer.get("FunctionError"), json.loads(answer["Payload"].read())
+
+
+class TestPackage:
+    def test_the_zip_is_the_same_bytes_every_time(self) -> None:
+        """Fixed timestamps and modes: the hash (the function's tag) changes only with the code."""
+        assert build().zip_bytes == build().zip_bytes
+        assert len(build().sha256) == 64
+
+
+class TestFunction:
+    def test_deployed_zip_calls_another_region_and_names_errors_as_sfn_does(self, sandbox: InProcessSandbox) -> None:
+        """Deploy creates role and function (allowlist in its environment, hash tag); invoking it describes a prod
+        copy in eu-central-1 from eu-west-1; a missing id fails with errorType `Rds.DBInstanceNotFoundException`;
+        a call outside the allowlist is refused; a second deploy changes nothing."""
+        caller = _caller(_doc(("rds", "DescribeDBInstances")))
+        iam = sandbox.clients.client("iam", "prod", "eu-west-1")
+        lam = sandbox.clients.client("lambda", "prod", "eu-west-1")
+        assert remote_deploy.ensure(iam, lam, caller) == "created"
+        found = lam.get_function(FunctionName=caller.name)
+        assert found["Configuration"]["Environment"]["Variables"][ALLOWLIST_ENV] == "rds:DescribeDBInstances"
+        assert found["Tags"][CALLER_TAG] == build().sha256
+        orders = next(d for d in sandbox.topology.databases if d.name == "orders")
+        event = {"service": "rds", "action": "DescribeDBInstances", "region": "eu-central-1", "error_prefix": "Rds",
+                 "parameters": {"DBInstanceIdentifier": orders.primary.id}}
+        error, payload = _invoke(sandbox, caller.name, event)
+        assert error is None
+        assert payload["DBInstances"][0]["DBInstanceIdentifier"] == orders.primary.id
+        assert ":eu-central-1:111111111111:" in payload["DBInstances"][0]["DBInstanceArn"]
+        error, payload = _invoke(sandbox, caller.name, {**event, "parameters": {"DBInstanceIdentifier": "nope"}})
+        assert error == "Unhandled"
+        assert payload["errorType"] == "Rds.DBInstanceNotFoundException"
+        error, payload = _invoke(sandbox, caller.name, {**event, "action": "DeleteDBInstance"})
+        assert payload["errorType"] == "DR.CallNotAllowed"
+        assert remote_deploy.ensure(iam, lam, caller) == "unchanged"
+        assert remote_deploy.plan(lam, _caller(_doc(("rds", "DescribeDBInstances"), ("rds", "ModifyDBInstance")))) \
+            == "update"
+
+    def test_policy_allows_exactly_the_calls_on_the_grants_resources(self) -> None:
+        """Each allowed action on the resources declared for it; its own log group; no wildcard action."""
+        from dr.iam.grants import grant
+
+        doc = _doc(("rds", "ModifyDBInstance"))
+        arn = "arn:aws:rds:eu-central-1:111111111111:db:orders-db"
+        found = remote_deploy.caller_of(doc, runbook="failover", source="prod", target="qa", account="1",
+                                        region="eu-west-1", grants=[grant("prod", "eu-central-1",
+                                                                          ["rds:ModifyDBInstance"], [arn])])
+        assert found is not None
+        statements = found.policy["Statement"]
+        assert statements[0] == {"Effect": "Allow", "Action": ["rds:ModifyDBInstance"], "Resource": [arn]}
+        assert all("*" not in a for s in statements for a in s["Action"])
+
+
+class TestCaughtUp:
+    @pytest.mark.parametrize(("engine", "lags"), [("mysql", [3.0, 0.0]), ("mysql", [3.0, 2.0]),
+                                                  ("postgres", [10.0, 70.0]), ("postgres", [10.0, 20.0])])
+    def test_the_function_judges_as_the_local_step(self, engine: str, lags: list[float]) -> None:
+        """Lag 0 (MySQL family) or a standing replay timestamp (PostgreSQL): the same verdict as catch_up.py."""
+        since = datetime(2026, 1, 1, tzinfo=UTC)
+        times = [since + timedelta(seconds=60 * n) for n in range(len(lags))]
+        points = [Datapoint(v, t) for v, t in zip(lags, times, strict=True)]
+        local = (replay_stands_still if engine == "postgres" else applied_everything)(points) is not None
+        verdict = caught_up({"since": since.isoformat(), "engine": engine, "values": lags,
+                             "timestamps": [t.isoformat() for t in times]})
+        assert verdict["caught_up"] is local
+        assert not verdict["broken"]

@@ -71,11 +71,18 @@ def role_policy(defn: Definition) -> dict[str, Any]:
     by_service: dict[str, list[str]] = {}
     for action in sorted(actions_of(defn.asl)):
         by_service.setdefault(action.split(":")[0], []).append(action)
+    rds_arns += sorted({r for g in defn.grants if g.region == defn.region for r in g.resources
+                        if r.startswith("arn:aws:rds:")} - set(rds_arns))  # what failback's steps declare
+    if "sfn" in by_service:  # a failback part starts the next one: IAM names Step Functions `states`
+        by_service["states"] = [a.replace("sfn:", "states:", 1) for a in by_service.pop("sfn")]
     resources = {"rds": rds_arns or ["*"], "route53": [*zones, "arn:aws:route53:::change/*"],
+                 "states": [naming.machine_arn(defn)],
                  "cloudwatch": ["*"], "sts": sorted({z["role"] for z in plan["zones"] if z["role"]}) or ["*"],
                  "lambda": [caller_arn(defn), f"{caller_arn(defn)}:*"]}
     statements = [{"Effect": "Allow", "Action": acts, "Resource": resources.get(service, ["*"])}
                   for service, acts in sorted(by_service.items())]
+    statements += [{"Effect": "Allow", "Action": list(g.actions), "Resource": list(g.resources)}
+                   for g in defn.grants if g.region == defn.region and g.actions[0].startswith("kms:")]
     return {"Version": "2012-10-17", "Statement": statements}
 
 

@@ -95,7 +95,7 @@ def generate(runbook: Runbook, ctx: RunContext) -> Definition:
     names = [item["db"] for item in builder.items]
     return Definition(runbook.name, ctx.source, ctx.target, account, where, document, names, builder.steps,
                       builder.gaps, item_steps=builder.protect.item_steps,
-                      reprotect_steps=builder.protect.reprotect_steps)
+                      reprotect_steps=builder.protect.reprotect_steps, grants=builder.protect.grants)
 
 
 def home_of(ctx: RunContext, todo: list[Move]) -> tuple[str, str]:

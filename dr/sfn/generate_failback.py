@@ -14,6 +14,7 @@ from typing import Any
 from dr.aws.lag_metrics import lag_metric
 from dr.config.model import Engine
 from dr.engine.step import RunContext, Step
+from dr.iam.grants import Grant, declared
 from dr.sfn import asl, states_protect, states_rds
 from dr.sfn.states_protect import Shape, Sides
 from runbooks.steps._common import Move, is_cluster, moves, region
@@ -57,6 +58,8 @@ class ProtectPart:
     """Top-level states of the first half (what `--phase reprotect` runs)."""
     plan: dict[str, Any] = field(default_factory=dict)
     """`plan.protect`: per half (`back`, `dr`) its `items`, every database of the move once."""
+    grants: list[Grant] = field(default_factory=list)
+    """What the re-protect steps declare (dr/iam): the resources of the machine's and the caller's roles."""
     first_step: Step | None = None
     """A re-protect step: its retry policy is the one of the Task that starts the next part."""
 
@@ -64,6 +67,7 @@ class ProtectPart:
         """The top-level state of one re-protect phase (`[dr-]fence-stale`, `[dr-]reprotect`, `[dr-]replicating`)."""
         half = self._half("dr-" if name.startswith("dr-") else "")
         self.first_step = self.first_step or members[0]
+        self.grants += [g for step in members for g in declared(step, self.ctx)]
         if not half.prefix:
             self.reprotect_steps += [s.name for s in members]
             self.back_states.append(name)

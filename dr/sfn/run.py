@@ -37,13 +37,15 @@ def definition_for(topology: Any, runbook: str, source: str, target: str, client
     return generate(cls(), ctx)
 
 
-def check_runnable(defn: Definition, clients: Any) -> None:
-    """Refuse (exit 2) what the deployed machine cannot do: blocking gaps, or no machine / a stale one."""
+def check_runnable(defn: Definition, clients: Any, phase: str | None = None) -> None:
+    """Refuse (exit 2) what the deployed machine cannot do: blocking gaps (of a failback's `phase`), or no
+    machine / a stale one."""
     from dr.sfn.deploy import deployed_definition
+    from dr.sfn.run_failback import blocking
 
-    if defn.blocking:
+    if blocking(defn, phase):
         raise UsageError("the Step Functions engine cannot run this move: " + "; ".join(
-            f"{g.step}: {g.reason}" for g in defn.blocking) + ". Use the local engine (--engine local)")
+            f"{g.step}: {g.reason}" for g in blocking(defn, phase)) + ". Use the local engine (--engine local)")
     deployed = deployed_definition(clients, defn)
     if deployed != defn.text():
         what = "is not deployed" if deployed is None else "was generated from another topology or drctl"
@@ -87,7 +89,7 @@ def _start(runbook: str, *, config: str | None, target: str, flags: Any) -> RunO
     from dr.engine.journal.base import check_run_id
     from dr.engine.session import new_header, new_run_id
 
-    if flags.planned is not False or flags.dry_run or flags.simulate_outage:
+    if (runbook == "failover" and flags.planned is not False) or flags.dry_run or flags.simulate_outage:
         raise UsageError("--engine stepfunctions runs the DR-region path of a move: pass --unplanned (a planned "
                          "move fences the source region, which a state machine in the DR region cannot call), and "
                          "no --dry-run or --simulate-outage (see `drctl deploy --engine stepfunctions --dry-run`)")
@@ -101,15 +103,19 @@ def _start(runbook: str, *, config: str | None, target: str, flags: Any) -> RunO
     defn = definition_for(topology, runbook, source, target, clients)
     arn = naming.execution_arn(defn, run_id)
     options = RunOptions(yes=flags.yes, accept_data_loss=flags.accept_data_loss, planned=False,
-                         extra={ENGINE_KEY: ENGINE, ARN_KEY: arn})
+                         extra={**flags.extra, ENGINE_KEY: ENGINE, ARN_KEY: arn})
     header = new_header(registry.get(runbook), topology, path, source=source, target=target, run_id=run_id,
                         options=options, now=now, incident_start=incident)
-    check_runnable(defn, clients)
-    _confirm(flags, target)
+    check_runnable(defn, clients, flags.extra.get("phase", "all") if runbook == "failback" else None)
+    _confirm(flags, target, runbook)
     ctx = RunContext(topology=topology, clients=clients, clock=SYSTEM_CLOCK, run_id=run_id, runbook=runbook,
                      source=source, target=target, options=options)
     gate = (iso(now - timedelta(seconds=GATE_WINDOW_SECONDS)), iso(now))
     payload = execution_input(run_id, flags.accept_data_loss, gate, generations(ctx, defn))
+    if runbook == "failback":  # its phase, first part and re-protect names (dr/sfn/run_failback.py)
+        from dr.sfn import run_failback
+
+        payload = run_failback.execution_input(ctx, defn, payload, now)
     sfn = _sfn(clients, defn)
     try:
         sfn.start_execution(stateMachineArn=naming.machine_arn(defn), name=run_id, input=payload)
@@ -138,7 +144,7 @@ def engine_of(history: Any) -> str | None:
     return history.header.options.extra.get(ENGINE_KEY) if history.header is not None else None
 
 
-def _confirm(flags: Any, target: str) -> None:
+def _confirm(flags: Any, target: str, runbook: str = "failover") -> None:
     """As a local run: on the controlling terminal (dr.cli.confirm), the operator types the target's name."""
     from dr.cli.confirm import confirm_on, open_terminal
     from dr.cli.run_options import is_tty
@@ -149,8 +155,9 @@ def _confirm(flags: Any, target: str) -> None:
     if terminal is None:
         raise UsageError("this command changes things and there is no terminal to confirm on: pass --yes")
     try:
-        lines = [f"failover in AWS Step Functions -> {target}, unplanned (the state machine deployed by "
-                 "`drctl deploy --engine stepfunctions`); `drctl plan failover --to " + target + "` lists the steps"]
+        how = "unplanned" if runbook == "failover" else "planned"
+        lines = [f"{runbook} in AWS Step Functions -> {target}, {how} (the state machine deployed by `drctl deploy "
+                 f"--engine stepfunctions`); `drctl plan {runbook} --to {target}` lists the steps"]
         confirm_on(terminal, lines, target, break_lock=False)
     finally:
         terminal.close()
@@ -166,7 +173,15 @@ def _follow(sfn: Any, arn: str, defn: Definition, header: Any, clock: Clock, *, 
         sys.stderr.write(f"  {step.name}: {step.status}{' - ' + step.detail if step.detail else ''}\n")
 
     try:
-        view = follow(sfn, arn, defn, clock, on_step=progress, poll=POLL_SECONDS, once=once)
+        if defn.runbook == "failback":  # one execution per part, followed in turn; the report is the phase's
+            from dr.sfn.run_failback import follow_parts, phase_of, scoped
+
+            phase = phase_of(header.options.extra)
+            view = follow_parts(sfn, defn, header.run_id, phase, clock, on_step=progress, poll=POLL_SECONDS,
+                                once=once)
+            defn = scoped(defn, phase)
+        else:
+            view = follow(sfn, arn, defn, clock, on_step=progress, poll=POLL_SECONDS, once=once)
     except KeyboardInterrupt:
         sys.stderr.write(f"interrupted: the execution goes on in Step Functions; `drctl runs show "
                          f"{header.run_id}` follows it again\n")

@@ -60,23 +60,19 @@ def _fail(error: str, text: str, *paths: str) -> asl.State:
     return {"Type": "Fail", "Error": error, "CausePath": f"States.Format('{text}', {args})"}
 
 
-def _generations(prefix: str, stale: str, current: str, unclear: str) -> dict[str, asl.State]:
-    """Is `$.here` stale beside `$.w`? By their `drctl:generation` tags (absent: 0, dr.aws.lineage.generation):
-    the writer has one and it is higher (a tag drctl writes is at least 1)."""
-    tag = f"TagList[?(@.Key=='{GENERATION_TAG}')].Value"
+def _generation(prefix: str, db_path: str, out: str, next_state: str) -> dict[str, asl.State]:
+    """`out`.v = the copy's `drctl:generation` tag as a number, 0 when it has none (dr.aws.lineage.generation).
+    A filter that matches nothing is tested both ways a JSONPath engine may answer it (absent, or `[]`)."""
+    tag = f"{db_path}.TagList[?(@.Key=='{GENERATION_TAG}')].Value"
     return {
-        f"{prefix}tags": asl.pass_state({"h.$": f"$.here.db.{tag}", "w.$": f"$.w.db.{tag}"}, f"{prefix}counts",
-                                        "$.gen"),
-        f"{prefix}counts": asl.pass_state({"h.$": "$.gen.h", "w.$": "$.gen.w", "nh.$": "States.ArrayLength($.gen.h)",
-                                           "nw.$": "States.ArrayLength($.gen.w)"}, f"{prefix}tagged?", "$.gen"),
-        f"{prefix}tagged?": asl.choice([{"Variable": "$.gen.nw", "NumericEquals": 0, "Next": unclear},
-                                        {"Variable": "$.gen.nh", "NumericEquals": 0, "Next": stale}],
-                                       f"{prefix}numbers"),
-        f"{prefix}numbers": asl.pass_state({"h.$": "States.StringToJson(States.ArrayGetItem($.gen.h, 0))",
-                                            "w.$": "States.StringToJson(States.ArrayGetItem($.gen.w, 0))"},
-                                           f"{prefix}higher?", "$.gen"),
-        f"{prefix}higher?": asl.choice([{"Variable": "$.gen.w", "NumericGreaterThanPath": "$.gen.h",
-                                         "Next": stale}], current),
+        f"{prefix}has?": asl.choice([{"Not": {"Variable": tag, "IsPresent": True}, "Next": f"{prefix}zero"}],
+                                    f"{prefix}take"),
+        f"{prefix}take": asl.pass_state({"t.$": tag}, f"{prefix}first?", out),
+        f"{prefix}first?": asl.choice([{"Variable": f"{out}.t[0]", "IsPresent": True, "Next": f"{prefix}value"}],
+                                      f"{prefix}zero"),
+        f"{prefix}zero": asl.pass_state({"v": 0}, next_state, out),
+        f"{prefix}value": asl.pass_state({"v.$": f"States.StringToJson(States.ArrayGetItem({out}.t, 0))"},
+                                         next_state, out),
     }
 
 
@@ -116,8 +112,12 @@ def _fence_chain(kind: Kind, step: Step, sides: Sides, half: str, poll: float) -
         f"{p}writer": _read(kind, step, "$.item.writer.id", "$.w",
                             at=sides.writer, then=f"{p}writer?", absent=f"{p}unread"),
         f"{p}writer?": asl.choice([_has_source(kind, "$.w.db", f"{p}unclear"),
-                                   *_not_serving(kind, "$.w.db", NOT_SERVING, f"{p}unclear")], f"{p}g:tags"),
-        **_generations(f"{p}g:", f"{p}tag", f"{p}current", f"{p}unclear"),
+                                   *_not_serving(kind, "$.w.db", NOT_SERVING, f"{p}unclear")], f"{p}gh:has?"),
+        **_generation(f"{p}gh:", "$.here.db", "$.gh", f"{p}gw:has?"),
+        **_generation(f"{p}gw:", "$.w.db", "$.gw", f"{p}stale?"),
+        # stale: the writer's generation is higher (both 0, untagged: nobody can tell, refused as `current`)
+        f"{p}stale?": asl.choice([{"Variable": "$.gw.v", "NumericGreaterThanPath": "$.gh.v", "Next": f"{p}tag"}],
+                                 f"{p}current"),
         f"{p}tag": asl.task("rds", "AddTagsToResource", {"ResourceName.$": f"$.here.db.{kind.arn_field}",
                                                          "Tags": tags},
                             step=step, next_state=f"{p}rename", region=sides.here),

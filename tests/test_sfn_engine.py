@@ -4,12 +4,14 @@ and AWS left as a local run leaves it."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from dr.cli.run_options import RunFlags
+from dr.clock import SystemClock
 from dr.config.model import Topology
 from dr.sfn import naming
 from dr.sfn.deploy import deploy
@@ -18,7 +20,7 @@ from dr.sfn.run import _start, definition_for
 from dr.testing.sandbox import InProcessSandbox, in_process_sandbox
 from tests.failover_support import harness
 
-UNPLANNED = {"yes": True, "planned": False, "accept_data_loss": True}
+UNPLANNED: dict[str, Any] = {"yes": True, "planned": False, "accept_data_loss": True}
 
 
 def _without_arc() -> Topology:
@@ -183,11 +185,107 @@ class TestExecution:
         assert tags[naming.DEFINITION_TAG] == naming.definition_hash(defn)
 
 
+class TestPlanned:
+    def test_a_planned_failover_leaves_aws_as_a_local_planned_run_and_a_second_calls_no_mutation(
+            self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+        """Without --unplanned the execution fences every source writer in eu-central-1 through the caller (tagged,
+        renamed), waits for each replica's catch-up, then promotes (Aurora global: switchover): DB links, tags,
+        fenced sources and DNS as a local planned run leaves them, the report's schema, fence and catch-up
+        succeeded; a second execution calls no mutation, directly or through the caller."""
+        with harness(tmp_path / "local", NO_ARC) as local:
+            outcome = local.run("failover", "qa", planned=True)
+            by_local = _state(local.topology, local.sbx.clients), _sources(local.topology, local.sbx.clients)
+        assert outcome.exit_code == 0, outcome.report
+        monkeypatch.setattr("dr.sfn.run.POLL_SECONDS", 0.5)
+        with in_process_sandbox(NO_ARC, tmp_path / "sfn", clock=WarpClock(100.0)) as sandbox:
+            sandbox.control.set_metric_period_seconds(10.0)
+            _deployed(sandbox)
+            first = _start("failover", config=str(sandbox.config_path), target="qa",
+                           flags=RunFlags(run_id="sfn-planned", yes=True, accept_data_loss=True))
+            assert first.exit_code == 0, _failures(json.dumps(first.report))
+            by_sfn = _state(sandbox.topology, sandbox.clients), _sources(sandbox.topology, sandbox.clients)
+            again = _start("failover", config=str(sandbox.config_path), target="qa",
+                           flags=RunFlags(run_id="sfn-planned-2", yes=True, accept_data_loss=True))
+            called = _mutations(sandbox, again.report["execution_arn"])
+            after = _state(sandbox.topology, sandbox.clients), _sources(sandbox.topology, sandbox.clients)
+        assert by_sfn == by_local
+        assert all(fenced for fenced in by_sfn[1].values())
+        steps = {s["name"]: s["status"] for s in first.report["steps"]}
+        assert all(steps[f"{kind}:{db}"] == "succeeded" for kind in ("fence", "catch-up")
+                   for db in ("orders", "customers", "inventory"))
+        assert set(outcome.report) <= set(first.report)
+        assert again.exit_code == 0
+        assert after == by_sfn
+        assert called == set()
+
+    def test_a_planned_move_is_refused_when_the_source_does_not_answer_and_planned_is_asked(
+            self, sandbox: InProcessSandbox) -> None:
+        """--planned with the source region in outage: exit 3 before any execution starts."""
+        from dr.errors import GateRefused
+
+        _deployed(sandbox)
+        sandbox.control.set_outage("eu-central-1")
+        with pytest.raises(GateRefused, match="planned move needs the source"):
+            _start("failover", config=str(sandbox.config_path), target="qa",
+                   flags=RunFlags(run_id="sfn-p", yes=True, planned=True))
+        sfn = sandbox.clients.client("stepfunctions", "prod", "eu-west-1")
+        assert sfn.list_executions(stateMachineArn=naming.machine_arn(_deployed(sandbox)))["executions"] == []
+
+
+class WarpClock(SystemClock):
+    """The sandbox's time running `speed` times faster than the real one from now on: lag datapoints after a fence
+    (CloudWatch's periods) exist within a second, while Step Functions' Wait states take real seconds. The RPO
+    gate (real time) is passed with --accept-data-loss."""
+
+    def __init__(self, speed: float) -> None:
+        self.speed, self.start = speed, datetime.now(UTC)
+
+    def now(self) -> datetime:
+        real = datetime.now(UTC)
+        return self.start + (real - self.start) * self.speed
+
+
+MUTATIONS = {"promoteReadReplica", "promoteReadReplicaDBCluster", "addTagsToResource", "failoverGlobalCluster",
+             "switchoverGlobalCluster", "AddTagsToResource", "ModifyDBInstance", "ModifyDBCluster"}
+
+
+def _mutations(sandbox: InProcessSandbox, arn: str) -> set[str]:
+    """The mutating calls an execution scheduled: SDK integrations by resource, the caller's by its payload."""
+    sfn = sandbox.clients.client("stepfunctions", "prod", "eu-west-1")
+    events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    called = set()
+    for event in events:
+        details = event.get("taskScheduledEventDetails")
+        if not details:
+            continue
+        if details["resource"] == "invoke":
+            called.add(json.loads(details["parameters"])["Payload"].get("action", "check"))
+        else:
+            called.add(details["resource"])
+    return called & MUTATIONS
+
+
+def _sources(topology: Topology, clients: Any) -> dict[str, bool]:
+    """Per database that is not global: its source writer renamed away (its id gone) and a fenced copy tagged."""
+    rds = clients.client("rds", "prod", "eu-central-1")
+    out = {}
+    for db in topology.databases:
+        if db.global_cluster_id:
+            continue
+        listing = (rds.describe_db_instances()["DBInstances"] if db.engine.value == "rds-instance"
+                   else rds.describe_db_clusters()["DBClusters"])
+        ids = {d.get("DBInstanceIdentifier") or d.get("DBClusterIdentifier"): d for d in listing}
+        fenced = [d for i, d in ids.items() if i.startswith(f"{db.primary.id}-fenced-")]
+        out[db.name] = db.primary.id not in ids and len(fenced) == 1 and any(
+            t["Key"] == "drctl:fenced-by-run" for t in fenced[0].get("TagList", []))
+    return out
+
+
 class TestRefusals:
-    def test_a_planned_move_is_refused_before_any_aws_call(self, example_path: Path, no_aws: list[str]) -> None:
-        """Without --unplanned the engine refuses (exit 2) naming the option, and makes no AWS client."""
+    def test_a_dry_run_is_refused_before_any_aws_call(self, example_path: Path, no_aws: list[str]) -> None:
+        """--dry-run has no meaning for a deployed machine: exit 2 naming what to use, no AWS client made."""
         from dr.errors import UsageError
 
-        with pytest.raises(UsageError, match="--unplanned") as refused:
-            _start("failover", config=str(example_path), target="qa", flags=RunFlags(yes=True))
+        with pytest.raises(UsageError, match="deploy --engine stepfunctions --dry-run") as refused:
+            _start("failover", config=str(example_path), target="qa", flags=RunFlags(yes=True, dry_run=True))
         assert refused.value.exit_code == 2

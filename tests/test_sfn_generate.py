@@ -72,15 +72,19 @@ class TestArcRecords:
 
 
 class TestGeneration:
-    def test_failover_covers_every_step_of_the_dr_region_path(self, failover: Definition) -> None:
-        """Prechecks, gate, every promotion, confirm, each zone and backups come from the runbook; the rest are
-        named gaps, none blocking for the example topology."""
+    def test_failover_covers_every_step_of_the_move(self, failover: Definition) -> None:
+        """Prechecks, gate, the planned fence and catch-up (every database but the global one), every promotion,
+        confirm, each zone and backups come from the runbook; the rest are named gaps, none blocking."""
         assert failover.steps[:2] == ["prechecks", "rpo-gate"]
+        assert {f"{k}:{n}" for k in ("fence", "catch-up") for n in ("orders", "customers", "inventory")} \
+            <= set(failover.steps)
+        assert "fence:payments" not in failover.steps
         assert {f"promote:{n}" for n in ("orders", "customers", "inventory", "payments")} <= set(failover.steps)
         assert {"confirm", "dns:Z0EXAMPLEPUBLIC", "dns:Z0EXAMPLEINTERNAL", "backups:inventory"} <= set(failover.steps)
         assert failover.blocking == []
         skipped = {g.step for g in failover.gaps}
-        assert {"fence:orders", "catch-up:orders", "fence-old-writer:orders"} <= skipped
+        assert "fence-old-writer:orders" in skipped
+        assert "fence:orders" not in skipped
         assert (failover.account, failover.region) == ("111111111111", "eu-west-1")
 
     def test_failback_generates_its_reprotect_steps_and_no_gap_blocks_them(self, example: Topology) -> None:

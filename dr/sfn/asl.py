@@ -102,6 +102,17 @@ def _remote(service: str, action: str, parameters: dict[str, Any], *, step: Step
     return state
 
 
+def invoke_caller(payload: dict[str, Any], *, step: Step, next_state: str | None, result_path: str,
+                  selector: dict[str, Any]) -> State:
+    """A Lambda invoke of drctl's caller that calls no AWS API: a check ASL cannot compute (`payload["check"]`);
+    `selector` reads the function's answer (its paths under `$`, as for `task`)."""
+    retry = [{"ErrorEquals": list(LAMBDA_TRANSIENT), "IntervalSeconds": max(1, math.ceil(step.poll_initial)),
+              "MaxAttempts": max(1, step.max_attempts - 1), "BackoffRate": 2.0}]
+    return _then({"Type": "Task", "Resource": LAMBDA_INVOKE, "ResultPath": result_path, "Retry": retry,
+                  "Parameters": {"FunctionName": CALLER_PLACEHOLDER, "Payload": payload},
+                  "ResultSelector": _under_payload(selector)}, next_state)
+
+
 def _under_payload(node: Any) -> Any:
     """A selector's JSONPaths (`$.DBInstances[0]`, also inside intrinsic functions) read under `$.Payload`."""
     if isinstance(node, dict):

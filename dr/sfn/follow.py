@@ -20,7 +20,8 @@ from dr.sfn import asl
 from dr.sfn.generate import Definition
 
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
-MAP_ITEM_STEPS = {"promote": "promote", "dns": "dns", "backups": "backups"}
+MAP_ITEM_STEPS = {"promote": "promote", "dns": "dns", "backups": "backups", "fence": "fence",
+                  "catch-up": "catch-up"}
 """Map states whose iterations are one local step each (`promote:<db>`, `dns:<zone>`, `backups:<db>`)."""
 WHOLE_STEPS = ("prechecks", "rpo-gate", "confirm")
 
@@ -62,7 +63,9 @@ def item_names(defn: Definition) -> dict[str, list[str]]:
     plan = defn.asl["States"]["plan"]["Result"]
     whole = {"promote": [f"promote:{i['db']}" for i in plan["databases"]],
              "backups": [f"backups:{i['db']}" for i in plan["clusters"]],
-             "dns": [f"dns:{z['zone']}" for z in plan["zones"]]}
+             "dns": [f"dns:{z['zone']}" for z in plan["zones"]],
+             "fence": [f"fence:{i['db']}" for i in plan.get("plain", [])],
+             "catch-up": [f"catch-up:{i['db']}" for i in plan.get("plain", [])]}
     out: dict[str, list[str]] = dict(defn.item_steps)  # failback's re-protect Maps ("" where no step)
     size = MAX_INLINE_CONCURRENCY
     for name, steps in whole.items():
@@ -180,6 +183,10 @@ def follow(sfn: Any, arn: str, defn: Definition, clock: Clock, *, on_step: Calla
         clock.sleep(poll)
 
 
-def execution_input(run_id: str, accept_data_loss: bool, gate: tuple[str, str], generations: list[int]) -> str:
+def execution_input(run_id: str, accept_data_loss: bool, gate: tuple[str, str], generations: list[int], *,
+                    planned: bool = False, fenced_ids: list[str] | None = None, catch_up_until: str = "") -> str:
+    """`planned` runs the fence and catch-up; `fenced_ids` (plan order) name each source's fenced copy;
+    `catch_up_until` ends the catch-up's metric query window."""
     return json.dumps({"run_id": run_id, "accept_data_loss": accept_data_loss,
-                       "gate": {"start": gate[0], "end": gate[1]}, "generations": generations})
+                       "gate": {"start": gate[0], "end": gate[1]}, "generations": generations, "planned": planned,
+                       "fenced_ids": fenced_ids or [], "catch_up_until": catch_up_until})

@@ -17,8 +17,8 @@ from dr.aws.lag_metrics import lag_metric
 from dr.config.model import Engine
 from dr.engine.runbook import Parallel, Phase, Runbook
 from dr.engine.step import RunContext, Step
-from dr.iam.grants import Grant
-from dr.sfn import asl, states_dns, states_rds
+from dr.iam.grants import Grant, declared
+from dr.sfn import asl, states_dns, states_fence, states_rds
 from dr.sfn.generate_failback import PROTECT_KINDS, ProtectPart, link_parts
 from dr.sfn.remote import function_name
 from dr.sfn.remote.calls import bind
@@ -29,8 +29,9 @@ from runbooks.steps.complete import Guarded
 GATE_WINDOW_SECONDS = 120.0
 """The RPO gate reads the lag datapoints of the last two minutes (one-minute periods) before the execution
 starts: the newest one's age is at most this, so lag <= RPO - this bounds lag + age by the RPO."""
-PLANNED_ONLY = {"FenceSource": "planned moves only (fences the source region's writer: a cross-region call)",
-                "CatchUp": "planned moves only (waits for catch-up after the source's fence)"}
+PLANNED = {"FenceSource": "fence", "CatchUp": "catch-up"}
+"""The planned part of a move: Maps over the databases that are not Aurora global, run when the execution's input
+says `planned` (their source-region calls through drctl's caller, dr/sfn/remote)."""
 BLOCKING = {"ArcSwitch": "ARC routing controls are set on the cluster's own endpoints (data plane), which Step "
                          "Functions' AWS SDK integrations cannot address (they call a service's regional endpoint): "
                          "move arc-routing-control records with the local engine, or with an ARC Region switch plan "
@@ -94,8 +95,8 @@ def generate(runbook: Runbook, ctx: RunContext) -> Definition:
     document = bind(builder.finish(), function_name(runbook.name, ctx.source, ctx.target))
     names = [item["db"] for item in builder.items]
     return Definition(runbook.name, ctx.source, ctx.target, account, where, document, names, builder.steps,
-                      builder.gaps, item_steps=builder.protect.item_steps,
-                      reprotect_steps=builder.protect.reprotect_steps, grants=builder.protect.grants)
+                      builder.gaps, [*builder.grants, *builder.protect.grants],
+                      item_steps=builder.protect.item_steps, reprotect_steps=builder.protect.reprotect_steps)
 
 
 def home_of(ctx: RunContext, todo: list[Move]) -> tuple[str, str]:
@@ -114,14 +115,15 @@ def plan_item(ctx: RunContext, move: Move) -> dict[str, Any]:
     rpo_native = (float(ctx.topology.objectives.rpo) - GATE_WINDOW_SECONDS) / metric.to_seconds
     kind = ("global" if move.db.engine is Engine.AURORA_GLOBAL else
             "cluster" if is_cluster(move.db.engine) else "instance")
-    extra = {"global": move.db.global_cluster_id} if kind == "global" else {}
+    extra: dict[str, Any] = ({"global": move.db.global_cluster_id} if kind == "global" else
+                             {"source": {"id": move.old.id, "region": region(ctx, move.old)}})
     return {"db": move.db.name, "id": move.new.id, "kind": kind, **extra,
-            "metric": {"namespace": metric.namespace, "name": metric.metric,
+            "metric": {"namespace": metric.namespace, "name": metric.metric, "to_seconds": metric.to_seconds,
                        "dimensions": metric.cloudwatch_dimensions(move.new.id)},
             "threshold": max(0.0, rpo_native), "backup": settings.backup_args()}
 
 
-HISTORY_SHARES = {"promote": 11_000, "confirm": 2_000, "dns": 2_000}
+HISTORY_SHARES = {"promote": 6_000, "confirm": 1_500, "dns": 800, "fence": 700, "catch-up": 2_200}
 """Execution-history events (hard quota 25,000 per execution) each polling Map may spend at worst: its loops poll
 slowly enough to stay within (asl.poll_seconds); prechecks, the gate and the fixed states take the rest."""
 
@@ -140,6 +142,7 @@ class _Builder:
         self.branches: list[dict[str, Any]] = []
         self.backups_step: Step | None = None
         self.protect = ProtectPart(ctx, home_of(ctx, todo)[1])
+        self.grants: list[Grant] = []
 
     def add(self, phase: Phase) -> None:
         members = [unwrap(s) for s in (phase.steps if isinstance(phase, Parallel) else [phase])]
@@ -150,9 +153,8 @@ class _Builder:
             self._top("prechecks", states_rds.prechecks(members[0]), members)
         elif "RpoGate" in kinds:
             self._top("rpo-gate", states_rds.rpo_gate(members[0]), members)
-        elif kinds <= set(PLANNED_ONLY):  # a failback's switch is planned by definition: without them, refused
-            self.gaps += [Gap(s.name, PLANNED_ONLY[type(s).__name__], self.ctx.runbook == "failback")
-                          for s in members]
+        elif kinds <= set(PLANNED):
+            self._planned(PLANNED[next(iter(kinds))], members)
         elif kinds & {"PromoteReplica", "PromoteGlobalMember"}:
             self._promote(members)
         else:
@@ -162,6 +164,18 @@ class _Builder:
         self.states[name] = states_rds.item_map(name, states, next(iter(states)), "databases", len(self.items))
         self.order.append(name)
         self.steps += [s.name for s in members]
+
+    def _planned(self, name: str, members: list[Step]) -> None:
+        """The fence or catch-up Map: one iteration per database that is not Aurora global."""
+        slowest = max(members, key=lambda s: s.budget)
+        poll = self._poll(slowest, len(members), name)
+        states = (states_fence.fences if name == "fence" else states_fence.catch_ups)(slowest, poll)
+        plain = [i for i in self.items if i["kind"] != "global"]
+        self.states[name] = states_rds.item_map(name, states, next(iter(states)), "plain", len(plain))
+        self.order.append(name)
+        self.steps += [s.name for s in members]
+        if name == "fence":  # its calls go through the caller, whose role gets what these steps declare
+            self.grants += [g for s in members for g in declared(s, self.ctx)]
 
     def _poll(self, step: Step, items: int, share: str) -> int:
         return asl.poll_seconds(step, items, HISTORY_SHARES[share])
@@ -249,30 +263,37 @@ class _Builder:
                            "runbook (docs/engines.md)", "StartAt": "plan", "States": self.states}
 
     def _link(self, chain: list[str]) -> None:
-        """Each top-level state to the next; the RPO gate behind a Choice that --accept-data-loss skips."""
+        """Each top-level state to the next; the RPO gate behind a Choice that --accept-data-loss skips, the fence
+        and catch-up behind one that an unplanned execution skips."""
+        entry = {"rpo-gate": "accept-data-loss?", "fence": "planned?"}
         for here, after in zip(chain, [*chain[1:], None], strict=True):
             state = self.states[here]
             state.pop("End", None)
             if state["Type"] == "Choice":  # failback's --phase gates: their rules are set, the chain is the default
-                state["Default"] = after or "done"
+                state["Default"] = entry.get(after, after) if after else "done"
             elif after is None:
                 state["End"] = True
-            elif after == "rpo-gate":
-                state["Next"] = "accept-data-loss?"
             else:
-                state["Next"] = after
-        if "rpo-gate" in chain:
-            after = chain[chain.index("rpo-gate") + 1] if chain[-1] != "rpo-gate" else "done"
+                state["Next"] = entry.get(after, after)
+        for gated, choice, variable in (("rpo-gate", "accept-data-loss?", "$.accept_data_loss"),
+                                        ("fence", "planned?", "$.planned")):
+            if gated not in chain:
+                continue
+            skip_to = "catch-up" if gated == "fence" and "catch-up" in chain else gated
+            rest = chain[chain.index(skip_to) + 1:]
+            after = entry.get(rest[0], rest[0]) if rest else "done"
             if after == "done":
                 self.states["done"] = asl.succeed()
-            self.states["accept-data-loss?"] = asl.choice(
-                [{"Variable": "$.accept_data_loss", "BooleanEquals": True, "Next": after}], "rpo-gate")
+            rules = [{"Variable": variable, "BooleanEquals": gated != "fence", "Next": after}]
+            self.states[choice] = asl.choice(rules, gated)
 
     def _plan(self, clusters: list[dict[str, Any]]) -> dict[str, Any]:
         plan: dict[str, Any] = {"databases": self.items, "clusters": clusters,
+                                "plain": [i for i in self.items if i["kind"] != "global"],
                                 "zones": [{"zone": z["zone"], "role": z["role"]} for z in self.zones],
                                 "routed": [z["routed"] for z in self.zones]}
-        big = {key: plan[key] for key in ("databases", "clusters") if states_rds.chunks(len(plan[key])) > 1}
+        big = {key: plan[key] for key in ("databases", "clusters", "plain")
+               if states_rds.chunks(len(plan[key])) > 1}
         if big:
             size = states_rds.MAX_INLINE_CONCURRENCY
             plan["chunks"] = {key: [values[i:i + size] for i in range(0, len(values), size)]

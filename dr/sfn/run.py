@@ -59,7 +59,7 @@ def generations(ctx: RunContext, defn: Definition) -> list[int]:
     from dr.aws.lineage import generation, writable
     from runbooks.steps._common import FACT_SOURCE_REACHABLE, lineage, moves
 
-    ctx.facts[FACT_SOURCE_REACHABLE] = False
+    ctx.facts[FACT_SOURCE_REACHABLE] = bool(ctx.options.planned)  # a planned move reads the side it leaves
     out = []
     by_name = {m.db.name: m for m in moves(ctx)}
     for name in defn.databases:
@@ -89,10 +89,9 @@ def _start(runbook: str, *, config: str | None, target: str, flags: Any) -> RunO
     from dr.engine.journal.base import check_run_id
     from dr.engine.session import new_header, new_run_id
 
-    if (runbook == "failover" and flags.planned is not False) or flags.dry_run or flags.simulate_outage:
-        raise UsageError("--engine stepfunctions runs the DR-region path of a move: pass --unplanned (a planned "
-                         "move fences the source region, which a state machine in the DR region cannot call), and "
-                         "no --dry-run or --simulate-outage (see `drctl deploy --engine stepfunctions --dry-run`)")
+    if flags.dry_run or flags.simulate_outage:
+        raise UsageError("--engine stepfunctions runs the deployed state machine: no --dry-run or --simulate-outage "
+                         "(see `drctl deploy --engine stepfunctions --dry-run` and `drctl plan failover`)")
     now = SYSTEM_CLOCK.now()
     incident, _ = check_options(flags, now)  # every option checked before anything runs, as a local run does
     path = config_path(config)
@@ -102,16 +101,20 @@ def _start(runbook: str, *, config: str | None, target: str, flags: Any) -> RunO
     clients = make_clients(topology, run_id, frozenset())
     defn = definition_for(topology, runbook, source, target, clients)
     arn = naming.execution_arn(defn, run_id)
-    options = RunOptions(yes=flags.yes, accept_data_loss=flags.accept_data_loss, planned=False,
+    options = RunOptions(yes=flags.yes, accept_data_loss=flags.accept_data_loss, planned=flags.planned,
                          extra={**flags.extra, ENGINE_KEY: ENGINE, ARN_KEY: arn})
     header = new_header(registry.get(runbook), topology, path, source=source, target=target, run_id=run_id,
                         options=options, now=now, incident_start=incident)
     check_runnable(defn, clients, flags.extra.get("phase", "all") if runbook == "failback" else None)
-    _confirm(flags, target, runbook)
     ctx = RunContext(topology=topology, clients=clients, clock=SYSTEM_CLOCK, run_id=run_id, runbook=runbook,
                      source=source, target=target, options=options)
+    # a failback is planned by definition: refused (exit 3) when the current writers' region does not answer
+    options.planned = planned = decide_planned(ctx, True if runbook == "failback" else flags.planned)
+    _confirm(flags, target, planned, runbook)
     gate = (iso(now - timedelta(seconds=GATE_WINDOW_SECONDS)), iso(now))
-    payload = execution_input(run_id, flags.accept_data_loss, gate, generations(ctx, defn))
+    payload = execution_input(run_id, flags.accept_data_loss, gate, generations(ctx, defn),
+                              planned=planned, fenced_ids=fenced_ids(ctx, defn),
+                              catch_up_until=iso(now + timedelta(days=1)))
     if runbook == "failback":  # its phase, first part and re-protect names (dr/sfn/run_failback.py)
         from dr.sfn import run_failback
 
@@ -144,7 +147,31 @@ def engine_of(history: Any) -> str | None:
     return history.header.options.extra.get(ENGINE_KEY) if history.header is not None else None
 
 
-def _confirm(flags: Any, target: str, runbook: str = "failover") -> None:
+def decide_planned(ctx: RunContext, wanted: bool | None) -> bool:
+    """As the local prechecks decide: planned when the source region's RDS answers, unless --unplanned;
+    --planned refuses (exit 3) when it does not. The one source-region read drctl itself makes."""
+    from dr.errors import GateRefused
+    from runbooks.steps.prechecks import probe_source
+
+    if wanted is False:
+        return False
+    reachable, probe = probe_source(ctx)
+    if not reachable and wanted:
+        raise GateRefused(f"a planned move needs the source region's RDS to answer ({probe}); nothing was changed. "
+                          "Wait for it, or fail over unplanned (--unplanned)")
+    return reachable
+
+
+def fenced_ids(ctx: RunContext, defn: Definition) -> list[str]:
+    """The id each source writer is renamed to by this run's fence (the local step's), in the plan's order."""
+    from runbooks.steps._common import moves
+    from runbooks.steps.fence import fenced_id
+
+    by_name = {m.db.name: m for m in moves(ctx)}
+    return [fenced_id(by_name[name].old, ctx.run_id) for name in defn.databases]
+
+
+def _confirm(flags: Any, target: str, planned: bool, runbook: str = "failover") -> None:
     """As a local run: on the controlling terminal (dr.cli.confirm), the operator types the target's name."""
     from dr.cli.confirm import confirm_on, open_terminal
     from dr.cli.run_options import is_tty
@@ -155,7 +182,7 @@ def _confirm(flags: Any, target: str, runbook: str = "failover") -> None:
     if terminal is None:
         raise UsageError("this command changes things and there is no terminal to confirm on: pass --yes")
     try:
-        how = "unplanned" if runbook == "failover" else "planned"
+        how = "planned: fence, catch up, promote" if planned else "unplanned: promote past the RPO gate"
         lines = [f"{runbook} in AWS Step Functions -> {target}, {how} (the state machine deployed by `drctl deploy "
                  f"--engine stepfunctions`); `drctl plan {runbook} --to {target}` lists the steps"]
         confirm_on(terminal, lines, target, break_lock=False)

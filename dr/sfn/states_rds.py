@@ -31,12 +31,18 @@ class Kind:
     status_field: str
     arn_field: str
     promote: str
+    missing: str
+    """The error a describe of a missing id fails with (`Rds.<code>Exception`, SFN's naming)."""
+    modify: str
+    new_id_param: str
 
 
 INSTANCE = Kind("i:", "DescribeDBInstances", "DBInstances", "DBInstanceIdentifier",
-                "ReadReplicaSourceDBInstanceIdentifier", "DBInstanceStatus", "DBInstanceArn", "PromoteReadReplica")
+                "ReadReplicaSourceDBInstanceIdentifier", "DBInstanceStatus", "DBInstanceArn", "PromoteReadReplica",
+                "Rds.DBInstanceNotFoundException", "ModifyDBInstance", "NewDBInstanceIdentifier")
 CLUSTER = Kind("c:", "DescribeDBClusters", "DBClusters", "DBClusterIdentifier", "ReplicationSourceIdentifier",
-               "Status", "DBClusterArn", "PromoteReadReplicaDBCluster")
+               "Status", "DBClusterArn", "PromoteReadReplicaDBCluster", "Rds.DBClusterNotFoundFaultException",
+               "ModifyDBCluster", "NewDBClusterIdentifier")
 KINDS = (INSTANCE, CLUSTER)
 ITEM_SELECTOR = {"item.$": "$$.Map.Item.Value", "run.$": "$$.Execution.Input", "polls": {"n": 0}}
 MAX_INLINE_CONCURRENCY = 40
@@ -215,12 +221,14 @@ def confirm(step: Step, poll: float) -> dict[str, asl.State]:
 
 def global_chain(step: Step, poll: float, *, act: bool) -> dict[str, asl.State]:
     """An Aurora global database: done when its DR member is the writer and no move is under way (AWS's
-    FailoverState); else, when `act`, FailoverGlobalCluster with data loss allowed (the unplanned path; called
-    once: a move under way is waited on), then the same check in a loop within the step's budget."""
+    FailoverState); else, when `act`, SwitchoverGlobalCluster on a planned move (no data loss), FailoverGlobalCluster
+    with data loss allowed on an unplanned one (called once: a move under way is waited on), then the same check
+    in a loop within the step's budget."""
     writer = "$.glob.g.GlobalClusterMembers[?(@.IsWriter==true)].DBClusterArn"
     moving = {"Variable": "$.glob.g.FailoverState.Status", "IsPresent": True, "Next": "g:wait"}
     failover = {"GlobalClusterIdentifier.$": "$.item.global", "TargetDbClusterIdentifier.$": "$.member.arn",
                 "AllowDataLoss": True}
+    switchover = {"GlobalClusterIdentifier.$": "$.item.global", "TargetDbClusterIdentifier.$": "$.member.arn"}
     return {
         "g:member": asl.task("rds", "DescribeDBClusters", {"DBClusterIdentifier.$": "$.item.id"}, step=step,
                              next_state="g:read", result_path="$.member",
@@ -232,8 +240,11 @@ def global_chain(step: Step, poll: float, *, act: bool) -> dict[str, asl.State]:
         "g:mine": asl.pass_state({"value.$": "States.ArrayContains($.writer.arns, $.member.arn)"}, "g:done?",
                                  "$.mine"),
         "g:done?": asl.choice([moving, {"Variable": "$.mine.value", "BooleanEquals": True, "Next": "g:done"}],
-                              "g:failover" if act else "g:wait"),
-        **({"g:failover": asl.task("rds", "FailoverGlobalCluster", failover, step=step, next_state="g:read")}
+                              "g:how?" if act else "g:wait"),
+        **({"g:how?": asl.choice([{"Variable": "$.run.planned", "BooleanEquals": True, "Next": "g:switchover"}],
+                                 "g:failover"),
+            "g:switchover": asl.task("rds", "SwitchoverGlobalCluster", switchover, step=step, next_state="g:read"),
+            "g:failover": asl.task("rds", "FailoverGlobalCluster", failover, step=step, next_state="g:read")}
            if act else {}),
         **asl.counter_states("g:", step, "g:read", "g:late", poll),
         "g:done": asl.succeed(),

@@ -49,6 +49,8 @@ def remote_calls(asl_doc: dict[str, Any]) -> list[RemoteCall]:
     found = set()
     for task in _tasks(asl_doc):
         payload = task["Parameters"]["Payload"]
+        if "service" not in payload:  # a check (`caught-up`): no AWS call
+            continue
         found.add(RemoteCall(payload["service"], payload["action"], payload.get("region"), payload.get("role_arn")))
     return sorted(found, key=lambda c: (c.service, c.action, c.region or "", c.role_arn or ""))
 

@@ -100,7 +100,6 @@ class Runs:
     again_state: dict[str, Any]
     again_calls: list[str]
     shown: Any
-    refused: Any
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +112,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
         for key, value in {**SAFE_ENV, "DRCTL_STATE_DIR": str(root / "state")}.items():
             env.setenv(key, value)
         env.delenv("AWS_ENDPOINT_URL", raising=False)
-        env.setattr("dr.sfn.run.POLL_SECONDS", 1.0)
+        env.setattr("dr.sfn.run.POLL_SECONDS", 3.0)
         env.setattr("dr.cli.confirm.CONTROLLING_TERMINAL", str(root / "no-terminal"))
         with harness(root / "local", SMALL) as h:
             h.faults.outage_regions.add("eu-central-1")
@@ -145,8 +144,7 @@ def _sfn_runs(sandbox: Any, local_state: dict[str, Any], local_report: dict[str,
     arn = f"arn:aws:states:{defn.region}:{defn.account}:execution:drctl-failback-qa-to-prod:fb-2"
     return Runs(local_state, local_report, state, json.loads(deployed.stdout), first, again,
                 _protected(sandbox.topology, sandbox.clients), _called(sfn, arn),
-                _drctl("runs", "show", "fb-1", *config),
-                _drctl("failback", "--to", "prod", "--engine", "stepfunctions", "--yes", *config))
+                _drctl("runs", "show", "fb-1", *config))
 
 
 class TestExecution:
@@ -225,3 +223,25 @@ class TestGeneration:
         assert started["StateMachineArn"].endswith(":stateMachine:drctl-failback-qa-to-prod")
         assert "start:dr" in states
         assert states["dr-replicating"]["End"] is True
+
+
+class TestSandboxSdkParameters:
+    def test_pascal_case_parameters_reach_a_camel_case_api(self) -> None:
+        """sfn_sdk_params: `StateMachineArn` of aws-sdk:sfn:startExecution reaches botocore as `stateMachineArn`
+        (AWS: SDK-integration parameters are PascalCase); RDS's PascalCase members stay as written."""
+        from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_aws_sdk import (
+            StateTaskServiceAwsSdk,
+        )
+
+        from dr.sandbox.extensions import sfn_sdk_params
+
+        sfn_sdk_params.patch()
+        task = StateTaskServiceAwsSdk()
+        start = {"StateMachineArn": "arn:aws:states:eu-central-1:1:stateMachine:m", "Name": "r-switch", "Input": "{}"}
+        task._normalise_parameters(start, "sfn", "startExecution")
+        assert start == {"stateMachineArn": "arn:aws:states:eu-central-1:1:stateMachine:m", "name": "r-switch",
+                         "input": "{}"}
+        create = {"DBInstanceIdentifier": "orders-db", "SourceDBInstanceIdentifier": "arn:x", "SourceRegion": "x"}
+        task._normalise_parameters(create, "rds", "createDBInstanceReadReplica")
+        assert create == {"DBInstanceIdentifier": "orders-db", "SourceDBInstanceIdentifier": "arn:x",
+                          "SourceRegion": "x"}

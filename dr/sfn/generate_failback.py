@@ -211,14 +211,16 @@ def link_parts(order: list[str], states: dict[str, asl.State], protect: ProtectP
 
 
 def _start_next(states: dict[str, asl.State], machine_arn: str, part: str, step: Step | None) -> list[str]:
-    """StartExecution of this machine for `part`, with this execution's input (`part` replaced); already started
-    (a redrive of this execution): nothing to do. The names of the two states, in order."""
+    """StartExecution of this machine for `part`, with this execution's input (`part` and the gate window's end
+    replaced); already started (a redrive of this execution): nothing to do. The names of the two states."""
     assert step is not None  # a failback with a part to start has re-protect steps
     merged = "States.JsonMerge($$.Execution.Input, $.next, false)"
     params = {"StateMachineArn": machine_arn, "Name.$": f"States.Format('{{}}-{part}', $.run_id)",
               "Input.$": f"States.JsonToString({merged})"}
     started = [{"ErrorEquals": ["Sfn.ExecutionAlreadyExistsException"], "ResultPath": "$.error", "Next": "done"}]
-    states[f"next:{part}"] = asl.pass_state({"part": part}, f"start:{part}", "$.next")
+    # the next part's RPO gate reads up to when it starts (from when the run started: ASL computes no times)
+    gate = {"start.$": "$.gate.start", "end.$": "$$.State.EnteredTime"}
+    states[f"next:{part}"] = asl.pass_state({"part": part, "gate": gate}, f"start:{part}", "$.next")
     states[f"start:{part}"] = asl.task("sfn", "StartExecution", params, step=step, next_state=None, catch=started)
     return [f"next:{part}", f"start:{part}"]
 

@@ -64,6 +64,7 @@ def install() -> None:
             route53_health,
             route53_list_pages,
             sfn_json_path,
+            sfn_sdk_params,
             sfn_tasks,
         )
 
@@ -99,6 +100,7 @@ def install() -> None:
             cloudwatch_batch,
             iam_simulate,
             sfn_json_path,
+            sfn_sdk_params,
             sfn_tasks,
             lambda_caller,
         ):

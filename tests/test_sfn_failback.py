@@ -245,3 +245,37 @@ class TestSandboxSdkParameters:
         task._normalise_parameters(create, "rds", "createDBInstanceReadReplica")
         assert create == {"DBInstanceIdentifier": "orders-db", "SourceDBInstanceIdentifier": "arn:x",
                           "SourceRegion": "x"}
+
+
+def _iteration_states(defn: Definition, map_name: str) -> dict[str, Any]:
+    return dict(defn.asl["States"][map_name]["ItemProcessor"]["States"])
+
+
+@pytest.fixture(scope="module")
+def small() -> Definition:
+    """The failback machine of the module's three-database topology."""
+    return definition_for(SMALL, "failback", "qa", "prod")
+
+
+class TestReadsBeforeActing:
+    def test_an_encrypted_writer_without_a_key_of_the_region_is_refused_before_create(self, small: Definition) -> None:
+        """Absent replica, encrypted writer, no kms_key_id for the region: a DR.PreconditionFailed naming the fix,
+        not a create AWS would refuse (the local step's check)."""
+        reprotect = small.asl["States"]["reprotect"]["Branches"]
+        create = next(b["States"]["create"] for b in reprotect if "create" in b["States"])["ItemProcessor"]["States"]
+        rule = create["create/i:absent"]["Choices"][0]
+        assert rule["Next"] == "create/i:no-kms"
+        assert {"Not": {"Variable": "$.item.kms", "IsPresent": True}} in rule["And"]
+        assert create["create/i:no-kms"]["Error"] == "DR.PreconditionFailed"
+        assert "kms_key_id" in create["create/i:no-kms"]["CausePath"]
+
+    def test_a_fence_is_reached_only_through_the_lineage_comparison(self, small: Definition) -> None:
+        """The only way to the tag and rename of a copy is `stale?`: the other region's writer has a higher
+        generation; otherwise the iteration fails as the current writer (a fence never touches it)."""
+        states = _iteration_states(small, "fence-stale")
+        into_tag = [name for name, state in states.items()
+                    if state.get("Next") == "fence-stale/i:tag"
+                    or any(r.get("Next") == "fence-stale/i:tag" for r in state.get("Choices", []))]
+        assert into_tag == ["fence-stale/i:stale?"]
+        assert states["fence-stale/i:stale?"]["Choices"][0]["NumericGreaterThanPath"] == "$.gh.v"
+        assert states["fence-stale/i:stale?"]["Default"] == "fence-stale/i:current"

@@ -214,8 +214,12 @@ def _create_chain(kind: Kind, step: Step, sides: Sides, half: str, shapes: list[
                        {"Variable": "$.w.db.StorageEncrypted", "BooleanEquals": True}],
                "Next": f"{p}create{s.index}+kms"} for s in shapes if s.kms]
     routes += [{"Variable": "$.item.shape", "NumericEquals": s.index, "Next": f"{p}create{s.index}"} for s in shapes]
-    backups = ([{"Variable": "$.w.db.BackupRetentionPeriod", "NumericEquals": 0, "Next": f"{p}no-backups"}]
-               if kind is INSTANCE else [])
+    # what AWS would refuse, as the local check says it (runbooks/steps/requirements.py)
+    refusals: list[dict[str, Any]] = [{"And": [{"Variable": "$.w.db.StorageEncrypted", "BooleanEquals": True},
+                                               {"Not": {"Variable": "$.item.kms", "IsPresent": True}}],
+                                       "Next": f"{p}no-kms"}]
+    if kind is INSTANCE:
+        refusals.append({"Variable": "$.w.db.BackupRetentionPeriod", "NumericEquals": 0, "Next": f"{p}no-backups"})
     states: dict[str, asl.State] = {
         f"{p}writer": _read(kind, step, "$.item.writer.id", "$.w",
                             at=sides.writer, then=f"{p}writer?", absent=f"{p}no-writer"),
@@ -224,7 +228,7 @@ def _create_chain(kind: Kind, step: Step, sides: Sides, half: str, shapes: list[
         f"{p}mine?": asl.choice([{"And": [replica_of, {"Variable": f"$.here.db.{kind.status_field}",
                                                        "StringEquals": "available"}], "Next": f"{p}done"},
                                  {**replica_of, "Next": f"{p}wait"}], f"{p}other"),
-        f"{p}absent": asl.choice(backups, f"{p}shape?") if backups else asl.pass_state({}, f"{p}shape?", "$.error"),
+        f"{p}absent": asl.choice(refusals, f"{p}shape?"),
         f"{p}shape?": asl.choice(routes, f"{p}no-shape"),
         f"{p}again": _read(kind, step, "$.item.id", "$.here", at=sides.here, then=f"{p}mine?", absent=f"{p}wait"),
         **asl.counter_states(p, step, f"{p}again", f"{p}late", poll),
@@ -237,7 +241,10 @@ def _create_chain(kind: Kind, step: Step, sides: Sides, half: str, shapes: list[
         f"{p}late": _fail(asl.STEP_FAILED, "{}: {} is not an available replica of {} within its budget",
                           "$.item.writer.id"),
     }
-    if backups:
+    states[f"{p}no-kms"] = _fail(asl.FAILED_PRECONDITION, "{}: cannot create {}: {} is encrypted and the replica "
+                                 "goes to another region, where AWS needs a KMS key of that region: declare kms_key_id "
+                                 "in the replica_settings of that region (or the copy's settings)", "$.item.writer.id")
+    if kind is INSTANCE:
         states[f"{p}no-backups"] = _fail(asl.FAILED_PRECONDITION, "{}: cannot create {}: automated backups are off "
                                          "on the source {} (BackupRetentionPeriod 0) and AWS creates a read replica "
                                          "only from a source with backups", "$.item.writer.id")

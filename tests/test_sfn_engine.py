@@ -12,12 +12,14 @@ import pytest
 
 from dr.cli.run_options import RunFlags
 from dr.clock import SystemClock
+from dr.config import load
 from dr.config.model import Topology
 from dr.sfn import naming
 from dr.sfn.deploy import deploy
 from dr.sfn.generate import Definition
 from dr.sfn.run import _start, definition_for
 from dr.testing.sandbox import InProcessSandbox, in_process_sandbox
+from tests.conftest import EXAMPLE
 from tests.failover_support import harness
 
 UNPLANNED: dict[str, Any] = {"yes": True, "planned": False, "accept_data_loss": True}
@@ -34,6 +36,7 @@ def _without_arc() -> Topology:
 
 
 NO_ARC = _without_arc()
+FULL = load(EXAMPLE)
 
 
 @pytest.fixture
@@ -143,16 +146,17 @@ class TestExecution:
 
     def test_a_second_execution_does_nothing_twice(self, sandbox: InProcessSandbox,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-        """Through the command line: deploy; the RPO gate refuses a lag beyond the RPO (exit 3, nothing promoted);
-        with --accept-data-loss the move runs (exit 0); `resume` is refused (it is AWS's to redrive); a re-run
-        (new execution) reads before acting: no tag, promotion or global failover call, AWS unchanged; a second
-        deploy changes nothing (dry run: no difference)."""
+        """Through the command line: deploy (the machine and its caller); the RPO gate refuses a lag beyond the RPO
+        (exit 3, nothing promoted); with --accept-data-loss the move runs (exit 0); `resume` is refused (it is AWS's
+        to redrive); a re-run (new execution) reads before acting: no tag, promotion or global failover call, AWS
+        unchanged; a second deploy changes nothing (dry run: no difference)."""
         monkeypatch.setattr("dr.sfn.run.POLL_SECONDS", 0.5)
         config = str(sandbox.config_path)
         deployed = _drctl("deploy", "--engine", "stepfunctions", "-c", config, "-o", "json")
         assert deployed.exit_code == 0, deployed.output
-        assert {m["name"]: m["action"] for m in json.loads(deployed.stdout)["state_machines"]} == {
-            "drctl-failover-prod-to-qa": "created", "drctl-failback-qa-to-prod": "created"}
+        assert {m["name"]: (m["action"], m["caller"]) for m in json.loads(deployed.stdout)["state_machines"]} == {
+            "drctl-failover-prod-to-qa": ("created", "created"),  # the machine and its cross-region caller
+            "drctl-failback-qa-to-prod": ("created", "created")}
         orders = next(d for d in sandbox.topology.databases if d.name == "orders")
         sandbox.control.set_replica_lag("111111111111", "eu-west-1", "rds-instance", orders.replica.id, 900.0, 0.0)
         refused = _drctl("failover", "--to", "qa", "--engine", "stepfunctions", "--unplanned", "--yes",
@@ -192,29 +196,35 @@ class TestPlanned:
         """Without --unplanned the execution fences every source writer in eu-central-1 through the caller (tagged,
         renamed), waits for each replica's catch-up, then promotes (Aurora global: switchover): DB links, tags,
         fenced sources and DNS as a local planned run leaves them, the report's schema, fence and catch-up
-        succeeded; a second execution calls no mutation, directly or through the caller."""
-        with harness(tmp_path / "local", NO_ARC) as local:
+        succeeded; the arc-routing-control record's controls are set on the cluster's endpoints through the caller
+        (prod Off, qa On); a second execution calls no mutation, directly or through the caller."""
+        with harness(tmp_path / "local", FULL) as local:
             outcome = local.run("failover", "qa", planned=True)
-            by_local = _state(local.topology, local.sbx.clients), _sources(local.topology, local.sbx.clients)
+            by_local = (_state(local.topology, local.sbx.clients), _sources(local.topology, local.sbx.clients),
+                        _controls(local.topology, local.sbx.clients))
         assert outcome.exit_code == 0, outcome.report
-        monkeypatch.setattr("dr.sfn.run.POLL_SECONDS", 0.5)
-        with in_process_sandbox(NO_ARC, tmp_path / "sfn", clock=WarpClock(100.0)) as sandbox:
+        with in_process_sandbox(FULL, tmp_path / "sfn", clock=WarpClock(100.0)) as sandbox:
             sandbox.control.set_metric_period_seconds(10.0)
             _deployed(sandbox)
             first = _start("failover", config=str(sandbox.config_path), target="qa",
                            flags=RunFlags(run_id="sfn-planned", yes=True, accept_data_loss=True))
             assert first.exit_code == 0, _failures(json.dumps(first.report))
-            by_sfn = _state(sandbox.topology, sandbox.clients), _sources(sandbox.topology, sandbox.clients)
+            by_sfn = (_state(sandbox.topology, sandbox.clients), _sources(sandbox.topology, sandbox.clients),
+                      _controls(sandbox.topology, sandbox.clients))
             again = _start("failover", config=str(sandbox.config_path), target="qa",
                            flags=RunFlags(run_id="sfn-planned-2", yes=True, accept_data_loss=True))
             called = _mutations(sandbox, again.report["execution_arn"])
-            after = _state(sandbox.topology, sandbox.clients), _sources(sandbox.topology, sandbox.clients)
+            after = (_state(sandbox.topology, sandbox.clients), _sources(sandbox.topology, sandbox.clients),
+                     _controls(sandbox.topology, sandbox.clients))
         assert by_sfn == by_local
         assert all(fenced for fenced in by_sfn[1].values())
+        assert set(by_sfn[2].values()) == {("Off", "On")}  # prod Off, qa On: moved through the cluster endpoints
         steps = {s["name"]: s["status"] for s in first.report["steps"]}
         assert all(steps[f"{kind}:{db}"] == "succeeded" for kind in ("fence", "catch-up")
                    for db in ("orders", "customers", "inventory"))
         assert set(outcome.report) <= set(first.report)
+        assert first.report["rpo"]["data_loss_window_seconds"] == outcome.report["rpo"]["data_loss_window_seconds"]
+        assert first.report["rpo"]["data_loss_window_seconds"] == 0.0
         assert again.exit_code == 0
         assert after == by_sfn
         assert called == set()
@@ -246,8 +256,24 @@ class WarpClock(SystemClock):
         return self.start + (real - self.start) * self.speed
 
 
+def _controls(topology: Topology, clients: Any) -> dict[str, tuple[str, str]]:
+    """Per arc-routing-control record: the states of its (prod, qa) routing controls, read on the endpoints."""
+    from dr.aws.arc import Endpoint, control_states
+
+    out = {}
+    for record in topology.dns:
+        if record.arc is None:
+            continue
+        endpoints = [Endpoint(e.region, e.url) for e in record.arc.endpoints]
+        arns = [record.arc.routing_controls["prod"], record.arc.routing_controls["qa"]]
+        states = control_states(clients, record.env, endpoints, arns)
+        out[record.fqdn] = (states[arns[0]], states[arns[1]])
+    return out
+
+
 MUTATIONS = {"promoteReadReplica", "promoteReadReplicaDBCluster", "addTagsToResource", "failoverGlobalCluster",
-             "switchoverGlobalCluster", "AddTagsToResource", "ModifyDBInstance", "ModifyDBCluster"}
+             "switchoverGlobalCluster", "AddTagsToResource", "ModifyDBInstance", "ModifyDBCluster",
+             "UpdateRoutingControlStates"}
 
 
 def _mutations(sandbox: InProcessSandbox, arn: str) -> set[str]:

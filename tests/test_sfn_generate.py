@@ -63,12 +63,35 @@ def _states(node: Any) -> list[dict[str, Any]]:
 
 
 class TestArcRecords:
-    def test_an_arc_routing_control_record_is_a_blocking_gap_saying_why(self) -> None:
-        """ARC's data plane is the cluster's own endpoints, out of reach of SDK integrations: refused, with why."""
-        gaps = {g.step: g for g in definition_for(load(EXAMPLE), "failover", "prod", "qa").gaps}
-        arc = next(g for name, g in gaps.items() if name.startswith("dns:arc-"))
-        assert arc.blocking
-        assert "cluster's own endpoints" in arc.reason
+    def test_an_arc_routing_control_record_is_moved_through_the_caller_on_the_cluster_endpoints(self) -> None:
+        """ARC's data plane is the cluster's own endpoints: one UpdateRoutingControlStates (target On, source Off)
+        then a GetRoutingControlState read per control, both invoking the caller with the topology's endpoints;
+        the caller's role may call exactly those on the controls; nothing blocks."""
+        topology = load(EXAMPLE)
+        defn = definition_for(topology, "failover", "prod", "qa")
+        record = next(r for r in topology.dns if r.arc is not None)
+        assert record.arc is not None
+        assert defn.blocking == []
+        name = next(s for s in defn.steps if s.startswith("dns:arc-"))
+        states = _states(defn.asl["States"]["switch"])
+        update = next(s for s in states if s.get("Parameters", {}).get("Payload", {}).get("action")
+                      == "UpdateRoutingControlStates")
+        payload = update["Parameters"]["Payload"]
+        assert payload["endpoints"] == [{"region": e.region, "url": e.url} for e in record.arc.endpoints]
+        assert {(e["RoutingControlArn"], e["RoutingControlState"])
+                for e in payload["parameters"]["UpdateRoutingControlStateEntries"]} == {
+            (record.arc.routing_controls["qa"], "On"), (record.arc.routing_controls["prod"], "Off")}
+        assert defn.asl["States"]["plan"]["Result"]["arc"][0]
+        assert any(name in s for s in json.dumps(defn.asl).split('"') if s.endswith("/done"))
+        from dr.sfn.deploy import caller
+
+        found = caller(defn)
+        assert found is not None
+        arc = [s for s in found.policy["Statement"] if s["Action"][0].startswith("route53-recovery-cluster:")]
+        assert {a for s in arc for a in s["Action"]} == {"route53-recovery-cluster:UpdateRoutingControlStates",
+                                                          "route53-recovery-cluster:GetRoutingControlState"}
+        assert all(r in record.arc.routing_controls.values() for s in arc for r in s["Resource"])
+        assert problems(defn) == []
 
 
 class TestGeneration:

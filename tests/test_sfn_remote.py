@@ -14,7 +14,7 @@ from dr.sfn.remote import ALLOWLIST_ENV, CALLER_TAG
 from dr.sfn.remote import deploy as remote_deploy
 from dr.sfn.remote.handler import caught_up
 from dr.sfn.remote.package import build
-from dr.testing.sandbox import InProcessSandbox
+from dr.testing.sandbox import InProcessSandbox, ServerSandbox
 from runbooks.steps.catch_up import applied_everything, replay_stands_still
 
 
@@ -72,6 +72,23 @@ class TestFunction:
         assert remote_deploy.ensure(iam, lam, caller) == "unchanged"
         assert remote_deploy.plan(lam, _caller(_doc(("rds", "DescribeDBInstances"), ("rds", "ModifyDBInstance")))) \
             == "update"
+
+    def test_on_the_sandbox_server_the_function_calls_back_through_it_without_deadlock(
+            self, sandbox_server: ServerSandbox) -> None:
+        """Server mode: the Invoke is served on one request thread while the function's own calls come back as
+        other requests; they are answered (the request lock is released while it runs) and the copy is described."""
+        caller = _caller(_doc(("rds", "DescribeDBInstances")))
+        orders = next(d for d in sandbox_server.topology.databases if d.name == "orders")
+        with sandbox_server.aws_env():
+            clients = sandbox_server.clients()
+            lam = clients.client("lambda", "prod", "eu-west-1")
+            remote_deploy.ensure(clients.client("iam", "prod", "eu-west-1"), lam, caller)
+            answer = lam.invoke(FunctionName=caller.name, Payload=json.dumps({
+                "service": "rds", "action": "DescribeDBInstances", "region": "eu-central-1", "error_prefix": "Rds",
+                "parameters": {"DBInstanceIdentifier": orders.primary.id}}).encode())
+        payload = json.loads(answer["Payload"].read())
+        assert "FunctionError" not in answer, payload
+        assert payload["DBInstances"][0]["DBInstanceIdentifier"] == orders.primary.id
 
     def test_policy_allows_exactly_the_calls_on_the_grants_resources(self) -> None:
         """Each allowed action on the resources declared for it; its own log group; no wildcard action."""

@@ -53,6 +53,8 @@ def deploy_cmd(
         return
     for row in rows:
         sys.stdout.write(f"{row['name']}: {row['action']} ({row['arn']})\n")
+        if row["caller"] != "none":
+            sys.stdout.write(f"   cross-region caller {row['caller_name']}: {row['caller']}\n")
         if dry_run:
             sys.stdout.write(row["definition"] + "\n" + (row["diff"] or "(no difference)\n"))
         for gap in row["gaps"]:
@@ -66,6 +68,7 @@ def _deploy_all(config: str | None, which: str, dry_run: bool) -> tuple[list[dic
     from dr.config import config_path, load
     from dr.engine.journal.header import topology_hash
     from dr.sfn.deploy import deploy
+    from dr.sfn.remote import function_name
     from dr.sfn.run import definition_for, directions
     from dr.sfn.run_failback import blocking
 
@@ -85,7 +88,8 @@ def _deploy_all(config: str | None, which: str, dry_run: bool) -> tuple[list[dic
             continue
         result = deploy(clients, defn, topology_hash(path), dry_run=dry_run)
         rows.append({"runbook": runbook, "source": source, "target": target, "name": result.name,
-                     "arn": result.arn, "action": result.action, "diff": result.diff,
+                     "arn": result.arn, "action": result.action, "diff": result.diff, "caller": result.caller,
+                     "caller_name": function_name(runbook, source, target),
                      "definition": result.definition if dry_run else None,
                      "gaps": [f"{g.step}: {g.reason}" for g in defn.gaps]})
     return rows, refused

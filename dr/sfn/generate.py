@@ -1,10 +1,11 @@
-"""Runbook -> state machine: the phases the local engine would run, each step translated to SDK-integration
-states by its class, or listed as a gap when a state machine in the DR region cannot do it.
+"""Runbook -> state machine: the phases the local engine would run, each step translated to states by its class, or
+listed as a gap when a state machine in the DR region cannot do it.
 
-The definition is the DR-region path of a move (an unplanned one): every call goes to the region of the copies
-being promoted, to Route53 and to CloudWatch there. What needs another region (a planned move's fence and
-catch-up, the best-effort fence of the side left behind) or a computation ASL cannot express (a zone listing
-compared with the wanted values, DNS answers from the name servers) is a `Gap`, with the reason.
+The definition is the DR region's machine: its SDK-integration Tasks call the region of the copies being
+promoted, Route53 and CloudWatch there; what must be called elsewhere (a planned move's fence in the source region,
+ARC routing controls on the cluster's endpoints) goes through drctl's caller Lambda (dr/sfn/remote). What ASL and
+the caller do not cover (a zone listing compared with the wanted values, DNS answers from the name servers, the
+best-effort fence after an unplanned move) is a `Gap`, with the reason.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dr.config.model import Engine
 from dr.engine.runbook import Parallel, Phase, Runbook
 from dr.engine.step import RunContext, Step
 from dr.iam.grants import Grant, declared
-from dr.sfn import asl, states_dns, states_fence, states_rds
+from dr.sfn import asl, states_arc, states_dns, states_fence, states_rds
 from dr.sfn.generate_failback import PROTECT_KINDS, ProtectPart, link_parts
 from dr.sfn.remote import function_name
 from dr.sfn.remote.calls import bind
@@ -32,13 +33,9 @@ starts: the newest one's age is at most this, so lag <= RPO - this bounds lag + 
 PLANNED = {"FenceSource": "fence", "CatchUp": "catch-up"}
 """The planned part of a move: Maps over the databases that are not Aurora global, run when the execution's input
 says `planned` (their source-region calls through drctl's caller, dr/sfn/remote)."""
-BLOCKING = {"ArcSwitch": "ARC routing controls are set on the cluster's own endpoints (data plane), which Step "
-                         "Functions' AWS SDK integrations cannot address (they call a service's regional endpoint): "
-                         "move arc-routing-control records with the local engine, or with an ARC Region switch plan "
-                         "(`drctl export arc-plan`)"}
-"""Steps that have no Step Functions translation, and why (the move is refused there)."""
-NOT_BLOCKING = {"FenceLeftBehind": "best effort in the source region (a cross-region call, which SDK "
-                                   "integrations cannot make): run `drctl fence --env SOURCE` once it answers"}
+NOT_BLOCKING = {"FenceLeftBehind": "best effort in the source region after an unplanned move: run `drctl fence "
+                                   "--env SOURCE` once it answers"}
+"""Steps the state machine leaves out, and why (the move is not refused for them)."""
 
 
 @dataclass(frozen=True)
@@ -143,6 +140,7 @@ class _Builder:
         self.backups_step: Step | None = None
         self.protect = ProtectPart(ctx, home_of(ctx, todo)[1])
         self.grants: list[Grant] = []
+        self.arcs: list[list[dict[str, str]]] = []
 
     def add(self, phase: Phase) -> None:
         members = [unwrap(s) for s in (phase.steps if isinstance(phase, Parallel) else [phase])]
@@ -202,13 +200,15 @@ class _Builder:
                                                 "checks are not read by the state machine (drctl readiness)", False))
             elif kind == "UpsertZone":
                 self._zone(step)
+            elif kind == "ArcSwitch":
+                self._arc(step)
             elif isinstance(step, KeepClusterBackups):
                 self.steps.append(step.name)
                 self.backups_step = step
             elif kind in NOT_BLOCKING:
                 self.gaps.append(Gap(step.name, NOT_BLOCKING[kind], False))
             else:
-                self.gaps.append(Gap(step.name, BLOCKING.get(kind, f"{kind} has no Step Functions translation"), True))
+                self.gaps.append(Gap(step.name, f"{kind} has no Step Functions translation", True))
 
     def _zone(self, step: Any) -> None:
         env = self.ctx.topology.environments[step.env]
@@ -219,6 +219,27 @@ class _Builder:
             self.gaps.append(Gap(step.name, "Route53's answers for the failover records are not read from the "
                                             "zone's name servers (GetChange INSYNC only), and a target health "
                                             "check an earlier drctl inverted is not restored", False))
+
+    def _arc(self, step: Any) -> None:
+        """One cluster's routing controls, through the caller on the endpoints the topology lists."""
+        endpoints = [{"region": e.region, "url": e.url} for e in step.arc.endpoints]
+        if not endpoints:
+            self.gaps.append(Gap(step.name, f"the topology lists no endpoints of cluster {step.arc.cluster_arn}: "
+                                            "the state machine calls them without DescribeCluster (a control-plane "
+                                            "call); add them under `arc.endpoints` (`drctl readiness` lists them)",
+                                 True))
+            return
+        env = self.ctx.topology.environments[step.env]
+        role = env.role_arn if env.account_id != self.account else None
+        wanted = step.wanted(self.ctx)
+        self.arcs.append([{"arn": arn, "state": state} for arn, state in wanted.items()])
+        poll = self._poll(step, len(wanted), "dns")
+        self.branches.append(states_arc.cluster_branch(step, len(self.arcs) - 1, wanted, endpoints, role=role,
+                                                       poll=poll))
+        self.steps.append(step.name)
+        self.grants += declared(step, self.ctx)
+        self.gaps.append(Gap(step.name, "the records' DNS answers are not read: the routing control states "
+                                        "decide", False))
 
     def _branch(self, name: str, states: dict[str, asl.State], items_key: str, count: int) -> None:
         self.branches.append({"StartAt": name, "States": {
@@ -291,7 +312,7 @@ class _Builder:
         plan: dict[str, Any] = {"databases": self.items, "clusters": clusters,
                                 "plain": [i for i in self.items if i["kind"] != "global"],
                                 "zones": [{"zone": z["zone"], "role": z["role"]} for z in self.zones],
-                                "routed": [z["routed"] for z in self.zones]}
+                                "routed": [z["routed"] for z in self.zones], "arc": self.arcs}
         big = {key: plan[key] for key in ("databases", "clusters", "plain")
                if states_rds.chunks(len(plan[key])) > 1}
         if big:

@@ -239,11 +239,22 @@ def report(view: ExecutionView, defn: Definition, header: Any, arn: str) -> dict
             builder.notify(Event(EventKind.STEP_FINISHED, last, step=gap.step, status=str(StepStatus.SKIPPED),
                                  duration=0.0, detail=f"not run by Step Functions: {gap.reason}",
                                  data={"started_at": iso(last)}))
-    built = builder.build(run_status(view), last, {})
+    built = builder.build(run_status(view), last, measured_windows(view, defn, header))
     built.update({"engine": "stepfunctions", "execution_arn": arn, "execution_status": view.status})
     if view.error:
         built["execution_error"] = {"error": view.error, "cause": view.cause}
     return built
+
+
+def measured_windows(view: ExecutionView, defn: Definition, header: Any) -> dict[str, Any]:
+    """The data-loss windows a finished planned execution measured: 0 for every database, since each passed its
+    fence and catch-up (lag evidence after the fence) or its global switchover before being promoted; none (the
+    report's window unknown) for an unplanned one, whose state machine measures nothing."""
+    from dr.engine.facts import rpo_window_fact
+
+    if view.status != "SUCCEEDED" or not header.options.planned:
+        return {}
+    return {rpo_window_fact(name): 0.0 for name in defn.databases}
 
 
 def attach(header: Any, *, config: str | None, output: Any) -> NoReturn:

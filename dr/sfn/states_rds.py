@@ -169,12 +169,8 @@ def _promote_chain(kind: Kind, step: Step, poll: float) -> dict[str, asl.State]:
         f"{p}mine": asl.pass_state({"value.$": "States.ArrayContains($.found.db.TagList, $.want)"},
                                    f"{p}done?", "$.mine"),
         f"{p}done?": asl.choice([
-            {"And": [{"Not": {"Variable": f"$.found.db.{kind.source_field}", "IsPresent": True}},
-                     {"Variable": f"$.found.db.{kind.status_field}", "StringEquals": "available"},
-                     {"Variable": "$.mine.value", "BooleanEquals": True}], "Next": f"{p}done"},
-            {"And": [{"Not": {"Variable": f"$.found.db.{kind.source_field}", "IsPresent": True}},
-                     {"Variable": f"$.found.db.{kind.status_field}", "StringEquals": "available"},
-                     {"Variable": "$.mine.value", "BooleanEquals": False}], "Next": f"{p}stale"},
+            {"And": [*standalone(kind), {"Variable": "$.mine.value", "BooleanEquals": True}], "Next": f"{p}done"},
+            {"And": [*standalone(kind), {"Variable": "$.mine.value", "BooleanEquals": False}], "Next": f"{p}stale"},
             {"Variable": f"$.found.db.{kind.source_field}", "IsPresent": True, "Next": f"{p}tag"}], f"{p}wait"),
         f"{p}tag": asl.task("rds", "AddTagsToResource", {"ResourceName.$": f"$.found.db.{kind.arn_field}",
                                                          "Tags": tags}, step=step, next_state=f"{p}window?"),
@@ -195,6 +191,12 @@ def _promote_chain(kind: Kind, step: Step, poll: float) -> dict[str, asl.State]:
     }
 
 
+def standalone(kind: Kind) -> list[dict[str, Any]]:
+    """The rules of a described copy (`$.found.db`) that replicates from nothing and is available: a writer."""
+    return [{"Not": {"Variable": f"$.found.db.{kind.source_field}", "IsPresent": True}},
+            {"Variable": f"$.found.db.{kind.status_field}", "StringEquals": "available"}]
+
+
 def _tag_path(key: str) -> str:
     return {"drctl:database": "$.item.db", GENERATION_TAG: "$.gen.value",
             "drctl:promoted-by-run": "$.run.run_id"}[key]
@@ -207,10 +209,7 @@ def confirm(step: Step, poll: float) -> dict[str, asl.State]:
         p = kind.prefix
         chains[kind] = {
             f"{p}describe": describe(kind, step, f"{p}writer?"),
-            f"{p}writer?": asl.choice([{"And": [
-                {"Not": {"Variable": f"$.found.db.{kind.source_field}", "IsPresent": True}},
-                {"Variable": f"$.found.db.{kind.status_field}", "StringEquals": "available"}],
-                "Next": f"{p}ok"}], f"{p}wait"),
+            f"{p}writer?": asl.choice([{"And": standalone(kind), "Next": f"{p}ok"}], f"{p}wait"),
             **asl.counter_states(p, step, f"{p}describe", f"{p}late", poll),
             f"{p}ok": asl.succeed(),
             f"{p}late": {"Type": "Fail", "Error": asl.STEP_FAILED, "CausePath": (

@@ -44,7 +44,10 @@ from dr.sandbox.extensions.inprocess_lock import MOTO_LOCK
 HANDLER = "drctl_caller.handler"
 MODULE = "drctl_caller.py"
 _CODE: dict[str, types.CodeType] = {}
+_IDLE: dict[str, list[types.ModuleType]] = {}
 _CODE_LOCK = threading.Lock()
+_STS: list[Any] = []
+"""One boto3 Session for the role assumptions (its loaded models make later clients cheap), under _CODE_LOCK."""
 
 
 def install() -> None:
@@ -71,24 +74,32 @@ def _invoke(self: Any, body: Any, request_headers: Any, response_headers: Any) -
 def run(zip_bytes: bytes, variables: dict[str, str], role_arn: str, region: str,
         event: dict[str, Any]) -> tuple[str, bool]:
     """The function's answer (JSON text) and whether it failed, as Lambda reports them."""
-    module = types.ModuleType("drctl_caller")
+    key = sha256(zip_bytes).hexdigest()
+    module = _environment_of(key, zip_bytes)
     try:
-        environ = _environment(variables, role_arn, region)
-        exec(_code(zip_bytes), module.__dict__)  # the deployed function's own code, as Lambda runs it
-        module.__dict__["ENVIRON"] = environ  # what Lambda's runtime would hold in os.environ
+        module.__dict__["ENVIRON"] = _environment(variables, role_arn, region)  # Lambda's os.environ
         return json.dumps(module.handler(event, None)), False
     except Exception as exc:  # Lambda's answer for an exception the handler raises
         return json.dumps({"errorMessage": str(exc), "errorType": type(exc).__name__,
                            "stackTrace": traceback.format_tb(exc.__traceback__)}), True
+    finally:
+        with _CODE_LOCK:
+            _IDLE.setdefault(key, []).append(module)
 
 
-def _code(zip_bytes: bytes) -> types.CodeType:
-    key = sha256(zip_bytes).hexdigest()
+def _environment_of(key: str, zip_bytes: bytes) -> types.ModuleType:
+    """An idle execution environment of this code (its module, kept between invocations as Lambda keeps a warm
+    one), else a new one: the deployed zip's module imported. Concurrent invocations never share one."""
     with _CODE_LOCK:
+        if _IDLE.get(key):
+            return _IDLE[key].pop()
         if key not in _CODE:
             with zipfile.ZipFile(io.BytesIO(zip_bytes)) as archive:
                 _CODE[key] = compile(archive.read(MODULE), f"<lambda zip {key[:12]}>/{MODULE}", "exec")
-        return _CODE[key]
+        code = _CODE[key]
+    module = types.ModuleType("drctl_caller")
+    exec(code, module.__dict__)  # the deployed function's own code, as Lambda's runtime imports it
+    return module
 
 
 def _environment(variables: dict[str, str], role_arn: str, region: str) -> dict[str, str]:
@@ -101,9 +112,11 @@ def _environment(variables: dict[str, str], role_arn: str, region: str) -> dict[
     if not botocore_stubber.enabled:
         served = getattr(sfn_tasks, "_SERVED_AT", [])
         environ["AWS_ENDPOINT_URL"] = served[0] if served else f"http://localhost:{moto_server_port()}"
-    sts = boto3.session.Session().client("sts", region_name=region, aws_access_key_id="sandbox",
-                                         aws_secret_access_key="sandbox",
-                                         endpoint_url=environ.get("AWS_ENDPOINT_URL"))
+    with _CODE_LOCK:
+        if not _STS:
+            _STS.append(boto3.session.Session())
+        sts = _STS[0].client("sts", region_name=region, aws_access_key_id="sandbox",
+                             aws_secret_access_key="sandbox", endpoint_url=environ.get("AWS_ENDPOINT_URL"))
     creds = sts.assume_role(RoleArn=role_arn, RoleSessionName="drctl-sandbox-lambda")["Credentials"]
     environ.update(AWS_ACCESS_KEY_ID=creds["AccessKeyId"], AWS_SECRET_ACCESS_KEY=creds["SecretAccessKey"],
                    AWS_SESSION_TOKEN=creds["SessionToken"])

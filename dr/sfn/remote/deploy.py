@@ -24,8 +24,8 @@ TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal":
                                                  "Action": "sts:AssumeRole"}]}
 POLICY_NAME = "drctl-cross-region-caller"
 TIMEOUT_SECONDS = 60
-"""Longer than one call's connect and read timeouts (5 + 30 s) tried on a few endpoints is not needed: the
-Task's Retry makes the next attempt."""
+"""Room for one call's connect and read timeouts (5 + 30 s) and a next endpoint; beyond it the Task's Retry makes
+the next attempt (a timed-out invocation fails the Task, `States.TaskFailed`)."""
 
 
 @dataclass(frozen=True)

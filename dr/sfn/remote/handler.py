@@ -72,18 +72,38 @@ def handler(event: dict[str, Any], context: Any = None) -> Any:
     return _jsonable(response)
 
 
-def _session(role_arn: Any, region: str) -> Any:
+_BOTO: list[Any] = []
+"""One boto3 Session per execution environment (created on first use, kept by Lambda between invocations, as AWS
+advises for SDK clients): its loaded service models make later clients cheap. Credentials go to each client."""
+
+
+def _boto() -> Any:
+    if not _BOTO:
+        _BOTO.append(boto3.session.Session())
+    return _BOTO[0]
+
+
+class _Session:
+    """Clients with one set of credentials: the function's own, or an assumed role's."""
+
+    def __init__(self, keys: dict[str, str | None]) -> None:
+        self.keys = keys
+
+    def client(self, service: str, **kwargs: Any) -> Any:
+        return _boto().client(service, **self.keys, **kwargs)
+
+
+def _session(role_arn: Any, region: str) -> _Session:
     """The function's own credentials, or those of `role_arn` assumed through STS in `region`."""
-    own = boto3.session.Session(aws_access_key_id=ENVIRON.get("AWS_ACCESS_KEY_ID"),
-                                aws_secret_access_key=ENVIRON.get("AWS_SECRET_ACCESS_KEY"),
-                                aws_session_token=ENVIRON.get("AWS_SESSION_TOKEN"), region_name=region)
+    own = _Session({"aws_access_key_id": ENVIRON.get("AWS_ACCESS_KEY_ID"),
+                    "aws_secret_access_key": ENVIRON.get("AWS_SECRET_ACCESS_KEY"),
+                    "aws_session_token": ENVIRON.get("AWS_SESSION_TOKEN")})
     if not role_arn:
         return own
-    sts = own.client("sts", endpoint_url=ENVIRON.get("AWS_ENDPOINT_URL") or None, config=CONFIG)
+    sts = own.client("sts", region_name=region, endpoint_url=ENVIRON.get("AWS_ENDPOINT_URL") or None, config=CONFIG)
     creds = sts.assume_role(RoleArn=str(role_arn), RoleSessionName="drctl-cross-region-caller")["Credentials"]
-    return boto3.session.Session(aws_access_key_id=creds["AccessKeyId"],
-                                 aws_secret_access_key=creds["SecretAccessKey"],
-                                 aws_session_token=creds["SessionToken"], region_name=region)
+    return _Session({"aws_access_key_id": creds["AccessKeyId"], "aws_secret_access_key": creds["SecretAccessKey"],
+                     "aws_session_token": creds["SessionToken"]})
 
 
 def _first_answer(call: Callable[[dict[str, str]], Any], endpoints: list[dict[str, str]], prefix: str) -> Any:

@@ -279,3 +279,20 @@ class TestReadsBeforeActing:
         assert into_tag == ["fence-stale/i:stale?"]
         assert states["fence-stale/i:stale?"]["Choices"][0]["NumericGreaterThanPath"] == "$.gh.v"
         assert states["fence-stale/i:stale?"]["Default"] == "fence-stale/i:current"
+
+    def test_the_role_may_start_only_this_machine_and_create_only_the_plans_copies(self, small: Definition) -> None:
+        """The execution role: `states:StartExecution` (IAM's name, not the SDK's `sfn`) on its own machine only;
+        RDS actions on the copies and the names the re-protect steps declare, no `*`; each KMS grant once."""
+        from dr.sfn.deploy import role_policy
+
+        statements = role_policy(small)["Statement"]
+        start = [s for s in statements if "states:StartExecution" in s["Action"]]
+        machine = "arn:aws:states:eu-central-1:111111111111:stateMachine:drctl-failback-qa-to-prod"
+        assert start == [{"Effect": "Allow", "Action": ["states:StartExecution"], "Resource": [machine]}]
+        assert not [a for s in statements for a in s["Action"] if a.startswith("sfn:")]
+        rds = next(s for s in statements if "rds:CreateDBInstanceReadReplica" in s["Action"])
+        assert "*" not in rds["Resource"]
+        assert "arn:aws:rds:eu-central-1:111111111111:db:orders-db-fenced-*" in rds["Resource"]
+        kms = [json.dumps(s, sort_keys=True) for s in statements if s["Action"][0].startswith("kms:")]
+        assert kms
+        assert len(kms) == len(set(kms))

@@ -81,8 +81,8 @@ def role_policy(defn: Definition) -> dict[str, Any]:
                  "lambda": [caller_arn(defn), f"{caller_arn(defn)}:*"]}
     statements = [{"Effect": "Allow", "Action": acts, "Resource": resources.get(service, ["*"])}
                   for service, acts in sorted(by_service.items())]
-    statements += [{"Effect": "Allow", "Action": list(g.actions), "Resource": list(g.resources)}
-                   for g in defn.grants if g.region == defn.region and g.actions[0].startswith("kms:")]
+    kms = {(g.actions, g.resources) for g in defn.grants if g.region == defn.region and g.actions[0].startswith("kms:")}
+    statements += [{"Effect": "Allow", "Action": list(acts), "Resource": list(res)} for acts, res in sorted(kms)]
     return {"Version": "2012-10-17", "Statement": statements}
 
 

@@ -59,7 +59,7 @@ def generations(ctx: RunContext, defn: Definition) -> list[int]:
     from dr.aws.lineage import generation, writable
     from runbooks.steps._common import FACT_SOURCE_REACHABLE, lineage, moves
 
-    ctx.facts[FACT_SOURCE_REACHABLE] = bool(ctx.options.planned)  # a planned move reads the side it leaves
+    ctx.facts[FACT_SOURCE_REACHABLE] = False
     out = []
     by_name = {m.db.name: m for m in moves(ctx)}
     for name in defn.databases:

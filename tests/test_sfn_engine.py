@@ -154,8 +154,9 @@ class TestExecution:
         config = str(sandbox.config_path)
         deployed = _drctl("deploy", "--engine", "stepfunctions", "-c", config, "-o", "json")
         assert deployed.exit_code == 0, deployed.output
-        assert [(m["action"], m["caller"]) for m in json.loads(deployed.stdout)["state_machines"]] == [
-            ("created", "created")]  # the machine and its cross-region caller
+        assert {m["name"]: (m["action"], m["caller"]) for m in json.loads(deployed.stdout)["state_machines"]} == {
+            "drctl-failover-prod-to-qa": ("created", "created"),  # the machine and its cross-region caller
+            "drctl-failback-qa-to-prod": ("created", "created")}
         orders = next(d for d in sandbox.topology.databases if d.name == "orders")
         sandbox.control.set_replica_lag("111111111111", "eu-west-1", "rds-instance", orders.replica.id, 900.0, 0.0)
         refused = _drctl("failover", "--to", "qa", "--engine", "stepfunctions", "--unplanned", "--yes",

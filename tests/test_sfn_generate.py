@@ -110,12 +110,11 @@ class TestGeneration:
         assert "fence:orders" not in skipped
         assert (failover.account, failover.region) == ("111111111111", "eu-west-1")
 
-    def test_failback_is_not_generated_and_says_why(self, example: Topology) -> None:
-        """Failback re-protects (creates replicas, fences in the other region): blocking gaps, named per step."""
+    def test_failback_generates_its_reprotect_steps_and_no_gap_blocks_them(self, example: Topology) -> None:
+        """Failback's re-protect halves are states (tests/test_sfn_failback.py); what blocks is the switch's only."""
         failback = definition_for(example, "failback", "qa", "prod")
-        blocked = {g.step for g in failback.blocking}
-        assert any(name.startswith("reprotect") or name.startswith("create") or "replica" in name
-                   for name in blocked), blocked
+        assert {"fence-stale:orders", "reprotect:payments", "dr-replicating:orders"} <= set(failback.steps)
+        assert not {g.step for g in failback.blocking} & set(failback.reprotect_steps)
 
     def test_retry_and_budget_come_from_the_step(self, failover: Definition) -> None:
         """A promotion's Task retries throttling with the step's attempts; its loop counts to its budget."""

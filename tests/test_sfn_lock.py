@@ -64,6 +64,23 @@ class TestServerSide:
         assert views[1].steps == {}  # stopped before prechecks
         assert run_status(views[1]) is RunStatus.REFUSED
         assert EXIT_CODES[RunStatus.REFUSED] == 3
+
+    def test_the_part_that_started_this_execution_does_not_hold_the_lock_against_it(
+            self, sandbox: InProcessSandbox) -> None:
+        """A failback part starts the next one as its last state and is still RUNNING for a moment: an execution
+        whose input names it as `parent` proceeds past the lock."""
+        defn = _deployed(sandbox)
+        sfn = sandbox.clients.client("stepfunctions", "prod", defn.region)
+        payload = execution_input("x", True, ("2026-01-01T00:00:00Z", "2026-01-01T00:02:00Z"),
+                                  [1] * len(defn.databases))
+        first = sfn.start_execution(stateMachineArn=naming.machine_arn(defn), name="run-z", input=payload)
+        child = json.dumps({**json.loads(payload), "parent": first["executionArn"]})
+        second = sfn.start_execution(stateMachineArn=naming.machine_arn(defn), name="run-z-switch", input=child)
+        views = [follow(sfn, e["executionArn"], defn, SYSTEM_CLOCK, on_step=lambda s: None, poll=0.2)
+                 for e in (first, second)]
+        # both went past the lock (two real moves of one pair then race each other: not what a part does)
+        assert [v.error == states_lock.LOCKED for v in views] == [False, False]
+        assert all(v.steps for v in views)
         assert all(v[0] is None for k, v in _state(sandbox.topology, sandbox.clients).items() if not k.endswith("."))
 
     def test_the_definition_lists_its_pair_and_the_role_may_list_only_those(self) -> None:
@@ -72,7 +89,9 @@ class TestServerSide:
         from dr.sfn.deploy import role_policy
 
         defn = definition_for(NO_ARC, "failover", "prod", "qa")
-        first = defn.asl["States"][defn.asl["States"]["plan"]["Next"]]
+        states = defn.asl["States"]
+        assert states["plan"]["Next"] == "lock:parent?"
+        first = states["lock:0"]
         assert first["Resource"] == "arn:aws:states:::aws-sdk:sfn:listExecutions"
         assert first["Parameters"]["StateMachineArn"] == naming.machine_arn(defn)
         grants = [s for s in role_policy(defn)["Statement"] if "states:ListExecutions" in s["Action"]]
@@ -97,7 +116,7 @@ class TestAcrossEngines:
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
         """`failover --engine stepfunctions` takes the pair's lock and refuses (exit 3) while an execution runs:
         no execution is started. (The machine running is a stand-in, so the deployed-definition check is off.)"""
-        monkeypatch.setattr("dr.sfn.run.check_runnable", lambda defn, clients: None)
+        monkeypatch.setattr("dr.sfn.run.check_runnable", lambda defn, clients, phase=None: None)
         with pytest.raises(LockHeld, match="sfn-held") as refused:
             _start("failover", config=str(sandbox.config_path), target="qa",
                    flags=RunFlags(run_id="sfn-second", **UNPLANNED))

@@ -70,6 +70,7 @@ def _deploy_all(config: str | None, which: str, dry_run: bool) -> tuple[list[dic
     from dr.sfn.deploy import deploy
     from dr.sfn.remote import function_name
     from dr.sfn.run import definition_for, directions
+    from dr.sfn.run_failback import blocking
 
     path = config_path(config)
     topology = load(path)
@@ -80,9 +81,10 @@ def _deploy_all(config: str | None, which: str, dry_run: bool) -> tuple[list[dic
         if which not in ("all", runbook):
             continue
         defn = definition_for(topology, runbook, source, target, clients)
-        if defn.blocking:
-            refused.append(f"{runbook} {source}->{target}: " + "; ".join(f"{g.step}: {g.reason}"
-                                                                      for g in defn.blocking))
+        # a failback deploys when its re-protect can run; `failback --phase switch|all` refuses what it cannot do
+        stops = blocking(defn, "reprotect" if runbook == "failback" else None)
+        if stops:
+            refused.append(f"{runbook} {source}->{target}: " + "; ".join(f"{g.step}: {g.reason}" for g in stops))
             continue
         result = deploy(clients, defn, topology_hash(path), dry_run=dry_run)
         rows.append({"runbook": runbook, "source": source, "target": target, "name": result.name,

@@ -71,7 +71,7 @@ def failback_cmd(
     dry_run: DryRunOpt = False, yes: YesOpt = False, run_id: RunIdOpt = None,
     incident_start: IncidentStartOpt = None, accept_data_loss: AcceptDataLossOpt = False,
     simulate_outage: SimulateOutageOpt = None, break_lock: BreakLockOpt = False,
-    pushgateway: PushgatewayOpt = None, metrics_file: MetricsFileOpt = None,
+    pushgateway: PushgatewayOpt = None, metrics_file: MetricsFileOpt = None, engine: EngineOpt = EngineName.LOCAL,
 ) -> None:
     """Fail back to ENV: fence the stale copies, re-create replicas toward ENV, then switch back, planned by
     definition (fence the writers, wait for catch-up, promote: no write lost; refused when the current writer's
@@ -82,6 +82,10 @@ def failback_cmd(
                      accept_data_loss=accept_data_loss, simulate_outage=list(simulate_outage or []),
                      break_lock=break_lock, pushgateway=pushgateway, metrics_file=metrics_file,
                      extra={"phase": str(phase)})
+    if engine is EngineName.STEPFUNCTIONS:
+        from dr.sfn.run import start
+
+        start("failback", config=config, target=to, flags=flags, output=output)
     execute("failback", config=config, output=output, target=to, flags=flags)
 
 

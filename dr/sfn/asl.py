@@ -18,7 +18,7 @@ from dr.sfn.remote.calls import LAMBDA_INVOKE
 
 State = dict[str, Any]
 
-SERVICE_ERROR_PREFIX = {"rds": "Rds", "route53": "Route53", "cloudwatch": "CloudWatch",
+SERVICE_ERROR_PREFIX = {"rds": "Rds", "route53": "Route53", "cloudwatch": "CloudWatch", "sfn": "Sfn",
                         "route53-recovery-cluster": "Route53RecoveryCluster"}
 TRANSIENT = ("ThrottlingException", "ServiceUnavailableException", "InternalFailureException",
              "RequestLimitExceededException")

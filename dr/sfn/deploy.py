@@ -64,8 +64,8 @@ def actions_of(asl_doc: Any) -> set[str]:
 def role_policy(defn: Definition) -> dict[str, Any]:
     """Least privilege from the definition: RDS calls on the plan's copies, Route53 on its zones and changes,
     CloudWatch reads (no resource-level permissions exist for GetMetricData), ListExecutions on the pair's machines
-    (the run lock, dr/sfn/states_lock.py), role assumption where a Task
-    acts in another account."""
+    (the run lock, dr/sfn/states_lock.py), StartExecution on its own machine only (a failback part starting the
+    next), role assumption where a Task acts in another account."""
     plan = defn.asl["States"]["plan"]["Result"]
     rds_arns = [f"arn:aws:rds:{defn.region}:{defn.account}:{'db' if i['kind'] == 'instance' else 'cluster'}:{i['id']}"
                 for i in plan["databases"]]
@@ -75,12 +75,23 @@ def role_policy(defn: Definition) -> dict[str, Any]:
     by_service: dict[str, list[str]] = {}
     for action in sorted(actions_of(defn.asl)):
         by_service.setdefault(action.split(":")[0], []).append(action)
+    rds_arns += sorted({r for g in defn.grants if g.region == defn.region for r in g.resources
+                        if r.startswith("arn:aws:rds:")} - set(rds_arns))  # what failback's steps declare
+    if "sfn" in by_service:  # a failback part starts the next one: IAM names Step Functions `states`
+        by_service["states"] = [a.replace("sfn:", "states:", 1) for a in by_service.pop("sfn")]
     resources = {"rds": rds_arns or ["*"], "route53": [*zones, "arn:aws:route53:::change/*"],
                  "cloudwatch": ["*"], "states": listed_machines(defn.asl) or ["*"],
                  "sts": sorted({z["role"] for z in plan["zones"] if z["role"]}) or ["*"],
                  "lambda": [caller_arn(defn), f"{caller_arn(defn)}:*"]}
+    started = [a for a in by_service.get("states", []) if a != "states:ListExecutions"]
+    if started:  # a failback part starts only the next part of its own machine; the lock lists the pair's
+        by_service["states"] = [a for a in by_service["states"] if a not in started]
+        by_service["states:start"] = started
+        resources["states:start"] = [naming.machine_arn(defn)]
     statements = [{"Effect": "Allow", "Action": acts, "Resource": resources.get(service, ["*"])}
-                  for service, acts in sorted(by_service.items())]
+                  for service, acts in sorted(by_service.items()) if acts]
+    kms = {(g.actions, g.resources) for g in defn.grants if g.region == defn.region and g.actions[0].startswith("kms:")}
+    statements += [{"Effect": "Allow", "Action": list(acts), "Resource": list(res)} for acts, res in sorted(kms)]
     return {"Version": "2012-10-17", "Statement": statements}
 
 

@@ -67,7 +67,7 @@ def item_names(defn: Definition) -> dict[str, list[str]]:
              "dns": [f"dns:{z['zone']}" for z in plan["zones"]],
              "fence": [f"fence:{i['db']}" for i in plan.get("plain", [])],
              "catch-up": [f"catch-up:{i['db']}" for i in plan.get("plain", [])]}
-    out: dict[str, list[str]] = {}
+    out: dict[str, list[str]] = dict(defn.item_steps)  # failback's re-protect Maps ("" where no step)
     size = MAX_INLINE_CONCURRENCY
     for name, steps in whole.items():
         if chunks(len(steps)) == 1:
@@ -126,6 +126,8 @@ def _iteration(view: ExecutionView, event: dict[str, Any], names: dict[str, list
     if mapped is None or not 0 <= index < len(mapped):
         return
     step = mapped[index]
+    if not step:
+        return
     if event["type"] == "MapIterationStarted":
         view.steps[step] = StepView(step, StepStatus.PLANNED, at)
     elif event["type"] == "MapIterationSucceeded":

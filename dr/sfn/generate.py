@@ -20,6 +20,7 @@ from dr.engine.runbook import Parallel, Phase, Runbook
 from dr.engine.step import RunContext, Step
 from dr.iam.grants import Grant, declared
 from dr.sfn import asl, states_arc, states_dns, states_fence, states_lock, states_rds
+from dr.sfn.generate_failback import PROTECT_KINDS, ProtectPart, link_parts
 from dr.sfn.remote import function_name
 from dr.sfn.remote.calls import bind
 from runbooks.steps._common import FACT_PLANNED, FACT_SOURCE_REACHABLE, Move, is_cluster, moves, region
@@ -61,6 +62,10 @@ class Definition:
     gaps: list[Gap] = field(default_factory=list)
     grants: list[Grant] = field(default_factory=list)
     """What the steps the caller carries out declare (dr/iam): its role's resources."""
+    item_steps: dict[str, list[str]] = field(default_factory=dict)
+    """Maps whose iterations are one local step each, beyond promote/backups/dns (failback's re-protect)."""
+    reprotect_steps: list[str] = field(default_factory=list)
+    """Failback: the steps `--phase reprotect` runs (the other steps are the switch's)."""
 
     def text(self) -> str:
         """The definition as deployed: canonical JSON (sorted keys), so equal plans give equal text."""
@@ -87,7 +92,8 @@ def generate(runbook: Runbook, ctx: RunContext) -> Definition:
     document = bind(builder.finish(), function_name(runbook.name, ctx.source, ctx.target))
     names = [item["db"] for item in builder.items]
     return Definition(runbook.name, ctx.source, ctx.target, account, where, document, names, builder.steps,
-                      builder.gaps, builder.grants)
+                      builder.gaps, [*builder.grants, *builder.protect.grants],
+                      item_steps=builder.protect.item_steps, reprotect_steps=builder.protect.reprotect_steps)
 
 
 def home_of(ctx: RunContext, todo: list[Move]) -> tuple[str, str]:
@@ -132,13 +138,16 @@ class _Builder:
         self.zones: list[dict[str, Any]] = []
         self.branches: list[dict[str, Any]] = []
         self.backups_step: Step | None = None
+        self.protect = ProtectPart(ctx, home_of(ctx, todo)[1])
         self.grants: list[Grant] = []
         self.arcs: list[list[dict[str, str]]] = []
 
     def add(self, phase: Phase) -> None:
         members = [unwrap(s) for s in (phase.steps if isinstance(phase, Parallel) else [phase])]
         kinds = {type(s).__name__ for s in members}
-        if "Prechecks" in kinds:
+        if kinds & PROTECT_KINDS:
+            self._protect(phase.name, members)
+        elif "Prechecks" in kinds:
             self._top("prechecks", states_rds.prechecks(members[0]), members)
         elif "RpoGate" in kinds:
             self._top("rpo-gate", states_rds.rpo_gate(members[0]), members)
@@ -168,6 +177,13 @@ class _Builder:
 
     def _poll(self, step: Step, items: int, share: str) -> int:
         return asl.poll_seconds(step, items, HISTORY_SHARES[share])
+
+    def _protect(self, name: str, members: list[Step]) -> None:
+        """A failback's re-protect phase (dr/sfn/generate_failback.py); a switch before it is closed first."""
+        self._flush_switch()
+        self.states[name] = self.protect.phase(name, members)
+        self.order.append(name)
+        self.steps += [s.name for s in members]
 
     def _promote(self, steps: list[Step]) -> None:
         slowest = max(steps, key=lambda s: s.budget)
@@ -240,7 +256,10 @@ class _Builder:
             self.branches.append(states_dns.zone_branch(zone["step"], index, self.ctx.target, comment=comment,
                                                         role=zone["role"] if cross else None, poll=poll))
 
-    def finish(self) -> dict[str, Any]:
+    def _flush_switch(self) -> None:
+        """The switch's Parallel (confirm, DNS and backups side by side), once its steps have all been added."""
+        if "switch" in self.states:
+            return
         self._dns()
         clusters = [i for i in self.items if i["kind"] in ("cluster", "global")]
         if self.backups_step is not None and clusters:
@@ -249,8 +268,18 @@ class _Builder:
             self.states["switch"] = {"Type": "Parallel", "Branches": self.branches, "ResultPath": None,
                                      "Comment": "confirm, DNS and backups side by side"}
             self.order.append("switch")
+
+    def finish(self) -> dict[str, Any]:
+        self._flush_switch()
+        clusters = [i for i in self.items if i["kind"] in ("cluster", "global")]
         self.states["plan"] = {"Type": "Pass", "Result": self._plan(clusters), "ResultPath": "$.plan"}
-        self._link(["plan", *self.order])
+        if not self.protect.halves:
+            self._link(["plan", *self.order])
+        else:  # a failback: one execution per part (dr/sfn/generate_failback.py)
+            name = f"drctl-{self.ctx.runbook}-{self.ctx.source}-to-{self.ctx.target}"[:80]  # naming.machine_name
+            arn = f"arn:aws:states:{self.protect.machine_region}:{self.account}:stateMachine:{name}"
+            for chain in link_parts(self.order, self.states, self.protect, arn):
+                self._link(chain)
         self._lock()
         return {"Comment": f"drctl {self.ctx.runbook} {self.ctx.source} -> {self.ctx.target}, generated from the "
                            "runbook (docs/engines.md)", "StartAt": "plan", "States": self.states}
@@ -278,7 +307,9 @@ class _Builder:
         for here, after in zip(chain, [*chain[1:], None], strict=True):
             state = self.states[here]
             state.pop("End", None)
-            if after is None:
+            if state["Type"] == "Choice":  # failback's --phase gates: their rules are set, the chain is the default
+                state["Default"] = entry.get(after, after) if after else "done"
+            elif after is None:
                 state["End"] = True
             else:
                 state["Next"] = entry.get(after, after)
@@ -305,4 +336,6 @@ class _Builder:
             size = states_rds.MAX_INLINE_CONCURRENCY
             plan["chunks"] = {key: [values[i:i + size] for i in range(0, len(values), size)]
                               for key, values in big.items()}
+        if self.protect.plan:
+            plan["protect"] = self.protect.plan
         return plan

@@ -17,6 +17,10 @@ from dr.sfn.states_lock import ITEMS_BOUND
 MAX_DEFINITION_BYTES = 1_048_576
 MAX_HISTORY_EVENTS = 25_000
 MAX_INLINE_MAP_CONCURRENCY = 40
+PART_CHOICE = "part?"
+"""A failback's first Choice: which part this execution runs (dr/sfn/generate_failback.py)."""
+ROUTES = ("$.item.kind", "$.part")
+"""Choices of which exactly one route runs: the worst case is the costliest route, not their sum."""
 
 EVENTS = {"Task": 5, "Pass": 2, "Choice": 2, "Wait": 2, "Succeed": 2, "Fail": 2}
 """History events per state: a Task is entered, scheduled, started, succeeded and exited; the others entered and
@@ -43,8 +47,11 @@ class QuotaReport:
 
 def check(asl_doc: dict[str, Any], text: str) -> QuotaReport:
     plan = asl_doc["States"]["plan"]["Result"]
+    start, before = asl_doc["StartAt"], 0
+    if PART_CHOICE in asl_doc["States"]:  # a failback: each part is an execution of its own (its own history)
+        start, before = PART_CHOICE, EVENTS["Pass"]
     return QuotaReport(len(text.encode()), _max_concurrency(asl_doc),
-                       2 + _chain(asl_doc["States"], asl_doc["StartAt"], plan, {}))
+                       2 + before + _chain(asl_doc["States"], start, plan, {}))
 
 
 def _max_concurrency(node: Any) -> int:
@@ -92,11 +99,11 @@ def _sample_items(path: str, plan: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _chain(states: dict[str, Any], start: str, plan: dict[str, Any], item: dict[str, Any]) -> int:
-    """Worst case of a scope (the top level, a branch, one Map iteration): a first Choice on the item's kind takes
-    its costliest route; every state reachable from there counts once, and each wait-and-describe loop (a cycle
-    through a `$.polls.n` counter) as often more as its counter allows."""
+    """Worst case of a scope (the top level, a branch, one Map iteration): a first Choice on the item's kind (or a
+    failback's part) takes its costliest route; every state reachable from there counts once, and each
+    wait-and-describe loop (a cycle through a `$.polls.n` counter) as often more as its counter allows."""
     first = states[start]
-    if first.get("Type") == "Choice" and first.get("Choices", [{}])[0].get("Variable") == "$.item.kind":
+    if first.get("Type") == "Choice" and first.get("Choices", [{}])[0].get("Variable") in ROUTES:
         routes = {rule["Next"] for rule in first["Choices"]} | {first["Default"]}
         return EVENTS["Choice"] + max(_chain(states, r, plan, item) for r in routes)
     reached = _reachable(states, start)

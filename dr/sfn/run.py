@@ -40,13 +40,15 @@ def definition_for(topology: Any, runbook: str, source: str, target: str, client
     return generate(cls(), ctx)
 
 
-def check_runnable(defn: Definition, clients: Any) -> None:
-    """Refuse (exit 2) what the deployed machine cannot do: blocking gaps, or no machine / a stale one."""
+def check_runnable(defn: Definition, clients: Any, phase: str | None = None) -> None:
+    """Refuse (exit 2) what the deployed machine cannot do: blocking gaps (of a failback's `phase`), or no
+    machine / a stale one."""
     from dr.sfn.deploy import deployed_definition
+    from dr.sfn.run_failback import blocking
 
-    if defn.blocking:
+    if blocking(defn, phase):
         raise UsageError("the Step Functions engine cannot run this move: " + "; ".join(
-            f"{g.step}: {g.reason}" for g in defn.blocking) + ". Use the local engine (--engine local)")
+            f"{g.step}: {g.reason}" for g in blocking(defn, phase)) + ". Use the local engine (--engine local)")
     deployed = deployed_definition(clients, defn)
     if deployed != defn.text():
         what = "is not deployed" if deployed is None else "was generated from another topology or drctl"
@@ -103,18 +105,23 @@ def _start(runbook: str, *, config: str | None, target: str, flags: Any) -> RunO
     defn = definition_for(topology, runbook, source, target, clients)
     arn = naming.execution_arn(defn, run_id)
     options = RunOptions(yes=flags.yes, accept_data_loss=flags.accept_data_loss, planned=flags.planned,
-                         extra={ENGINE_KEY: ENGINE, ARN_KEY: arn})
+                         extra={**flags.extra, ENGINE_KEY: ENGINE, ARN_KEY: arn})
     header = new_header(registry.get(runbook), topology, path, source=source, target=target, run_id=run_id,
                         options=options, now=now, incident_start=incident)
-    check_runnable(defn, clients)
+    check_runnable(defn, clients, flags.extra.get("phase", "all") if runbook == "failback" else None)
     ctx = RunContext(topology=topology, clients=clients, clock=SYSTEM_CLOCK, run_id=run_id, runbook=runbook,
                      source=source, target=target, options=options)
-    options.planned = planned = decide_planned(ctx, flags.planned)
-    _confirm(flags, target, planned)
+    # a failback is planned by definition: refused (exit 3) when the current writers' region does not answer
+    options.planned = planned = decide_planned(ctx, True if runbook == "failback" else flags.planned)
+    _confirm(flags, target, planned, runbook)
     gate = (iso(now - timedelta(seconds=GATE_WINDOW_SECONDS)), iso(now))
     payload = execution_input(run_id, flags.accept_data_loss, gate, generations(ctx, defn),
                               planned=planned, fenced_ids=fenced_ids(ctx, defn),
                               catch_up_until=iso(now + timedelta(days=1)))
+    if runbook == "failback":  # its phase, first part and re-protect names (dr/sfn/run_failback.py)
+        from dr.sfn import run_failback
+
+        payload = run_failback.execution_input(ctx, defn, payload, now)
     sfn = _sfn(clients, defn)
     with _pair_locked(topology, clients, header):
         try:
@@ -188,7 +195,7 @@ def fenced_ids(ctx: RunContext, defn: Definition) -> list[str]:
     return [fenced_id(by_name[name].old, ctx.run_id) for name in defn.databases]
 
 
-def _confirm(flags: Any, target: str, planned: bool) -> None:
+def _confirm(flags: Any, target: str, planned: bool, runbook: str = "failover") -> None:
     """As a local run: on the controlling terminal (dr.cli.confirm), the operator types the target's name."""
     from dr.cli.confirm import confirm_on, open_terminal
     from dr.cli.run_options import is_tty
@@ -200,8 +207,8 @@ def _confirm(flags: Any, target: str, planned: bool) -> None:
         raise UsageError("this command changes things and there is no terminal to confirm on: pass --yes")
     try:
         how = "planned: fence, catch up, promote" if planned else "unplanned: promote past the RPO gate"
-        lines = [f"failover in AWS Step Functions -> {target}, {how} (the state machine deployed by "
-                 "`drctl deploy --engine stepfunctions`); `drctl plan failover --to " + target + "` lists the steps"]
+        lines = [f"{runbook} in AWS Step Functions -> {target}, {how} (the state machine deployed by `drctl deploy "
+                 f"--engine stepfunctions`); `drctl plan {runbook} --to {target}` lists the steps"]
         confirm_on(terminal, lines, target, break_lock=False)
     finally:
         terminal.close()
@@ -217,7 +224,15 @@ def _follow(sfn: Any, arn: str, defn: Definition, header: Any, clock: Clock, *, 
         sys.stderr.write(f"  {step.name}: {step.status}{' - ' + step.detail if step.detail else ''}\n")
 
     try:
-        view = follow(sfn, arn, defn, clock, on_step=progress, poll=POLL_SECONDS, once=once)
+        if defn.runbook == "failback":  # one execution per part, followed in turn; the report is the phase's
+            from dr.sfn.run_failback import follow_parts, phase_of, scoped
+
+            phase = phase_of(header.options.extra)
+            view = follow_parts(sfn, defn, header.run_id, phase, clock, on_step=progress, poll=POLL_SECONDS,
+                                once=once)
+            defn = scoped(defn, phase)
+        else:
+            view = follow(sfn, arn, defn, clock, on_step=progress, poll=POLL_SECONDS, once=once)
     except KeyboardInterrupt:
         sys.stderr.write(f"interrupted: the execution goes on in Step Functions; `drctl runs show "
                          f"{header.run_id}` follows it again\n")

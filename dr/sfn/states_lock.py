@@ -36,12 +36,18 @@ RETRY = [{"ErrorEquals": ["Sfn.ThrottlingException", "Sfn.ServiceUnavailableExce
 def lock_states(machines: list[str], next_state: str) -> tuple[str, dict[str, asl.State]]:
     """(first state, states) checking each machine ARN in turn, then going to `next_state`; a machine that is not
     deployed (a sibling of another runbook or direction) has nothing running."""
-    states: dict[str, asl.State] = {}
     names = [f"lock:{n}" for n in range(len(machines))]
+    states: dict[str, asl.State] = {
+        # `parent`: the execution that started this one (a failback part, dr/sfn/generate_failback.py), still
+        # RUNNING for a moment after its last state started this one: never a holder of the lock against it
+        "lock:parent?": asl.choice([{"Variable": "$.parent", "IsPresent": True, "Next": names[0]}],
+                                   "lock:no-parent"),
+        "lock:no-parent": {"Type": "Pass", "Result": "", "ResultPath": "$.parent", "Next": names[0]},
+    }
     for n, arn in enumerate(machines):
         after = names[n + 1] if n + 1 < len(machines) else next_state
         states.update(_machine(names[n], arn, after))
-    return names[0], states
+    return "lock:parent?", states
 
 
 def _machine(name: str, arn: str, after: str) -> dict[str, asl.State]:
@@ -52,7 +58,8 @@ def _machine(name: str, arn: str, after: str) -> dict[str, asl.State]:
         "ResultSelector": {"running.$": "$.Executions"}, "ResultPath": "$.lock", "Retry": RETRY,
         "Catch": [{"ErrorEquals": [NOT_DEPLOYED], "ResultPath": None, "Next": after}], "Next": check,
         "Comment": f"the running executions of {arn.rsplit(':', 1)[-1]}"}
-    me = {"arn.$": "$$.Execution.Id", "name.$": "$$.Execution.Name", "start.$": "$$.Execution.StartTime"}
+    me = {"arn.$": "$$.Execution.Id", "name.$": "$$.Execution.Name", "start.$": "$$.Execution.StartTime",
+          "parent.$": "$.parent"}
     other = {"arn.$": "$$.Map.Item.Value.ExecutionArn", "name.$": "$$.Map.Item.Value.Name",
              "start.$": "$$.Map.Item.Value.StartDate", "me": me}
     inner, start = asl.scoped(f"{name}/", _iteration(), "first?")
@@ -65,14 +72,15 @@ def _machine(name: str, arn: str, after: str) -> dict[str, asl.State]:
 
 
 def _iteration() -> dict[str, asl.State]:
-    """One running execution against this one: itself, or later, is free; earlier (or as early with a name that
-    sorts first) holds the lock."""
+    """One running execution against this one: itself, its parent (the failback part that started it), or one
+    started later is free; earlier (or as early with a name that sorts first) holds the lock."""
     cause = ("States.Format('execution {} of this environment pair is running and started first ({}): this "
              "execution stops before changing anything. Follow the running one with `drctl runs show {}`', "
              "$.arn, $.start, $.name)")
     return {
         "first?": asl.choice([
             {"Variable": "$.arn", "StringEqualsPath": "$.me.arn", "Next": "free"},
+            {"Variable": "$.arn", "StringEqualsPath": "$.me.parent", "Next": "free"},
             {"Variable": "$.start", "TimestampLessThanPath": "$.me.start", "Next": "locked"},
             {"And": [{"Variable": "$.start", "TimestampEqualsPath": "$.me.start"},
                      {"Variable": "$.name", "StringLessThanPath": "$.me.name"}], "Next": "locked"}], "free"),

@@ -1,0 +1,63 @@
+"""A whole failback (`--phase all`: re-protect, the planned switch back, re-protect toward the DR side) executed by
+Step Functions, three executions each starting the next, leaves AWS as the local `--phase all` does."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dr.testing.sandbox import in_process_sandbox
+from tests.failover_support import harness
+from tests.test_sfn_failback import SAFE_ENV, SMALL, _drctl, _protected, _set_lags
+
+
+def _local(root: Path) -> tuple[dict[str, Any], list[str]]:
+    """An unplanned failover with prod's region down, then a local `failback --phase all`: AWS after, step names."""
+    with harness(root / "local", SMALL) as h:
+        h.faults.outage_regions.add("eu-central-1")
+        assert h.run("failover", "qa", run_id="fo-1", planned=False, accept_data_loss=True).exit_code == 0
+        h.faults.outage_regions.clear()
+        _set_lags(h.sbx)
+        back = h.run("failback", "prod", run_id="fb-1", extra={"phase": "all"})
+        assert back.exit_code == 0, back.report
+        return _protected(h.topology, h.sbx.clients), _names(back.report)
+
+
+def _names(report: dict[str, Any]) -> list[str]:
+    """The report's step names, a zone's id (each sandbox makes its own) replaced by `ZONE`."""
+    return [re.sub(r"dns:[A-Z0-9]+$", "dns:ZONE", s["name"]) for s in report["steps"]]
+
+
+def _by_step_functions(root: Path) -> tuple[dict[str, Any], dict[str, Any], int]:
+    """The same failover and whole failback, both executed by Step Functions: AWS after, the report, exit code."""
+    with in_process_sandbox(SMALL, root / "sfn") as sandbox:
+        config = ["-c", str(sandbox.config_path), "-o", "json"]
+        deployed = _drctl("deploy", "--engine", "stepfunctions", "--runbook", "all", *config)
+        assert deployed.exit_code == 0, deployed.output
+        moved = _drctl("failover", "--to", "qa", "--unplanned", "--accept-data-loss", "--simulate-outage",
+                       "eu-central-1", "--yes", "--run-id", "fo-1", *config)
+        assert moved.exit_code == 0, moved.output
+        _set_lags(sandbox)
+        back = _drctl("failback", "--to", "prod", "--engine", "stepfunctions", "--yes", "--run-id", "fb-1", *config)
+        return _protected(sandbox.topology, sandbox.clients), json.loads(back.stdout), back.exit_code
+
+
+def test_a_whole_failback_by_step_functions_leaves_aws_as_the_local_one(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writers, replica sources, fenced and stopped copies, lineage tags and DNS equal the local run's after
+    `--phase all`; the report succeeds with the local run's steps, and the three part executions all ran."""
+    for key, value in {**SAFE_ENV, "DRCTL_STATE_DIR": str(tmp_path / "state")}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.setattr("dr.sfn.run.POLL_SECONDS", 3.0)
+    monkeypatch.setattr("dr.cli.confirm.CONTROLLING_TERMINAL", str(tmp_path / "no-terminal"))
+    local, local_steps = _local(tmp_path)
+    monkeypatch.setenv("DRCTL_STATE_DIR", str(tmp_path / "sfn-state"))  # the same run ids, in another journal
+    state, report, code = _by_step_functions(tmp_path)
+    assert (code, report["status"], report.get("execution_error")) == (0, "succeeded", None)
+    assert state == local
+    assert _names(report) == local_steps

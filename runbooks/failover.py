@@ -87,7 +87,7 @@ def move_phases(ctx: RunContext, complete: CompleteAtStart, alongside: Sequence[
         phases.append(Parallel("promote", promotions, max_concurrency=max(DEFAULT_CONCURRENCY, len(promotions)),
                                family_limits={**DEFAULT_FAMILY_LIMITS, "rds": PROMOTIONS_ACTING_AT_ONCE}))
     # PromoteReadReplicaDBCluster takes no backup settings: each promoted Aurora cluster gets them after
-    backups = [Guarded(KeepClusterBackups(m), complete) for m in moves(ctx) if is_cluster(m.db.engine)]
+    backups = [Guarded(KeepClusterBackups(m, watch), complete) for m in moves(ctx) if is_cluster(m.db.engine)]
     switch = [Guarded(Confirm(), complete), *dns_steps(records(ctx)), *backups, *alongside]
     phases.append(Parallel("switch", switch, max_concurrency=max(DEFAULT_CONCURRENCY, len(switch))))
     return phases

@@ -41,6 +41,7 @@ from runbooks.steps._common import (
     zone_record_sets,
 )
 from runbooks.steps._permissions import target_readiness, zones
+from runbooks.steps.rds_watch import RdsWatch
 from runbooks.steps.requirements import promotion_requirements
 
 DATABASE_CHECKS = frozenset({CheckKind.REPLICA_EXISTS, CheckKind.REPLICA_SOURCE, CheckKind.REPLICA_AVAILABLE,
@@ -189,13 +190,23 @@ def lineage_problems(ctx: RunContext, sides: list[tuple[DbView, DbView | None]] 
     return [p for p in problems if p is not None]
 
 
-def early_sides(ctx: RunContext, reachable: bool) -> list[tuple[DbView, DbView | None]] | None:
+def early_sides(ctx: RunContext, reachable: bool,
+                watch: RdsWatch | None = None) -> list[tuple[DbView, DbView | None]] | None:
     """`read_sides` of every move while the other prechecks read, once the probe said whether the source answers
     (the side being left is read only if it does, as `lineage_problems` would after the verdict is journaled).
-    None when an earlier run journaled the source unreachable and it answers now: then read after the verdict."""
+    None when an earlier run journaled the source unreachable and it answers now: then read after the verdict.
+    `watch`: the prechecks' listings (shared with the promotion requirements)."""
     if reachable and not source_reachable(ctx):
         return None
-    return read_sides(ctx, moves(ctx), olds_needed=reachable)
+    return read_sides(ctx, moves(ctx), watch, olds_needed=reachable)
+
+
+def prechecks_watch(ctx: RunContext) -> RdsWatch:
+    """The RDS listings of one prechecks attempt: both sides of every move in scope, each listing read once and kept
+    for the attempt (`Prechecks.budget`), so that the promotion requirements and the lineage share it instead of
+    each asking RDS again. A retried attempt reads anew."""
+    todo = moves(ctx)
+    return RdsWatch(max_age=Prechecks.budget, scope=[(m.db, m.new) for m in todo] + [(m.db, m.old) for m in todo])
 
 
 class Prechecks(Step):
@@ -240,15 +251,17 @@ class Prechecks(Step):
 
     def _judge(self, ctx: RunContext) -> str | None:
         # independent reads at once (they bound the time before the first promotion); the Inverted flags of
-        # the records' accounts are read once, for the source's health and the target's restored checks
+        # the records' accounts are read once, for the source's health and the target's restored checks; the
+        # promotion requirements and both sides of every move come from one RDS listing per account, region and kind
+        watch = prechecks_watch(ctx)
         with ThreadPoolExecutor(max_workers=7, thread_name_prefix="drctl-prechecks") as pool:
             flags = pool.submit(inverted_flags, ctx, {r.env for r in health_records(ctx) if r.health_checks})
             reading_health = pool.submit(lambda: source_health(ctx, flags.result()))
             probing = pool.submit(probe_source, ctx)
             reading_readiness = pool.submit(target_not_ready, ctx)
             reading_routing = pool.submit(routing_problems, ctx)
-            reading_requirements = pool.submit(promotion_requirements, ctx)
-            reading_sides = pool.submit(lambda: early_sides(ctx, probing.result()[0]))
+            reading_requirements = pool.submit(promotion_requirements, ctx, watch)
+            reading_sides = pool.submit(lambda: early_sides(ctx, probing.result()[0], watch))
             health = reading_health.result()
             reachable, probe = probing.result()
             not_ready, unmovable = reading_readiness.result(), reading_routing.result()

@@ -29,7 +29,7 @@ number of fences acting at once still share one listing per account, region and 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -143,6 +143,16 @@ class RdsWatch:
         """The global cluster as seen from `loc`'s region (every member region answers for it)."""
         item = self._item(ctx, loc, "describe_global_clusters", global_id, asked_at, newer_than=newer_than)
         return GlobalClusterView(global_id, exists=False) if item is None else global_view(item)
+
+    def entries(self, ctx: RunContext, loc: DbLocation, operation: str, ids: Iterable[str],
+                asked_at: float | None = None, *, newer_than: float | None = None) -> dict[str, dict[str, Any]]:
+        """AWS's own description of each of `ids` (`operation`: describe_db_instances / describe_db_clusters) in
+        `loc`'s account and region, from the shared listing (the identifiers join the scope): for reads that need
+        fields a `DbView` does not carry, such as a cluster's members or an instance's latest restorable time.
+        Identifiers AWS does not list are left out, as a describe by id would answer "not found"."""
+        wanted = set(ids)
+        listing = self._listing(ctx, loc, operation, wanted, asked_at, newer_than=newer_than)
+        return {ident: listing[ident] for ident in wanted if ident in listing}
 
     def everything(self, ctx: RunContext, loc: DbLocation, operation: str, *,
                    newer_than: float | None = None) -> dict[str, dict[str, Any]]:

@@ -20,7 +20,7 @@ Promoting (`promotion_requirements`, called from Prechecks):
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,9 +28,8 @@ from dr.aws.errors import describe, is_not_found
 from dr.config.model import Engine
 from dr.engine.step import RunContext
 from runbooks.steps._common import Move, call, is_cluster, moves, rds, region
+from runbooks.steps.rds_watch import RdsWatch
 
-REQUIREMENT_READS = 16
-"""Copies read at once by `promotion_requirements` (their describes stay inside RDS's burst of 300)."""
 BINLOG_OFF = frozenset({"", "off", "none"})
 BACKUP_ENGINES = ("mysql", "mariadb")
 """RDS engines whose read replicas can have automated backups (RDS for PostgreSQL's cannot)."""
@@ -118,52 +117,104 @@ class PromotionCheck:
     advice: list[str] = field(default_factory=list)
 
 
-def promotion_requirements(ctx: RunContext) -> PromotionCheck:
-    """Read-only checks of each copy about to become a writer (`move.new`); see the module docstring. The copies
-    are read side by side (a describe or two each: one after another they were most of the prechecks' time at 60
-    databases, docs/benchmarks.md); the outcome lists them in the topology's order, as before."""
+Read = dict[str, Any] | Exception
+"""A copy's description as AWS listed it, or the error that kept its listing from being read."""
+Reads = dict[tuple[str, str], Read]
+"""(environment, identifier) -> its `Read`."""
+
+
+def promotion_requirements(ctx: RunContext, watch: RdsWatch | None = None) -> PromotionCheck:
+    """Read-only checks of each copy about to become a writer (`move.new`); see the module docstring.
+
+    The copies are read through shared listings (`watch`: the prechecks' own, else one scoped to the copies), not
+    a describe each: one DescribeDBClusters of every DR cluster, then one DescribeDBInstances of every RDS replica
+    and every member of those clusters, per account and region. A describe per copy was ~330 calls at 200
+    databases, more than RDS's burst of requests, so the promotions that followed waited on throttling
+    (docs/benchmarks.md, F22). The outcome lists the copies in the topology's order, as before; a copy AWS does
+    not list gets none (the lineage check refuses it, naming it)."""
     todo = moves(ctx)
     out = PromotionCheck()
     if not todo:
         return out
-    with ThreadPoolExecutor(max_workers=min(REQUIREMENT_READS, len(todo)),
-                            thread_name_prefix="drctl-requirements") as pool:
-        for refusals, advice in pool.map(lambda move: _promotion_check(ctx, move), todo):
-            out.refusals += refusals
-            out.advice += advice
+    watch = watch or RdsWatch(scope=[(m.db, m.new) for m in todo])
+    asked_at = ctx.clock.monotonic()
+    clusters = _entries(ctx, watch, [m for m in todo if is_cluster(m.db.engine)], "describe_db_clusters",
+                        ids=lambda move, _: [move.new.id], before={}, asked_at=asked_at)
+
+    def instance_ids(move: Move, cluster: Read | None) -> list[str]:
+        if not is_cluster(move.db.engine):
+            return [move.new.id]
+        return _member_ids(cluster) if isinstance(cluster, dict) else []
+
+    instances = _entries(ctx, watch, todo, "describe_db_instances", ids=instance_ids, before=clusters,
+                         asked_at=asked_at)
+    for move in todo:
+        refusals, advice = _promotion_check(move, clusters, instances, region(ctx, move.new))
+        out.refusals += refusals
+        out.advice += advice
     return out
 
 
-def _promotion_check(ctx: RunContext, move: Move) -> tuple[list[str], list[str]]:
-    """(refusals, advice) of one copy."""
+def _entries(ctx: RunContext, watch: RdsWatch, todo: list[Move], operation: str, *,
+             ids: Callable[[Move, Read | None], list[str]], before: Reads, asked_at: float) -> Reads:
+    """Identifier -> its description (or the listing's error), one shared listing per account and region for all
+    of `todo` (`ids`: the identifiers a move needs, given what `before` read of it)."""
+    wanted: dict[tuple[str, str], tuple[Move, set[str]]] = {}
+    for move in todo:
+        key = (move.new.env, region(ctx, move.new))
+        wanted.setdefault(key, (move, set()))[1].update(ids(move, before.get((move.new.env, move.new.id))))
+    out: Reads = {}
+    for move, idents in wanted.values():
+        if not idents:
+            continue
+        try:
+            found = watch.entries(ctx, move.new, operation, idents, asked_at)
+        except Exception as exc:  # unreadable: each copy of this listing is advised, not refused
+            out.update(dict.fromkeys(((move.new.env, i) for i in idents), exc))
+            continue
+        out.update({(move.new.env, i): entry for i, entry in found.items()})
+    return out
+
+
+def _member_ids(cluster: dict[str, Any]) -> list[str]:
+    return [str(m["DBInstanceIdentifier"]) for m in cluster.get("DBClusterMembers") or []]
+
+
+def _promotion_check(move: Move, clusters: Reads, instances: Reads, reg: str) -> tuple[list[str], list[str]]:
+    """(refusals, advice) of one copy, from what the listings read."""
     try:
         if is_cluster(move.db.engine):
-            return _writer_capable(ctx, move), []
-        return [], _replica_backups(ctx, move)
+            found = _known(clusters.get((move.new.env, move.new.id)))
+            return ([] if found is None else _writer_capable(move, found, instances, reg)), []
+        replica = _known(instances.get((move.new.env, move.new.id)))
+        return [], [] if replica is None else _replica_backups(move, replica)
     except Exception as exc:  # unreadable here: the promote step reads it again and decides
         return [], [f"{move.db.name}: could not check {move.new.id} before promotion: {describe(exc)}"]
 
 
-def _writer_capable(ctx: RunContext, move: Move) -> list[str]:
-    client = rds(ctx, move.new)
-    found = call(ctx, client.describe_db_clusters, DBClusterIdentifier=move.new.id)["DBClusters"][0]
-    members = [m["DBInstanceIdentifier"] for m in found.get("DBClusterMembers") or []]
-    reg = region(ctx, move.new)
+def _known(read: Read | None) -> dict[str, Any] | None:
+    """The description; raises the error that kept it from being read; None when AWS does not list the copy."""
+    if isinstance(read, Exception):
+        raise read
+    return read
+
+
+def _writer_capable(move: Move, found: dict[str, Any], instances: Reads, reg: str) -> list[str]:
+    members = _member_ids(found)
     where = f"{move.new.id} in {reg}"
     add = (f"aws rds create-db-instance --db-cluster-identifier {move.new.id} --db-instance-identifier "
            f"{move.new.id}-1 --engine {found.get('Engine')} --db-instance-class <class> --region {reg}")
     if not members:
         return [f"{move.db.name}: {where} has no DB instance (headless): promoted, it could serve nothing. "
                 f"Add one and wait until it is available: {add}"]
-    listed = call(ctx, client.describe_db_instances, Filters=[{"Name": "db-cluster-id", "Values": [move.new.id]}])
-    if any(i.get("DBInstanceStatus") == "available" for i in listed.get("DBInstances", [])):
+    listed = [_known(instances.get((move.new.env, member))) for member in members]
+    if any(i is not None and i.get("DBInstanceStatus") == "available" for i in listed):
         return []
     return [f"{move.db.name}: no DB instance of {where} is available ({', '.join(members)}): promoted, it could "
             "not take writes. Wait until one is available, or add one: " + add]
 
 
-def _replica_backups(ctx: RunContext, move: Move) -> list[str]:
-    found = call(ctx, rds(ctx, move.new).describe_db_instances, DBInstanceIdentifier=move.new.id)["DBInstances"][0]
+def _replica_backups(move: Move, found: dict[str, Any]) -> list[str]:
     if not str(found.get("Engine", "")).startswith(BACKUP_ENGINES):
         return []
     if int(found.get("BackupRetentionPeriod") or 0) == 0:

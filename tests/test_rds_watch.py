@@ -5,6 +5,7 @@ scoped watch lists only the databases it still watches."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from dr.aws.factory import ClientFactory
@@ -25,6 +26,24 @@ def context(sandbox: InProcessSandbox, faults: Faults, clock: FakeClock) -> RunC
                       source="prod", target="qa", options=RunOptions(yes=True))
 
 
+def in_threads(ask: Callable[[], object], count: int) -> list[BaseException]:
+    """`ask` from `count` threads at once; what each raised (none: an empty list)."""
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            ask()
+        except BaseException as exc:  # returned to the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
+
+
 def reads(faults: Faults) -> dict[str, int]:
     return {op: faults.count("rds", op) for op in RDS_READS}
 
@@ -37,21 +56,12 @@ class TestRdsWatch:
         ctx, watch = context(sandbox, faults, clock), RdsWatch()
         dbs = sandbox.topology.databases
         answers: dict[str, object] = {}
-        errors: list[BaseException] = []
 
         def ask() -> None:
-            try:
-                for db in dbs:
-                    answers[db.name] = watch.member(ctx, db, db.replica)
-            except BaseException as exc:  # surfaced below
-                errors.append(exc)
+            for db in dbs:
+                answers[db.name] = watch.member(ctx, db, db.replica)
 
-        threads = [threading.Thread(target=ask) for _ in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert not errors
+        assert in_threads(ask, 4) == []
         assert reads(faults) == {"DescribeDBInstances": 1, "DescribeDBClusters": 1, "DescribeGlobalClusters": 1}
         for db in dbs:
             assert answers[db.name] == describe_member(sandbox.clients, sandbox.topology, db, db.replica), db.name
@@ -236,19 +246,7 @@ class TestFreshness:
         ctx, watch = context(sandbox, faults, clock), RdsWatch()
         faults.outage_regions.add("eu-central-1")
         db = next(d for d in sandbox.topology.databases if str(d.engine) == "rds-instance")
-        errors: list[BaseException] = []
-
-        def ask() -> None:
-            try:
-                watch.instance(ctx, db.primary)
-            except Exception as exc:  # the outage's error, asserted below
-                errors.append(exc)
-
-        threads = [threading.Thread(target=ask) for _ in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        errors = in_threads(lambda: watch.instance(ctx, db.primary), 4)
         assert len(errors) == 4
         assert faults.count("rds", "DescribeDBInstances") == 1
         faults.outage_regions.clear()

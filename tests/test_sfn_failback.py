@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -86,6 +87,29 @@ def _called(sfn: Any, arn: str) -> list[str]:
     return out
 
 
+def quiet_env(env: pytest.MonkeyPatch, root: Path) -> None:
+    """Both engines' runs from these tests: test credentials on the in-process sandbox, journals under `root`, the
+    follower polling every 3 s, no controlling terminal to ask on."""
+    for key, value in {**SAFE_ENV, "DRCTL_STATE_DIR": str(root / "state")}.items():
+        env.setenv(key, value)
+    env.delenv("AWS_ENDPOINT_URL", raising=False)
+    env.setattr("dr.sfn.run.POLL_SECONDS", 3.0)
+    env.setattr("dr.cli.confirm.CONTROLLING_TERMINAL", str(root / "no-terminal"))
+
+
+def local_failback(root: Path, phase: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Locally: an unplanned failover with prod's region down (its writers left unfenced), then `failback --phase
+    PHASE`; what AWS holds after (`_protected`) and the failback's report."""
+    with harness(root / "local", SMALL) as h:
+        h.faults.outage_regions.add("eu-central-1")
+        assert h.run("failover", "qa", run_id="fo-1", planned=False, accept_data_loss=True).exit_code == 0
+        h.faults.outage_regions.clear()
+        _set_lags(h.sbx)
+        back = h.run("failback", "prod", run_id="fb-1", extra={"phase": phase})
+        assert back.exit_code == 0, back.report
+        return _protected(h.topology, h.sbx.clients), back.report
+
+
 @dataclass
 class Runs:
     """A local failover and reprotect; the same failover, then the reprotect by Step Functions (run again, and
@@ -109,22 +133,11 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
     toward prod."""
     root = tmp_path_factory.mktemp("sfn-failback")
     with pytest.MonkeyPatch.context() as env:
-        for key, value in {**SAFE_ENV, "DRCTL_STATE_DIR": str(root / "state")}.items():
-            env.setenv(key, value)
-        env.delenv("AWS_ENDPOINT_URL", raising=False)
-        env.setattr("dr.sfn.run.POLL_SECONDS", 3.0)
-        env.setattr("dr.cli.confirm.CONTROLLING_TERMINAL", str(root / "no-terminal"))
-        with harness(root / "local", SMALL) as h:
-            h.faults.outage_regions.add("eu-central-1")
-            assert h.run("failover", "qa", run_id="fo-1", planned=False, accept_data_loss=True).exit_code == 0
-            h.faults.outage_regions.clear()
-            _set_lags(h.sbx)
-            local = h.run("failback", "prod", run_id="fb-1", extra={"phase": "reprotect"})
-            assert local.exit_code == 0, local.report
-            local_state = _protected(h.topology, h.sbx.clients)
+        quiet_env(env, root)
+        local_state, local_report = local_failback(root, "reprotect")
         env.setenv("DRCTL_STATE_DIR", str(root / "sfn-state"))  # the same run ids, in another journal
         with in_process_sandbox(SMALL, root / "sfn") as sandbox:
-            yield _sfn_runs(sandbox, local_state, local.report)
+            yield _sfn_runs(sandbox, local_state, local_report)
 
 
 def _sfn_runs(sandbox: Any, local_state: dict[str, Any], local_report: dict[str, Any]) -> Runs:

@@ -11,20 +11,7 @@ from typing import Any
 import pytest
 
 from dr.testing.sandbox import in_process_sandbox
-from tests.failover_support import harness
-from tests.test_sfn_failback import SAFE_ENV, SMALL, _drctl, _protected, _set_lags
-
-
-def _local(root: Path) -> tuple[dict[str, Any], list[str]]:
-    """An unplanned failover with prod's region down, then a local `failback --phase all`: AWS after, step names."""
-    with harness(root / "local", SMALL) as h:
-        h.faults.outage_regions.add("eu-central-1")
-        assert h.run("failover", "qa", run_id="fo-1", planned=False, accept_data_loss=True).exit_code == 0
-        h.faults.outage_regions.clear()
-        _set_lags(h.sbx)
-        back = h.run("failback", "prod", run_id="fb-1", extra={"phase": "all"})
-        assert back.exit_code == 0, back.report
-        return _protected(h.topology, h.sbx.clients), _names(back.report)
+from tests.test_sfn_failback import SMALL, _drctl, _protected, _set_lags, local_failback, quiet_env
 
 
 def _names(report: dict[str, Any]) -> list[str]:
@@ -50,14 +37,10 @@ def test_a_whole_failback_by_step_functions_leaves_aws_as_the_local_one(tmp_path
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """Writers, replica sources, fenced and stopped copies, lineage tags and DNS equal the local run's after
     `--phase all`; the report succeeds with the local run's steps, and the three part executions all ran."""
-    for key, value in {**SAFE_ENV, "DRCTL_STATE_DIR": str(tmp_path / "state")}.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.setattr("dr.sfn.run.POLL_SECONDS", 3.0)
-    monkeypatch.setattr("dr.cli.confirm.CONTROLLING_TERMINAL", str(tmp_path / "no-terminal"))
-    local, local_steps = _local(tmp_path)
+    quiet_env(monkeypatch, tmp_path)
+    local, local_report = local_failback(tmp_path, "all")
     monkeypatch.setenv("DRCTL_STATE_DIR", str(tmp_path / "sfn-state"))  # the same run ids, in another journal
     state, report, code = _by_step_functions(tmp_path)
     assert (code, report["status"], report.get("execution_error")) == (0, "succeeded", None)
     assert state == local
-    assert _names(report) == local_steps
+    assert _names(report) == _names(local_report)

@@ -26,7 +26,7 @@ from dr.aws.lineage import (
 )
 from dr.engine.step import Step
 from dr.sfn import asl
-from dr.sfn.states_rds import CLUSTER, INSTANCE, KINDS, Kind, by_kind
+from dr.sfn.states_rds import CLUSTER, INSTANCE, KINDS, Kind, by_kind, newest_lag
 
 RENAMING = "renaming"
 NOT_FOUND = ["States.TaskFailed"]
@@ -313,20 +313,9 @@ def wait_replicating(step: Step, sides: Sides, poll: float) -> dict[str, asl.Sta
     """WaitReplicating: the copy's newest lag datapoint since the run started (two minutes before drctl started
     it) is present, not -1 and within the item's threshold (the RPO less twice the poll); read again every poll
     within the step's budget."""
-    query = [{"Id": "lag", "ReturnData": True, "MetricStat": {
-        "Metric": {"Namespace.$": "$.item.metric.namespace", "MetricName.$": "$.item.metric.name",
-                   "Dimensions.$": "$.item.metric.dimensions"}, "Period": 60, "Stat": "Maximum"}}]
-    params = {"MetricDataQueries": query, "StartTime.$": "$.run.lag_since", "EndTime.$": "$$.State.EnteredTime",
-              "ScanBy": "TimestampDescending"}
     return {
-        "read": asl.task("cloudwatch", "GetMetricData", params, step=step, next_state="values", result_path="$.lag",
-                         selector={"values.$": "$.MetricDataResults[0].Values"}, region=sides.here),
-        "values": asl.pass_state({"n.$": "States.ArrayLength($.lag.values)"}, "any?", "$.count"),
-        "any?": asl.choice([{"Variable": "$.count.n", "NumericEquals": 0, "Next": "wait"}], "newest"),
-        "newest": asl.pass_state({"value.$": "States.ArrayGetItem($.lag.values, 0)"}, "within?", "$.newest"),
-        "within?": asl.choice([
-            {"Variable": "$.newest.value", "NumericLessThan": 0, "Next": "wait"},
-            {"Variable": "$.newest.value", "NumericGreaterThanPath": "$.item.threshold", "Next": "wait"}], "ok"),
+        **newest_lag(step, "$.run.lag_since", "$$.State.EnteredTime", none="wait", broken="wait", over="wait",
+                     region=sides.here),
         **asl.counter_states("", step, "read", "late", poll),
         "ok": asl.succeed(),
         "late": _fail(asl.STEP_FAILED, "{}: {} does not replicate within the RPO within its budget (no fresh lag "

@@ -115,22 +115,32 @@ def prechecks(step: Step) -> dict[str, asl.State]:
     return by_kind(chains, "describe")
 
 
-def rpo_gate(step: Step) -> dict[str, asl.State]:
-    """The newest lag datapoint of each copy within the gate's window: present, not -1, within the threshold."""
+def newest_lag(step: Step, start: str, end: str, *, none: str, broken: str, over: str, ok: str = "ok",
+               region: str | None = None) -> dict[str, asl.State]:
+    """Read the copy's lag datapoints (one-minute maxima) between the paths `start` and `end`, newest first, and go
+    to `none` when there is none, `broken` on -1, `over` above the item's threshold, else `ok` (the chain's first
+    state is `read`; `region`: the copy's when it is not the machine's). Its states do not collide with
+    `asl.counter_states("")` (`wait`, `count`, `budget?`), so a poll loop can go around it."""
     query = [{"Id": "lag", "ReturnData": True, "MetricStat": {
         "Metric": {"Namespace.$": "$.item.metric.namespace", "MetricName.$": "$.item.metric.name",
                    "Dimensions.$": "$.item.metric.dimensions"}, "Period": 60, "Stat": "Maximum"}}]
-    params = {"MetricDataQueries": query, "StartTime.$": "$.run.gate.start", "EndTime.$": "$.run.gate.end",
-              "ScanBy": "TimestampDescending"}
+    params = {"MetricDataQueries": query, "StartTime.$": start, "EndTime.$": end, "ScanBy": "TimestampDescending"}
     return {
-        "read": asl.task("cloudwatch", "GetMetricData", params, step=step, next_state="count", result_path="$.lag",
-                         selector={"values.$": "$.MetricDataResults[0].Values"}),
-        "count": asl.pass_state({"n.$": "States.ArrayLength($.lag.values)"}, "any?", "$.count"),
-        "any?": asl.choice([{"Variable": "$.count.n", "NumericEquals": 0, "Next": "unknown"}], "newest"),
+        "read": asl.task("cloudwatch", "GetMetricData", params, step=step, next_state="values", result_path="$.lag",
+                         selector={"values.$": "$.MetricDataResults[0].Values"}, region=region),
+        "values": asl.pass_state({"n.$": "States.ArrayLength($.lag.values)"}, "any?", "$.count"),
+        "any?": asl.choice([{"Variable": "$.count.n", "NumericEquals": 0, "Next": none}], "newest"),
         "newest": asl.pass_state({"value.$": "States.ArrayGetItem($.lag.values, 0)"}, "within?", "$.newest"),
         "within?": asl.choice([
-            {"Variable": "$.newest.value", "NumericLessThan": 0, "Next": "broken"},
-            {"Variable": "$.newest.value", "NumericGreaterThanPath": "$.item.threshold", "Next": "over"}], "ok"),
+            {"Variable": "$.newest.value", "NumericLessThan": 0, "Next": broken},
+            {"Variable": "$.newest.value", "NumericGreaterThanPath": "$.item.threshold", "Next": over}], ok),
+    }
+
+
+def rpo_gate(step: Step) -> dict[str, asl.State]:
+    """The newest lag datapoint of each copy within the gate's window: present, not -1, within the threshold."""
+    return {
+        **newest_lag(step, "$.run.gate.start", "$.run.gate.end", none="unknown", broken="broken", over="over"),
         "ok": asl.succeed(),
         "unknown": _gate_fail("{}: no lag datapoint of {} in the gate window: the data-loss window is unknown; "
                               "re-run with --accept-data-loss to move anyway"),

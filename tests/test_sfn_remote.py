@@ -118,3 +118,57 @@ class TestCaughtUp:
                              "timestamps": [t.isoformat() for t in times]})
         assert verdict["caught_up"] is local
         assert not verdict["broken"]
+
+
+class _SettlingLambda:
+    """A Lambda client whose create and updates take one more read to settle, as AWS's are asynchronous; any change
+    made while one is in progress is refused with ResourceConflictException, as AWS does."""
+
+    def __init__(self, existing: dict[str, Any] | None) -> None:
+        self.function, self.pending, self.calls = existing, 0, []
+
+    def get_function(self, FunctionName: str) -> dict[str, Any]:  # noqa: N803 (boto3's names)
+        if self.function is None:
+            raise self.exceptions.ResourceNotFoundException()
+        return {"Configuration": self.function["config"], "Tags": self.function["tags"]}
+
+    def get_function_configuration(self, FunctionName: str) -> dict[str, Any]:  # noqa: N803
+        self.calls.append("read")
+        status = "InProgress" if self.pending else "Successful"
+        self.pending = max(0, self.pending - 1)
+        return {**self.function["config"], "State": "Active", "LastUpdateStatus": status}  # type: ignore[index]
+
+    def _change(self, name: str) -> None:
+        if self.pending:
+            raise RuntimeError(f"ResourceConflictException: {name} while an update is in progress")
+        self.calls.append(name)
+        self.pending = 1
+
+    def update_function_code(self, **kwargs: Any) -> None:
+        self._change("code")
+
+    def update_function_configuration(self, **kwargs: Any) -> None:
+        self._change("configuration")
+
+    def tag_resource(self, **kwargs: Any) -> None:
+        self._change("tags")
+
+    class exceptions:  # noqa: N801 (boto3's shape)
+        class ResourceNotFoundException(Exception):
+            pass
+
+
+class TestDeployWaits:
+    def test_an_update_waits_for_the_previous_one_to_settle(self, sandbox: InProcessSandbox) -> None:
+        """New code and a new allowlist: the configuration is changed only once the code update is no longer
+        InProgress, and the tags once that one is (AWS refuses a change during an update)."""
+        from dr.clock import FakeClock
+
+        caller = _caller(_doc(("rds", "DescribeDBInstances")))
+        iam = sandbox.clients.client("iam", "prod", "eu-west-1")
+        old = {"config": {"FunctionArn": "arn:aws:lambda:eu-west-1:1:function:f", "Handler": "x",
+                          "Environment": {"Variables": {ALLOWLIST_ENV: "rds:Other"}}, "Role": "r"},
+               "tags": {CALLER_TAG: "old"}}
+        lam = _SettlingLambda(old)
+        assert remote_deploy.ensure(iam, lam, caller, clock=FakeClock()) == "updated"
+        assert lam.calls == ["read", "code", "read", "read", "configuration", "read", "read", "tags"]

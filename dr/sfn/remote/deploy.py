@@ -4,7 +4,10 @@ The function may make exactly the calls the definition's caller Tasks make (its 
 its role may call exactly those actions, on the resources the runbook's steps declare for them (dr/iam), assume
 the roles the Tasks name, and write its own log group. The zip's hash is a tag: the same code is not uploaded
 again. AWS (Lambda Developer Guide, "Lambda execution role"): a new role can take a few seconds before Lambda can
-assume it, so creating the function is retried on that refusal.
+assume it, so creating the function is retried on that refusal. Creating and updating a function are asynchronous
+(Lambda API Reference, "UpdateFunctionConfiguration": "During this time, you can't modify the function"; Developer
+Guide, "Lambda function states"): each change waits until the function is `Active` and its `LastUpdateStatus` is no
+longer `InProgress` before the next one, or AWS answers ResourceConflictException.
 """
 
 from __future__ import annotations
@@ -86,16 +89,38 @@ def ensure(iam: Any, lam: Any, caller: Caller, *, clock: Clock = SYSTEM_CLOCK) -
                                     Code={"ZipFile": package.zip_bytes}, Timeout=TIMEOUT_SECONDS, MemorySize=256,
                                     Environment=env, Tags=tags, Description="drctl: calls the state machine "
                                     "cannot make itself (another region, ARC endpoints)")
+        _settled(lam, caller.name, clock)
         return "created"
     if _same(current, caller, package):
         return "unchanged"
     config, function_tags = current
     if function_tags.get(CALLER_TAG) != package.sha256:
+        _settled(lam, caller.name, clock)  # an update still in progress (an earlier deploy) refuses another
         lam.update_function_code(FunctionName=caller.name, ZipFile=package.zip_bytes)
     if config.get("Environment", {}).get("Variables", {}) != env["Variables"] or config.get("Role") != role_arn:
+        _settled(lam, caller.name, clock)
         lam.update_function_configuration(FunctionName=caller.name, Environment=env, Role=role_arn)
+    _settled(lam, caller.name, clock)
     lam.tag_resource(Resource=config["FunctionArn"], Tags=tags)
     return "updated"
+
+
+class NotSettled(Exception):
+    """The function is still being created or updated (retried until it settles)."""
+
+
+def _settled(lam: Any, name: str, clock: Clock) -> None:
+    """Wait until the function is Active with no update in progress; a failed create or update is an error."""
+    for attempt in retrying(clock=clock, attempts=30, initial=1.0, maximum=5.0,
+                            retry_on=lambda err: isinstance(err, NotSettled)):
+        with attempt:
+            config = lam.get_function_configuration(FunctionName=name)
+            state, update = config.get("State", "Active"), config.get("LastUpdateStatus", "Successful")
+            if "Failed" in (state, update):
+                raise RuntimeError(f"Lambda function {name}: {state}/{update}: "
+                                   f"{config.get('StateReason') or config.get('LastUpdateStatusReason')}")
+            if state != "Active" or update == "InProgress":
+                raise NotSettled(f"Lambda function {name} is {state}, last update {update}")
 
 
 def _role_not_ready(err: BaseException) -> bool:

@@ -37,6 +37,14 @@ def _set(path: str, value: Any) -> Mutation:
     return apply
 
 
+def _both(*mutations: Mutation) -> Mutation:
+    def apply(doc: Any) -> None:
+        for mutation in mutations:
+            mutation(doc)
+
+    return apply
+
+
 def _delete(path: str) -> Mutation:
     def apply(doc: dict[str, Any]) -> None:
         *parents, last = path.split(".")
@@ -128,6 +136,9 @@ BAD: list[tuple[str, Mutation, str, str]] = [
      "promotion_budgets.aurora-cluster", "negative"),
     ("promotion-budget-unknown-engine", _set("promotion_budgets", {"oracle": "10m"}), "promotion_budgets.oracle",
      "rds-instance"),
+    ("engine-a-list-beside-engine-budgets",
+     _both(_set("promotion_budgets", {"rds-instance": "10m"}), _set("databases.0.engine", ["x"])),
+     "databases[0].engine", "rds-instance"),
 ]
 
 

@@ -51,7 +51,8 @@ def fill_engine_budgets(data: Any) -> Any:
     valid = engine_budgets(data.get("promotion_budgets"))
     filled = [
         {**db, "promotion_budget": valid[db["engine"]]}
-        if isinstance(db, Mapping) and "promotion_budget" not in db and db.get("engine") in valid
+        if isinstance(db, Mapping) and "promotion_budget" not in db and isinstance(db.get("engine"), str)
+        and db["engine"] in valid
         else db
         for db in data["databases"]
     ]

@@ -87,6 +87,6 @@ class KeepClusterBackups(Waits, Step):
         found, wrong = self._state(ctx)
         if wrong is None:
             return None
-        if is_writer(found) and found.status == "available":
-            self._modify(ctx, wrong)  # promoted since `act` looked: apply now (idempotent)
+        if self._modified_at is None and is_writer(found) and found.status == "available":
+            self._modify(ctx, wrong)  # promoted since `act` looked: apply now, once; then wait for AWS to show it
         return f"{self.move.new.id}: {wrong}"

@@ -147,9 +147,9 @@ class TestExecution:
     def test_a_second_execution_does_nothing_twice(self, sandbox: InProcessSandbox,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
         """Through the command line: deploy (the machine and its caller); the RPO gate refuses a lag beyond the RPO
-        (exit 3, nothing promoted); with --accept-data-loss the move runs (exit 0); `resume` is refused (it is AWS's
-        to redrive); a re-run (new execution) reads before acting: no tag, promotion or global failover call, AWS
-        unchanged; a second deploy changes nothing (dry run: no difference)."""
+        (exit 3, nothing promoted); with --accept-data-loss the move runs (exit 0); a re-run (new execution) reads
+        before acting: no tag, promotion or global failover call, AWS unchanged; a second deploy changes
+        nothing (dry run: no difference)."""
         monkeypatch.setattr("dr.sfn.run.POLL_SECONDS", 0.5)
         config = str(sandbox.config_path)
         deployed = _drctl("deploy", "--engine", "stepfunctions", "-c", config, "-o", "json")
@@ -168,9 +168,6 @@ class TestExecution:
                            "--accept-data-loss", "--run-id", "sfn-a", "-c", config, "-o", "json")
         assert first_run.exit_code == 0, _failures(first_run.stdout)
         assert json.loads(first_run.stdout)["status"] == "succeeded"
-        resumed = _drctl("resume", "sfn-a", "-c", config, "--yes")
-        assert resumed.exit_code == 2
-        assert "redrive-execution" in resumed.output
         defn = definition_for(sandbox.topology, "failover", "prod", "qa", sandbox.clients)
         first = _state(sandbox.topology, sandbox.clients)
         again = _start("failover", config=str(sandbox.config_path), target="qa",

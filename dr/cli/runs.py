@@ -176,19 +176,24 @@ def show_cmd(run_id: RunIdArg, config: ConfigOpt = None, output: OutputOpt = Out
 def resume_cmd(run_id: RunIdArg, *, config: ConfigOpt = None, output: OutputOpt = Output.TEXT, yes: YesOpt = False,
                break_lock: BreakLockOpt = False, pushgateway: PushgatewayOpt = None,
                metrics_file: MetricsFileOpt = None) -> None:
-    """Continue an interrupted or failed run from its journal: settled steps are kept, the rest re-checked."""
+    """Continue an interrupted or failed run from its journal: settled steps are kept, the rest re-checked. A run
+    executed by Step Functions is redriven from its unsuccessful state (RedriveExecution) and followed."""
     from dr.cli.run_options import check_options
     from dr.clock import SYSTEM_CLOCK
     from dr.engine.events import RunStatus
     from dr.engine.session import load_history
     from dr.errors import DrError
+    from dr.sfn.run import engine_of
 
     flags = RunFlags(yes=yes, break_lock=break_lock, pushgateway=pushgateway, metrics_file=metrics_file)
     try:
         check_options(flags, SYSTEM_CLOCK.now())
         backend, _ = _backend(config)
         history = load_history(backend, run_id)
-        _not_step_functions(history)
+        if engine_of(history):  # executed by Step Functions: redrive its execution and follow it (exits)
+            from dr.sfn.resume import resume
+
+            resume(history, config=config, output=output, flags=flags)
         if history.status in (RunStatus.SUCCEEDED, RunStatus.ALREADY_DONE):
             sys.stderr.write(f"run {run_id} already finished ({history.status}); nothing to resume\n")
             _print(_stored_report(history, backend), output)
@@ -197,18 +202,6 @@ def resume_cmd(run_id: RunIdArg, *, config: ConfigOpt = None, output: OutputOpt 
     except DrError as err:
         fail(err)
     finish(outcome, output, flags)
-
-
-def _not_step_functions(history: Any) -> None:
-    """A run executed by Step Functions is not resumed here: its execution is AWS's to redrive."""
-    from dr.errors import UsageError
-    from dr.sfn.run import ARN_KEY, engine_of
-
-    if engine_of(history):
-        arn = history.header.options.extra.get(ARN_KEY)
-        raise UsageError(f"run {history.header.run_id} is executed by Step Functions ({arn}): `drctl runs show "
-                         f"{history.header.run_id}` follows it; a failed execution is retried with "
-                         f"`aws stepfunctions redrive-execution --execution-arn {arn}`")
 
 
 def _print(report: dict[str, Any], output: Output) -> None:

@@ -25,6 +25,10 @@ MAP_ITEM_STEPS = {"promote": "promote", "dns": "dns", "backups": "backups", "fen
                   "catch-up": "catch-up"}
 """Map states whose iterations are one local step each (`promote:<db>`, `dns:<zone>`, `backups:<db>`)."""
 WHOLE_STEPS = ("prechecks", "rpo-gate", "confirm")
+ENDED_UNSUCCESSFULLY = {"ExecutionFailed": "executionFailedEventDetails",
+                        "ExecutionAborted": "executionAbortedEventDetails",
+                        "ExecutionTimedOut": "executionTimedOutEventDetails"}
+"""The history events that end an execution unsuccessfully, and their details' key (a redrive may follow)."""
 
 
 @dataclass
@@ -101,8 +105,10 @@ def read(events: list[dict[str, Any]], defn: Definition, status: str) -> Executi
                 _close(view, base, at, StepStatus.SUCCEEDED)
         elif kind.startswith("MapIteration"):
             _iteration(view, event, names, at)
-        elif kind == "ExecutionFailed":
-            _failure(view, event, open_maps, at)
+        elif kind in ENDED_UNSUCCESSFULLY:
+            _failure(view, event, at)
+        elif kind == "ExecutionRedriven":
+            _redriven(view, open_maps)
     return view
 
 
@@ -142,19 +148,29 @@ def _close(view: ExecutionView, name: str, at: datetime, status: StepStatus) -> 
         step.ended_at, step.status = at, status
 
 
-def _failure(view: ExecutionView, event: dict[str, Any], open_maps: list[str], at: datetime) -> None:
-    details = event.get("executionFailedEventDetails") or {}
-    if details:
-        view.error, view.cause = str(details.get("error", "")), str(details.get("cause", ""))
-    if event["type"] != "ExecutionFailed":
-        return
-    for step in view.steps.values():  # the execution ended: whatever had not ended failed with it
+def _failure(view: ExecutionView, event: dict[str, Any], at: datetime) -> None:
+    """The execution ended unsuccessfully: whatever step had not ended failed with it."""
+    details = event.get(ENDED_UNSUCCESSFULLY[str(event["type"])]) or {}
+    view.error = str(details.get("error", "")) or ("States.Timeout" if event["type"] == "ExecutionTimedOut" else "")
+    view.cause = str(details.get("cause", ""))
+    if event["type"] == "ExecutionAborted" and not view.cause:
+        view.cause = "the execution was stopped (StopExecution)"
+    for step in view.steps.values():
         if step.ended_at is None:
             step.ended_at, step.status = at, StepStatus.FAILED
             step.detail = view.cause or step.detail
     for step in view.steps.values():
         if step.status is StepStatus.FAILED and not step.detail and view.cause:
             step.detail = view.cause
+
+
+def _redriven(view: ExecutionView, open_maps: list[str]) -> None:
+    """RedriveExecution continues from the unsuccessful state: the failed steps run again (their new events
+    open them anew), the succeeded ones keep their records, the failure is no longer the outcome."""
+    view.error = view.cause = ""
+    for name in [n for n, step in view.steps.items() if step.status is StepStatus.FAILED]:
+        del view.steps[name]
+    open_maps.clear()
 
 
 def run_status(view: ExecutionView) -> RunStatus:

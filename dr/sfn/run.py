@@ -122,19 +122,19 @@ def _start(runbook: str, *, config: str | None, target: str, flags: Any) -> RunO
         from dr.sfn import run_failback
 
         payload = run_failback.execution_input(ctx, defn, payload, now)
-    sfn = _sfn(clients, defn)
-    with _pair_locked(topology, clients, header):
+    sfn = sfn_client(clients, defn)
+    with pair_locked(topology, clients, header):
         try:
             sfn.start_execution(stateMachineArn=naming.machine_arn(defn), name=run_id, input=payload)
         except sfn.exceptions.ExecutionAlreadyExists:
             sys.stderr.write(f"execution {run_id} exists already: following it\n")
         _journal_started(topology, clients, header)
     sys.stderr.write(f"{runbook} {source} -> {target}: Step Functions execution {arn}\n")
-    return _follow(sfn, arn, defn, header, SYSTEM_CLOCK)
+    return follow_run(sfn, arn, defn, header, SYSTEM_CLOCK)
 
 
 @contextmanager
-def _pair_locked(topology: Any, clients: Any, header: Any) -> Iterator[None]:
+def pair_locked(topology: Any, clients: Any, header: Any) -> Iterator[None]:
     """While starting: the pair's run lock (a local run's), and no execution of the pair RUNNING (exit 3)."""
     from dr.engine.backends import run_lock
     from dr.engine.lock.base import LockInfo, lock_key
@@ -196,7 +196,15 @@ def fenced_ids(ctx: RunContext, defn: Definition) -> list[str]:
 
 
 def _confirm(flags: Any, target: str, planned: bool, runbook: str = "failover") -> None:
-    """As a local run: on the controlling terminal (dr.cli.confirm), the operator types the target's name."""
+    how = "planned: fence, catch up, promote" if planned else "unplanned: promote past the RPO gate"
+    confirm_lines(flags, target, [f"{runbook} in AWS Step Functions -> {target}, {how} (the state machine deployed by "
+                                  f"`drctl deploy --engine stepfunctions`); `drctl plan {runbook} --to {target}` "
+                                  "lists the steps"])
+
+
+def confirm_lines(flags: Any, target: str, lines: list[str]) -> None:
+    """As a local run: on the controlling terminal (dr.cli.confirm), the operator reads `lines` and types the
+    target's name; --yes skips it, and no terminal without --yes is refused."""
     from dr.cli.confirm import confirm_on, open_terminal
     from dr.cli.run_options import is_tty
 
@@ -206,20 +214,17 @@ def _confirm(flags: Any, target: str, planned: bool, runbook: str = "failover") 
     if terminal is None:
         raise UsageError("this command changes things and there is no terminal to confirm on: pass --yes")
     try:
-        how = "planned: fence, catch up, promote" if planned else "unplanned: promote past the RPO gate"
-        lines = [f"{runbook} in AWS Step Functions -> {target}, {how} (the state machine deployed by `drctl deploy "
-                 f"--engine stepfunctions`); `drctl plan {runbook} --to {target}` lists the steps"]
         confirm_on(terminal, lines, target, break_lock=False)
     finally:
         terminal.close()
 
 
-def _sfn(clients: Any, defn: Definition) -> Any:
+def sfn_client(clients: Any, defn: Definition) -> Any:
     env = next(n for n, e in clients.topology.environments.items() if e.account_id == defn.account)
     return clients.client("stepfunctions", env, defn.region)
 
 
-def _follow(sfn: Any, arn: str, defn: Definition, header: Any, clock: Clock, *, once: bool = False) -> RunOutcome:
+def follow_run(sfn: Any, arn: str, defn: Definition, header: Any, clock: Clock, *, once: bool = False) -> RunOutcome:
     def progress(step: StepView) -> None:
         sys.stderr.write(f"  {step.name}: {step.status}{' - ' + step.detail if step.detail else ''}\n")
 
@@ -293,7 +298,7 @@ def attach(header: Any, *, config: str | None, output: Any) -> NoReturn:
         clients = make_clients(topology, header.run_id, frozenset())
         defn = definition_for(topology, header.runbook, header.source, header.target, clients)
         arn = str(header.options.extra.get(ARN_KEY) or naming.execution_arn(defn, header.run_id))
-        sfn = _sfn(clients, defn)
+        sfn = sfn_client(clients, defn)
         try:
             sfn.describe_execution(executionArn=arn)
         except sfn.exceptions.ExecutionDoesNotExist:
@@ -301,7 +306,7 @@ def attach(header: Any, *, config: str | None, output: Any) -> NoReturn:
                                    "journal is from another account)") from None
     except DrError as err:
         fail(err)
-    finish(_follow(sfn, arn, defn, header, SYSTEM_CLOCK), output, RunFlags())
+    finish(follow_run(sfn, arn, defn, header, SYSTEM_CLOCK), output, RunFlags())
 
 
 def directions(topology: Any) -> list[tuple[str, str, str]]:

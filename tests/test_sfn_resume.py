@@ -1,0 +1,241 @@
+"""`drctl resume RUN_ID` of a run executed by Step Functions: the unsuccessful execution is redriven from its failed
+state (RedriveExecution) and followed; what succeeded is not done again."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from dr.config.model import Topology
+from dr.engine.step import StepStatus
+from dr.sfn import asl
+from dr.sfn.follow import read, run_status
+from dr.sfn.resume import unfinished
+from dr.sfn.run import definition_for
+from dr.testing.sandbox import InProcessSandbox
+from tests.test_sfn_engine import NO_ARC, _deployed, _drctl, _failures, _state
+
+PROD, DR_REGION = "111111111111", "eu-west-1"
+PROMOTIONS = {"promoteReadReplica", "promoteReadReplicaDBCluster", "failoverGlobalCluster",
+              "switchoverGlobalCluster"}
+
+
+@pytest.fixture
+def sandbox_topology() -> Topology:
+    """Seeded without the ARC record, which the Step Functions engine refuses to move."""
+    return NO_ARC
+
+
+def _failover(config: str, run_id: str) -> Any:
+    return _drctl("failover", "--to", "qa", "--engine", "stepfunctions", "--unplanned", "--yes",
+                  "--accept-data-loss", "--run-id", run_id, "-c", config, "-o", "json")
+
+
+def _history(sandbox: InProcessSandbox, report: dict[str, Any]) -> list[dict[str, Any]]:
+    sfn = sandbox.clients.client("stepfunctions", "prod", DR_REGION)
+    return list(sfn.get_execution_history(executionArn=report["execution_arn"], maxResults=1000)["events"])
+
+
+def _after_redrive(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    kinds = [e["type"] for e in events]
+    assert "ExecutionRedriven" in kinds
+    return events[kinds.index("ExecutionRedriven"):]
+
+
+def _called(events: list[dict[str, Any]]) -> set[str]:
+    """The SDK actions the events scheduled (`arn:aws:states:::aws-sdk:rds:promoteReadReplica` -> the action)."""
+    return {str(e["taskScheduledEventDetails"]["resource"]).rsplit(":", 1)[-1]
+            for e in events if e["type"] == "TaskScheduled"}
+
+
+class TestRedrive:
+    def test_a_run_refused_by_a_precheck_is_redriven_from_it_once_fixed(
+            self, sandbox: InProcessSandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A DR copy in `backing-up` fails the prechecks (exit 3, nothing promoted); once it is available, `resume`
+        redrives the same execution from the prechecks: the run lock is not taken again, every database is
+        promoted and every record moved (exit 0), the journal says who redrove it."""
+        monkeypatch.setattr("dr.sfn.run.POLL_SECONDS", 0.5)
+        _deployed(sandbox)
+        config = str(sandbox.config_path)
+        orders = next(d for d in sandbox.topology.databases if d.name == "orders")
+        sandbox.control.set_db_status(PROD, DR_REGION, orders.replica.id, "backing-up")
+        refused = _failover(config, "sfn-redrive")
+        assert refused.exit_code == 3, refused.output
+        assert json.loads(refused.stdout)["execution_error"]["error"] == asl.FAILED_PRECONDITION
+        assert _state(sandbox.topology, sandbox.clients)["orders"][0] is not None  # still a replica
+        sandbox.control.set_db_status(PROD, DR_REGION, orders.replica.id, "available")
+
+        resumed = _drctl("resume", "sfn-redrive", "-c", config, "--yes", "-o", "json")
+
+        assert resumed.exit_code == 0, resumed.output
+        report = json.loads(resumed.stdout)
+        assert (report["status"], report["execution_status"]) == ("succeeded", "SUCCEEDED")
+        steps = {s["name"]: s["status"] for s in report["steps"]}
+        assert steps["prechecks"] == "succeeded"
+        assert all(steps[f"promote:{db.name}"] == "succeeded" for db in sandbox.topology.databases)
+        after = _state(sandbox.topology, sandbox.clients)
+        assert all(after[db.name][0] is None for db in sandbox.topology.databases)
+        events = _history(sandbox, report)
+        entered = [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+        assert entered.count("lock:parent?") == 1
+        assert entered.count("prechecks") == 2
+        journal = _drctl("runs", "show", "sfn-redrive", "-c", config, "--events")
+        resumed_events = [json.loads(line) for line in journal.stdout.splitlines()
+                          if json.loads(line)["kind"] == "run-resumed"]
+        assert [e["data"]["redrive"] for e in resumed_events] == [report["execution_arn"]]
+
+    def test_a_run_failed_after_its_promotions_is_redriven_without_promoting_again(
+            self, sandbox: InProcessSandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Route53 refuses the first record change (a non-transient error): the execution fails after every
+        promotion (exit 1). `resume` redrives it: the records move and no promotion is called again."""
+        monkeypatch.setattr("dr.sfn.run.POLL_SECONDS", 0.5)
+        _deployed(sandbox)
+        config = str(sandbox.config_path)
+        refusals = _refuse_first_record_change(monkeypatch)
+        failed = _failover(config, "sfn-dns")
+        assert failed.exit_code == 1, failed.output
+        assert refusals == [1]
+        half = _state(sandbox.topology, sandbox.clients)
+        assert all(half[db.name][0] is None for db in sandbox.topology.databases)  # promoted before the failure
+
+        resumed = _drctl("resume", "sfn-dns", "-c", config, "--yes", "-o", "json")
+
+        assert resumed.exit_code == 0, resumed.output
+        report = json.loads(resumed.stdout)
+        steps = {s["name"]: s["status"] for s in report["steps"]}
+        assert all(status == "succeeded" for name, status in steps.items() if name.startswith("dns:"))
+        called_again = _called(_after_redrive(_history(sandbox, report)))
+        assert "changeResourceRecordSets" in called_again
+        assert called_again.isdisjoint(PROMOTIONS)
+
+    def test_nothing_is_redriven_for_a_succeeded_run_nor_for_a_gate_refusal(
+            self, sandbox: InProcessSandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A succeeded run has nothing to resume (exit 0, its report); a run the RPO gate refused is not redriven,
+        since the redriven gate would read the lag window the run started with (exit 2, start a new run)."""
+        monkeypatch.setattr("dr.sfn.run.POLL_SECONDS", 0.5)
+        _deployed(sandbox)
+        config = str(sandbox.config_path)
+        orders = next(d for d in sandbox.topology.databases if d.name == "orders")
+        sandbox.control.set_replica_lag(PROD, DR_REGION, "rds-instance", orders.replica.id, 900.0, 0.0)
+        gated = _drctl("failover", "--to", "qa", "--engine", "stepfunctions", "--unplanned", "--yes",
+                       "--run-id", "sfn-gated", "-c", config, "-o", "json")
+        assert gated.exit_code == 3, gated.output
+        refused = _drctl("resume", "sfn-gated", "-c", config, "--yes")
+        assert refused.exit_code == 2
+        assert "RPO gate" in refused.output
+        assert "start a new run" in refused.output
+        assert _state(sandbox.topology, sandbox.clients)["orders"][0] is not None
+        done = _failover(config, "sfn-done")
+        assert done.exit_code == 0, _failures(done.stdout)
+        again = _drctl("resume", "sfn-done", "-c", config, "--yes", "-o", "json")
+        assert again.exit_code == 0
+        assert "nothing to resume" in again.stderr
+        assert json.loads(again.stdout)["status"] == "succeeded"
+
+
+def _refuse_first_record_change(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The state machine's Route53 client answers the first ChangeResourceRecordSets with InvalidInput (an error
+    Route53 returns and Step Functions does not retry); the list counts the refusals."""
+    from botocore.exceptions import ClientError
+
+    from dr.sandbox.extensions import sfn_tasks
+
+    real = sfn_tasks.client_as
+    refused: list[int] = []
+
+    class Refusing:
+        def __init__(self, client: Any) -> None:
+            self._client = client
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._client, name)
+
+        def change_resource_record_sets(self, **kwargs: Any) -> Any:
+            if not refused:
+                refused.append(1)
+                raise ClientError({"Error": {"Code": "InvalidInput", "Message": "refused by the test"}},
+                                  "ChangeResourceRecordSets")
+            return self._client.change_resource_record_sets(**kwargs)
+
+    def client_as(role_arn: str, service: str, region: str) -> Any:
+        client = real(role_arn, service, region)
+        return Refusing(client) if service == "route53" else client
+
+    monkeypatch.setattr(sfn_tasks, "client_as", client_as)
+    return refused
+
+
+class TestReading:
+    def test_a_redriven_history_reopens_the_failed_steps_and_keeps_the_settled_ones(self) -> None:
+        """Steps from a history with a failure then ExecutionRedriven: the promotion that succeeded keeps its first
+        record, the failed one is re-read from its new iteration, and the failure is no longer the outcome."""
+        defn = definition_for(NO_ARC, "failover", "prod", "qa")
+        names = [f"promote:{db}" for db in defn.databases]
+        t0 = datetime(2026, 12, 6, 6, 0, tzinfo=UTC)
+        at = [t0 + timedelta(seconds=s) for s in range(10)]
+
+        def it(kind: str, index: int, when: datetime) -> dict[str, Any]:
+            return {"type": kind, "timestamp": when, "mapIterationStartedEventDetails": {"name": "promote",
+                                                                                         "index": index}}
+        failed = [it("MapIterationStarted", 0, at[0]), it("MapIterationStarted", 1, at[0]),
+                  it("MapIterationSucceeded", 0, at[1]), it("MapIterationFailed", 1, at[2]),
+                  {"type": "ExecutionFailed", "timestamp": at[3],
+                   "executionFailedEventDetails": {"error": "Rds.InvalidDBInstanceStateException", "cause": "busy"}}]
+        before = read(failed, defn, "FAILED")
+        assert (before.steps[names[1]].status, run_status(before).value) == (StepStatus.FAILED, "failed")
+        redriven = [*failed, {"type": "ExecutionRedriven", "timestamp": at[5]},
+                    it("MapIterationStarted", 1, at[6]), it("MapIterationSucceeded", 1, at[8])]
+        after = read(redriven, defn, "SUCCEEDED")
+        assert (after.error, after.cause) == ("", "")
+        assert (after.steps[names[0]].status, after.steps[names[0]].ended_at) == (StepStatus.SUCCEEDED, at[1])
+        assert (after.steps[names[1]].status, after.steps[names[1]].started_at) == (StepStatus.SUCCEEDED, at[6])
+
+    def test_an_aborted_execution_fails_its_open_steps_with_a_cause(self) -> None:
+        """StopExecution: the history ends with ExecutionAborted; the steps still open fail with a cause saying so."""
+        defn = definition_for(NO_ARC, "failover", "prod", "qa")
+        t0 = datetime(2026, 12, 6, 6, 0, tzinfo=UTC)
+        events = [{"type": "MapIterationStarted", "timestamp": t0,
+                   "mapIterationStartedEventDetails": {"name": "promote", "index": 0}},
+                  {"type": "ExecutionAborted", "timestamp": t0 + timedelta(seconds=3)}]
+        view = read(events, defn, "ABORTED")
+        step = view.steps[f"promote:{defn.databases[0]}"]
+        assert (step.status, run_status(view).value) == (StepStatus.FAILED, "failed")
+        assert "stopped" in step.detail
+
+
+class FakeSfn:
+    """DescribeExecution of named executions (a failback's parts); the others do not exist."""
+
+    class exceptions:  # noqa: N801 - boto3's attribute name
+        class ExecutionDoesNotExist(Exception):
+            pass
+
+    def __init__(self, statuses: dict[str, str]) -> None:
+        self.statuses = statuses
+
+    def describe_execution(self, executionArn: str) -> dict[str, Any]:  # noqa: N803 - boto3's parameter name
+        name = executionArn.rsplit(":", 1)[-1]
+        if name not in self.statuses:
+            raise self.exceptions.ExecutionDoesNotExist(name)
+        return {"status": self.statuses[name], "redriveCount": 0}
+
+
+class TestFailbackParts:
+    @pytest.mark.parametrize(("statuses", "expected"), [
+        ({"fb": "SUCCEEDED", "fb-switch": "FAILED"}, ("fb-switch", "FAILED")),
+        ({"fb": "SUCCEEDED"}, ("fb", "RUNNING")),  # its last state is starting the next part
+        ({"fb": "SUCCEEDED", "fb-switch": "SUCCEEDED", "fb-dr": "SUCCEEDED"}, None),
+        ({"fb": "TIMED_OUT"}, ("fb", "TIMED_OUT")),
+    ])
+    def test_the_part_resumed_is_the_first_that_did_not_succeed(
+            self, statuses: dict[str, str], expected: tuple[str, str] | None) -> None:
+        """A failback runs as parts, each starting the next: resume acts on the first part that did not succeed."""
+        from dr.engine.step import RunOptions
+
+        defn = definition_for(NO_ARC, "failback", "qa", "prod")
+        header = type("Header", (), {"run_id": "fb", "options": RunOptions(extra={"phase": "all"})})()
+        found = unfinished(FakeSfn(statuses), defn, header)
+        assert (None if found is None else (found.arn.rsplit(":", 1)[-1], found.status)) == expected

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from dr.cli.common import Output
+from dr.cli.common import SimulateOutageOpt as SimulateOutageOpt  # noqa: PLC0414 - a run command's options in one import
 from dr.engine.env import PUSHGATEWAY_ENV_VAR
 
 if TYPE_CHECKING:
@@ -33,8 +34,6 @@ IncidentStartOpt = Annotated[str | None, typer.Option(
          "not in the future, at most 7 days ago.")]
 AcceptDataLossOpt = Annotated[bool, typer.Option(
     "--accept-data-loss", help="Pass the RPO gate knowingly (unplanned failover with lag above the RPO).")]
-SimulateOutageOpt = Annotated[list[str] | None, typer.Option(
-    "--simulate-outage", metavar="REGION", help="Every call to REGION fails as in a regional outage (repeatable).")]
 PlannedOpt = Annotated[bool | None, typer.Option(
     "--planned/--unplanned", show_default=False,
     help="Force the kind of move. Default: planned when the source region's RDS answers (fence the source, wait "

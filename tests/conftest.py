@@ -75,6 +75,20 @@ def sandbox_control(aws: None, control_clock: FakeClock) -> Iterator[LocalContro
         yield control
 
 
+@pytest.fixture
+def r53(sandbox_control: LocalControl) -> Any:
+    """A Route53 client on the sandbox."""
+    import boto3
+
+    return boto3.client("route53", region_name="us-east-1")
+
+
+@pytest.fixture
+def example_zone(r53: Any) -> str:
+    """The id of a new hosted zone example.com in the sandbox."""
+    return str(r53.create_hosted_zone(Name="example.com", CallerReference="zone")["HostedZone"]["Id"].split("/")[-1])
+
+
 class AwsCalled(AssertionError):
     """Raised by the guard when a refused command still made an AWS client."""
 

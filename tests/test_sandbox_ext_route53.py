@@ -15,16 +15,6 @@ from dr.clock import FakeClock
 from dr.sandbox.control import LocalControl, SandboxControlError
 
 
-@pytest.fixture
-def r53(sandbox_control: LocalControl) -> Any:
-    return boto3.client("route53", region_name="us-east-1")
-
-
-@pytest.fixture
-def zone(r53: Any) -> str:
-    return str(r53.create_hosted_zone(Name="example.com", CallerReference="zone")["HostedZone"]["Id"].split("/")[-1])
-
-
 def _health_check(r53: Any, name: str, **config: Any) -> str:
     body = {"Type": "HTTPS", "FullyQualifiedDomainName": f"{name}.example.com", "Port": 443, **config}
     return str(r53.create_health_check(CallerReference=name, HealthCheckConfig=body)["HealthCheck"]["Id"])
@@ -63,36 +53,36 @@ def _status(r53: Any, check: str) -> str:
 
 class TestChangePropagation:
     def test_a_change_is_pending_until_the_pending_time_passes(
-        self, r53: Any, zone: str, sandbox_control: LocalControl, control_clock: FakeClock
+        self, r53: Any, example_zone: str, sandbox_control: LocalControl, control_clock: FakeClock
     ) -> None:
         """ChangeResourceRecordSets answers PENDING; GetChange stays PENDING for the set time, then INSYNC."""
         sandbox_control.set_change_pending_seconds(30)
-        info = _upsert(r53, zone, "api.example.com", "a.example.com")
+        info = _upsert(r53, example_zone, "api.example.com", "a.example.com")
         assert info["Status"] == "PENDING"
         control_clock.advance(29)
         assert r53.get_change(Id=info["Id"])["ChangeInfo"]["Status"] == "PENDING"
         control_clock.advance(1)
         assert r53.get_change(Id=info["Id"])["ChangeInfo"]["Status"] == "INSYNC"
 
-    def test_every_change_gets_its_own_id(self, r53: Any, zone: str, sandbox_control: LocalControl) -> None:
+    def test_every_change_gets_its_own_id(self, r53: Any, example_zone: str, sandbox_control: LocalControl) -> None:
         """Two changes have two ids (moto alone answers one constant id)."""
-        first = _upsert(r53, zone, "a.example.com", "x.example.com")["Id"]
-        second = _upsert(r53, zone, "b.example.com", "y.example.com")["Id"]
+        first = _upsert(r53, example_zone, "a.example.com", "x.example.com")["Id"]
+        second = _upsert(r53, example_zone, "b.example.com", "y.example.com")["Id"]
         assert first != second
 
-    def test_without_a_pending_time_the_change_is_insync_at_the_first_poll(self, r53: Any, zone: str) -> None:
+    def test_without_a_pending_time_the_change_is_insync_at_the_first_poll(self, r53: Any, example_zone: str) -> None:
         """The response says PENDING (as AWS always does) and the first GetChange says INSYNC."""
-        info = _upsert(r53, zone, "api.example.com", "a.example.com")
+        info = _upsert(r53, example_zone, "api.example.com", "a.example.com")
         assert info["Status"] == "PENDING"
         assert r53.get_change(Id=info["Id"])["ChangeInfo"]["Status"] == "INSYNC"
 
     def test_the_change_is_applied_to_the_zone_at_once(
-        self, r53: Any, zone: str, sandbox_control: LocalControl
+        self, r53: Any, example_zone: str, sandbox_control: LocalControl
     ) -> None:
         """PENDING is about propagation: ListResourceRecordSets already shows the new value."""
         sandbox_control.set_change_pending_seconds(300)
-        _upsert(r53, zone, "api.example.com", "b.example.com")
-        records = r53.list_resource_record_sets(HostedZoneId=zone)["ResourceRecordSets"]
+        _upsert(r53, example_zone, "api.example.com", "b.example.com")
+        records = r53.list_resource_record_sets(HostedZoneId=example_zone)["ResourceRecordSets"]
         assert [r["ResourceRecords"] for r in records if r["Name"] == "api.example.com."] == [
             [{"Value": "b.example.com"}]
         ]
@@ -172,12 +162,12 @@ class TestHealthCheckMetric:
 
 class TestDnsAnswer:
     @pytest.fixture
-    def checks(self, r53: Any, zone: str) -> dict[str, str]:
+    def checks(self, r53: Any, example_zone: str) -> dict[str, str]:
         primary, secondary = _health_check(r53, "primary"), _health_check(r53, "secondary")
         for role, check, target in (("PRIMARY", primary, "euc1"), ("SECONDARY", secondary, "euw1")):
             _upsert(
                 r53,
-                zone,
+                example_zone,
                 "api.example.com",
                 f"{target}.example.com",
                 SetIdentifier=role.lower(),
@@ -189,33 +179,35 @@ class TestDnsAnswer:
     def _answer(self, r53: Any, zone: str, name: str = "api.example.com") -> dict[str, Any]:
         return r53.test_dns_answer(HostedZoneId=zone, RecordName=name, RecordType="CNAME")  # type: ignore[no-any-return]
 
-    def test_failover_answers_primary_while_it_is_healthy(self, r53: Any, zone: str, checks: dict[str, str]) -> None:
+    def test_failover_answers_primary_while_it_is_healthy(
+        self, r53: Any, example_zone: str, checks: dict[str, str]
+    ) -> None:
         """Both healthy: the PRIMARY record's value is the answer."""
-        assert self._answer(r53, zone)["RecordData"] == ["euc1.example.com"]
+        assert self._answer(r53, example_zone)["RecordData"] == ["euc1.example.com"]
 
     def test_failover_answers_secondary_when_primary_is_unhealthy(
-        self, r53: Any, zone: str, checks: dict[str, str], sandbox_control: LocalControl
+        self, r53: Any, example_zone: str, checks: dict[str, str], sandbox_control: LocalControl
     ) -> None:
         """An unhealthy PRIMARY makes Route53 answer the SECONDARY: the data-plane failover drctl verifies."""
         sandbox_control.set_health(checks["primary"], False)
-        answer = self._answer(r53, zone)
+        answer = self._answer(r53, example_zone)
         assert (answer["RecordData"], answer["ResponseCode"]) == (["euw1.example.com"], "NOERROR")
 
     def test_failover_answers_primary_when_both_are_unhealthy(
-        self, r53: Any, zone: str, checks: dict[str, str], sandbox_control: LocalControl
+        self, r53: Any, example_zone: str, checks: dict[str, str], sandbox_control: LocalControl
     ) -> None:
         """With both sides unhealthy Route53 answers the PRIMARY."""
         sandbox_control.set_health(checks["primary"], False)
         sandbox_control.set_health(checks["secondary"], False)
-        assert self._answer(r53, zone)["RecordData"] == ["euc1.example.com"]
+        assert self._answer(r53, example_zone)["RecordData"] == ["euc1.example.com"]
 
-    def test_a_simple_record_answers_its_value(self, r53: Any, zone: str) -> None:
+    def test_a_simple_record_answers_its_value(self, r53: Any, example_zone: str) -> None:
         """A plain record answers its current value, including after an UPSERT."""
-        _upsert(r53, zone, "web.example.com", "one.example.com")
-        _upsert(r53, zone, "web.example.com", "two.example.com")
-        assert self._answer(r53, zone, "web.example.com")["RecordData"] == ["two.example.com"]
+        _upsert(r53, example_zone, "web.example.com", "one.example.com")
+        _upsert(r53, example_zone, "web.example.com", "two.example.com")
+        assert self._answer(r53, example_zone, "web.example.com")["RecordData"] == ["two.example.com"]
 
-    def test_a_missing_name_is_nxdomain(self, r53: Any, zone: str) -> None:
+    def test_a_missing_name_is_nxdomain(self, r53: Any, example_zone: str) -> None:
         """A name with no records answers NXDOMAIN and no data."""
-        answer = self._answer(r53, zone, "missing.example.com")
+        answer = self._answer(r53, example_zone, "missing.example.com")
         assert (answer["RecordData"], answer["ResponseCode"]) == ([], "NXDOMAIN")

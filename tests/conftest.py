@@ -76,6 +76,22 @@ def sandbox_control(aws: None, control_clock: FakeClock) -> Iterator[LocalContro
 
 
 @pytest.fixture
+def aurora_replica_cluster(sandbox_control: LocalControl) -> str:
+    """ledger (aurora-mysql) in eu-central-1 and its cross-Region replica cluster ledger-euw1 in eu-west-1, in the
+    sandbox; the replica's id."""
+    from tests.sandbox_ext_support import rds
+
+    source = rds("eu-central-1").create_db_cluster(
+        DBClusterIdentifier="ledger", Engine="aurora-mysql", MasterUsername="admin", MasterUserPassword="password1",
+    )["DBCluster"]
+    rds("eu-west-1").create_db_cluster(
+        DBClusterIdentifier="ledger-euw1", Engine="aurora-mysql", MasterUsername="admin",
+        MasterUserPassword="password1", ReplicationSourceIdentifier=source["DBClusterArn"], SourceRegion="eu-central-1",
+    )
+    return "ledger-euw1"
+
+
+@pytest.fixture
 def r53(sandbox_control: LocalControl) -> Any:
     """A Route53 client on the sandbox."""
     import boto3

@@ -186,37 +186,22 @@ class TestInstanceLag:
 
 
 class TestAuroraLag:
-    @pytest.fixture
-    def binlog_replica(self, sandbox_control: LocalControl) -> str:
-        source = _rds("eu-central-1").create_db_cluster(
-            DBClusterIdentifier="ledger", Engine="aurora-mysql", MasterUsername="admin", MasterUserPassword="password1"
-        )["DBCluster"]
-        _rds("eu-west-1").create_db_cluster(
-            DBClusterIdentifier="ledger-euw1",
-            Engine="aurora-mysql",
-            MasterUsername="admin",
-            MasterUserPassword="password1",
-            ReplicationSourceIdentifier=source["DBClusterArn"],
-            SourceRegion="eu-central-1",
-        )
-        return "ledger-euw1"
-
     def test_an_aurora_replica_cluster_publishes_binlog_lag_in_seconds(
-        self, sandbox_control: LocalControl, binlog_replica: str, control_clock: FakeClock
+        self, sandbox_control: LocalControl, aurora_replica_cluster: str, control_clock: FakeClock
     ) -> None:
         """AuroraBinlogReplicaLag (DBClusterIdentifier + Role=WRITER) answers the configured seconds."""
-        sandbox_control.set_replica_lag(ACCOUNT, "eu-west-1", "aurora-cluster", binlog_replica, 8)
-        latest = _latest(control_clock, Engine.AURORA_CLUSTER, binlog_replica)
+        sandbox_control.set_replica_lag(ACCOUNT, "eu-west-1", "aurora-cluster", aurora_replica_cluster, 8)
+        latest = _latest(control_clock, Engine.AURORA_CLUSTER, aurora_replica_cluster)
         assert latest is not None
         assert latest[0] == 8.0
 
     def test_binlog_lag_is_published_for_the_writer_role_only(
-        self, sandbox_control: LocalControl, binlog_replica: str, control_clock: FakeClock
+        self, sandbox_control: LocalControl, aurora_replica_cluster: str, control_clock: FakeClock
     ) -> None:
         """As AWS recommends reading it: DBClusterIdentifier + Role=WRITER has datapoints; the cluster alone
         or the READER role has none, so a reader asking for another series finds nothing."""
-        sandbox_control.set_replica_lag(ACCOUNT, "eu-west-1", "aurora-cluster", binlog_replica, 8)
-        cluster = {"Name": "DBClusterIdentifier", "Value": binlog_replica}
+        sandbox_control.set_replica_lag(ACCOUNT, "eu-west-1", "aurora-cluster", aurora_replica_cluster, 8)
+        cluster = {"Name": "DBClusterIdentifier", "Value": aurora_replica_cluster}
         writer, reader = {"Name": "Role", "Value": "WRITER"}, {"Name": "Role", "Value": "READER"}
         assert _series(control_clock, "AuroraBinlogReplicaLag", [cluster, writer]) == [8.0] * 5
         assert _series(control_clock, "AuroraBinlogReplicaLag", [cluster]) == []

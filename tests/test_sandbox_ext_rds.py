@@ -151,33 +151,16 @@ class TestInstanceLifecycle:
             _instance("eu-central-1", "orders-db")
 
 
-def _aurora_replica_cluster() -> None:
-    source = _rds("eu-central-1").create_db_cluster(
-        DBClusterIdentifier="ledger",
-        Engine="aurora-mysql",
-        MasterUsername="admin",
-        MasterUserPassword="password1",
-    )["DBCluster"]
-    _rds("eu-west-1").create_db_cluster(
-        DBClusterIdentifier="ledger-euw1",
-        Engine="aurora-mysql",
-        MasterUsername="admin",
-        MasterUserPassword="password1",
-        ReplicationSourceIdentifier=source["DBClusterArn"],
-        SourceRegion="eu-central-1",
-    )
-
-
 def _cluster(region: str, identifier: str) -> dict[str, Any]:
     return _rds(region).describe_db_clusters(DBClusterIdentifier=identifier)["DBClusters"][0]  # type: ignore[no-any-return]
 
 
+@pytest.mark.usefixtures("aurora_replica_cluster")
 class TestClusterPromotion:
     def test_cluster_promotion_unlinks_and_passes_through_promoting(
         self, sandbox_control: LocalControl, control_clock: FakeClock
     ) -> None:
         """An Aurora replica cluster reads `promoting`, then `available`, with no replication source."""
-        _aurora_replica_cluster()
         _cluster("eu-west-1", "ledger-euw1")  # moto reports a new cluster `creating` once
         sandbox_control.set_promotion_seconds(60)
         answer = _rds("eu-west-1").promote_read_replica_db_cluster(DBClusterIdentifier="ledger-euw1")["DBCluster"]
@@ -195,7 +178,6 @@ class TestClusterPromotion:
         `available` in between."""
         from dr.sandbox.extensions import transitions
 
-        _aurora_replica_cluster()
         _cluster("eu-west-1", "ledger-euw1")
         sandbox_control.set_promotion_seconds(30)
         sources: list[object] = []
@@ -214,14 +196,12 @@ class TestClusterPromotion:
         self, sandbox_control: LocalControl
     ) -> None:
         """Promoting the source cluster gives InvalidDBClusterStateFault."""
-        _aurora_replica_cluster()
         with pytest.raises(ClientError) as err:
             _rds("eu-central-1").promote_read_replica_db_cluster(DBClusterIdentifier="ledger")
         assert err.value.response["Error"]["Code"] == "InvalidDBClusterStateFault"
 
     def test_cluster_promotion_is_refused_while_not_available(self, sandbox_control: LocalControl) -> None:
         """A replica cluster in `backing-up` is refused and keeps its source."""
-        _aurora_replica_cluster()
         sandbox_control.set_db_status(ACCOUNT, "eu-west-1", "ledger-euw1", "backing-up")
         with pytest.raises(ClientError) as err:
             _rds("eu-west-1").promote_read_replica_db_cluster(DBClusterIdentifier="ledger-euw1")

@@ -5,9 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from dr.clock import FakeClock
+    from dr.sandbox.control import LocalControl
 
 pytest_plugins = ["dr.testing.fixtures"]  # sandbox, sandbox_server, sandbox_topology, fake_clock
 
@@ -49,6 +53,56 @@ def aws() -> Iterator[None]:
 
     with mock_aws():
         yield
+
+
+@pytest.fixture
+def control_clock() -> FakeClock:
+    """The clock `sandbox_control` runs on: 2026-03-01 12:00:00 UTC until the test advances it."""
+    from datetime import UTC, datetime
+
+    from dr.clock import FakeClock
+
+    return FakeClock(datetime(2026, 3, 1, 12, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def sandbox_control(aws: None, control_clock: FakeClock) -> Iterator[LocalControl]:
+    """moto in-process with the sandbox's extensions, driven by their LocalControl on `control_clock`; every knob
+    reset before and after (the seeded in-process sandbox is `sandbox`, from dr.testing.fixtures)."""
+    from tests.sandbox_ext_support import local_control
+
+    with local_control(control_clock) as control:
+        yield control
+
+
+@pytest.fixture
+def aurora_replica_cluster(sandbox_control: LocalControl) -> str:
+    """ledger (aurora-mysql) in eu-central-1 and its cross-Region replica cluster ledger-euw1 in eu-west-1, in the
+    sandbox; the replica's id."""
+    from tests.sandbox_ext_support import rds
+
+    source = rds("eu-central-1").create_db_cluster(
+        DBClusterIdentifier="ledger", Engine="aurora-mysql", MasterUsername="admin", MasterUserPassword="password1",
+    )["DBCluster"]
+    rds("eu-west-1").create_db_cluster(
+        DBClusterIdentifier="ledger-euw1", Engine="aurora-mysql", MasterUsername="admin",
+        MasterUserPassword="password1", ReplicationSourceIdentifier=source["DBClusterArn"], SourceRegion="eu-central-1",
+    )
+    return "ledger-euw1"
+
+
+@pytest.fixture
+def r53(sandbox_control: LocalControl) -> Any:
+    """A Route53 client on the sandbox."""
+    import boto3
+
+    return boto3.client("route53", region_name="us-east-1")
+
+
+@pytest.fixture
+def example_zone(r53: Any) -> str:
+    """The id of a new hosted zone example.com in the sandbox."""
+    return str(r53.create_hosted_zone(Name="example.com", CallerReference="zone")["HostedZone"]["Id"].split("/")[-1])
 
 
 class AwsCalled(AssertionError):

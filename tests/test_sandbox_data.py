@@ -3,8 +3,6 @@ what a promotion forks, and what the report says was lost or written twice."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -20,21 +18,9 @@ from dr.testing.data import (
     lost_writes,
     writers,
 )
-from tests.sandbox_ext_support import local_control, rds
+from tests.sandbox_ext_support import rds
 
 ACCOUNT = "123456789012"
-T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(T0)
-
-
-@pytest.fixture
-def sandbox(aws: None, clock: FakeClock) -> Iterator[LocalControl]:
-    with local_control(clock) as control:
-        yield control
 
 
 def pair(engine: str = "postgres", lag: float = 3.0, control: LocalControl | None = None) -> None:
@@ -57,66 +43,72 @@ def report_copy(control: LocalControl, identifier: str) -> dict[str, Any]:
 
 class TestWhoTakesWrites:
     def test_the_primary_takes_one_write_per_tick_and_the_replica_none(
-        self, sandbox: LocalControl, clock: FakeClock
+        self, sandbox_control: LocalControl, control_clock: FakeClock
     ) -> None:
         """Every tick writes to the writable primary; a read replica refuses as AWS's replicas are read-only."""
-        pair(control=sandbox)
-        sandbox.start_writes(1.0)
-        clock.advance(10)
-        primary, replica = report_copy(sandbox, "orders-db"), report_copy(sandbox, "orders-db-euw1")
+        pair(control=sandbox_control)
+        sandbox_control.start_writes(1.0)
+        control_clock.advance(10)
+        primary, replica = report_copy(sandbox_control, "orders-db"), report_copy(sandbox_control, "orders-db-euw1")
         assert primary["acknowledged_writes"] == 11  # ticks at 0, 1, ..., 10 s
         assert (replica["acknowledged_writes"], replica["accepts_writes"], replica["role"]) == (0, False, "replica")
 
-    def test_a_renamed_copy_takes_no_more_writes(self, sandbox: LocalControl, clock: FakeClock) -> None:
+    def test_a_renamed_copy_takes_no_more_writes(self, sandbox_control: LocalControl, control_clock: FakeClock) -> None:
         """Renaming a copy takes its endpoint away: the applications' writes stop landing on it."""
-        pair(control=sandbox)
-        sandbox.start_writes(1.0)
-        clock.advance(5)
+        pair(control=sandbox_control)
+        sandbox_control.start_writes(1.0)
+        control_clock.advance(5)
         rds("eu-central-1").modify_db_instance(
             DBInstanceIdentifier="orders-db", NewDBInstanceIdentifier="orders-db-fenced", ApplyImmediately=True)
-        clock.advance(10)
-        fenced = report_copy(sandbox, "orders-db-fenced")
+        control_clock.advance(10)
+        fenced = report_copy(sandbox_control, "orders-db-fenced")
         assert fenced["acknowledged_writes"] == 6
         assert fenced["created_identifier"] == "orders-db"
         assert "renamed from orders-db" in fenced["refused"]
 
-    def test_a_copy_in_a_region_in_outage_takes_no_writes(self, sandbox: LocalControl, clock: FakeClock) -> None:
+    def test_a_copy_in_a_region_in_outage_takes_no_writes(
+        self, sandbox_control: LocalControl, control_clock: FakeClock
+    ) -> None:
         """While its region is down a copy takes no write; when it comes back, it takes them again."""
-        pair(control=sandbox)
-        sandbox.start_writes(1.0)
-        clock.advance(5)
-        sandbox.set_outage("eu-central-1", True)
-        clock.advance(10)
-        assert report_copy(sandbox, "orders-db")["acknowledged_writes"] == 6
-        assert "outage" in report_copy(sandbox, "orders-db")["refused"]
-        sandbox.set_outage("eu-central-1", False)
-        clock.advance(2)
-        assert report_copy(sandbox, "orders-db")["acknowledged_writes"] == 8
+        pair(control=sandbox_control)
+        sandbox_control.start_writes(1.0)
+        control_clock.advance(5)
+        sandbox_control.set_outage("eu-central-1", True)
+        control_clock.advance(10)
+        assert report_copy(sandbox_control, "orders-db")["acknowledged_writes"] == 6
+        assert "outage" in report_copy(sandbox_control, "orders-db")["refused"]
+        sandbox_control.set_outage("eu-central-1", False)
+        control_clock.advance(2)
+        assert report_copy(sandbox_control, "orders-db")["acknowledged_writes"] == 8
 
-    def test_a_stopped_copy_refuses_writes(self, sandbox: LocalControl, clock: FakeClock) -> None:
+    def test_a_stopped_copy_refuses_writes(self, sandbox_control: LocalControl, control_clock: FakeClock) -> None:
         """A stopped instance serves nothing."""
         rds("eu-central-1").create_db_instance(
             DBInstanceIdentifier="solo", DBInstanceClass="db.t3.micro", Engine="postgres",
             MasterUsername="admin", MasterUserPassword="password1")
-        sandbox.start_writes(1.0)
+        sandbox_control.start_writes(1.0)
         rds("eu-central-1").stop_db_instance(DBInstanceIdentifier="solo")
-        clock.advance(5)
-        solo = report_copy(sandbox, "solo")
+        control_clock.advance(5)
+        solo = report_copy(sandbox_control, "solo")
         assert (solo["acknowledged_writes"], solo["refused"]) == (1, "status stopped")
 
-    def test_a_read_only_fence_tag_refuses_writes(self, sandbox: LocalControl, clock: FakeClock) -> None:
+    def test_a_read_only_fence_tag_refuses_writes(
+        self, sandbox_control: LocalControl, control_clock: FakeClock
+    ) -> None:
         """A copy tagged drctl:fence=read-only takes no writes (the hook for a parameter fence)."""
-        pair(control=sandbox)
+        pair(control=sandbox_control)
         arn = rds("eu-central-1").describe_db_instances(DBInstanceIdentifier="orders-db")["DBInstances"][0]
         rds("eu-central-1").add_tags_to_resource(
             ResourceName=arn["DBInstanceArn"], Tags=[{"Key": "drctl:fence", "Value": "read-only"}])
-        sandbox.start_writes(1.0)
-        clock.advance(5)
-        fenced = report_copy(sandbox, "orders-db")
+        sandbox_control.start_writes(1.0)
+        control_clock.advance(5)
+        fenced = report_copy(sandbox_control, "orders-db")
         assert fenced["acknowledged_writes"] == 0
         assert "fenced read-only" in fenced["refused"]
 
-    def test_a_read_only_parameter_fences_the_copy(self, sandbox: LocalControl, clock: FakeClock) -> None:
+    def test_a_read_only_parameter_fences_the_copy(
+        self, sandbox_control: LocalControl, control_clock: FakeClock
+    ) -> None:
         """default_transaction_read_only=1 in the instance's parameter group: no more writes land."""
         rds_c = rds("eu-central-1")
         rds_c.create_db_parameter_group(DBParameterGroupName="fence", DBParameterGroupFamily="postgres16",
@@ -124,125 +116,133 @@ class TestWhoTakesWrites:
         rds_c.create_db_instance(
             DBInstanceIdentifier="solo", DBInstanceClass="db.t3.micro", Engine="postgres", EngineVersion="16.3",
             MasterUsername="admin", MasterUserPassword="password1", DBParameterGroupName="fence")
-        sandbox.start_writes(1.0)
-        clock.advance(2)
+        sandbox_control.start_writes(1.0)
+        control_clock.advance(2)
         rds_c.modify_db_parameter_group(DBParameterGroupName="fence", Parameters=[{
             "ParameterName": "default_transaction_read_only", "ParameterValue": "1", "ApplyMethod": "immediate"}])
-        clock.advance(5)
-        solo = report_copy(sandbox, "solo")
+        control_clock.advance(5)
+        solo = report_copy(sandbox_control, "solo")
         assert solo["acknowledged_writes"] == 3
         assert "default_transaction_read_only" in solo["refused"]
 
-    def test_the_interval_must_be_positive(self, sandbox: LocalControl) -> None:
+    def test_the_interval_must_be_positive(self, sandbox_control: LocalControl) -> None:
         """A load of zero seconds between writes is refused."""
         with pytest.raises(SandboxControlError, match="interval"):
-            sandbox.start_writes(0)
+            sandbox_control.start_writes(0)
 
 
 class TestReplication:
-    def test_a_replica_applies_writes_older_than_its_lag(self, sandbox: LocalControl, clock: FakeClock) -> None:
+    def test_a_replica_applies_writes_older_than_its_lag(
+        self, sandbox_control: LocalControl, control_clock: FakeClock
+    ) -> None:
         """With 3 s of lag, at 10 s the replica holds the writes made up to 7 s."""
-        pair(control=sandbox)
-        sandbox.start_writes(1.0)
-        clock.advance(10)
-        applied = report_copy(sandbox, "orders-db-euw1")["applied"]
+        pair(control=sandbox_control)
+        sandbox_control.start_writes(1.0)
+        control_clock.advance(10)
+        applied = report_copy(sandbox_control, "orders-db-euw1")["applied"]
         assert applied["seq"] == 8
         assert applied["at"] == "2026-03-01T12:00:07.000Z"
 
-    def test_replication_from_a_region_in_outage_stops(self, sandbox: LocalControl, clock: FakeClock) -> None:
+    def test_replication_from_a_region_in_outage_stops(
+        self, sandbox_control: LocalControl, control_clock: FakeClock
+    ) -> None:
         """The replica keeps what it had applied when its source's region went down."""
-        pair(control=sandbox)
-        sandbox.start_writes(1.0)
-        clock.advance(10)
-        sandbox.set_outage("eu-central-1", True)
-        clock.advance(60)
-        assert report_copy(sandbox, "orders-db-euw1")["applied"]["seq"] == 8
+        pair(control=sandbox_control)
+        sandbox_control.start_writes(1.0)
+        control_clock.advance(10)
+        sandbox_control.set_outage("eu-central-1", True)
+        control_clock.advance(60)
+        assert report_copy(sandbox_control, "orders-db-euw1")["applied"]["seq"] == 8
 
 
 class TestPromotion:
     def test_a_promotion_forks_a_branch_from_what_the_replica_applied(
-        self, sandbox: LocalControl, clock: FakeClock
+        self, sandbox_control: LocalControl, control_clock: FakeClock
     ) -> None:
         """The promoted copy's writes start a new branch at its applied point, once the promotion is done."""
-        pair(control=sandbox)
-        sandbox.set_promotion_seconds(5)
-        sandbox.start_writes(1.0)
-        clock.advance(10)
+        pair(control=sandbox_control)
+        sandbox_control.set_promotion_seconds(5)
+        sandbox_control.start_writes(1.0)
+        control_clock.advance(10)
         rds("eu-west-1").promote_read_replica(DBInstanceIdentifier="orders-db-euw1")
-        clock.advance(10)
-        report = sandbox.data_report()
+        control_clock.advance(10)
+        report = sandbox_control.data_report()
         promoted, primary = copy(report, "orders-db-euw1"), copy(report, "orders-db")
         assert promoted["role"] == "writer"
         assert promoted["lineage"][0]["parent"] == primary["branch"]
         assert promoted["lineage"][0]["fork_seq"] == 8
         assert promoted["acknowledged_writes"] == 6  # ticks at 15..20 s: none while `modifying`
 
-    def test_a_copy_being_promoted_refuses_writes_until_done(self, sandbox: LocalControl, clock: FakeClock) -> None:
+    def test_a_copy_being_promoted_refuses_writes_until_done(
+        self, sandbox_control: LocalControl, control_clock: FakeClock
+    ) -> None:
         """While its promotion runs (`modifying`), the promoted copy is a writer that takes no write yet."""
-        pair(control=sandbox)
-        sandbox.set_promotion_seconds(5)
-        sandbox.start_writes(1.0)
+        pair(control=sandbox_control)
+        sandbox_control.set_promotion_seconds(5)
+        sandbox_control.start_writes(1.0)
         rds("eu-west-1").promote_read_replica(DBInstanceIdentifier="orders-db-euw1")
-        clock.advance(2)
-        promoting = report_copy(sandbox, "orders-db-euw1")
+        control_clock.advance(2)
+        promoting = report_copy(sandbox_control, "orders-db-euw1")
         assert (promoting["role"], promoting["acknowledged_writes"]) == ("writer", 0)
         assert promoting["refused"].startswith("promotion in progress until 2026-03-01T12:00:05")
 
     def test_restarting_the_load_does_not_write_the_same_instant_twice(
-        self, sandbox: LocalControl, clock: FakeClock
+        self, sandbox_control: LocalControl, control_clock: FakeClock
     ) -> None:
         """start_writes again (a new interval) continues after the tick already written now."""
-        pair(control=sandbox)
-        sandbox.start_writes(1.0)
-        clock.advance(2)
-        sandbox.start_writes(0.5)
-        clock.advance(1)
-        assert report_copy(sandbox, "orders-db")["acknowledged_writes"] == 5  # 0, 1, 2, then 2.5, 3
+        pair(control=sandbox_control)
+        sandbox_control.start_writes(1.0)
+        control_clock.advance(2)
+        sandbox_control.start_writes(0.5)
+        control_clock.advance(1)
+        assert report_copy(sandbox_control, "orders-db")["acknowledged_writes"] == 5  # 0, 1, 2, then 2.5, 3
 
     def test_two_standalone_copies_of_one_database_are_concurrent_writers(
-        self, sandbox: LocalControl, clock: FakeClock
+        self, sandbox_control: LocalControl, control_clock: FakeClock
     ) -> None:
         """Promoting while the source stays writable gives two writers: every tick after counts."""
-        pair(control=sandbox)
-        sandbox.start_writes(1.0)
-        clock.advance(10)
+        pair(control=sandbox_control)
+        sandbox_control.start_writes(1.0)
+        control_clock.advance(10)
         rds("eu-west-1").promote_read_replica(DBInstanceIdentifier="orders-db-euw1")
-        clock.advance(10)
-        report = sandbox.data_report()
+        control_clock.advance(10)
+        report = sandbox_control.data_report()
         family = family_of(report, "orders-db")
         assert family == family_of(report, "orders-db-euw1")
         assert concurrent_writer_ticks(report, family) == 10  # ticks at 11..20 s
         assert {c["identifier"] for c in writers(report, family)} == {"orders-db", "orders-db-euw1"}
 
     def test_an_unplanned_promotion_loses_the_writes_after_the_applied_point(
-        self, sandbox: LocalControl, clock: FakeClock
+        self, sandbox_control: LocalControl, control_clock: FakeClock
     ) -> None:
         """Source region down at 10 s, replica 3 s behind: writes 9..11 (8 s to 10 s) are lost, over 2 s."""
-        pair(control=sandbox)
-        sandbox.start_writes(1.0)
-        clock.advance(10)
-        sandbox.set_outage("eu-central-1", True)
-        clock.advance(30)
+        pair(control=sandbox_control)
+        sandbox_control.start_writes(1.0)
+        control_clock.advance(10)
+        sandbox_control.set_outage("eu-central-1", True)
+        control_clock.advance(30)
         rds("eu-west-1").promote_read_replica(DBInstanceIdentifier="orders-db-euw1")
-        clock.advance(5)
-        report = sandbox.data_report()
+        control_clock.advance(5)
+        report = sandbox_control.data_report()
         family = family_of(report, "orders-db")
         applied = copy(report, "orders-db-euw1")["lineage"][0]["fork_seq"]
         assert lost_writes(report, family) == copy(report, "orders-db")["acknowledged_writes"] - applied == 3
         assert loss_window_seconds(report, family) == 2.0
         assert current_writer(report, family)["identifier"] == "orders-db-euw1"  # type: ignore[index]
 
-    def test_fence_then_catch_up_then_promote_loses_nothing(self, sandbox: LocalControl, clock: FakeClock) -> None:
+    def test_fence_then_catch_up_then_promote_loses_nothing(
+        self, sandbox_control: LocalControl, control_clock: FakeClock
+    ) -> None:
         """A planned move done as AWS documents it (stop writes, wait for the replica, promote) loses no write."""
-        pair(control=sandbox)
-        sandbox.start_writes(1.0)
-        clock.advance(10)
+        pair(control=sandbox_control)
+        sandbox_control.start_writes(1.0)
+        control_clock.advance(10)
         rds("eu-central-1").modify_db_instance(
             DBInstanceIdentifier="orders-db", NewDBInstanceIdentifier="orders-db-old", ApplyImmediately=True)
-        clock.advance(5)
+        control_clock.advance(5)
         rds("eu-west-1").promote_read_replica(DBInstanceIdentifier="orders-db-euw1")
-        clock.advance(5)
-        report = sandbox.data_report()
+        control_clock.advance(5)
+        report = sandbox_control.data_report()
         family = family_of(report, "orders-db-euw1")
         assert lost_writes(report, family) == 0
         assert concurrent_writer_ticks(report, family) == 0
@@ -250,11 +250,11 @@ class TestPromotion:
 
 
 class TestLineageWithoutTheLoad:
-    def test_a_promotion_before_any_write_still_records_the_fork(self, sandbox: LocalControl) -> None:
+    def test_a_promotion_before_any_write_still_records_the_fork(self, sandbox_control: LocalControl) -> None:
         """Without the load the report still knows the promoted copy came from the primary's branch."""
-        pair(control=sandbox)
+        pair(control=sandbox_control)
         rds("eu-west-1").promote_read_replica(DBInstanceIdentifier="orders-db-euw1")
-        report = sandbox.data_report()
+        report = sandbox_control.data_report()
         promoted, primary = copy(report, "orders-db-euw1"), copy(report, "orders-db")
         assert promoted["family"] == primary["family"]
         assert promoted["lineage"][1]["branch"] == primary["branch"]
@@ -263,7 +263,7 @@ class TestLineageWithoutTheLoad:
 
 class TestAuroraGlobal:
     @pytest.fixture
-    def global_pair(self, sandbox: LocalControl) -> str:
+    def global_pair(self, sandbox_control: LocalControl) -> str:
         primary = rds("eu-central-1").create_db_cluster(
             DBClusterIdentifier="pay", Engine="aurora-postgresql", MasterUsername="admin",
             MasterUserPassword="password1")["DBCluster"]
@@ -272,19 +272,19 @@ class TestAuroraGlobal:
         secondary = rds("eu-west-1").create_db_cluster(
             DBClusterIdentifier="pay-euw1", Engine="aurora-postgresql", GlobalClusterIdentifier="pay-global",
         )["DBCluster"]
-        sandbox.set_replica_lag(ACCOUNT, "eu-west-1", "aurora-global", "pay-euw1", 5)
+        sandbox_control.set_replica_lag(ACCOUNT, "eu-west-1", "aurora-global", "pay-euw1", 5)
         return str(secondary["DBClusterArn"])
 
     def test_a_switchover_applies_everything_first(
-        self, sandbox: LocalControl, clock: FakeClock, global_pair: str
+        self, sandbox_control: LocalControl, control_clock: FakeClock, global_pair: str
     ) -> None:
         """SwitchoverGlobalCluster synchronizes the secondary first: no write lost, the old writer follows."""
-        sandbox.start_writes(1.0)
-        clock.advance(10)
+        sandbox_control.start_writes(1.0)
+        control_clock.advance(10)
         rds("eu-west-1").switchover_global_cluster(
             GlobalClusterIdentifier="pay-global", TargetDbClusterIdentifier=global_pair)
-        clock.advance(5)
-        report = sandbox.data_report()
+        control_clock.advance(5)
+        report = sandbox_control.data_report()
         family = family_of(report, "pay")
         assert lost_writes(report, family) == 0
         assert copy(report, "pay-euw1")["lineage"][0]["fork_seq"] == 11
@@ -292,25 +292,25 @@ class TestAuroraGlobal:
         assert concurrent_writer_ticks(report, family) == 0
 
     def test_a_failover_with_data_loss_forks_at_the_applied_point(
-        self, sandbox: LocalControl, clock: FakeClock, global_pair: str
+        self, sandbox_control: LocalControl, control_clock: FakeClock, global_pair: str
     ) -> None:
         """FailoverGlobalCluster(AllowDataLoss) keeps what the secondary had: 5 s of writes are lost."""
-        sandbox.start_writes(1.0)
-        clock.advance(10)
+        sandbox_control.start_writes(1.0)
+        control_clock.advance(10)
         rds("eu-west-1").failover_global_cluster(
             GlobalClusterIdentifier="pay-global", TargetDbClusterIdentifier=global_pair, AllowDataLoss=True)
-        clock.advance(5)
-        report = sandbox.data_report()
+        control_clock.advance(5)
+        report = sandbox_control.data_report()
         assert lost_writes(report, family_of(report, "pay")) == 5  # writes at 6..10 s
 
 
     def test_a_switchover_without_the_load_keeps_one_family(
-        self, sandbox: LocalControl, global_pair: str
+        self, sandbox_control: LocalControl, global_pair: str
     ) -> None:
         """The roles swap inside one family even when nothing was written (copies registered before the flip)."""
         rds("eu-west-1").switchover_global_cluster(
             GlobalClusterIdentifier="pay-global", TargetDbClusterIdentifier=global_pair)
-        report = sandbox.data_report()
+        report = sandbox_control.data_report()
         new, old = copy(report, "pay-euw1"), copy(report, "pay")
         assert (new["role"], old["role"]) == ("writer", "replica")
         assert new["family"] == old["family"] == "pay"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -10,7 +9,6 @@ from botocore.exceptions import ClientError
 
 from dr.clock import FakeClock
 from dr.sandbox.control import LocalControl
-from tests.sandbox_ext_support import local_control
 from tests.sandbox_ext_support import rds as _rds
 
 ACCOUNT = "123456789012"
@@ -18,18 +16,7 @@ GLOBAL = "orders-global"
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def sandbox(aws: None, clock: FakeClock) -> Iterator[LocalControl]:
-    with local_control(clock) as control:
-        yield control
-
-
-@pytest.fixture
-def arns(sandbox: LocalControl) -> dict[str, str]:
+def arns(sandbox_control: LocalControl) -> dict[str, str]:
     """A global cluster created from an existing eu-central-1 cluster, with a eu-west-1 secondary."""
     primary = _rds("eu-central-1").create_db_cluster(
         DBClusterIdentifier="orders-euc1",
@@ -70,30 +57,30 @@ class TestGlobalSwitchover:
         assert members == {arns["secondary"]: True, arns["primary"]: False}
 
     def test_switchover_passes_through_switching_over(
-        self, arns: dict[str, str], sandbox: LocalControl, clock: FakeClock
+        self, arns: dict[str, str], sandbox_control: LocalControl, control_clock: FakeClock
     ) -> None:
         """The global cluster reads `switching-over` with a FailoverState for promotion_seconds, then available."""
-        sandbox.set_promotion_seconds(45)
+        sandbox_control.set_promotion_seconds(45)
         answer = _rds("eu-west-1").switchover_global_cluster(
             GlobalClusterIdentifier=GLOBAL, TargetDbClusterIdentifier=arns["secondary"]
         )["GlobalCluster"]
         assert answer["Status"] == "switching-over"
         assert answer["FailoverState"]["IsDataLossAllowed"] is False
         assert answer["FailoverState"]["ToDbClusterArn"] == arns["secondary"]
-        clock.advance(45)
+        control_clock.advance(45)
         assert _global()["Status"] == "available"
         assert "FailoverState" not in _global()
-        [event] = sandbox.promotion_events()
+        [event] = sandbox_control.promotion_events()
         assert (event.kind, event.identifier) == ("global-switchover", "orders-euw1")
 
     def test_the_writer_moves_only_after_the_status_reads_switching_over(
-        self, arns: dict[str, str], sandbox: LocalControl, monkeypatch: pytest.MonkeyPatch
+        self, arns: dict[str, str], sandbox_control: LocalControl, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """When the transition begins the old writer is still the writer: a reader racing the switchover never
         sees the target as writer of an `available` global cluster before the move is done."""
         from dr.sandbox.extensions import transitions
 
-        sandbox.set_promotion_seconds(30)
+        sandbox_control.set_promotion_seconds(30)
         writers: list[list[str]] = []
         begin = transitions.begin
 
@@ -109,10 +96,10 @@ class TestGlobalSwitchover:
         assert _writer() == arns["secondary"]
 
     def test_switchover_is_refused_while_a_member_is_unavailable(
-        self, arns: dict[str, str], sandbox: LocalControl
+        self, arns: dict[str, str], sandbox_control: LocalControl
     ) -> None:
         """A planned switchover needs every member available; the writer does not move."""
-        sandbox.set_db_status(ACCOUNT, "eu-central-1", "orders-euc1", "inaccessible-encryption-credentials")
+        sandbox_control.set_db_status(ACCOUNT, "eu-central-1", "orders-euc1", "inaccessible-encryption-credentials")
         with pytest.raises(ClientError) as err:
             _rds("eu-west-1").switchover_global_cluster(
                 GlobalClusterIdentifier=GLOBAL, TargetDbClusterIdentifier=arns["secondary"]
@@ -139,35 +126,35 @@ class TestGlobalSwitchover:
 
 class TestGlobalFailover:
     def test_failover_with_data_loss_works_while_the_old_primary_is_unavailable(
-        self, arns: dict[str, str], sandbox: LocalControl
+        self, arns: dict[str, str], sandbox_control: LocalControl
     ) -> None:
         """AllowDataLoss promotes the target even with the primary region down; the old primary is no writer."""
-        sandbox.set_db_status(ACCOUNT, "eu-central-1", "orders-euc1", "inaccessible-encryption-credentials")
+        sandbox_control.set_db_status(ACCOUNT, "eu-central-1", "orders-euc1", "inaccessible-encryption-credentials")
         _rds("eu-west-1").failover_global_cluster(
             GlobalClusterIdentifier=GLOBAL, TargetDbClusterIdentifier=arns["secondary"], AllowDataLoss=True
         )
         members = {m["DBClusterArn"]: m["IsWriter"] for m in _global()["GlobalClusterMembers"]}
         assert members == {arns["secondary"]: True, arns["primary"]: False}
-        assert sandbox.promotion_events()[0].kind == "global-failover"
+        assert sandbox_control.promotion_events()[0].kind == "global-failover"
 
     def test_failover_passes_through_failing_over(
-        self, arns: dict[str, str], sandbox: LocalControl, clock: FakeClock
+        self, arns: dict[str, str], sandbox_control: LocalControl, control_clock: FakeClock
     ) -> None:
         """The global cluster reads `failing-over` for promotion_seconds."""
-        sandbox.set_promotion_seconds(10)
+        sandbox_control.set_promotion_seconds(10)
         _rds("eu-west-1").failover_global_cluster(
             GlobalClusterIdentifier=GLOBAL, TargetDbClusterIdentifier=arns["secondary"], AllowDataLoss=True
         )
         assert _global()["Status"] == "failing-over"
         assert _global()["FailoverState"]["IsDataLossAllowed"] is True
-        clock.advance(10)
+        control_clock.advance(10)
         assert _global()["Status"] == "available"
 
     def test_failover_without_allow_data_loss_is_a_switchover(
-        self, arns: dict[str, str], sandbox: LocalControl
+        self, arns: dict[str, str], sandbox_control: LocalControl
     ) -> None:
         """Omitting AllowDataLoss means switchover: refused while the old primary is unavailable."""
-        sandbox.set_db_status(ACCOUNT, "eu-central-1", "orders-euc1", "inaccessible-encryption-credentials")
+        sandbox_control.set_db_status(ACCOUNT, "eu-central-1", "orders-euc1", "inaccessible-encryption-credentials")
         with pytest.raises(ClientError) as err:
             _rds("eu-west-1").failover_global_cluster(
                 GlobalClusterIdentifier=GLOBAL, TargetDbClusterIdentifier=arns["secondary"]
@@ -175,14 +162,14 @@ class TestGlobalFailover:
         assert err.value.response["Error"]["Code"] == "InvalidGlobalClusterStateFault"
 
     def test_failover_with_switchover_moves_the_writer_without_data_loss(
-        self, arns: dict[str, str], sandbox: LocalControl
+        self, arns: dict[str, str], sandbox_control: LocalControl
     ) -> None:
         """Switchover=True through FailoverGlobalCluster is a planned switchover."""
         answer = _rds("eu-west-1").failover_global_cluster(
             GlobalClusterIdentifier=GLOBAL, TargetDbClusterIdentifier=arns["secondary"], Switchover=True
         )["GlobalCluster"]
         assert _writer() == arns["secondary"]
-        assert sandbox.promotion_events()[0].kind == "global-switchover"
+        assert sandbox_control.promotion_events()[0].kind == "global-switchover"
         assert answer["GlobalClusterIdentifier"] == GLOBAL
 
     def test_allow_data_loss_together_with_switchover_is_an_invalid_combination(self, arns: dict[str, str]) -> None:

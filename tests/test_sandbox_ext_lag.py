@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import boto3
@@ -13,25 +12,14 @@ from dr.aws.lag_metrics import LAG_METRICS
 from dr.clock import FakeClock
 from dr.config.model import Engine
 from dr.sandbox.control import LocalControl, SandboxControlError
-from tests.sandbox_ext_support import local_control, orders_primary_and_replica
+from tests.sandbox_ext_support import orders_primary_and_replica
 from tests.sandbox_ext_support import rds as _rds
 
 ACCOUNT = "123456789012"
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(datetime(2026, 3, 1, 12, 0, tzinfo=UTC))
-
-
-@pytest.fixture
-def sandbox(aws: None, clock: FakeClock) -> Iterator[LocalControl]:
-    with local_control(clock) as control:
-        yield control
-
-
-@pytest.fixture
-def replica(sandbox: LocalControl) -> str:
+def replica(sandbox_control: LocalControl) -> str:
     orders_primary_and_replica()
     return "orders-db-euw1"
 
@@ -79,156 +67,148 @@ def _series(clock: FakeClock, metric: str, dimensions: list[dict[str, str]]) -> 
 
 class TestInstanceLag:
     def test_a_registered_replica_gets_fresh_datapoints_of_the_set_value(
-        self, sandbox: LocalControl, replica: str, clock: FakeClock
+        self, sandbox_control: LocalControl, replica: str, control_clock: FakeClock
     ) -> None:
         """ReplicaLag/DBInstanceIdentifier answers the configured seconds, timestamped at the sandbox's now."""
-        sandbox.set_replica_lag(ACCOUNT, "eu-west-1", "rds-instance", replica, 12.5)
-        latest = _latest(clock, Engine.RDS_INSTANCE, replica)
+        sandbox_control.set_replica_lag(ACCOUNT, "eu-west-1", "rds-instance", replica, 12.5)
+        latest = _latest(control_clock, Engine.RDS_INSTANCE, replica)
         assert latest is not None
         value, timestamp = latest
         assert value == 12.5
-        assert abs((clock.now() - timestamp).total_seconds()) < 60
+        assert abs((control_clock.now() - timestamp).total_seconds()) < 60
 
-    def test_the_datapoints_follow_the_clock(self, sandbox: LocalControl, replica: str, clock: FakeClock) -> None:
+    def test_the_datapoints_follow_the_clock(
+        self, sandbox_control: LocalControl, replica: str, control_clock: FakeClock
+    ) -> None:
         """An hour later the newest datapoint is still fresh: datapoints are made at read time."""
-        sandbox.set_replica_lag(ACCOUNT, "eu-west-1", "rds-instance", replica, 3)
-        clock.advance(3600)
-        latest = _latest(clock, Engine.RDS_INSTANCE, replica)
+        sandbox_control.set_replica_lag(ACCOUNT, "eu-west-1", "rds-instance", replica, 3)
+        control_clock.advance(3600)
+        latest = _latest(control_clock, Engine.RDS_INSTANCE, replica)
         assert latest is not None
-        assert abs((clock.now() - latest[1]).total_seconds()) < 60
+        assert abs((control_clock.now() - latest[1]).total_seconds()) < 60
 
     def test_broken_replication_publishes_minus_one(
-        self, sandbox: LocalControl, replica: str, clock: FakeClock
+        self, sandbox_control: LocalControl, replica: str, control_clock: FakeClock
     ) -> None:
         """-1 is published as -1 (replication not running)."""
-        sandbox.set_replica_lag(ACCOUNT, "eu-west-1", "rds-instance", replica, -1)
-        latest = _latest(clock, Engine.RDS_INSTANCE, replica)
+        sandbox_control.set_replica_lag(ACCOUNT, "eu-west-1", "rds-instance", replica, -1)
+        latest = _latest(control_clock, Engine.RDS_INSTANCE, replica)
         assert latest is not None
         assert latest[0] == -1.0
 
     def test_without_a_default_an_unregistered_replica_publishes_nothing(
-        self, sandbox: LocalControl, replica: str, clock: FakeClock
+        self, sandbox_control: LocalControl, replica: str, control_clock: FakeClock
     ) -> None:
         """Plain moto tests that put their own datapoints see only those: no default lag unless asked."""
-        assert _latest(clock, Engine.RDS_INSTANCE, replica) is None
+        assert _latest(control_clock, Engine.RDS_INSTANCE, replica) is None
 
     def test_default_lag_covers_every_replica_without_its_own_setting(
-        self, sandbox: LocalControl, replica: str, clock: FakeClock
+        self, sandbox_control: LocalControl, replica: str, control_clock: FakeClock
     ) -> None:
         """As AWS publishes lag for every replica, a replica created later (failback) gets the default."""
-        sandbox.set_default_lag(4.0)
-        latest = _latest(clock, Engine.RDS_INSTANCE, replica)
+        sandbox_control.set_default_lag(4.0)
+        latest = _latest(control_clock, Engine.RDS_INSTANCE, replica)
         assert latest is not None
         assert latest[0] == 4.0
-        sandbox.set_replica_lag(ACCOUNT, "eu-west-1", "rds-instance", replica, None)
-        assert _latest(clock, Engine.RDS_INSTANCE, replica) is None, "an explicit setting wins over the default"
+        sandbox_control.set_replica_lag(ACCOUNT, "eu-west-1", "rds-instance", replica, None)
+        assert _latest(control_clock, Engine.RDS_INSTANCE, replica) is None, "an explicit setting wins over the default"
 
     def test_default_lag_skips_databases_that_are_not_replicas(
-        self, sandbox: LocalControl, replica: str, clock: FakeClock
+        self, sandbox_control: LocalControl, replica: str, control_clock: FakeClock
     ) -> None:
         """The primary publishes no lag, default or not."""
-        sandbox.set_default_lag(4.0)
-        assert _latest(clock, Engine.RDS_INSTANCE, "orders-db", region="eu-central-1") is None
+        sandbox_control.set_default_lag(4.0)
+        assert _latest(control_clock, Engine.RDS_INSTANCE, "orders-db", region="eu-central-1") is None
 
-    def test_no_data_publishes_nothing(self, sandbox: LocalControl, replica: str, clock: FakeClock) -> None:
+    def test_no_data_publishes_nothing(
+        self, sandbox_control: LocalControl, replica: str, control_clock: FakeClock
+    ) -> None:
         """seconds=None means the metric has no datapoints at all."""
-        sandbox.set_replica_lag(ACCOUNT, "eu-west-1", "rds-instance", replica, None)
-        assert _latest(clock, Engine.RDS_INSTANCE, replica) is None
+        sandbox_control.set_replica_lag(ACCOUNT, "eu-west-1", "rds-instance", replica, None)
+        assert _latest(control_clock, Engine.RDS_INSTANCE, replica) is None
 
     def test_a_stale_metric_has_an_old_newest_datapoint(
-        self, sandbox: LocalControl, replica: str, clock: FakeClock
+        self, sandbox_control: LocalControl, replica: str, control_clock: FakeClock
     ) -> None:
         """age_seconds makes the newest datapoint that old (a stale metric)."""
-        sandbox.set_replica_lag(ACCOUNT, "eu-west-1", "rds-instance", replica, 2, age_seconds=420)
+        sandbox_control.set_replica_lag(ACCOUNT, "eu-west-1", "rds-instance", replica, 2, age_seconds=420)
         statistics = boto3.client("cloudwatch", region_name="eu-west-1").get_metric_statistics(
             Namespace="AWS/RDS",
             MetricName="ReplicaLag",
             Dimensions=[{"Name": "DBInstanceIdentifier", "Value": replica}],
-            StartTime=clock.now() - timedelta(minutes=30),
-            EndTime=clock.now(),
+            StartTime=control_clock.now() - timedelta(minutes=30),
+            EndTime=control_clock.now(),
             Period=60,
             Statistics=["Maximum"],
         )["Datapoints"]
         newest = max(point["Timestamp"] for point in statistics)
-        assert (clock.now() - newest).total_seconds() == pytest.approx(420, abs=1)
+        assert (control_clock.now() - newest).total_seconds() == pytest.approx(420, abs=1)
 
-    def test_a_promoted_replica_stops_getting_lag(self, sandbox: LocalControl, replica: str, clock: FakeClock) -> None:
+    def test_a_promoted_replica_stops_getting_lag(
+        self, sandbox_control: LocalControl, replica: str, control_clock: FakeClock
+    ) -> None:
         """After promotion the database is no replica any more, and its lag metric has no datapoints."""
-        sandbox.set_replica_lag(ACCOUNT, "eu-west-1", "rds-instance", replica, 4)
+        sandbox_control.set_replica_lag(ACCOUNT, "eu-west-1", "rds-instance", replica, 4)
         _rds("eu-west-1").promote_read_replica(DBInstanceIdentifier=replica)
-        assert _latest(clock, Engine.RDS_INSTANCE, replica) is None
+        assert _latest(control_clock, Engine.RDS_INSTANCE, replica) is None
 
     def test_lag_is_published_only_in_the_replicas_account_and_region(
-        self, sandbox: LocalControl, replica: str, clock: FakeClock
+        self, sandbox_control: LocalControl, replica: str, control_clock: FakeClock
     ) -> None:
         """The primary's region sees no datapoints for the replica."""
-        sandbox.set_replica_lag(ACCOUNT, "eu-west-1", "rds-instance", replica, 4)
-        assert _latest(clock, Engine.RDS_INSTANCE, replica, region="eu-central-1") is None
+        sandbox_control.set_replica_lag(ACCOUNT, "eu-west-1", "rds-instance", replica, 4)
+        assert _latest(control_clock, Engine.RDS_INSTANCE, replica, region="eu-central-1") is None
 
     def test_put_metric_data_keeps_working_alongside(
-        self, sandbox: LocalControl, replica: str, clock: FakeClock
+        self, sandbox_control: LocalControl, replica: str, control_clock: FakeClock
     ) -> None:
         """A metric published the ordinary way is still readable with the sandbox's provider installed."""
-        sandbox.set_replica_lag(ACCOUNT, "eu-west-1", "rds-instance", replica, 4)
+        sandbox_control.set_replica_lag(ACCOUNT, "eu-west-1", "rds-instance", replica, 4)
         cloudwatch = boto3.client("cloudwatch", region_name="eu-west-1")
-        naive_now = clock.now().replace(tzinfo=None)
+        naive_now = control_clock.now().replace(tzinfo=None)
         cloudwatch.put_metric_data(
             Namespace="Custom", MetricData=[{"MetricName": "Orders", "Value": 7.0, "Timestamp": naive_now}]
         )
         points = cloudwatch.get_metric_statistics(
             Namespace="Custom",
             MetricName="Orders",
-            StartTime=clock.now() - timedelta(minutes=5),
-            EndTime=clock.now() + timedelta(minutes=1),
+            StartTime=control_clock.now() - timedelta(minutes=5),
+            EndTime=control_clock.now() + timedelta(minutes=1),
             Period=60,
             Statistics=["Sum"],
         )["Datapoints"]
         assert [p["Sum"] for p in points] == [7.0]
 
-    def test_an_unknown_engine_is_refused(self, sandbox: LocalControl) -> None:
+    def test_an_unknown_engine_is_refused(self, sandbox_control: LocalControl) -> None:
         """The engine must be one of the topology's engines."""
         with pytest.raises(SandboxControlError, match="unknown engine"):
-            sandbox.set_replica_lag(ACCOUNT, "eu-west-1", "oracle", "x", 1)
+            sandbox_control.set_replica_lag(ACCOUNT, "eu-west-1", "oracle", "x", 1)
 
 
 class TestAuroraLag:
-    @pytest.fixture
-    def binlog_replica(self, sandbox: LocalControl) -> str:
-        source = _rds("eu-central-1").create_db_cluster(
-            DBClusterIdentifier="ledger", Engine="aurora-mysql", MasterUsername="admin", MasterUserPassword="password1"
-        )["DBCluster"]
-        _rds("eu-west-1").create_db_cluster(
-            DBClusterIdentifier="ledger-euw1",
-            Engine="aurora-mysql",
-            MasterUsername="admin",
-            MasterUserPassword="password1",
-            ReplicationSourceIdentifier=source["DBClusterArn"],
-            SourceRegion="eu-central-1",
-        )
-        return "ledger-euw1"
-
     def test_an_aurora_replica_cluster_publishes_binlog_lag_in_seconds(
-        self, sandbox: LocalControl, binlog_replica: str, clock: FakeClock
+        self, sandbox_control: LocalControl, aurora_replica_cluster: str, control_clock: FakeClock
     ) -> None:
         """AuroraBinlogReplicaLag (DBClusterIdentifier + Role=WRITER) answers the configured seconds."""
-        sandbox.set_replica_lag(ACCOUNT, "eu-west-1", "aurora-cluster", binlog_replica, 8)
-        latest = _latest(clock, Engine.AURORA_CLUSTER, binlog_replica)
+        sandbox_control.set_replica_lag(ACCOUNT, "eu-west-1", "aurora-cluster", aurora_replica_cluster, 8)
+        latest = _latest(control_clock, Engine.AURORA_CLUSTER, aurora_replica_cluster)
         assert latest is not None
         assert latest[0] == 8.0
 
     def test_binlog_lag_is_published_for_the_writer_role_only(
-        self, sandbox: LocalControl, binlog_replica: str, clock: FakeClock
+        self, sandbox_control: LocalControl, aurora_replica_cluster: str, control_clock: FakeClock
     ) -> None:
         """As AWS recommends reading it: DBClusterIdentifier + Role=WRITER has datapoints; the cluster alone
         or the READER role has none, so a reader asking for another series finds nothing."""
-        sandbox.set_replica_lag(ACCOUNT, "eu-west-1", "aurora-cluster", binlog_replica, 8)
-        cluster = {"Name": "DBClusterIdentifier", "Value": binlog_replica}
-        assert _series(clock, "AuroraBinlogReplicaLag", [cluster, {"Name": "Role", "Value": "WRITER"}]) == [8.0] * 5
-        assert _series(clock, "AuroraBinlogReplicaLag", [cluster]) == []
-        assert _series(clock, "AuroraBinlogReplicaLag", [cluster, {"Name": "Role", "Value": "READER"}]) == []
+        sandbox_control.set_replica_lag(ACCOUNT, "eu-west-1", "aurora-cluster", aurora_replica_cluster, 8)
+        cluster = {"Name": "DBClusterIdentifier", "Value": aurora_replica_cluster}
+        writer, reader = {"Name": "Role", "Value": "WRITER"}, {"Name": "Role", "Value": "READER"}
+        assert _series(control_clock, "AuroraBinlogReplicaLag", [cluster, writer]) == [8.0] * 5
+        assert _series(control_clock, "AuroraBinlogReplicaLag", [cluster]) == []
+        assert _series(control_clock, "AuroraBinlogReplicaLag", [cluster, reader]) == []
 
     def test_a_global_secondary_publishes_replication_lag_in_milliseconds(
-        self, sandbox: LocalControl, clock: FakeClock
+        self, sandbox_control: LocalControl, control_clock: FakeClock
     ) -> None:
         """AuroraGlobalDBReplicationLag is in milliseconds: 1.5 s is published as 1500, and stops after switchover."""
         primary = _rds("eu-central-1").create_db_cluster(
@@ -241,14 +221,14 @@ class TestAuroraLag:
             DBClusterIdentifier="g2", Engine="aurora-postgresql", GlobalClusterIdentifier="glob"
         )["DBCluster"]
         _rds("eu-west-1").describe_db_clusters()
-        sandbox.set_replica_lag(ACCOUNT, "eu-west-1", "aurora-global", "g2", 1.5)
-        latest = _latest(clock, Engine.AURORA_GLOBAL, "g2")
+        sandbox_control.set_replica_lag(ACCOUNT, "eu-west-1", "aurora-global", "g2", 1.5)
+        latest = _latest(control_clock, Engine.AURORA_GLOBAL, "g2")
         assert latest is not None
         assert latest[0] == 1500.0
         _rds("eu-west-1").switchover_global_cluster(
             GlobalClusterIdentifier="glob", TargetDbClusterIdentifier=secondary["DBClusterArn"]
         )
-        assert _latest(clock, Engine.AURORA_GLOBAL, "g2") is None
+        assert _latest(control_clock, Engine.AURORA_GLOBAL, "g2") is None
 
 
 class TestMetricNames:

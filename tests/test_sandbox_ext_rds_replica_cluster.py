@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime
-
 import pytest
 from botocore.exceptions import ClientError
 
-from dr.clock import FakeClock
 from dr.sandbox.control import LocalControl
-from tests.sandbox_ext_support import local_control, rds
+from tests.sandbox_ext_support import rds
 
 SOURCE_ARN = "arn:aws:rds:eu-central-1:123456789012:cluster:ledger"
 
 
 @pytest.fixture
-def sandbox(aws: None) -> Iterator[LocalControl]:
-    with local_control(FakeClock(datetime(2026, 3, 1, 12, 0, tzinfo=UTC))) as control:
-        yield control
-
-
-@pytest.fixture
-def source(sandbox: LocalControl) -> str:
+def source(sandbox_control: LocalControl) -> str:
     created = rds("eu-central-1").create_db_cluster(
         DBClusterIdentifier="ledger", Engine="aurora-mysql", MasterUsername="ledger_admin",
         MasterUserPassword="password1")["DBCluster"]
@@ -47,13 +37,13 @@ class TestReplicaClusterWithoutMasterUser:
         replica = rds("eu-west-1").describe_db_clusters(DBClusterIdentifier="ledger-euw1")["DBClusters"][0]
         assert replica["MasterUsername"] == "ledger_admin"
 
-    def test_a_cluster_that_is_no_replica_still_needs_a_master_username(self, sandbox: LocalControl) -> None:
+    def test_a_cluster_that_is_no_replica_still_needs_a_master_username(self, sandbox_control: LocalControl) -> None:
         """Only replicas inherit a master user: a standalone cluster without one is refused as in AWS."""
         with pytest.raises(ClientError) as err:
             rds("eu-west-1").create_db_cluster(DBClusterIdentifier="plain", Engine="aurora-mysql")
         assert "MasterUsername" in str(err.value)
 
-    def test_a_missing_source_is_refused(self, sandbox: LocalControl) -> None:
+    def test_a_missing_source_is_refused(self, sandbox_control: LocalControl) -> None:
         """A replica of a cluster that does not exist is DBClusterNotFoundFault, not a cluster with no source."""
         with pytest.raises(ClientError) as err:
             rds("eu-west-1").create_db_cluster(DBClusterIdentifier="ledger-euw1", Engine="aurora-mysql",

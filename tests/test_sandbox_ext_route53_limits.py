@@ -3,27 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from dr.clock import FakeClock
 from dr.sandbox.extensions.route53_batch_limits import MESSAGE, value_chars
-from tests.sandbox_ext_support import local_control
-
-
-@pytest.fixture
-def r53(aws: None) -> Iterator[Any]:
-    with local_control(FakeClock()):  # installs the extensions
-        yield boto3.client("route53", region_name="us-east-1")
-
-
-@pytest.fixture
-def zone(r53: Any) -> str:
-    return str(r53.create_hosted_zone(Name="example.com", CallerReference="zone")["HostedZone"]["Id"].split("/")[-1])
 
 
 def value(i: int, length: int) -> str:
@@ -49,25 +34,27 @@ def cnames(r53: Any, zone: str) -> int:
 
 
 class TestValueCharacterLimit:
-    def test_upserts_over_32000_weighted_characters_are_refused_and_nothing_changes(self, r53: Any, zone: str) -> None:
+    def test_upserts_over_32000_weighted_characters_are_refused_and_nothing_changes(
+        self, r53: Any, example_zone: str
+    ) -> None:
         """200 UPSERTs of 81 characters weigh 32,400 (each character twice): InvalidChangeBatch, no record made."""
         with pytest.raises(ClientError) as refused:
-            send(r53, zone, changes("UPSERT", 200, 81))
+            send(r53, example_zone, changes("UPSERT", 200, 81))
         assert refused.value.response["Error"]["Code"] == "InvalidChangeBatch"
         assert refused.value.response["Error"]["Message"] == MESSAGE == "RDATA character limit of 32000 exceeded."
-        assert cnames(r53, zone) == 0
+        assert cnames(r53, example_zone) == 0
 
-    def test_upserts_of_exactly_32000_weighted_characters_are_accepted(self, r53: Any, zone: str) -> None:
+    def test_upserts_of_exactly_32000_weighted_characters_are_accepted(self, r53: Any, example_zone: str) -> None:
         """200 UPSERTs of 80 characters weigh 32,000: accepted, every record made."""
-        assert send(r53, zone, changes("UPSERT", 200, 80))["ChangeInfo"]["Status"] == "PENDING"
-        assert cnames(r53, zone) == 200
+        assert send(r53, example_zone, changes("UPSERT", 200, 80))["ChangeInfo"]["Status"] == "PENDING"
+        assert cnames(r53, example_zone) == 200
 
-    def test_creates_count_each_character_once(self, r53: Any, zone: str) -> None:
+    def test_creates_count_each_character_once(self, r53: Any, example_zone: str) -> None:
         """200 CREATEs of 150 characters (30,000) are accepted; the same values as UPSERTs (60,000) are not."""
         with pytest.raises(ClientError, match="RDATA character limit"):
-            send(r53, zone, changes("UPSERT", 200, 150))
-        send(r53, zone, changes("CREATE", 200, 150))
-        assert cnames(r53, zone) == 200
+            send(r53, example_zone, changes("UPSERT", 200, 150))
+        send(r53, example_zone, changes("CREATE", 200, 150))
+        assert cnames(r53, example_zone) == 200
 
     def test_the_weight_counts_every_value_of_a_record_set(self) -> None:
         """A record set's values all count: two values of 10 characters UPSERTed weigh 40, DELETEd 20."""
@@ -78,11 +65,11 @@ class TestValueCharacterLimit:
 
 
 class TestResourceRecordElementLimit:
-    def test_moto_refuses_over_1000_weighted_elements_as_before(self, r53: Any, zone: str) -> None:
+    def test_moto_refuses_over_1000_weighted_elements_as_before(self, r53: Any, example_zone: str) -> None:
         """501 short UPSERTs weigh 1,002 elements: moto's own check refuses them (the extension leaves it be)."""
         with pytest.raises(ClientError) as refused:
-            send(r53, zone, changes("UPSERT", 501, 30))
+            send(r53, example_zone, changes("UPSERT", 501, 30))
         assert refused.value.response["Error"]["Code"] == "InvalidChangeBatch"
         assert "1000" in refused.value.response["Error"]["Message"]
-        send(r53, zone, changes("UPSERT", 500, 30))
-        assert cnames(r53, zone) == 500
+        send(r53, example_zone, changes("UPSERT", 500, 30))
+        assert cnames(r53, example_zone) == 500

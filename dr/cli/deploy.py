@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from dr.cli.common import ConfigOpt, Output, OutputOpt, print_json
+from dr.cli.run_options import DeployDryRunOpt
 
 
 class EngineName(StrEnum):
@@ -25,14 +26,13 @@ class DeployRunbook(StrEnum):
 EngineOpt = Annotated[EngineName, typer.Option(
     "--engine", help="local: this process runs the steps; stepfunctions: the deployed state machine in the DR "
                      "region does (docs/engines.md).")]
+DeployEngineOpt = Annotated[EngineName, typer.Option("--engine", help="Only stepfunctions is deployable.")]
+"""The same choice, required: `deploy` refuses local (it needs no deployment) with a message saying so."""
+DeployRunbookOpt = Annotated[DeployRunbook, typer.Option("--runbook", help="Which runbook's state machines.")]
 
 
 def deploy_cmd(
-    engine: Annotated[EngineName, typer.Option("--engine", help="Only stepfunctions is deployable.")],
-    runbook: Annotated[DeployRunbook, typer.Option("--runbook", help="Which runbook's state machines.")] =
-    DeployRunbook.ALL,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print each definition and its diff against what "
-                                                            "is deployed; change nothing.")] = False,
+    engine: DeployEngineOpt, runbook: DeployRunbookOpt = DeployRunbook.ALL, dry_run: DeployDryRunOpt = False,
     config: ConfigOpt = None, output: OutputOpt = Output.TEXT,
 ) -> None:
     """Create or update, idempotently, one state machine per runbook and direction (and its execution role) in

@@ -11,6 +11,10 @@ import typer
 from dr.cli.common import ConfigOpt, Output, OutputOpt, print_json
 from dr.cli.run_options import (
     BreakLockOpt,
+    CleanupDryRunOpt,
+    CleanupRunIdOpt,
+    DrillDryRunOpt,
+    DrillToOpt,
     MetricsFileOpt,
     PushgatewayOpt,
     RunFlags,
@@ -33,19 +37,15 @@ class Mode(StrEnum):
 drill_app = typer.Typer(help="Game-day drills with a report: dry-run, clone (default) or full.",
                         invoke_without_command=True)
 
-ToOpt = Annotated[str | None, typer.Option("--to", metavar="ENV", help="The DR environment to drill a move to.",
-                                           show_default=False)]
 ModeOpt = Annotated[Mode | None, typer.Option(
     "--mode", show_default="clone",
     help="dry-run: plan + read-only checks; clone: temporary copies, production untouched; "
          "full: a real failover then failback (announced game days).")]
-DrillDryRunOpt = Annotated[bool, typer.Option(
-    "--dry-run", help="The same as --mode dry-run: plan and read-only checks, nothing created or changed.")]
 
 
 @drill_app.callback()
 def drill_cmd(
-    typer_ctx: typer.Context, *, to: ToOpt = None, mode: ModeOpt = None, dry_run: DrillDryRunOpt = False,
+    typer_ctx: typer.Context, *, to: DrillToOpt = None, mode: ModeOpt = None, dry_run: DrillDryRunOpt = False,
     config: ConfigOpt = None, output: OutputOpt = Output.TEXT, yes: YesOpt = False, run_id: RunIdOpt = None,
     simulate_outage: SimulateOutageOpt = None, break_lock: BreakLockOpt = False,
     pushgateway: PushgatewayOpt = None, metrics_file: MetricsFileOpt = None,
@@ -170,11 +170,8 @@ def _fail(err: Exception) -> NoReturn:
 
 @drill_app.command("cleanup")
 def cleanup_cmd(
-    run_id: Annotated[str | None, typer.Option("--run-id", help="Only this drill's leftovers (default: every drill's).",
-                                               show_default=False)] = None,
-    config: ConfigOpt = None, output: OutputOpt = Output.TEXT, dry_run: Annotated[bool, typer.Option(
-        "--dry-run", help="List the leftovers; delete nothing.")] = False,
-    simulate_outage: SimulateOutageOpt = None,
+    run_id: CleanupRunIdOpt = None, config: ConfigOpt = None, output: OutputOpt = Output.TEXT,
+    dry_run: CleanupDryRunOpt = False, simulate_outage: SimulateOutageOpt = None,
 ) -> None:
     """Find what drills left (tagged drctl:drill=true, drill_name records) in every account/region; delete it."""
     from dr.aws.factory import ClientFactory

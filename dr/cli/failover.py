@@ -17,14 +17,14 @@ from dr.cli.run_options import (
     IncidentStartOpt,
     MetricsFileOpt,
     PlannedOpt,
+    PlanToOpt,
     PushgatewayOpt,
     RunFlags,
     RunIdOpt,
     SimulateOutageOpt,
+    ToOpt,
     YesOpt,
 )
-
-ToOpt = Annotated[str, typer.Option("--to", metavar="ENV", help="The environment to move to.")]
 
 
 class FailbackPhase(StrEnum):
@@ -91,8 +91,7 @@ def failback_cmd(
 
 def plan_cmd(  # noqa: PLR0917 - typer passes the options by keyword; the runbook argument is positional
     runbook: Annotated[PlanRunbook, typer.Argument(help="failover or failback (the steps), or evaluate")],
-    to: Annotated[str | None, typer.Option("--to", metavar="ENV", help="The environment to move to (evaluate: "
-                                           "default every DR environment).")] = None,
+    to: PlanToOpt = None,
     phase: PhaseOpt = FailbackPhase.ALL, config: ConfigOpt = None, output: OutputOpt = Output.TEXT,
     simulate_outage: SimulateOutageOpt = None,
 ) -> None:

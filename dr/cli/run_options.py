@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from dr.cli.common import Output
+from dr.cli.common import SimulateOutageOpt as SimulateOutageOpt  # noqa: PLC0414 - a run command's options in one import
 from dr.engine.env import PUSHGATEWAY_ENV_VAR
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from dr.engine.runbook import Runbook
     from dr.engine.session import RunOutcome, RunSession
 
+ToOpt = Annotated[str, typer.Option("--to", metavar="ENV", help="The environment to move to.")]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Plan and read-only checks only; nothing is changed.")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask; required without a terminal.")]
 RunIdOpt = Annotated[str | None, typer.Option("--run-id", help="Run id (default: generated).", show_default=False)]
@@ -33,8 +35,6 @@ IncidentStartOpt = Annotated[str | None, typer.Option(
          "not in the future, at most 7 days ago.")]
 AcceptDataLossOpt = Annotated[bool, typer.Option(
     "--accept-data-loss", help="Pass the RPO gate knowingly (unplanned failover with lag above the RPO).")]
-SimulateOutageOpt = Annotated[list[str] | None, typer.Option(
-    "--simulate-outage", metavar="REGION", help="Every call to REGION fails as in a regional outage (repeatable).")]
 PlannedOpt = Annotated[bool | None, typer.Option(
     "--planned/--unplanned", show_default=False,
     help="Force the kind of move. Default: planned when the source region's RDS answers (fence the source, wait "
@@ -46,6 +46,20 @@ PushgatewayOpt = Annotated[str | None, typer.Option(
     "--pushgateway", metavar="URL", envvar=PUSHGATEWAY_ENV_VAR, help="Push run metrics to this Pushgateway.")]
 MetricsFileOpt = Annotated[str | None, typer.Option(
     "--metrics-file", metavar="PATH", help="Write run metrics to a node-exporter textfile.")]
+
+# The same flags where a command gives them another meaning (or makes --to optional), kept beside the shared ones.
+PlanToOpt = Annotated[str | None, typer.Option(
+    "--to", metavar="ENV", help="The environment to move to (evaluate: default every DR environment).")]
+DrillToOpt = Annotated[str | None, typer.Option(
+    "--to", metavar="ENV", help="The DR environment to drill a move to.", show_default=False)]
+"""Optional for typer only: the `drill` group's callback also runs before `drill history` and `drill cleanup`."""
+DrillDryRunOpt = Annotated[bool, typer.Option(
+    "--dry-run", help="The same as --mode dry-run: plan and read-only checks, nothing created or changed.")]
+DeployDryRunOpt = Annotated[bool, typer.Option(
+    "--dry-run", help="Print each definition and its diff against what is deployed; change nothing.")]
+CleanupDryRunOpt = Annotated[bool, typer.Option("--dry-run", help="List the leftovers; delete nothing.")]
+CleanupRunIdOpt = Annotated[str | None, typer.Option(
+    "--run-id", help="Only this drill's leftovers (default: every drill's).", show_default=False)]
 
 
 @dataclass

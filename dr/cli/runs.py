@@ -20,6 +20,7 @@ from dr.cli.run_options import (
     RunFlags,
     RunIdOpt,
     SimulateOutageOpt,
+    ToOpt,
     YesOpt,
     execute,
     fail,
@@ -239,7 +240,7 @@ def _resume(history: Any, config: str | None, flags: RunFlags) -> Any:
 def run_cmd(
     runbook: Annotated[str, typer.Argument(help="A registered runbook name.")],
     *,
-    to: Annotated[str, typer.Option("--to", help="Target environment.")],
+    to: ToOpt,
     source: Annotated[str | None, typer.Option("--from", help="Source environment (default: derived).")] = None,
     config: ConfigOpt = None, output: OutputOpt = Output.TEXT, dry_run: DryRunOpt = False, yes: YesOpt = False,
     run_id: RunIdOpt = None, incident_start: IncidentStartOpt = None, accept_data_loss: AcceptDataLossOpt = False,

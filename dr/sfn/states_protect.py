@@ -231,7 +231,8 @@ def _create_chain(kind: Kind, step: Step, sides: Sides, half: str, shapes: list[
                                                        "StringEquals": "available"}], "Next": f"{p}done"},
                                  {**replica_of, "Next": f"{p}wait"}], f"{p}other"),
         f"{p}absent": asl.choice(refusals, f"{p}binlog?" if kind is CLUSTER else f"{p}shape?"),
-        f"{p}shape?": asl.choice(routes, f"{p}no-shape"),
+        # a Choice needs a rule: a topology without copies of this kind has no create states for it
+        f"{p}shape?": asl.choice(routes, f"{p}no-shape") if routes else asl.pass_state({}, f"{p}no-shape", "$.error"),
         f"{p}again": _read(kind, step, "$.item.id", "$.here", at=sides.here, then=f"{p}mine?", absent=f"{p}wait"),
         **asl.counter_states(p, step, f"{p}again", f"{p}late", poll),
         f"{p}done": asl.succeed(),

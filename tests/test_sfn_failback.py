@@ -73,17 +73,20 @@ def _set_lags(sandbox: Any) -> None:
 
 
 def _called(sfn: Any, arn: str) -> list[str]:
-    """`service:Action` of every Task an execution scheduled (the caller's Lambda invokes by their payload)."""
+    """`service:Action` of every Task an execution scheduled (the caller's Lambda invokes by their payload; a check
+    the caller answers without calling AWS as `check:<name>`)."""
     events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
     out = []
     for event in events:
         if event["type"] != "TaskScheduled":
             continue
         details = event["taskScheduledEventDetails"]
-        params = json.loads(details["parameters"])
-        payload = params.get("Payload")
-        out.append(f"{payload['service']}:{payload['action']}" if isinstance(payload, dict)
-                   else f"{details['resourceType']}:{details['resource']}")
+        payload = json.loads(details["parameters"]).get("Payload")
+        if not isinstance(payload, dict):
+            out.append(f"{details['resourceType']}:{details['resource']}")
+        else:
+            out.append(f"check:{payload['check']}" if "check" in payload else
+                       f"{payload['service']}:{payload['action']}")
     return out
 
 
@@ -186,6 +189,12 @@ class TestExecution:
         assert runs.again_calls
         assert [c for c in runs.again_calls if c.split(":")[1].startswith(MUTATING)] == []
         assert runs.again_state == runs.sfn
+
+    def test_replicating_is_judged_by_the_callers_fresh_lag_check(self, runs: Runs) -> None:
+        """Each `replicating` wait hands its lag datapoints to the caller's `fresh-lag` check (the datapoint's age
+        at read time, as the local step bounds it), once per database here: fresh at the first read."""
+        assert runs.again_calls.count("check:fresh-lag") == len(SMALL.databases)
+        assert runs.again_calls.count("aws-sdk:cloudwatch:getMetricData") == len(SMALL.databases)
 
     def test_runs_show_follows_the_execution_again(self, runs: Runs) -> None:
         """`drctl runs show RUN_ID` re-attaches to the finished execution: exit 0, the same steps."""

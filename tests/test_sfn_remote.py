@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 
 from dr.aws.cloudwatch import Datapoint
+from dr.checks.lag import LagSample, rpo_verdict
 from dr.sfn.remote import ALLOWLIST_ENV, CALLER_TAG
 from dr.sfn.remote import deploy as remote_deploy
-from dr.sfn.remote.handler import caught_up
+from dr.sfn.remote import handler as caller_code
+from dr.sfn.remote.handler import caught_up, fresh_lag
 from dr.sfn.remote.package import build
 from dr.testing.sandbox import InProcessSandbox, ServerSandbox
 from runbooks.steps.catch_up import applied_everything, replay_stands_still
@@ -118,6 +120,53 @@ class TestCaughtUp:
                              "timestamps": [t.isoformat() for t in times]})
         assert verdict["caught_up"] is local
         assert not verdict["broken"]
+
+
+NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+
+class TestFreshLag:
+    @pytest.mark.parametrize(("label", "ages", "values"), [
+        ("fresh", [180, 60], [9.0, 4.0]),
+        ("stale", [900, 420], [4.0, 4.0]),
+        ("broken", [120, 60], [3.0, -1.0]),
+        ("missing", [], []),
+        ("over", [60], [700.0]),
+    ])
+    def test_the_newest_datapoint_is_judged_at_the_functions_time_as_locally(
+            self, monkeypatch: pytest.MonkeyPatch, label: str, ages: list[int], values: list[float]) -> None:
+        """Fresh within the RPO passes; older than five minutes, -1, no datapoint or above the RPO does not: the
+        same verdict as the local step's rpo_verdict on the same newest datapoint, timed by the function's now."""
+        monkeypatch.setattr(caller_code, "NOW", lambda: NOW)
+        times = [NOW - timedelta(seconds=a) for a in ages]
+        verdict = fresh_lag({"timestamps": [t.isoformat() for t in times], "values": values, "threshold": 600.0,
+                             "to_seconds": 1.0, "max_age_seconds": 300.0})
+        newest = min(range(len(ages)), key=lambda k: ages[k]) if ages else None
+        sample = LagSample("db", "eu-central-1", "eu-west-1", None if newest is None else values[newest],
+                           None if newest is None else float(ages[newest]))
+        assert verdict["fresh"] is rpo_verdict(sample, 600.0)[0] is (label == "fresh")
+        assert verdict["broken"] is (label == "broken")
+        assert {"stale": "stale", "broken": "-1", "missing": "no lag datapoint", "over": "> RPO 600 s",
+                "fresh": "<= RPO 600 s"}[label] in verdict["detail"]
+
+    def test_a_millisecond_metric_is_bounded_in_its_unit(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Aurora global lag in milliseconds: the threshold is in the metric's unit, the detail in seconds."""
+        monkeypatch.setattr(caller_code, "NOW", lambda: NOW)
+        event = {"timestamps": [(NOW - timedelta(seconds=30)).isoformat()], "threshold": 600_000.0,
+                 "to_seconds": 0.001, "max_age_seconds": 300.0}
+        assert fresh_lag({**event, "values": [599_000.0]})["detail"] == "lag 599 s <= RPO 600 s"
+        assert fresh_lag({**event, "values": [601_000.0]})["fresh"] is False
+
+    def test_the_handler_answers_checks_by_name_and_refuses_an_unknown_one(
+            self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """`{"check": "fresh-lag"}` calls nothing and answers the verdict; an unknown check is a named error."""
+        monkeypatch.setattr(caller_code, "NOW", lambda: NOW)
+        answer = caller_code.handler({"check": "fresh-lag", "timestamps": [NOW.isoformat()], "values": [1.0],
+                                      "threshold": 600.0})
+        assert answer["fresh"] is True
+        with pytest.raises(Exception, match="no check 'fresh'") as refused:
+            caller_code.handler({"check": "fresh"})
+        assert type(refused.value).__name__ == "DR.UnknownCheck"
 
 
 class _SettlingLambda:

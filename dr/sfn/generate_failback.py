@@ -127,13 +127,15 @@ class ProtectPart:
         kind = ("global" if move.db.engine is Engine.AURORA_GLOBAL else "cluster" if cluster else "instance")
         arn = f"arn:aws:rds:{region(ctx, move.old)}:{account}:{'cluster' if cluster else 'db'}:{move.old.id}"
         metric = lag_metric(move.db.engine)
-        rpo = float(ctx.topology.objectives.rpo) - 2 * REPLICATING_MIN_POLL
         item: dict[str, Any] = {
             "db": move.db.name, "n": n, "kind": kind, "id": move.new.id,
             "writer": {"id": move.old.id, "arn": arn, "region": region(ctx, move.old)},
-            "metric": {"namespace": metric.namespace, "name": metric.metric,
+            "metric": {"namespace": metric.namespace, "name": metric.metric, "to_seconds": metric.to_seconds,
                        "dimensions": metric.cloudwatch_dimensions(move.new.id)},
-            "threshold": max(0.0, rpo / metric.to_seconds)}
+            # the local step's bound (dr/checks/lag.py rpo_verdict), judged with the datapoint's age by the caller
+            "threshold": float(ctx.topology.objectives.rpo) / metric.to_seconds}
+        if move.db.engine is Engine.AURORA_CLUSTER and region(ctx, move.old) != region(ctx, move.new):
+            item["binlog"] = True  # an Aurora MySQL writer's binary logging is read before the create
         if kind == "global":
             item["global"] = move.db.global_cluster_id
             return item

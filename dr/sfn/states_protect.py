@@ -24,9 +24,11 @@ from dr.aws.lineage import (
     ROLE_TAG,
     STOPPED,
 )
+from dr.checks.lag import DEFAULT_MAX_AGE_SECONDS
 from dr.engine.step import Step
 from dr.sfn import asl
-from dr.sfn.states_rds import CLUSTER, INSTANCE, KINDS, Kind, by_kind, newest_lag
+from dr.sfn.states_rds import CLUSTER, INSTANCE, KINDS, Kind, by_kind
+from runbooks.steps.requirements import BINLOG_OFF
 
 RENAMING = "renaming"
 NOT_FOUND = ["States.TaskFailed"]
@@ -185,8 +187,10 @@ def _stop_chain(kind: Kind, step: Step, sides: Sides, half: str) -> dict[str, as
 def create_replica(step: Step, sides: Sides, half: str, shapes: list[Shape], poll: float) -> dict[str, asl.State]:
     """CreateReplica: the current writer is read (a writer, with backups for an instance); the copy at the item's
     id is done when it replicates from that writer and is available, refused when it is something else, waited on
-    while it is being created; absent, it is created as the local step creates it (settings of the topology, the
-    destination region's KMS key for an encrypted source), then waited on within the step's budget."""
+    while it is being created; absent, it is refused where the local check refuses it (an encrypted source without a
+    KMS key for the region, an instance source without backups, an Aurora MySQL source in the other region without
+    binary logging), else created as the local step creates it (settings of the topology, the destination region's
+    KMS key for an encrypted source), then waited on within the step's budget."""
     chains = {kind: _create_chain(kind, step, sides, half, [s for s in shapes if s.kind is kind], poll=poll)
               for kind in KINDS}
     return _plain(chains, "writer")
@@ -228,8 +232,9 @@ def _create_chain(kind: Kind, step: Step, sides: Sides, half: str, shapes: list[
         f"{p}mine?": asl.choice([{"And": [replica_of, {"Variable": f"$.here.db.{kind.status_field}",
                                                        "StringEquals": "available"}], "Next": f"{p}done"},
                                  {**replica_of, "Next": f"{p}wait"}], f"{p}other"),
-        f"{p}absent": asl.choice(refusals, f"{p}shape?"),
-        f"{p}shape?": asl.choice(routes, f"{p}no-shape"),
+        f"{p}absent": asl.choice(refusals, f"{p}binlog?" if kind is CLUSTER else f"{p}shape?"),
+        # a Choice needs a rule: a topology without copies of this kind has no create states for it
+        f"{p}shape?": asl.choice(routes, f"{p}no-shape") if routes else asl.pass_state({}, f"{p}no-shape", "$.error"),
         f"{p}again": _read(kind, step, "$.item.id", "$.here", at=sides.here, then=f"{p}mine?", absent=f"{p}wait"),
         **asl.counter_states(p, step, f"{p}again", f"{p}late", poll),
         f"{p}done": asl.succeed(),
@@ -248,10 +253,59 @@ def _create_chain(kind: Kind, step: Step, sides: Sides, half: str, shapes: list[
         states[f"{p}no-backups"] = _fail(asl.FAILED_PRECONDITION, "{}: cannot create {}: automated backups are off "
                                          "on the source {} (BackupRetentionPeriod 0) and AWS creates a read replica "
                                          "only from a source with backups", "$.item.writer.id")
+    if kind is CLUSTER:
+        states.update(_binlog_states(step, sides, then=f"{p}shape?"))
     for shape in shapes:
         for kms in ((False, True) if shape.kms else (False,)):
             states.update(_create_states(kind, step, sides, half, shape, kms=kms))
     return states
+
+
+BINLOG_PARAMETER = "binlog_format"
+BINLOG_OFF_VALUES = sorted({s for value in BINLOG_OFF for s in (value, value.upper(), value.capitalize())} - {""})
+"""The local check's values that mean off (runbooks/steps/requirements.py compares them lower-cased; ASL cannot)."""
+
+
+def _binlog_states(step: Step, sides: Sides, *, then: str) -> dict[str, asl.State]:
+    """Before a replica cluster is created from an Aurora MySQL writer in another region (`item.binlog`): the
+    writer's DB cluster parameter group has binary logging on, as the local check reads it (`binlog_format` unset,
+    empty, OFF or NONE is off; a default group that cannot be read ships it OFF), else refused. One page: filtered
+    on the parameter's name (DescribeDBClusterParameters' only filter)."""
+    p, group = CLUSTER.prefix, "$.w.db.DBClusterParameterGroup"
+    value = f"$.bl.p[?(@.ParameterName=='{BINLOG_PARAMETER}')].ParameterValue"
+    missing = [{"ErrorEquals": ["Rds.DBParameterGroupNotFoundException"], "ResultPath": "$.error",
+                "Next": f"{p}bl-missing?"}]
+    params = {"DBClusterParameterGroupName.$": group,
+              "Filters": [{"Name": "parameter-name", "Values": [BINLOG_PARAMETER]}]}
+    return {
+        f"{p}binlog?": asl.choice([{"And": [{"Variable": "$.item.binlog", "IsPresent": True},
+                                            {"Variable": "$.w.db.Engine", "StringEquals": "aurora-mysql"}],
+                                    "Next": f"{p}bl-read"}], then),
+        f"{p}bl-read": asl.task("rds", "DescribeDBClusterParameters", params, step=step, next_state=f"{p}bl-has?",
+                                result_path="$.bl", selector={"p.$": "$.Parameters"}, catch=missing,
+                                region=sides.writer),
+        # a filter that matches nothing is tested both ways a JSONPath engine may answer it (absent, or `[]`)
+        f"{p}bl-has?": asl.choice([{"Not": {"Variable": value, "IsPresent": True}, "Next": f"{p}bl-unset"}],
+                                  f"{p}bl-take"),
+        f"{p}bl-take": asl.pass_state({"t.$": value}, f"{p}bl-first?", "$.blv"),
+        f"{p}bl-first?": asl.choice([{"Variable": "$.blv.t[0]", "IsPresent": True, "Next": f"{p}bl-value"}],
+                                    f"{p}bl-unset"),
+        f"{p}bl-value": asl.pass_state({"v.$": "States.ArrayGetItem($.blv.t, 0)"}, f"{p}bl-off?", "$.blv"),
+        f"{p}bl-off?": asl.choice([{"Variable": "$.blv.v", "StringEquals": "", "Next": f"{p}bl-unset"},
+                                   {"Or": [{"Variable": "$.blv.v", "StringEquals": v} for v in BINLOG_OFF_VALUES],
+                                    "Next": f"{p}no-binlog"}], then),
+        f"{p}bl-missing?": asl.choice([{"Variable": group, "StringMatches": "default.*", "Next": f"{p}bl-unset"}],
+                                      f"{p}bl-unread"),
+        f"{p}bl-unset": asl.pass_state({"v": "OFF"}, f"{p}no-binlog", "$.blv"),
+        f"{p}no-binlog": _fail(asl.FAILED_PRECONDITION, "{}: cannot create {}: binary logging is off on {} "
+                               "(binlog_format={} in DB cluster parameter group {}): an Aurora MySQL cross-Region "
+                               "replica needs it. Use a custom DB cluster parameter group with binlog_format=ROW "
+                               "(or MIXED), apply it to the cluster and reboot its writer", "$.item.writer.id",
+                               "$.blv.v", group),
+        f"{p}bl-unread": _fail(asl.FAILED_PRECONDITION, "{}: cannot create {}: the DB cluster parameter group {} of "
+                               "{} was not found, so nobody can tell whether binary logging is on; check the "
+                               "parameter group the writer uses", group, "$.item.writer.id"),
+    }
 
 
 def _create_states(kind: Kind, step: Step, sides: Sides, half: str, shape: Shape, *, kms: bool) -> dict[str, asl.State]:
@@ -310,14 +364,27 @@ def rejoin_global(step: Step, sides: Sides, poll: float) -> dict[str, asl.State]
 
 
 def wait_replicating(step: Step, sides: Sides, poll: float) -> dict[str, asl.State]:
-    """WaitReplicating: the copy's newest lag datapoint since the run started (two minutes before drctl started
-    it) is present, not -1 and within the item's threshold (the RPO less twice the poll); read again every poll
-    within the step's budget."""
+    """WaitReplicating: the copy's lag datapoints since the run started (two minutes before drctl started it) are
+    read and judged by the caller's `fresh-lag` check at its own time, by the local step's rule (dr/checks/lag.py
+    `rpo_verdict`): the newest present, not -1, at most five minutes old and within the RPO; read again every
+    poll within the step's budget."""
+    query = [{"Id": "lag", "ReturnData": True, "MetricStat": {
+        "Metric": {"Namespace.$": "$.item.metric.namespace", "MetricName.$": "$.item.metric.name",
+                   "Dimensions.$": "$.item.metric.dimensions"}, "Period": 60, "Stat": "Maximum"}}]
+    params = {"MetricDataQueries": query, "StartTime.$": "$.run.lag_since", "EndTime.$": "$$.State.EnteredTime",
+              "ScanBy": "TimestampDescending"}
+    judge = {"check": "fresh-lag", "timestamps.$": "$.lag.t", "values.$": "$.lag.v",
+             "threshold.$": "$.item.threshold", "to_seconds.$": "$.item.metric.to_seconds",
+             "max_age_seconds": DEFAULT_MAX_AGE_SECONDS}
     return {
-        **newest_lag(step, "$.run.lag_since", "$$.State.EnteredTime", none="wait", broken="wait", over="wait",
-                     region=sides.here),
+        "read": asl.task("cloudwatch", "GetMetricData", params, step=step, next_state="judge", result_path="$.lag",
+                         selector={"t.$": "$.MetricDataResults[0].Timestamps", "v.$": "$.MetricDataResults[0].Values"},
+                         region=sides.here),
+        "judge": asl.invoke_caller(judge, step=step, next_state="fresh?", result_path="$.verdict",
+                                   selector={"ok.$": "$.fresh", "detail.$": "$.detail"}),
+        "fresh?": asl.choice([{"Variable": "$.verdict.ok", "BooleanEquals": True, "Next": "ok"}], "wait"),
         **asl.counter_states("", step, "read", "late", poll),
         "ok": asl.succeed(),
-        "late": _fail(asl.STEP_FAILED, "{}: {} does not replicate within the RPO within its budget (no fresh lag "
-                      "datapoint, -1, or above the RPO)"),
+        "late": _fail(asl.STEP_FAILED, "{}: {} does not replicate within the RPO within its budget: {}",
+                      "$.verdict.detail"),
     }

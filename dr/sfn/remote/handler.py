@@ -11,6 +11,9 @@ is the one Step Functions' SDK integrations use (`Rds.ThrottlingException`: `<pr
 A second kind of invocation, `{"check": "caught-up", ...}`, calls nothing: it judges lag datapoints read after a
 fence (a timestamp computation the States Language cannot express): MySQL family caught up at a 0, PostgreSQL
 when the replay timestamp (datapoint time - lag) stands still across two periods (runbooks/steps/catch_up.py).
+`{"check": "fresh-lag", ...}` judges a replica's newest lag datapoint at the function's own time, as the local
+re-protect's `replicating` step does (dr/checks/lag.py `rpo_verdict`): present, not -1, no older than
+`max_age_seconds`, and within `threshold` (ASL cannot compute a datapoint's age).
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ NEXT_ENDPOINT = ("Throttling", "ThrottlingException", "TooManyRequestsException"
                  "EndpointTemporarilyUnavailableException", "ServiceUnavailable", "ServiceUnavailableException")
 """Errors after which the next endpoint is tried (besides no answer and any 5xx), as drctl's local ARC step does."""
 REPLAY_TOLERANCE_SECONDS = 5.0
+DEFAULT_MAX_AGE_SECONDS = 300.0
+"""A newest lag datapoint older than this is stale (dr/checks/lag.py: AWS publishes every minute)."""
 CONFIG = Config(retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=30)
 """One attempt: the state machine's Retry is the retry policy (the step's, as on the local engine)."""
 
@@ -48,8 +53,12 @@ def sfn_error_name(prefix: str, code: str) -> str:
 
 
 def handler(event: dict[str, Any], context: Any = None) -> Any:
-    if event.get("check") == "caught-up":
-        return caught_up(event)
+    if "check" in event:
+        check = CHECKS.get(str(event["check"]))
+        if check is None:
+            raise error("DR.UnknownCheck", f"no check {event['check']!r} in this function ({', '.join(CHECKS)}): "
+                        "redeploy with `drctl deploy --engine stepfunctions`")
+        return check(event)
     service, action = str(event["service"]), str(event["action"])
     allowed = {c.strip() for c in ENVIRON.get(ALLOWLIST_ENV, "").split(",") if c.strip()}
     if f"{service}:{action}" not in allowed:
@@ -153,6 +162,41 @@ def caught_up(event: dict[str, Any]) -> dict[str, Any]:
         return {"caught_up": False, "broken": False, "detail": f"not caught up since {since.isoformat()}: {newest}"}
     rule = "replay timestamp standing still" if postgres else "lag 0"
     return {"caught_up": True, "broken": False, "detail": f"{rule} in the period starting {proof[0].isoformat()}"}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+NOW: Callable[[], datetime] = _now
+"""The function's clock (Lambda's: the machine's time; a test sets its own)."""
+
+
+def fresh_lag(event: dict[str, Any]) -> dict[str, Any]:
+    """`{"fresh": bool, "broken": bool, "detail": str}` of the newest of `timestamps`/`values` (one series, the
+    engine's native unit; `to_seconds` converts it): fresh when it exists, is not -1, is at most `max_age_seconds`
+    old now (its period's start, so it errs on the old side) and at most `threshold`."""
+    scale = float(event.get("to_seconds", 1.0))
+    max_age = float(event.get("max_age_seconds", DEFAULT_MAX_AGE_SECONDS))
+    points = sorted(zip(map(_time, event.get("timestamps") or []), map(float, event.get("values") or []),
+                        strict=False))
+    if not points:
+        return {"fresh": False, "broken": False, "detail": "no lag datapoint yet"}
+    at, value = points[-1]
+    age = max(0.0, (NOW() - at).total_seconds())
+    if value < 0:
+        return {"fresh": False, "broken": True, "detail": f"lag -1 at {at.isoformat()}: replication broken"}
+    if age > max_age:
+        return {"fresh": False, "broken": False, "detail": f"newest lag datapoint is {age:.0f} s old "
+                f"(> {max_age:.0f} s): metric stale"}
+    limit = float(event["threshold"]) * scale
+    if value * scale > limit:
+        return {"fresh": False, "broken": False, "detail": f"lag {value * scale:.0f} s > RPO {limit:.0f} s"}
+    return {"fresh": True, "broken": False, "detail": f"lag {value * scale:.0f} s <= RPO {limit:.0f} s"}
+
+
+CHECKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {"caught-up": caught_up, "fresh-lag": fresh_lag}
+"""The checks the function answers without calling AWS (`{"check": name, ...}`)."""
 
 
 def _replay_stands_still(points: list[tuple[datetime, float]]) -> tuple[datetime, float] | None:

@@ -4,6 +4,7 @@ history, and is refused as AWS refuses it (running, succeeded, unknown, stopped 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -35,6 +36,34 @@ def settle() -> None:
     while alive := [t for t in list(TMP_THREADS) if t.is_alive()]:
         for thread in alive:
             thread.join(timeout=30)
+
+
+def entered_times(sfn: Any, arn: str, state: str, times: int) -> None:
+    """Block until `state` has been entered `times` times (the interpreter enters it in its own thread)."""
+    done = threading.Event()
+    for _ in range(3000):
+        if _entered(sfn, arn).count(state) >= times:
+            return
+        done.wait(0.01)  # a thread hand-over, not a timing: the state is entered as soon as its thread runs
+    raise AssertionError(f"{state} was not entered {times} times: {_entered(sfn, arn)}")
+
+
+def interpreter_env(arn: str) -> Any:
+    """The interpreter's environment of one execution (moto's in-process objects)."""
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    execution: Any = stepfunctions_parser_backends["123456789012"][REGION].describe_execution(arn)
+    return execution.exec_worker.env
+
+
+def stop(sfn: Any, arn: str) -> None:
+    """StopExecution, and wake the Wait state for good: moto sets its wake-up event and clears it at once, so a Wait
+    that begins waiting a moment later would sleep its full time."""
+    sfn.stop_execution(executionArn=arn)
+    env = interpreter_env(arn)
+    env.program_state_event.set()
+    settle()
+    env.program_state_event.clear()
 
 
 @pytest.fixture
@@ -87,7 +116,7 @@ def clients(clock: FakeClock) -> tuple[Any, Any]:
 class TestRedrive:
     def test_a_failed_execution_continues_at_the_failed_state_and_succeeds(self, clients: tuple[Any, Any],
                                                                           clock: FakeClock) -> None:
-        """Redriven after the cause is fixed: same ARN, RUNNING, then SUCCEEDED; `first` is not re-entered; the
+        """Redriven after the cause is fixed: the same ARN SUCCEEDS; `first` is not re-entered; the
         history continues with ExecutionRedriven (redriveCount 1); describe shows redriveCount 1 and the date."""
         sfn, ddb = clients
         arn = _failed_three_states(clients)
@@ -95,8 +124,6 @@ class TestRedrive:
         _open_gate(ddb)
         answer = sfn.redrive_execution(executionArn=arn, clientToken="token-1")
         assert abs((answer["redriveDate"] - clock.now()).total_seconds()) < 0.001  # the sandbox clock, in ms
-        running = sfn.describe_execution(executionArn=arn)
-        assert (running["status"], "stopDate" in running, "error" in running) == ("RUNNING", False, False)
         settle()
         done = sfn.describe_execution(executionArn=arn)
         assert done["status"] == "SUCCEEDED"
@@ -147,21 +174,45 @@ class TestRedrive:
         assert entered[-2:] == ["inner", "inner"]
 
     def test_an_aborted_execution_is_redriven_and_a_running_one_is_refused(self, clients: tuple[Any, Any]) -> None:
-        """RUNNING: ExecutionNotRedrivable; after StopExecution (ABORTED) it is redriven into the stopped state."""
+        """RUNNING: ExecutionNotRedrivable; after StopExecution (ABORTED) it is redriven into the stopped state and
+        reads RUNNING again, without a stopDate, until it stops anew."""
         sfn, _ = clients
         arn = _start(sfn, WAITING)
+        entered_times(sfn, arn, "hold", 1)
         with pytest.raises(ClientError) as refused:
             sfn.redrive_execution(executionArn=arn)
         assert refused.value.response["Error"]["Code"] == "ExecutionNotRedrivable"
         assert "RUNNING" in refused.value.response["Error"]["Message"]
-        sfn.stop_execution(executionArn=arn)
-        settle()
+        stop(sfn, arn)
         assert sfn.describe_execution(executionArn=arn)["status"] == "ABORTED"
         sfn.redrive_execution(executionArn=arn)
-        assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
+        running = sfn.describe_execution(executionArn=arn)
+        assert (running["status"], "stopDate" in running, running["redriveCount"]) == ("RUNNING", False, 1)
+        entered_times(sfn, arn, "hold", 2)
         assert _entered(sfn, arn) == ["hold", "hold"]
-        sfn.stop_execution(executionArn=arn)
+        stop(sfn, arn)
+        assert sfn.describe_execution(executionArn=arn)["status"] == "ABORTED"
+
+
+    def test_a_timed_out_execution_shows_its_stop_date_and_is_redriven(self, clients: tuple[Any, Any]) -> None:
+        """TIMED_OUT (the interpreter's own timeout signal, without waiting for it): stopDate in describe and list
+        (moto left it out), REDRIVABLE, and redriven into the state that timed out."""
+        sfn, _ = clients
+        arn = _start(sfn, WAITING)
+        entered_times(sfn, arn, "hold", 1)
+        env = interpreter_env(arn)
+        env.set_timed_out()
+        env.program_state_event.set()  # as `stop` does: a Wait not yet waiting would miss moto's set-and-clear
         settle()
+        env.program_state_event.clear()
+        described = sfn.describe_execution(executionArn=arn)
+        assert (described["status"], "stopDate" in described, described["redriveStatus"]) == (
+            "TIMED_OUT", True, "REDRIVABLE")
+        listed = sfn.list_executions(stateMachineArn=described["stateMachineArn"])["executions"]
+        assert listed[0]["stopDate"] == described["stopDate"]
+        sfn.redrive_execution(executionArn=arn)
+        entered_times(sfn, arn, "hold", 2)
+        stop(sfn, arn)
         assert sfn.describe_execution(executionArn=arn)["status"] == "ABORTED"
 
 

@@ -20,7 +20,10 @@ appending to the same event history (ids continue): RUNNING again, stopDate, err
 outcome. Simplification: AWS redrives only the failed or aborted iterations and branches of an Inline Map or
 Parallel state; here the whole Map or Parallel state runs again (drctl's generated iterations check before they act,
 so none acts twice). The 14-day and one-year windows and `redriveDate` follow the sandbox clock (`STATE.now()`), and
-an execution's stop is recorded on that clock too. AWS's 1,000-redrive quota is not modelled.
+an execution's stop is recorded on that clock too. Not modelled: AWS's 1,000-redrive quota; an EXPRESS execution is
+refused with ExecutionNotRedrivable (AWS documents only that EXPRESS is unsupported). The machine's TimeoutSeconds
+counts again from the redrive. An execution that ended in a Fail state (e.g. after a Catch) is redriven into that
+Fail state, its last top-level state, and fails again.
 """
 
 from __future__ import annotations
@@ -180,6 +183,7 @@ def _restart(execution: Any, count: int) -> None:
         env._frames.clear()  # frames of the stopped attempt (a failed Map's iterations) are over
         env._program_state = ProgramRunning()  # type: ignore[no-untyped-call]
         env.next_state_name = name
+    env.program_state_event.clear()
     env.stack.clear()
     env.heap.clear()
     env.states.reset(input_value=state_input)

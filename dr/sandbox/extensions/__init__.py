@@ -64,6 +64,7 @@ def install() -> None:
             route53_health,
             route53_list_pages,
             sfn_json_path,
+            sfn_redrive,
             sfn_tags,
             sfn_tasks,
             sfn_timestamps,
@@ -104,6 +105,7 @@ def install() -> None:
             sfn_timestamps,
             sfn_tags,
             sfn_tasks,
+            sfn_redrive,
             lambda_caller,
         ):
             extension.install()

@@ -147,7 +147,8 @@ class TestExecution:
     def test_a_second_execution_does_nothing_twice(self, sandbox: InProcessSandbox,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
         """Through the command line: deploy (the machine and its caller); the RPO gate refuses a lag beyond the RPO
-        (exit 3, nothing promoted); with --accept-data-loss the move runs (exit 0); a re-run (new execution) reads
+        (exit 3, nothing promoted); with --accept-data-loss the move runs (exit 0); `resume` redrives neither the
+        refusal (exit 2: a new run reads the lag anew) nor the finished run (exit 0); a re-run (new execution) reads
         before acting: no tag, promotion or global failover call, AWS unchanged; a second deploy changes
         nothing (dry run: no difference)."""
         monkeypatch.setattr("dr.sfn.run.POLL_SECONDS", 0.5)
@@ -168,6 +169,12 @@ class TestExecution:
                            "--accept-data-loss", "--run-id", "sfn-a", "-c", config, "-o", "json")
         assert first_run.exit_code == 0, _failures(first_run.stdout)
         assert json.loads(first_run.stdout)["status"] == "succeeded"
+        gate_resumed = _drctl("resume", "sfn-gate", "-c", config, "--yes")  # its gate read the start's window
+        assert gate_resumed.exit_code == 2
+        assert "start a new run" in gate_resumed.output
+        resumed = _drctl("resume", "sfn-a", "-c", config, "--yes", "-o", "json")
+        assert resumed.exit_code == 0
+        assert "nothing to resume" in resumed.stderr
         defn = definition_for(sandbox.topology, "failover", "prod", "qa", sandbox.clients)
         first = _state(sandbox.topology, sandbox.clients)
         again = _start("failover", config=str(sandbox.config_path), target="qa",

@@ -15,8 +15,9 @@ from dr.sfn import asl
 from dr.sfn.follow import read, run_status
 from dr.sfn.resume import unfinished
 from dr.sfn.run import definition_for
+from dr.sfn.states_lock import LOCKED
 from dr.testing.sandbox import InProcessSandbox
-from tests.test_sfn_engine import NO_ARC, _deployed, _drctl, _failures, _state
+from tests.test_sfn_engine import NO_ARC, _deployed, _drctl, _state
 
 PROD, DR_REGION = "111111111111", "eu-west-1"
 PROMOTIONS = {"promoteReadReplica", "promoteReadReplicaDBCluster", "failoverGlobalCluster",
@@ -84,7 +85,7 @@ class TestRedrive:
         assert entered.count("prechecks") == 2
         journal = _drctl("runs", "show", "sfn-redrive", "-c", config, "--events")
         resumed_events = [json.loads(line) for line in journal.stdout.splitlines()
-                          if json.loads(line)["kind"] == "run-resumed"]
+                          if json.loads(line)["type"] == "run-resumed"]
         assert [e["data"]["redrive"] for e in resumed_events] == [report["execution_arn"]]
 
     def test_a_run_failed_after_its_promotions_is_redriven_without_promoting_again(
@@ -110,30 +111,6 @@ class TestRedrive:
         called_again = _called(_after_redrive(_history(sandbox, report)))
         assert "changeResourceRecordSets" in called_again
         assert called_again.isdisjoint(PROMOTIONS)
-
-    def test_nothing_is_redriven_for_a_succeeded_run_nor_for_a_gate_refusal(
-            self, sandbox: InProcessSandbox, monkeypatch: pytest.MonkeyPatch) -> None:
-        """A succeeded run has nothing to resume (exit 0, its report); a run the RPO gate refused is not redriven,
-        since the redriven gate would read the lag window the run started with (exit 2, start a new run)."""
-        monkeypatch.setattr("dr.sfn.run.POLL_SECONDS", 0.5)
-        _deployed(sandbox)
-        config = str(sandbox.config_path)
-        orders = next(d for d in sandbox.topology.databases if d.name == "orders")
-        sandbox.control.set_replica_lag(PROD, DR_REGION, "rds-instance", orders.replica.id, 900.0, 0.0)
-        gated = _drctl("failover", "--to", "qa", "--engine", "stepfunctions", "--unplanned", "--yes",
-                       "--run-id", "sfn-gated", "-c", config, "-o", "json")
-        assert gated.exit_code == 3, gated.output
-        refused = _drctl("resume", "sfn-gated", "-c", config, "--yes")
-        assert refused.exit_code == 2
-        assert "RPO gate" in refused.output
-        assert "start a new run" in refused.output
-        assert _state(sandbox.topology, sandbox.clients)["orders"][0] is not None
-        done = _failover(config, "sfn-done")
-        assert done.exit_code == 0, _failures(done.stdout)
-        again = _drctl("resume", "sfn-done", "-c", config, "--yes", "-o", "json")
-        assert again.exit_code == 0
-        assert "nothing to resume" in again.stderr
-        assert json.loads(again.stdout)["status"] == "succeeded"
 
 
 def _refuse_first_record_change(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -215,12 +192,33 @@ class FakeSfn:
 
     def __init__(self, statuses: dict[str, str]) -> None:
         self.statuses = statuses
+        self.calls: list[str] = []
 
     def describe_execution(self, executionArn: str) -> dict[str, Any]:  # noqa: N803 - boto3's parameter name
+        self.calls.append("DescribeExecution")
         name = executionArn.rsplit(":", 1)[-1]
         if name not in self.statuses:
             raise self.exceptions.ExecutionDoesNotExist(name)
         return {"status": self.statuses[name], "redriveCount": 0}
+
+
+class TestRefusals:
+    @pytest.mark.parametrize(("error", "said"), [(asl.GATE_REFUSED, "RPO gate"), (LOCKED, "stopped before any step")])
+    def test_a_run_stopped_by_the_gate_or_the_lock_is_not_redriven(self, error: str, said: str) -> None:
+        """A gate refusal or DR.Locked is final for its execution: resume says to start a new run (exit 2) and
+        calls nothing in Step Functions."""
+        from dr.errors import UsageError
+        from dr.sfn.resume import Unfinished, redrive
+
+        header = type("Header", (), {"run_id": "r1", "runbook": "failover", "source": "prod", "target": "qa"})()
+        found = Unfinished("arn:aws:states:eu-west-1:1:execution:m:r1", "FAILED", error, "why", 0)
+        sfn = FakeSfn({})
+        with pytest.raises(UsageError, match=said) as refused:
+            redrive(sfn, definition_for(NO_ARC, "failover", "prod", "qa"), header, found, None, topology=NO_ARC,
+                    clients=None)
+        assert refused.value.exit_code == 2
+        assert "start a new run" in str(refused.value).lower()
+        assert sfn.calls == []
 
 
 class TestFailbackParts:

@@ -9,7 +9,8 @@ re-checked), kept by AWS: every chain of the generated definition reads before i
 A failback runs as one execution per part (dr/sfn/generate_failback.py); resume redrives the first part that did
 not succeed, whose last state starts the next one. A running execution is followed, not redriven; a run whose
 executions all succeeded has nothing to resume. A run the RPO gate refused is not redriven: the redriven gate would
-read the lag of the window the run started with (the execution's input), so a new run is what re-checks it.
+read the lag of the window the run started with (the execution's input), so a new run is what re-checks it; nor is
+one the in-machine run lock stopped (`DR.Locked`, before any step): a new run takes the lock anew.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from dr.engine.session import RunOutcome
 from dr.errors import UsageError
 from dr.sfn import asl, naming
 from dr.sfn.generate import Definition
+from dr.sfn.states_lock import LOCKED
 
 REDRIVABLE = frozenset({"FAILED", "ABORTED", "TIMED_OUT"})
 """The statuses RedriveExecution accepts (AWS Step Functions API Reference, "RedriveExecution")."""
@@ -118,6 +120,11 @@ def redrive(sfn: Any, defn: Definition, header: Any, found: Unfinished, flags: A
     """Refuse what a redrive cannot fix; confirm; under the pair's run lock, redrive and journal it."""
     from dr.sfn.run import pair_locked
 
+    if found.error == LOCKED:
+        raise UsageError(
+            f"run {header.run_id} stopped before any step: another execution of the {header.source}/{header.target} "
+            f"pair was running ({found.error}); nothing was changed. Start a new run once that one has ended "
+            f"(`drctl runs list`)")
     if found.error == asl.GATE_REFUSED:
         raise UsageError(
             f"run {header.run_id} was refused by the RPO gate ({found.cause or found.error}); nothing was changed. "

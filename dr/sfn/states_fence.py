@@ -94,7 +94,9 @@ def attempt_seconds(step: Step) -> int:
 
 def left_behind(step: Step, poll: float) -> dict[str, asl.State]:
     """One iteration of the unplanned move's fence (`item.left_behind`: the local step's name and its NOT-fenced
-    text): the planned fence's chain with every Task bounded and caught, its budget expiry an outcome too."""
+    text): the planned fence's chain with every Task bounded and caught, its budget expiry an outcome too. The local
+    step's refusal to fence the current writer needs no read here: the branch starts only after every promotion
+    ended with the DR copy the standalone writer of this run's generation, so a writable former writer is stale."""
     chains = {}
     for kind in KINDS:
         chain = _fence_chain(kind, step, poll)

@@ -4,6 +4,7 @@ and AWS left as a local run leaves it."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -104,23 +105,30 @@ class TestExecution:
             self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
         """The follower dies at once (exit 130) but the execution goes on; `runs show RUN_ID` follows it to the
         end: exit 0, the local report's schema, every database promoted and every record on qa, exactly as a
-        local unplanned failover of the same topology leaves them."""
+        local unplanned failover of the same topology leaves them; the source region answers, so every former
+        writer that is not Aurora global is fenced (tagged, renamed) as the local run fences it."""
         with harness(tmp_path / "local", NO_ARC) as local:
             outcome = local.run("failover", "qa", planned=False, accept_data_loss=True)
             by_local = _state(local.topology, local.sbx.clients)
+            left_by_local = _left_behind(local.topology, local.sbx.clients)
         assert outcome.exit_code == 0
         monkeypatch.setattr("dr.sfn.run.POLL_SECONDS", 0.5)
         with in_process_sandbox(NO_ARC, tmp_path / "sfn") as sandbox:
             report = self._killed_then_shown(sandbox, monkeypatch, capsys)
             by_sfn = _state(sandbox.topology, sandbox.clients)
+            left_by_sfn = _left_behind(sandbox.topology, sandbox.clients)
+            fenced = _sources(sandbox.topology, sandbox.clients)
         assert by_sfn == by_local
+        assert left_by_sfn == left_by_local
+        assert fenced == {"orders": True, "customers": True, "inventory": True}
         assert all(v[0] is None for k, v in by_sfn.items() if not k.endswith("."))
         assert set(outcome.report) <= set(report)
         assert set(outcome.report["steps"][0]) == set(report["steps"][0])
         steps = {s["name"]: s["status"] for s in report["steps"]}
         assert all(steps[f"promote:{db.name}"] == "succeeded" for db in local.topology.databases)
         assert all(steps[f"dns:{z}"] == "succeeded" for z in {r.zone_id for r in sandbox.topology.dns})
-        assert steps["fence-old-writer:orders"] == "skipped"
+        assert all(steps[f"fence-old-writer:{db}"] == "succeeded" for db in fenced)
+        assert report["advice"] == []
         assert report["execution_arn"].endswith(":sfn-run-1")
 
     @staticmethod
@@ -186,12 +194,56 @@ class TestExecution:
         called = {e["taskScheduledEventDetails"]["resource"] for e in events if e["type"] == "TaskScheduled"}
         assert called.isdisjoint({"promoteReadReplica", "promoteReadReplicaDBCluster", "addTagsToResource",
                                   "failoverGlobalCluster"})
+        assert "invoke" in called  # the former writers were read again through the caller, and nothing re-fenced
+        assert _mutations(sandbox, again.report["execution_arn"]) == set()
         redeployed = deploy(sandbox.clients, defn, "test-topology")
         dry = deploy(sandbox.clients, defn, "test-topology", dry_run=True)
         assert (redeployed.action, dry.action, dry.diff) == ("unchanged", "unchanged", "")
         tags = {t["key"]: t["value"] for t in
                 sfn.list_tags_for_resource(resourceArn=naming.machine_arn(defn))["tags"]}
         assert tags[naming.DEFINITION_TAG] == naming.definition_hash(defn)
+
+
+SMALL = NO_ARC.model_copy(update={"databases": [d for d in NO_ARC.databases if d.name == "orders"],
+                                  "dns": [r for r in NO_ARC.dns if r.name == "api.example.com."]})
+"""One database and one record: enough for the fence an unplanned move leaves behind (the cluster's chain is the
+same, tests/test_sfn_generate.py)."""
+
+
+class TestLeftBehind:
+    def test_a_source_region_in_outage_leaves_its_writers_unfenced_and_the_move_succeeds(
+            self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+        """Unplanned, eu-central-1 in outage, each of its calls hanging longer than a fence Task may take (the
+        budget cut to 2 s: 1 s an attempt): the execution succeeds and DNS is on qa; each `fence-old-writer` step
+        is skipped with the local step's split-brain text naming `drctl fence --env prod` (also the report's
+        advice); its Tasks ended by their own bound (`States.Timeout`); nothing in the source region changed."""
+        from runbooks.steps.fence import FenceLeftBehind
+
+        monkeypatch.setattr("dr.sfn.run.POLL_SECONDS", 2.0)
+        monkeypatch.setattr(FenceLeftBehind, "budget", 2.0)
+        with in_process_sandbox(SMALL, tmp_path) as sandbox:
+            _deployed(sandbox)
+            sandbox.control.set_outage_hang_seconds(3.0)
+            sandbox.control.set_outage("eu-central-1")
+            outcome = _start("failover", config=str(sandbox.config_path), target="qa",
+                             flags=RunFlags(run_id="sfn-outage", **UNPLANNED))
+            moved = _state(sandbox.topology, sandbox.clients)
+            sfn = sandbox.clients.client("stepfunctions", "prod", "eu-west-1")
+            events = sfn.get_execution_history(executionArn=outcome.report["execution_arn"], maxResults=1000)
+            sandbox.control.set_outage("eu-central-1", down=False)
+            fenced = _sources(sandbox.topology, sandbox.clients)
+        assert (outcome.exit_code, outcome.report["execution_status"]) == (0, "SUCCEEDED"), _failures(
+            json.dumps(outcome.report))
+        assert moved["api.example.com."] == [("", "api.eu-west-1.example.com", "")]
+        assert moved["orders"][0] is None  # promoted
+        step = next(s for s in outcome.report["steps"] if s["name"] == "fence-old-writer:orders")
+        assert step["status"] == "skipped"
+        assert step["detail"].startswith("orders-db in eu-central-1 is NOT fenced: it takes writes again when its "
+                                         "region returns (split brain); run `drctl fence --env prod`")
+        assert step["detail"].endswith("(no answer: States.Timeout)")
+        assert outcome.report["advice"] == [step["detail"]]
+        assert any(e["type"] == "TaskTimedOut" for e in events["events"])
+        assert fenced == {"orders": False}
 
 
 class TestPlanned:
@@ -309,6 +361,27 @@ def _sources(topology: Topology, clients: Any) -> dict[str, bool]:
         fenced = [d for i, d in ids.items() if i.startswith(f"{db.primary.id}-fenced-")]
         out[db.name] = db.primary.id not in ids and len(fenced) == 1 and any(
             t["Key"] == "drctl:fenced-by-run" for t in fenced[0].get("TagList", []))
+    return out
+
+
+def _left_behind(topology: Topology, clients: Any) -> dict[str, list[tuple[str, str, dict[str, str]]]]:
+    """Per database that is not global, its copies in the source region free of the run's id: each one's id (a
+    fenced one's run suffix as RUN), status and tags (the fencing run's id as RUN)."""
+    rds = clients.client("rds", "prod", "eu-central-1")
+    listing = rds.describe_db_instances()["DBInstances"] + rds.describe_db_clusters()["DBClusters"]
+    out = {}
+    for db in topology.databases:
+        if db.global_cluster_id:
+            continue
+        copies = []
+        for found in listing:
+            ident = found.get("DBClusterIdentifier") if "DBClusterArn" in found else found["DBInstanceIdentifier"]
+            if ident == db.primary.id or ident.startswith(f"{db.primary.id}-fenced-"):
+                tags = {t["Key"]: "RUN" if t["Key"] == "drctl:fenced-by-run" else t["Value"]
+                        for t in found.get("TagList", [])}
+                copies.append((re.sub(r"-fenced-[a-z0-9]+$", "-fenced-RUN", ident),
+                               found.get("DBInstanceStatus") or found.get("Status"), tags))
+        out[db.name] = sorted(copies, key=str)
     return out
 
 

@@ -4,6 +4,7 @@ request model), within Step Functions' quotas at seed scale, with a role limited
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from dr.config.model import Topology
 from dr.sfn import asl
 from dr.sfn.deploy import actions_of, problems, role_policy
 from dr.sfn.generate import Definition
-from dr.sfn.quotas import MAX_DEFINITION_BYTES, MAX_HISTORY_EVENTS, MAX_INLINE_MAP_CONCURRENCY, check
+from dr.sfn.quotas import MAX_DEFINITION_BYTES, MAX_HISTORY_EVENTS, MAX_INLINE_MAP_CONCURRENCY, _chain, check
 from dr.sfn.run import definition_for
 from dr.sfn.validate import structural_problems
 
@@ -105,9 +106,10 @@ class TestGeneration:
         assert {f"promote:{n}" for n in ("orders", "customers", "inventory", "payments")} <= set(failover.steps)
         assert {"confirm", "dns:Z0EXAMPLEPUBLIC", "dns:Z0EXAMPLEINTERNAL", "backups:inventory"} <= set(failover.steps)
         assert failover.blocking == []
+        assert {f"fence-old-writer:{n}" for n in ("orders", "customers", "inventory")} <= set(failover.steps)
+        assert "fence-old-writer:payments" not in failover.steps
         skipped = {g.step for g in failover.gaps}
-        assert "fence-old-writer:orders" in skipped
-        assert "fence:orders" not in skipped
+        assert not {s for s in skipped if s.startswith("fence")}
         assert (failover.account, failover.region) == ("111111111111", "eu-west-1")
 
     def test_failback_generates_its_reprotect_steps_and_no_gap_blocks_them(self, example: Topology) -> None:
@@ -131,6 +133,60 @@ class TestGeneration:
         assert definition_for(example, "failover", "prod", "qa").text() == failover.text()
 
 
+class TestLeftBehind:
+    def test_unplanned_executions_fence_each_former_writer_bounded_and_caught(self, failover: Definition) -> None:
+        """Beside DNS and confirm, skipped on a planned execution: a Map over the plain databases whose every Task
+        is bounded by the step's budget over its attempts (TimeoutSeconds), retried once more when the region does
+        not answer, and caught (no answer: skipped; anything else: failed), the Map caught as a whole too; each
+        item carries the local step's name and NOT-fenced text."""
+        from runbooks.steps.fence import FenceLeftBehind
+
+        branch = next(b for b in failover.asl["States"]["switch"]["Branches"] if b["StartAt"] == "fence-old-writer?")
+        gate = branch["States"]["fence-old-writer?"]
+        assert gate["Choices"] == [{"Variable": "$.planned", "BooleanEquals": True, "Next": "fence-old-writer!planned"}]
+        fence = branch["States"][gate["Default"]]
+        assert (fence["Type"], fence["ItemsPath"]) == ("Map", "$.plan.plain")
+        assert fence["Catch"][-1]["ErrorEquals"] == ["States.ALL"]
+        states = fence["ItemProcessor"]["States"]
+        tasks = [t for t in states.values() if t["Type"] == "Task"]
+        assert len(tasks) == 10  # per kind: read, tag, rename, the renamed copy, the old id gone
+        bound = math.ceil(FenceLeftBehind.budget / FenceLeftBehind.max_attempts)
+        for task in tasks:
+            assert task["TimeoutSeconds"] == bound == 30
+            assert task["Retry"][0]["MaxAttempts"] == FenceLeftBehind.max_attempts - 1
+            assert {"States.Timeout", "Rds.SdkClientException"} <= set(task["Retry"][0]["ErrorEquals"])
+            assert task["Catch"][-2:] == [
+                {"ErrorEquals": ["States.Timeout", "Rds.SdkClientException"], "ResultPath": "$.error",
+                 "Next": "fence-old-writer/unanswered"},
+                {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "fence-old-writer/failed"}]
+            assert task["Parameters"]["Payload"]["region.$"] == "$.item.source.region"
+        assert states["fence-old-writer/unanswered"]["Parameters"]["status"] == "skipped"
+        assert states["fence-old-writer/failed"]["Parameters"]["status"] == "failed"
+        assert not [s for s in states.values() if s["Type"] == "Fail"]  # the budget's expiry is an outcome too
+        orders = next(i for i in failover.asl["States"]["plan"]["Result"]["plain"] if i["db"] == "orders")
+        assert orders["left_behind"] == {"step": "fence-old-writer:orders", "unfenced": (
+            "orders-db in eu-central-1 is NOT fenced: it takes writes again when its region returns (split brain); "
+            "run `drctl fence --env prod` as soon as the region answers")}
+
+    def test_the_caller_may_make_the_fences_calls_on_the_former_writers_only(self, failover: Definition) -> None:
+        """Each call of the branch is in the caller's allowlist; its role may tag and rename exactly the former
+        writers and their fenced names (what FenceLeftBehind declares)."""
+        from dr.sfn.deploy import caller
+        from dr.sfn.remote.calls import remote_calls
+
+        branch = next(b for b in failover.asl["States"]["switch"]["Branches"] if b["StartAt"] == "fence-old-writer?")
+        found = caller(failover)
+        assert found is not None
+        calls = {c.allowed for c in remote_calls({"States": branch["States"]})}
+        assert calls == {"rds:DescribeDBInstances", "rds:DescribeDBClusters", "rds:AddTagsToResource",
+                         "rds:ModifyDBInstance", "rds:ModifyDBCluster"}
+        assert calls <= set(found.allowed)
+        rename = next(s for s in found.policy["Statement"] if s["Action"] == ["rds:ModifyDBInstance"])
+        prod = "arn:aws:rds:eu-central-1:111111111111:db"
+        assert {f"{prod}:orders-db", f"{prod}:orders-db-fenced-*", f"{prod}:customers-db"} <= set(rename["Resource"])
+        assert not any(r.endswith(":db:*") or r == "*" for r in rename["Resource"])
+
+
 class TestValidity:
     def test_example_passes_structure_request_model_and_quotas(self, failover: Definition) -> None:
         """No structural problem, botocore's CreateStateMachine model accepts it, quotas hold."""
@@ -148,9 +204,13 @@ class TestValidity:
 
     def test_seed_scale_stays_within_step_functions_quotas(self, seed_scale: Topology) -> None:
         """60 databases and 200 records: definition <= 1 MB, inline Maps <= 40 at once (chunks run side by side),
-        worst-case history <= 25,000 events, and every database and zone is in it."""
+        worst-case history <= 25,000 events (the costlier of a planned and an unplanned execution: together they
+        would not fit), and every database and zone is in it."""
         defn = definition_for(seed_scale, "failover", "prod", "qa")
         report = check(defn.asl, defn.text())
+        assert "fence-old-writer:app000" in defn.steps
+        both = 2 + _chain(defn.asl["States"], "plan", defn.asl["States"]["plan"]["Result"], {})
+        assert report.worst_history_events < MAX_HISTORY_EVENTS < both  # planned or unplanned, never both
         assert report.definition_bytes <= MAX_DEFINITION_BYTES
         assert report.max_map_concurrency <= MAX_INLINE_MAP_CONCURRENCY
         assert report.worst_history_events <= MAX_HISTORY_EVENTS

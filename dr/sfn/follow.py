@@ -22,8 +22,11 @@ from dr.sfn.states_lock import LOCKED
 
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 MAP_ITEM_STEPS = {"promote": "promote", "dns": "dns", "backups": "backups", "fence": "fence",
-                  "catch-up": "catch-up"}
+                  "catch-up": "catch-up", "fence-old-writer": "fence-old-writer"}
 """Map states whose iterations are one local step each (`promote:<db>`, `dns:<zone>`, `backups:<db>`)."""
+OUTCOME_STATE = "outcome"
+"""An iteration that ends in `<map>/outcome` did not succeed as its step (a best-effort fence that could not fence):
+that state's input `outcome` says the step, its status and detail (dr/sfn/states_fence.py `left_behind`)."""
 WHOLE_STEPS = ("prechecks", "rpo-gate", "confirm")
 ENDED_UNSUCCESSFULLY = {"ExecutionFailed": "executionFailedEventDetails",
                         "ExecutionAborted": "executionAbortedEventDetails",
@@ -70,7 +73,8 @@ def item_names(defn: Definition) -> dict[str, list[str]]:
              "backups": [f"backups:{i['db']}" for i in plan["clusters"]],
              "dns": [f"dns:{z['zone']}" for z in plan["zones"]],
              "fence": [f"fence:{i['db']}" for i in plan.get("plain", [])],
-             "catch-up": [f"catch-up:{i['db']}" for i in plan.get("plain", [])]}
+             "catch-up": [f"catch-up:{i['db']}" for i in plan.get("plain", [])],
+             "fence-old-writer": [i.get("left_behind", {}).get("step", "") for i in plan.get("plain", [])]}
     out: dict[str, list[str]] = dict(defn.item_steps)  # failback's re-protect Maps ("" where no step)
     size = MAX_INLINE_CONCURRENCY
     for name, steps in whole.items():
@@ -92,6 +96,7 @@ def read(events: list[dict[str, Any]], defn: Definition, status: str) -> Executi
         entered = event.get("stateEnteredEventDetails", {}).get("name")
         exited = event.get("stateExitedEventDetails", {}).get("name")
         _branch_step(view, branches, kind, entered, at)
+        _outcome(view, event, at)
         if kind == "MapStateEntered" and entered:
             base = entered.split("#")[0]
             open_maps.append(base)
@@ -123,6 +128,17 @@ def _branch_step(view: ExecutionView, branches: set[str], kind: str, entered: st
         view.steps[step] = StepView(step, StepStatus.PLANNED, at)
     if kind == "SucceedStateEntered" and entered == f"{step}/done":
         _close(view, step, at, StepStatus.SUCCEEDED)
+
+
+def _outcome(view: ExecutionView, event: dict[str, Any], at: datetime) -> None:
+    """An iteration's step ended as its `outcome` state says (entered: the iteration itself then succeeds)."""
+    details = event.get("stateEnteredEventDetails") or {}
+    if not str(details.get("name", "")).endswith(f"/{OUTCOME_STATE}"):
+        return
+    said = json.loads(details.get("input") or "{}").get("outcome") or {}
+    step = view.steps.get(str(said.get("step", "")))
+    if step is not None and step.ended_at is None and said.get("status") in set(StepStatus):
+        step.ended_at, step.status, step.detail = at, StepStatus(said["status"]), str(said.get("detail", ""))
 
 
 def _iteration(view: ExecutionView, event: dict[str, Any], names: dict[str, list[str]], at: datetime) -> None:

@@ -2,10 +2,10 @@
 listed as a gap when a state machine in the DR region cannot do it.
 
 The definition is the DR region's machine: its SDK-integration Tasks call the region of the copies being
-promoted, Route53 and CloudWatch there; what must be called elsewhere (a planned move's fence in the source region,
-ARC routing controls on the cluster's endpoints) goes through drctl's caller Lambda (dr/sfn/remote). What ASL and
-the caller do not cover (a zone listing compared with the wanted values, DNS answers from the name servers, the
-best-effort fence after an unplanned move) is a `Gap`, with the reason.
+promoted, Route53 and CloudWatch there; what must be called elsewhere (a move's fences in the source region, ARC
+routing controls on the cluster's endpoints) goes through drctl's caller Lambda (dr/sfn/remote). What ASL and the
+caller do not cover (a zone listing compared with the wanted values, DNS answers from the name servers) is a `Gap`,
+with the reason.
 """
 
 from __future__ import annotations
@@ -33,9 +33,6 @@ starts: the newest one's age is at most this, so lag <= RPO - this bounds lag + 
 PLANNED = {"FenceSource": "fence", "CatchUp": "catch-up"}
 """The planned part of a move: Maps over the databases that are not Aurora global, run when the execution's input
 says `planned` (their source-region calls through drctl's caller, dr/sfn/remote)."""
-NOT_BLOCKING = {"FenceLeftBehind": "best effort in the source region after an unplanned move: run `drctl fence "
-                                   "--env SOURCE` once it answers"}
-"""Steps the state machine leaves out, and why (the move is not refused for them)."""
 
 
 @dataclass(frozen=True)
@@ -120,7 +117,8 @@ def plan_item(ctx: RunContext, move: Move) -> dict[str, Any]:
             "threshold": max(0.0, rpo_native), "backup": settings.backup_args()}
 
 
-HISTORY_SHARES = {"promote": 6_000, "confirm": 1_500, "dns": 800, "fence": 700, "catch-up": 2_200}
+HISTORY_SHARES = {"promote": 6_000, "confirm": 1_500, "dns": 800, "fence": 700, "catch-up": 2_200,
+                  "fence-old-writer": 700}
 """Execution-history events (hard quota 25,000 per execution) each polling Map may spend at worst: its loops poll
 slowly enough to stay within (asl.poll_seconds); prechecks, the gate and the fixed states take the rest."""
 
@@ -141,6 +139,7 @@ class _Builder:
         self.protect = ProtectPart(ctx, home_of(ctx, todo)[1])
         self.grants: list[Grant] = []
         self.arcs: list[list[dict[str, str]]] = []
+        self.left_behind: list[Any] = []
 
     def add(self, phase: Phase) -> None:
         members = [unwrap(s) for s in (phase.steps if isinstance(phase, Parallel) else [phase])]
@@ -205,8 +204,9 @@ class _Builder:
             elif isinstance(step, KeepClusterBackups):
                 self.steps.append(step.name)
                 self.backups_step = step
-            elif kind in NOT_BLOCKING:
-                self.gaps.append(Gap(step.name, NOT_BLOCKING[kind], False))
+            elif kind == "FenceLeftBehind":
+                self.left_behind.append(step)
+                self.steps.append(step.name)
             else:
                 self.gaps.append(Gap(step.name, f"{kind} has no Step Functions translation", True))
 
@@ -256,11 +256,28 @@ class _Builder:
             self.branches.append(states_dns.zone_branch(zone["step"], index, self.ctx.target, comment=comment,
                                                         role=zone["role"] if cross else None, poll=poll))
 
+    def _fence_left_behind(self) -> None:
+        """Unplanned executions: the best-effort fence of every former writer that is not Aurora global, a branch
+        beside DNS and confirm (dr/sfn/states_fence.py `left_behind`). Each item carries the local step's name and
+        its NOT-fenced text, so the execution's history and the report say what the local run says."""
+        if not self.left_behind:
+            return
+        steps = {s.move.db.name: s for s in self.left_behind}
+        for item in self.items:
+            if item["db"] in steps:
+                step = steps[item["db"]]
+                item["left_behind"] = {"step": step.name, "unfenced": step._unfenced(self.ctx)}
+        slowest = max(self.left_behind, key=lambda s: s.budget)
+        poll = self._poll(slowest, len(steps), "fence-old-writer")
+        self.branches.append(states_fence.left_behind_branch(slowest, poll, len(steps)))
+        self.grants += [g for s in self.left_behind for g in declared(s, self.ctx)]
+
     def _flush_switch(self) -> None:
         """The switch's Parallel (confirm, DNS and backups side by side), once its steps have all been added."""
         if "switch" in self.states:
             return
         self._dns()
+        self._fence_left_behind()
         clusters = [i for i in self.items if i["kind"] in ("cluster", "global")]
         if self.backups_step is not None and clusters:
             self._branch("backups", states_rds.backups(self.backups_step), "clusters", len(clusters))

@@ -3,11 +3,14 @@
 AWS (Step Functions Developer Guide, "Step Functions service quotas" and "Map state processing modes"): a state
 machine definition is at most 1 MB (hard quota); an execution's history at most 25,000 events (hard quota); an
 inline Map runs at most 40 iterations at once. The worst case walks the definition: every loop turns as often as
-its budget counter allows, every Map item takes that path, every acting state runs once.
+its budget counter allows, every Map item takes that path, every acting state runs once. The execution input's
+`planned` is one value for the whole execution (a planned one fences and catches up before promoting, an unplanned
+one fences what it left behind afterwards): the worst case is the costlier of the two executions, not their sum.
 """
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +24,8 @@ PART_CHOICE = "part?"
 """A failback's first Choice: which part this execution runs (dr/sfn/generate_failback.py)."""
 ROUTES = ("$.item.kind", "$.part")
 """Choices of which exactly one route runs: the worst case is the costliest route, not their sum."""
+PLANNED = ("$.planned", "$.run.planned")
+"""Where a state reads the execution input's `planned` (top level and branches; Map iterations)."""
 
 EVENTS = {"Task": 5, "Pass": 2, "Choice": 2, "Wait": 2, "Succeed": 2, "Fail": 2}
 """History events per state: a Task is entered, scheduled, started, succeeded and exited; the others entered and
@@ -50,8 +55,27 @@ def check(asl_doc: dict[str, Any], text: str) -> QuotaReport:
     start, before = asl_doc["StartAt"], 0
     if PART_CHOICE in asl_doc["States"]:  # a failback: each part is an execution of its own (its own history)
         start, before = PART_CHOICE, EVENTS["Pass"]
-    return QuotaReport(len(text.encode()), _max_concurrency(asl_doc),
-                       2 + before + _chain(asl_doc["States"], start, plan, {}))
+    worst = max(_chain(_as_if(asl_doc, planned)["States"], start, plan, {}) for planned in (True, False))
+    return QuotaReport(len(text.encode()), _max_concurrency(asl_doc), 2 + before + worst)
+
+
+def _as_if(node: Any, planned: bool) -> Any:
+    """A copy of the definition as an execution with input `planned` walks it: each Choice on `planned` becomes a
+    Pass to the one state it would choose (same history cost as the Choice)."""
+    if isinstance(node, list):
+        return [_as_if(v, planned) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _as_if(v, planned) for k, v in node.items()}
+    rules = out.get("Choices") if out.get("Type") == "Choice" else None
+    if not rules or not any(r.get("Variable") in PLANNED for r in rules):
+        return out
+    taken = next((r["Next"] for r in rules if r.get("Variable") in PLANNED and r.get("BooleanEquals") is planned),
+                 None)
+    others = [r for r in rules if r.get("Variable") not in PLANNED]
+    if taken is None and others:
+        return {**out, "Choices": copy.deepcopy(others)}
+    return {"Type": "Pass", "Next": taken or out["Default"]}
 
 
 def _max_concurrency(node: Any) -> int:

@@ -268,11 +268,21 @@ def report(view: ExecutionView, defn: Definition, header: Any, arn: str) -> dict
             builder.notify(Event(EventKind.STEP_FINISHED, last, step=gap.step, status=str(StepStatus.SKIPPED),
                                  duration=0.0, detail=f"not run by Step Functions: {gap.reason}",
                                  data={"started_at": iso(last)}))
-    built = builder.build(run_status(view), last, measured_windows(view, defn, header))
+    built = builder.build(run_status(view), last, {**measured_windows(view, defn, header), **unfenced_advice(view)})
     built.update({"engine": "stepfunctions", "execution_arn": arn, "execution_status": view.status})
     if view.error:
         built["execution_error"] = {"error": view.error, "cause": view.cause}
     return built
+
+
+def unfenced_advice(view: ExecutionView) -> dict[str, Any]:
+    """The report's advice for each former writer the execution could not fence, as a local run gives it: the
+    step's NOT-fenced text (split brain; `drctl fence --env SOURCE`) in `advice` and `next_action`."""
+    from dr.engine.facts import advice_fact
+    from dr.sfn.states_fence import LEFT_BEHIND
+
+    return {advice_fact(f"unfenced.{step.name.split(':', 1)[1]}"): step.detail for step in view.steps.values()
+            if step.name.startswith(f"{LEFT_BEHIND}:") and step.status in (StepStatus.SKIPPED, StepStatus.FAILED)}
 
 
 def measured_windows(view: ExecutionView, defn: Definition, header: Any) -> dict[str, Any]:

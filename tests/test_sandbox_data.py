@@ -37,6 +37,20 @@ def pair(engine: str = "postgres", lag: float = 3.0, control: LocalControl | Non
         control.set_replica_lag(ACCOUNT, "eu-west-1", "rds-instance", "orders-db-euw1", lag)
 
 
+def writing_for(control: LocalControl, clock: FakeClock, seconds: float) -> None:
+    """The pair, taking one write a second (from 0 s) for `seconds`."""
+    pair(control=control)
+    control.start_writes(1.0)
+    clock.advance(seconds)
+
+
+def source_down_after(control: LocalControl, clock: FakeClock, seconds: float, down_for: float) -> None:
+    """The pair takes one write a second; its source's region goes down after `seconds`, for `down_for`."""
+    writing_for(control, clock, seconds)
+    control.set_outage("eu-central-1", True)
+    clock.advance(down_for)
+
+
 def report_copy(control: LocalControl, identifier: str) -> dict[str, Any]:
     return copy(control.data_report(), identifier)
 
@@ -46,18 +60,14 @@ class TestWhoTakesWrites:
         self, sandbox_control: LocalControl, control_clock: FakeClock
     ) -> None:
         """Every tick writes to the writable primary; a read replica refuses as AWS's replicas are read-only."""
-        pair(control=sandbox_control)
-        sandbox_control.start_writes(1.0)
-        control_clock.advance(10)
+        writing_for(sandbox_control, control_clock, 10)
         primary, replica = report_copy(sandbox_control, "orders-db"), report_copy(sandbox_control, "orders-db-euw1")
         assert primary["acknowledged_writes"] == 11  # ticks at 0, 1, ..., 10 s
         assert (replica["acknowledged_writes"], replica["accepts_writes"], replica["role"]) == (0, False, "replica")
 
     def test_a_renamed_copy_takes_no_more_writes(self, sandbox_control: LocalControl, control_clock: FakeClock) -> None:
         """Renaming a copy takes its endpoint away: the applications' writes stop landing on it."""
-        pair(control=sandbox_control)
-        sandbox_control.start_writes(1.0)
-        control_clock.advance(5)
+        writing_for(sandbox_control, control_clock, 5)
         rds("eu-central-1").modify_db_instance(
             DBInstanceIdentifier="orders-db", NewDBInstanceIdentifier="orders-db-fenced", ApplyImmediately=True)
         control_clock.advance(10)
@@ -70,11 +80,7 @@ class TestWhoTakesWrites:
         self, sandbox_control: LocalControl, control_clock: FakeClock
     ) -> None:
         """While its region is down a copy takes no write; when it comes back, it takes them again."""
-        pair(control=sandbox_control)
-        sandbox_control.start_writes(1.0)
-        control_clock.advance(5)
-        sandbox_control.set_outage("eu-central-1", True)
-        control_clock.advance(10)
+        source_down_after(sandbox_control, control_clock, 5, 10)
         assert report_copy(sandbox_control, "orders-db")["acknowledged_writes"] == 6
         assert "outage" in report_copy(sandbox_control, "orders-db")["refused"]
         sandbox_control.set_outage("eu-central-1", False)
@@ -136,9 +142,7 @@ class TestReplication:
         self, sandbox_control: LocalControl, control_clock: FakeClock
     ) -> None:
         """With 3 s of lag, at 10 s the replica holds the writes made up to 7 s."""
-        pair(control=sandbox_control)
-        sandbox_control.start_writes(1.0)
-        control_clock.advance(10)
+        writing_for(sandbox_control, control_clock, 10)
         applied = report_copy(sandbox_control, "orders-db-euw1")["applied"]
         assert applied["seq"] == 8
         assert applied["at"] == "2026-03-01T12:00:07.000Z"
@@ -147,11 +151,7 @@ class TestReplication:
         self, sandbox_control: LocalControl, control_clock: FakeClock
     ) -> None:
         """The replica keeps what it had applied when its source's region went down."""
-        pair(control=sandbox_control)
-        sandbox_control.start_writes(1.0)
-        control_clock.advance(10)
-        sandbox_control.set_outage("eu-central-1", True)
-        control_clock.advance(60)
+        source_down_after(sandbox_control, control_clock, 10, 60)
         assert report_copy(sandbox_control, "orders-db-euw1")["applied"]["seq"] == 8
 
 
@@ -190,9 +190,7 @@ class TestPromotion:
         self, sandbox_control: LocalControl, control_clock: FakeClock
     ) -> None:
         """start_writes again (a new interval) continues after the tick already written now."""
-        pair(control=sandbox_control)
-        sandbox_control.start_writes(1.0)
-        control_clock.advance(2)
+        writing_for(sandbox_control, control_clock, 2)
         sandbox_control.start_writes(0.5)
         control_clock.advance(1)
         assert report_copy(sandbox_control, "orders-db")["acknowledged_writes"] == 5  # 0, 1, 2, then 2.5, 3
@@ -201,9 +199,7 @@ class TestPromotion:
         self, sandbox_control: LocalControl, control_clock: FakeClock
     ) -> None:
         """Promoting while the source stays writable gives two writers: every tick after counts."""
-        pair(control=sandbox_control)
-        sandbox_control.start_writes(1.0)
-        control_clock.advance(10)
+        writing_for(sandbox_control, control_clock, 10)
         rds("eu-west-1").promote_read_replica(DBInstanceIdentifier="orders-db-euw1")
         control_clock.advance(10)
         report = sandbox_control.data_report()
@@ -216,11 +212,7 @@ class TestPromotion:
         self, sandbox_control: LocalControl, control_clock: FakeClock
     ) -> None:
         """Source region down at 10 s, replica 3 s behind: writes 9..11 (8 s to 10 s) are lost, over 2 s."""
-        pair(control=sandbox_control)
-        sandbox_control.start_writes(1.0)
-        control_clock.advance(10)
-        sandbox_control.set_outage("eu-central-1", True)
-        control_clock.advance(30)
+        source_down_after(sandbox_control, control_clock, 10, 30)
         rds("eu-west-1").promote_read_replica(DBInstanceIdentifier="orders-db-euw1")
         control_clock.advance(5)
         report = sandbox_control.data_report()
@@ -234,9 +226,7 @@ class TestPromotion:
         self, sandbox_control: LocalControl, control_clock: FakeClock
     ) -> None:
         """A planned move done as AWS documents it (stop writes, wait for the replica, promote) loses no write."""
-        pair(control=sandbox_control)
-        sandbox_control.start_writes(1.0)
-        control_clock.advance(10)
+        writing_for(sandbox_control, control_clock, 10)
         rds("eu-central-1").modify_db_instance(
             DBInstanceIdentifier="orders-db", NewDBInstanceIdentifier="orders-db-old", ApplyImmediately=True)
         control_clock.advance(5)

@@ -278,6 +278,9 @@ class TestPlanned:
         steps = {s["name"]: s["status"] for s in first.report["steps"]}
         assert all(steps[f"{kind}:{db}"] == "succeeded" for kind in ("fence", "catch-up")
                    for db in ("orders", "customers", "inventory"))
+        left_behind = {s["name"]: s["status"] for s in outcome.report["steps"] if s["name"].startswith("fence-old")}
+        assert set(left_behind.values()) == {"already-done"}  # the local run's: its fence renamed them first
+        assert {name: steps[name] for name in left_behind} == left_behind
         assert set(outcome.report) <= set(first.report)
         assert first.report["rpo"]["data_loss_window_seconds"] == outcome.report["rpo"]["data_loss_window_seconds"]
         assert first.report["rpo"]["data_loss_window_seconds"] == 0.0

@@ -259,9 +259,8 @@ def report(view: ExecutionView, defn: Definition, header: Any, arn: str) -> dict
                              data={"started_at": iso(step.started_at)}))
     for name in defn.steps:  # a step the execution did not need: the gate with --accept-data-loss
         if view.status == "SUCCEEDED" and name not in view.steps:
-            reason = ("passed with --accept-data-loss, lag not read" if name == "rpo-gate"
-                      else "not needed by the execution")
-            builder.notify(Event(EventKind.STEP_FINISHED, last, step=name, status=str(StepStatus.SKIPPED),
+            status, reason = not_run(name, view)
+            builder.notify(Event(EventKind.STEP_FINISHED, last, step=name, status=str(status),
                                  duration=0.0, detail=reason, data={"started_at": iso(last)}))
     for gap in defn.gaps:
         if not gap.blocking and gap.step not in view.steps:
@@ -283,6 +282,19 @@ def unfenced_advice(view: ExecutionView) -> dict[str, Any]:
 
     return {advice_fact(f"unfenced.{step.name.split(':', 1)[1]}"): step.detail for step in view.steps.values()
             if step.name.startswith(f"{LEFT_BEHIND}:") and step.status in (StepStatus.SKIPPED, StepStatus.FAILED)}
+
+
+def not_run(name: str, view: ExecutionView) -> tuple[StepStatus, str]:
+    """How the report shows a step a succeeded execution did not run, as the local run shows it: a former writer
+    its planned fence renamed before promotion is already fenced (`already-done`, the local step's is-done); the
+    gate with --accept-data-loss, and the rest, skipped."""
+    if name == "rpo-gate":
+        return StepStatus.SKIPPED, "passed with --accept-data-loss, lag not read"
+    if name.startswith("fence-old-writer:"):
+        fenced = view.steps.get("fence:" + name.split(":", 1)[1])
+        if fenced is not None and fenced.status is StepStatus.SUCCEEDED:
+            return StepStatus.ALREADY_DONE, f"already in the desired state: fenced before promotion ({fenced.name})"
+    return StepStatus.SKIPPED, "not needed by the execution"
 
 
 def measured_windows(view: ExecutionView, defn: Definition, header: Any) -> dict[str, Any]:

@@ -56,8 +56,9 @@ class TestRedrive:
     def test_a_run_refused_by_a_precheck_is_redriven_from_it_once_fixed(
             self, sandbox: InProcessSandbox, monkeypatch: pytest.MonkeyPatch) -> None:
         """A DR copy in `backing-up` fails the prechecks (exit 3, nothing promoted); once it is available, `resume`
-        redrives the same execution from the prechecks: the run lock is not taken again, every database is
-        promoted and every record moved (exit 0), the journal says who redrove it."""
+        is refused while another holds the pair's run lock (exit 3), then with --break-lock redrives the same
+        execution from the prechecks: the in-machine lock is not taken again, every database is promoted and every
+        record moved (exit 0), the journal says who redrove it and whose lock it broke."""
         monkeypatch.setattr("dr.sfn.run.POLL_SECONDS", 0.5)
         _deployed(sandbox)
         config = str(sandbox.config_path)
@@ -68,8 +69,13 @@ class TestRedrive:
         assert json.loads(refused.stdout)["execution_error"]["error"] == asl.FAILED_PRECONDITION
         assert _state(sandbox.topology, sandbox.clients)["orders"][0] is not None  # still a replica
         sandbox.control.set_db_status(PROD, DR_REGION, orders.replica.id, "available")
+        other = _held_lock(sandbox)
+        held = _drctl("resume", "sfn-redrive", "-c", config, "--yes")
+        assert held.exit_code == 3, held.output
+        assert "someone@elsewhere" in held.output
 
-        resumed = _drctl("resume", "sfn-redrive", "-c", config, "--yes", "-o", "json")
+        resumed = _drctl("resume", "sfn-redrive", "-c", config, "--yes", "--break-lock", "-o", "json")
+        other.release()
 
         assert resumed.exit_code == 0, resumed.output
         report = json.loads(resumed.stdout)
@@ -84,9 +90,9 @@ class TestRedrive:
         assert entered.count("lock:parent?") == 1
         assert entered.count("prechecks") == 2
         journal = _drctl("runs", "show", "sfn-redrive", "-c", config, "--events")
-        resumed_events = [json.loads(line) for line in journal.stdout.splitlines()
-                          if json.loads(line)["type"] == "run-resumed"]
-        assert [e["data"]["redrive"] for e in resumed_events] == [report["execution_arn"]]
+        events_of = [json.loads(line) for line in journal.stdout.splitlines()]
+        assert [e["data"]["redrive"] for e in events_of if e["type"] == "run-resumed"] == [report["execution_arn"]]
+        assert [e["data"]["run_id"] for e in events_of if e["type"] == "lock-broken"] == ["someone-elses-run"]
 
     def test_a_run_failed_after_its_promotions_is_redriven_without_promoting_again(
             self, sandbox: InProcessSandbox, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -111,6 +117,19 @@ class TestRedrive:
         called_again = _called(_after_redrive(_history(sandbox, report)))
         assert "changeResourceRecordSets" in called_again
         assert called_again.isdisjoint(PROMOTIONS)
+
+
+def _held_lock(sandbox: InProcessSandbox) -> Any:
+    """The prod/qa pair's run lock, taken by another run (as a local run on another machine would hold it)."""
+    from dr.clock import SYSTEM_CLOCK
+    from dr.engine.backends import run_lock
+    from dr.engine.lock.base import LockInfo, lock_key
+
+    key = lock_key("prod", "qa")
+    lock = run_lock(sandbox.topology, sandbox.clients, key)
+    lock.acquire(LockInfo(key=key, run_id="someone-elses-run", holder="someone@elsewhere", pid=1,
+                          since=SYSTEM_CLOCK.now()))
+    return lock
 
 
 def _refuse_first_record_change(monkeypatch: pytest.MonkeyPatch) -> list[int]:

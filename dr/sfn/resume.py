@@ -118,7 +118,8 @@ def unfinished(sfn: Any, defn: Definition, header: Any) -> Unfinished | None:
 def redrive(sfn: Any, defn: Definition, header: Any, found: Unfinished, flags: Any, *, topology: Any,
             clients: Any) -> None:
     """Refuse what a redrive cannot fix; confirm; under the pair's run lock, redrive and journal it."""
-    from dr.sfn.run import pair_locked
+    from dr.engine.session import holder
+    from dr.sfn.run import journal_event, pair_locked
 
     if found.error == LOCKED:
         raise UsageError(
@@ -133,14 +134,16 @@ def redrive(sfn: Any, defn: Definition, header: Any, found: Unfinished, flags: A
             "if the data-loss window is accepted")
     check_definition(sfn, defn, found.arn)
     confirm(flags, header, found)
-    with pair_locked(topology, clients, header):
+    with pair_locked(topology, clients, header, break_lock=flags.break_lock) as broken:
         try:
             sfn.redrive_execution(executionArn=found.arn,
                                   clientToken=f"{header.run_id}-redrive-{found.redrive_count + 1}"[:MAX_CLIENT_TOKEN])
         except sfn.exceptions.ExecutionNotRedrivable as err:
             raise UsageError(f"run {header.run_id}: Step Functions does not redrive {found.arn}: "
                              f"{err.response['Error'].get('Message', err)}. Start a new run") from None
-        _journal_resumed(topology, clients, header, found)
+        journal_event(topology, clients, header, Event(EventKind.RUN_RESUMED, SYSTEM_CLOCK.now(), data={
+            "pid": os.getpid(), "by": holder(), "redrive": found.arn, "redrive_count": found.redrive_count + 1}),
+            broken)
     sys.stderr.write(f"run {header.run_id}: redriving {found.arn} ({found.status}: {found.error or 'no error'}) "
                      "from its unsuccessful state\n")
 
@@ -164,19 +167,3 @@ def confirm(flags: Any, header: Any, found: Unfinished) -> None:
         f"resume run {header.run_id} ({header.runbook} {header.source} -> {header.target}) in AWS Step Functions: "
         f"redrive {found.arn}, {found.status} ({found.error or 'no error'}: {found.cause[:200]}); the states that "
         "succeeded are not run again"])
-
-
-def _journal_resumed(topology: Any, clients: Any, header: Any, found: Unfinished) -> None:
-    """The run's journal says when and by whom its execution was redriven (`runs show --events`)."""
-    from dr.engine.backends import journal_backend
-    from dr.engine.journal.base import Journal, last_seq
-    from dr.engine.session import holder
-
-    backend = journal_backend(topology, clients)
-    journal = Journal(backend, header.run_id, last_seq=last_seq(backend, header.run_id))
-    try:
-        journal.record(Event(EventKind.RUN_RESUMED, SYSTEM_CLOCK.now(),
-                             data={"pid": os.getpid(), "by": holder(), "redrive": found.arn,
-                                   "redrive_count": found.redrive_count + 1}))
-    finally:
-        journal.close()

@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 
 from dr.clock import SYSTEM_CLOCK, Clock, iso
 from dr.engine.events import Event, EventKind
+from dr.engine.lock.base import LockInfo
 from dr.engine.session import RunOutcome
 from dr.engine.step import RunContext, RunOptions, StepStatus
 from dr.errors import UsageError
@@ -123,45 +124,52 @@ def _start(runbook: str, *, config: str | None, target: str, flags: Any) -> RunO
 
         payload = run_failback.execution_input(ctx, defn, payload, now)
     sfn = sfn_client(clients, defn)
-    with pair_locked(topology, clients, header):
+    with pair_locked(topology, clients, header, break_lock=flags.break_lock) as broken:
         try:
             sfn.start_execution(stateMachineArn=naming.machine_arn(defn), name=run_id, input=payload)
         except sfn.exceptions.ExecutionAlreadyExists:
             sys.stderr.write(f"execution {run_id} exists already: following it\n")
-        _journal_started(topology, clients, header)
+        journal_event(topology, clients, header, Event(EventKind.RUN_STARTED, header.started_at,
+                                                       data=header.to_data()), broken, first=True)
     sys.stderr.write(f"{runbook} {source} -> {target}: Step Functions execution {arn}\n")
     return follow_run(sfn, arn, defn, header, SYSTEM_CLOCK)
 
 
 @contextmanager
-def pair_locked(topology: Any, clients: Any, header: Any) -> Iterator[None]:
-    """While starting: the pair's run lock (a local run's), and no execution of the pair RUNNING (exit 3)."""
+def pair_locked(topology: Any, clients: Any, header: Any, *, break_lock: bool = False) -> Iterator[LockInfo | None]:
+    """While starting (or redriving): the pair's run lock (a local run's; `break_lock` takes it from its holder,
+    whose record is yielded), and no execution of the pair RUNNING (exit 3: an execution is stopped, never broken)."""
     from dr.engine.backends import run_lock
-    from dr.engine.lock.base import LockInfo, lock_key
+    from dr.engine.lock.base import lock_key
     from dr.engine.session import holder, state_call
     from dr.sfn.pair_lock import refuse_if_running
 
     lock = run_lock(topology, clients, lock_key(header.source, header.target))
     me = LockInfo(key=lock_key(header.source, header.target), run_id=header.run_id, holder=holder(),
                   pid=os.getpid(), since=SYSTEM_CLOCK.now())
-    state_call(f"take the run lock {lock.location}", lambda: lock.acquire(me))
+    broken = state_call(f"take the run lock {lock.location}", lambda: lock.acquire(me, break_lock=break_lock))
     try:
         state_call("read the pair's running Step Functions executions",
                    lambda: refuse_if_running(topology, clients, header.source, header.target, only_deployed=False))
-        yield
+        yield broken
     finally:
         lock.release()
 
 
-def _journal_started(topology: Any, clients: Any, header: Any) -> None:
-    """The run's journal (the topology's store) says it was started in Step Functions and where: `runs list`
-    shows it, `runs show` follows the execution, `resume` refuses it."""
+def journal_event(topology: Any, clients: Any, header: Any, event: Event, broken: LockInfo | None, *,
+                  first: bool = False) -> None:
+    """The run's journal (the topology's store) records `event` (RUN_STARTED `first`: `runs list` shows the run,
+    `runs show` follows its execution, `resume` redrives it), then a broken lock's holder, as a local run does."""
     from dr.engine.backends import journal_backend
-    from dr.engine.journal.base import Journal
+    from dr.engine.journal.base import Journal, last_seq
 
-    journal = Journal(journal_backend(topology, clients), header.run_id)
+    backend = journal_backend(topology, clients)
+    journal = Journal(backend, header.run_id, last_seq=0 if first else last_seq(backend, header.run_id))
     try:
-        journal.record(Event(EventKind.RUN_STARTED, header.started_at, data=header.to_data()))
+        journal.record(event)
+        if broken is not None:
+            journal.record(Event(EventKind.LOCK_BROKEN, event.at, detail=f"broke the lock of: {broken.describe()}",
+                                 data=broken.to_data()))
     finally:
         journal.close()
 
@@ -214,7 +222,7 @@ def confirm_lines(flags: Any, target: str, lines: list[str]) -> None:
     if terminal is None:
         raise UsageError("this command changes things and there is no terminal to confirm on: pass --yes")
     try:
-        confirm_on(terminal, lines, target, break_lock=False)
+        confirm_on(terminal, lines, target, break_lock=flags.break_lock)
     finally:
         terminal.close()
 

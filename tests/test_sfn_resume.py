@@ -35,6 +35,14 @@ def _failover(config: str, run_id: str) -> Any:
                   "--accept-data-loss", "--run-id", run_id, "-c", config, "-o", "json")
 
 
+def _listed(config: str, run_id: str) -> tuple[str, str]:
+    """The engine and status `drctl runs list` gives the run."""
+    listed = _drctl("runs", "list", "-c", config, "-o", "json")
+    assert listed.exit_code == 0, listed.output
+    row = next(r for r in json.loads(listed.stdout)["runs"] if r["run_id"] == run_id)
+    return row["engine"], row["status"]
+
+
 def _history(sandbox: InProcessSandbox, report: dict[str, Any]) -> list[dict[str, Any]]:
     sfn = sandbox.clients.client("stepfunctions", "prod", DR_REGION)
     return list(sfn.get_execution_history(executionArn=report["execution_arn"], maxResults=1000)["events"])
@@ -97,7 +105,8 @@ class TestRedrive:
     def test_a_run_failed_after_its_promotions_is_redriven_without_promoting_again(
             self, sandbox: InProcessSandbox, monkeypatch: pytest.MonkeyPatch) -> None:
         """Route53 refuses the first record change (a non-transient error): the execution fails after every
-        promotion (exit 1). `resume` redrives it: the records move and no promotion is called again."""
+        promotion (exit 1; `runs list` says failed, from the execution). `resume` redrives it: the records move,
+        no promotion is called again, and `runs list` says succeeded."""
         monkeypatch.setattr("dr.sfn.run.POLL_SECONDS", 0.5)
         _deployed(sandbox)
         config = str(sandbox.config_path)
@@ -107,6 +116,7 @@ class TestRedrive:
         assert refusals == [1]
         half = _state(sandbox.topology, sandbox.clients)
         assert all(half[db.name][0] is None for db in sandbox.topology.databases)  # promoted before the failure
+        assert _listed(config, "sfn-dns") == ("stepfunctions", "failed")
 
         resumed = _drctl("resume", "sfn-dns", "-c", config, "--yes", "-o", "json")
 
@@ -114,6 +124,7 @@ class TestRedrive:
         report = json.loads(resumed.stdout)
         steps = {s["name"]: s["status"] for s in report["steps"]}
         assert all(status == "succeeded" for name, status in steps.items() if name.startswith("dns:"))
+        assert _listed(config, "sfn-dns") == ("stepfunctions", "succeeded")
         called_again = _called(_after_redrive(_history(sandbox, report)))
         assert "changeResourceRecordSets" in called_again
         assert called_again.isdisjoint(PROMOTIONS)

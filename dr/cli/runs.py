@@ -106,6 +106,21 @@ def _stored_report(history: Any, backend: Any, topology: Any = None) -> dict[str
     return builder.build(judged_status(history, _lock(topology, history)), history.events[-1].at, history.facts)
 
 
+def _listed_status(history: Any, topology: Any) -> str:
+    """A local run's status from its journal and lock; a Step Functions run's from its executions (its journal
+    records only that it started, and each redrive)."""
+    from dr.engine.journal.liveness import judged_status
+    from dr.sfn.run import engine_of
+
+    if engine_of(history):
+        if topology is None:
+            return "unknown (Step Functions run: pass -c CONFIG to read its execution)"
+        from dr.sfn.resume import run_status_of
+
+        return run_status_of(topology, history.header)
+    return str(judged_status(history, _lock(topology, history)))
+
+
 @runs_app.command("list")
 def list_cmd(config: ConfigOpt = None, output: OutputOpt = Output.TEXT) -> None:
     """Every run in the journal store, oldest first, with its status."""
@@ -115,8 +130,8 @@ def list_cmd(config: ConfigOpt = None, output: OutputOpt = Output.TEXT) -> None:
     try:
         backend, topology = _backend(config)
         rows = []
-        from dr.engine.journal.liveness import judged_status
         from dr.engine.session import load_history, state_call
+        from dr.sfn.run import engine_of
 
         for run_id in state_call(f"list the runs in {backend.location}", backend.run_ids):
             try:
@@ -125,8 +140,8 @@ def list_cmd(config: ConfigOpt = None, output: OutputOpt = Output.TEXT) -> None:
                 sys.stderr.write(f"drctl: skipping {run_id}: {err}\n")
                 continue
             rows.append({"run_id": run_id, "runbook": h.header.runbook, "source": h.header.source,
-                         "target": h.header.target, "mode": h.header.mode,
-                         "status": str(judged_status(h, _lock(topology, h))),
+                         "target": h.header.target, "mode": h.header.mode, "engine": engine_of(h) or "local",
+                         "status": _listed_status(h, topology),
                          "started_at": iso(h.header.started_at),
                          "finished_at": iso(h.finished_at) if h.finished_at else None,
                          "by": f"{h.header.user}@{h.header.host}"})
@@ -137,7 +152,8 @@ def list_cmd(config: ConfigOpt = None, output: OutputOpt = Output.TEXT) -> None:
         print_json({"journal": backend.location, "runs": rows})
         return
     for r in rows:
-        sys.stdout.write(f"{r['run_id']}  {r['runbook']} {r['source']}->{r['target']} {r['mode']}  "
+        engine = "" if r["engine"] == "local" else f" ({r['engine']})"
+        sys.stdout.write(f"{r['run_id']}  {r['runbook']} {r['source']}->{r['target']} {r['mode']}{engine}  "
                          f"{r['status']}  started {r['started_at']} by {r['by']}\n")
     if not rows:
         sys.stdout.write(f"no runs in {backend.location}\n")

@@ -167,3 +167,23 @@ def confirm(flags: Any, header: Any, found: Unfinished) -> None:
         f"resume run {header.run_id} ({header.runbook} {header.source} -> {header.target}) in AWS Step Functions: "
         f"redrive {found.arn}, {found.status} ({found.error or 'no error'}: {found.cause[:200]}); the states that "
         "succeeded are not run again"])
+
+
+def run_status_of(topology: Any, header: Any) -> str:
+    """`runs list`'s status of a run Step Functions executes: its executions' (the journal never says how it
+    ended): `running`, `succeeded`, `refused` (a gate, a precondition, the run lock) or `failed`; `unknown (...)`
+    when Step Functions cannot be read from here."""
+    from dr.aws.factory import ClientFactory
+    from dr.sfn.follow import ExecutionView, run_status
+    from dr.sfn.run import definition_for, sfn_client
+
+    try:
+        clients = ClientFactory(topology, run_id="runs")
+        defn = definition_for(topology, header.runbook, header.source, header.target, clients)
+        found = unfinished(sfn_client(clients, defn), defn, header)
+    except Exception as err:  # a listing never fails for one run: it says what it could not read
+        return f"unknown ({type(err).__name__}: {str(err)[:120]})"
+    if found is None:
+        return "succeeded"
+    return str(run_status(ExecutionView(found.status, error=found.error, cause=found.cause)))
+

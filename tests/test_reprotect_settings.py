@@ -194,6 +194,31 @@ class TestReplicaRequirements:
             assert "binary logging is off on inventory-cluster-euw1" in error
             assert not any(c[1] == "CreateDBCluster" for c in h.faults.calls)
 
+    def test_a_binlog_format_not_applied_on_the_writer_waits_for_its_reboot(self, tmp_path: Path) -> None:
+        """binlog_format changed (MIXED) but the writer not rebooted (pending-reboot): refused naming the cluster, the
+        writer and the reboot command; after the reboot, the resumed run creates the replica cluster."""
+        with harness(tmp_path, _only("inventory")) as h:
+            assert h.run("failover", "qa").exit_code == 0
+            h.rds(WEST).modify_db_cluster_parameter_group(
+                DBClusterParameterGroupName="aurora-mysql8-binlog",
+                Parameters=[{"ParameterName": "binlog_format", "ParameterValue": "MIXED",
+                             "ApplyMethod": "pending-reboot"}])
+            writer = next(m["DBInstanceIdentifier"] for m in _cluster(h, WEST, "inventory-cluster-euw1")[
+                "DBClusterMembers"] if m["IsClusterWriter"])
+            outcome = _failed_back(h)
+            assert outcome.exit_code != 0
+            error = step(outcome.report, "reprotect:inventory")["detail"]
+            assert (f"aurora-mysql8-binlog of inventory-cluster-euw1 is not in sync on its writer {writer} "
+                    "(DBClusterParameterGroupStatus pending-reboot)") in error
+            assert f"aws rds reboot-db-instance --db-instance-identifier {writer} --region {WEST}" in error
+            assert "drctl resume fb" in error
+            assert not any(c[1] == "CreateDBCluster" for c in h.faults.calls)
+            h.rds(WEST).reboot_db_instance(DBInstanceIdentifier=writer)
+            resumed = h.run("failback", "prod", run_id="fb", resume=True, extra={"phase": "reprotect"})
+            assert resumed.exit_code == 0, resumed.report
+            assert _cluster(h, CENTRAL, "inventory-cluster")["ReplicationSourceIdentifier"].endswith(
+                ":cluster:inventory-cluster-euw1")
+
 
 class TestPromotionRequirements:
     def test_a_headless_aurora_dr_cluster_is_not_promoted(self, tmp_path: Path) -> None:

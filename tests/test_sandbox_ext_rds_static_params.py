@@ -85,3 +85,18 @@ class TestStaticClusterParameters:
                                        Engine="aurora-mysql", DBInstanceClass="db.r6g.large")
         assert _statuses(ledger) == {"ledger-1": "pending-reboot", "ledger-2": "pending-reboot",
                                      "ledger-3": "in-sync"}
+
+    def test_a_cross_region_replica_of_a_source_whose_writer_waits_is_refused(self, ledger: str) -> None:
+        """CreateDBCluster replicating ledger while its writer is pending-reboot: refused with AWS's message and no
+        cluster; once the writer rebooted (the reader may still wait), the replica cluster is created."""
+        _set("binlog_format", "MIXED")
+        arn = rds(REGION).describe_db_clusters(DBClusterIdentifier=ledger)["DBClusters"][0]["DBClusterArn"]
+        replica = {"DBClusterIdentifier": "ledger-euw1", "Engine": "aurora-mysql",
+                   "ReplicationSourceIdentifier": arn, "SourceRegion": REGION}
+        with pytest.raises(ClientError) as err:
+            rds("eu-west-1").create_db_cluster(**replica)
+        assert "doesn't have cluster parameter group in sync on writer" in str(err.value)
+        assert rds("eu-west-1").describe_db_clusters()["DBClusters"] == []
+        rds(REGION).reboot_db_instance(DBInstanceIdentifier="ledger-1")
+        created = rds("eu-west-1").create_db_cluster(**replica)["DBCluster"]
+        assert created["ReplicationSourceIdentifier"] == arn

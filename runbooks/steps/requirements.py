@@ -8,7 +8,9 @@ Creating a replica (re-protect), from the writer `move.old` at `move.new`:
   CreateDBCluster `KmsKeyId`), declared in the topology;
 - an Aurora MySQL source of a cross-Region replica cluster has binary logging on (`binlog_format` in its DB
   cluster parameter group; Aurora User Guide, "Replicating Amazon Aurora MySQL DB clusters across AWS Regions",
-  and its troubleshooting page: "Source cluster ... doesn't have binlogs enabled").
+  and its troubleshooting page: "Source cluster ... doesn't have binlogs enabled"), applied on its writer: the
+  writer member's `DBClusterParameterGroupStatus` is `in-sync` (binlog_format is static, so a changed value waits
+  for the writer's reboot; the same page: "doesn't have cluster parameter group in sync on writer").
 
 Promoting (`promotion_requirements`, called from Prechecks):
 - an Aurora DR cluster needs an available DB instance: a headless cluster (Aurora allows them as global
@@ -31,6 +33,8 @@ from runbooks.steps._common import Move, call, is_cluster, moves, rds, region
 from runbooks.steps.rds_watch import RdsWatch
 
 BINLOG_OFF = frozenset({"", "off", "none"})
+PARAMETERS_IN_SYNC = "in-sync"
+"""A cluster member's `DBClusterParameterGroupStatus` once it runs with its group's values (else `pending-reboot`)."""
 BACKUP_ENGINES = ("mysql", "mariadb")
 """RDS engines whose read replicas can have automated backups (RDS for PostgreSQL's cannot)."""
 
@@ -85,10 +89,31 @@ def _binlog_problems(ctx: RunContext, move: Move, facts: SourceFacts) -> list[st
     group = str(facts.raw.get("DBClusterParameterGroup") or "")
     value = binlog_format(rds(ctx, move.old), group)
     if value.lower() not in BINLOG_OFF:
-        return []
+        return _writer_sync_problems(ctx, move, facts, group)
     return [f"binary logging is off on {move.old.id} (binlog_format={value or 'OFF'} in DB cluster parameter group "
             f"{group or 'default'}): an Aurora MySQL cross-Region replica needs it. Use a custom DB cluster "
             "parameter group with binlog_format=ROW (or MIXED), apply it to the cluster and reboot its writer"]
+
+
+def _writer_sync_problems(ctx: RunContext, move: Move, facts: SourceFacts, group: str) -> list[str]:
+    """binlog_format is static: a value set in the group applies only once the writer rebooted, and until then AWS
+    refuses the replica ("doesn't have cluster parameter group in sync on writer"). Read from the cluster's own
+    description (`DBClusterMembers`), no further call; a writer that reports no status is not refused."""
+    writer = writer_member(facts.raw)
+    status = str(writer.get("DBClusterParameterGroupStatus") or PARAMETERS_IN_SYNC) if writer else PARAMETERS_IN_SYNC
+    if writer is None or status == PARAMETERS_IN_SYNC:
+        return []
+    member = writer.get("DBInstanceIdentifier")
+    return [f"the DB cluster parameter group {group or 'default'} of {move.old.id} is not in sync on its writer "
+            f"{member} (DBClusterParameterGroupStatus {status}): binlog_format is a static parameter, applied only "
+            "when the writer reboots, and AWS refuses a cross-Region replica until then. Reboot the writer: aws rds "
+            f"reboot-db-instance --db-instance-identifier {member} --region {region(ctx, move.old)}; once it is "
+            f"available again, resume: drctl resume {ctx.run_id}"]
+
+
+def writer_member(cluster: dict[str, Any]) -> dict[str, Any] | None:
+    """The writer's entry of a cluster description's `DBClusterMembers` (None when it has no writer)."""
+    return next((m for m in cluster.get("DBClusterMembers") or [] if m.get("IsClusterWriter")), None)
 
 
 def binlog_format(client: Any, group: str) -> str:

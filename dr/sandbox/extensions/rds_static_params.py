@@ -16,7 +16,9 @@ if you have updated the binlog_format DB cluster parameter, but have not reboote
 moto applies every parameter at once and reports every member `in-sync`. Here a changed static parameter
 (`STATIC`) of a group that clusters use leaves those clusters' current members `pending-reboot` until each is
 rebooted (RebootDBInstance), then `in-sync`; `ApplyMethod` `immediate` for a static parameter is
-`InvalidParameterCombination` and changes nothing. The group itself shows the new value at once (as
+`InvalidParameterCombination` and changes nothing; a cross-Region replica cluster of a source whose writer is
+`pending-reboot` is refused with the troubleshooting page's message (the page gives no error code: here
+`InvalidDBClusterStateFault`). The group itself shows the new value at once (as
 DescribeDBClusterParameters does on AWS). Simplified: rebooting a writer does not reboot its readers (AWS does so
 only for Aurora MySQL 2.09 and lower); associating another group with ModifyDBCluster is not modelled.
 """
@@ -26,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from dr.sandbox.extensions import _guard
+from dr.sandbox.extensions import _guard, _replica_hooks
 
 STATIC = frozenset({"binlog_format"})
 """Cluster parameters AWS applies only after a reboot (named as static in the pages above)."""
@@ -41,6 +43,7 @@ def install() -> None:
     _guard.replace(RDSBackend, "modify_db_cluster_parameter_group", _modify_group,
                    ["db_cluster_parameter_group_name", "db_cluster_parameter_group_parameters"])
     _guard.replace(RDSBackend, "reboot_db_instance", _reboot, ["db_instance_identifier"])
+    _replica_hooks.register(_replica_hooks.CLUSTER_REPLICA, _source_in_sync)
     current = DBCluster.__dict__.get("db_cluster_members")
     if not isinstance(current, property) or current.fget is None:
         raise _guard.shape_error("DBCluster.db_cluster_members is no longer a property")
@@ -89,6 +92,17 @@ def _reboot(self: Any, db_instance_identifier: str) -> Any:
     if is_pending(database):
         setattr(database, PENDING, False)  # it booted with the group's current values
     return database
+
+
+def _source_in_sync(backend: Any, kwargs: dict[str, Any], source: Any) -> None:
+    """AWS refuses a cross-Region replica cluster until the source's writer runs with its cluster parameters."""
+    if not _replica_hooks.is_cross_region(backend, source):
+        return
+    if any(is_pending(m) for m in source.members if m.is_cluster_writer):
+        from moto.rds.exceptions import RDSClientError
+
+        raise RDSClientError("InvalidDBClusterStateFault", f"Source cluster {source.db_cluster_arn} doesn't have "
+                             "cluster parameter group in sync on writer")
 
 
 def _with_status(cluster: Any, members: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 
+from dr.sandbox.control import LocalControl
 from dr.sfn.deploy import caller, role_policy
 from dr.sfn.generate import Definition
 from dr.sfn.remote.calls import allowlist
 from dr.sfn.run import definition_for
 from dr.testing.sandbox import in_process_sandbox
+from runbooks.steps.requirements import WRITER_NOT_IN_SYNC
 from tests.failover_support import step
 from tests.test_sfn_failback import SMALL, _called, _drctl, _set_lags, quiet_env
 
@@ -68,14 +70,15 @@ class TestBinaryLogging:
 
     def test_binlog_off_unset_or_a_missing_default_group_fails_with_the_local_message(self, small: Definition) -> None:
         """OFF (any case) or NONE goes to `no-binlog`, a DR.PreconditionFailed with the local step's words; an
-        unset or empty value, and a default group that cannot be read, count as OFF; ROW goes on to the create."""
+        unset or empty value, and a default group that cannot be read, count as OFF; ROW goes on to the writer's
+        parameter group status (TestWriterInSync), then the create."""
         states = _create(small)
         off = states["create/c:bl-off?"]
         assert off["Choices"][0] == {"Variable": "$.blv.v", "StringEquals": "", "Next": "create/c:bl-unset"}
         spelled = {r["StringEquals"] for r in off["Choices"][1]["Or"]}
         assert {"OFF", "off", "NONE", "none"} <= spelled
         assert not {"ROW", "MIXED", "STATEMENT"} & spelled
-        assert (off["Choices"][1]["Next"], off["Default"]) == ("create/c:no-binlog", "create/c:shape?")
+        assert (off["Choices"][1]["Next"], off["Default"]) == ("create/c:no-binlog", "create/c:bl-writer?")
         assert states["create/c:bl-has?"]["Choices"][0]["Next"] == "create/c:bl-unset"
         assert states["create/c:bl-unset"]["Parameters"] == {"v": "OFF"}
         missing = states["create/c:bl-read"]["Catch"][0]
@@ -132,6 +135,62 @@ class TestReplicating:
         rpo = float(SMALL.objectives.rpo)
         for item in _items(small, "back").values():
             assert item["threshold"] * item["metric"]["to_seconds"] == pytest.approx(rpo)
+
+
+WRITER_INPUT = {"item": {"db": "inventory", "id": "inventory-cluster", "binlog": True,
+                          "writer": {"id": "inventory-cluster-euw1", "region": "eu-west-1"}},
+                "run": {"run_id": "fb-1"}}
+
+
+def _writer_sync_outcome(states: dict[str, Any], members: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    """Run the writer-sync states (from `bl-writer?`, `shape?` a Succeed) in the sandbox's interpreter on a writer
+    cluster with these members, as machine `name`: the execution's description."""
+    import boto3
+
+    from tests.test_sandbox_ext_sfn_redrive import settle
+
+    chain = {n: s for n, s in states.items() if n.startswith(("create/c:bl-", "create/c:not-in-sync"))}
+    machine = {"StartAt": "create/c:bl-writer?", "States": {**chain, "create/c:shape?": {"Type": "Succeed"}}}
+    sfn = boto3.client("stepfunctions", region_name="eu-west-1")
+    arn = sfn.create_state_machine(name=name, definition=json.dumps(machine),
+                                   roleArn="arn:aws:iam::123456789012:role/sfn")["stateMachineArn"]
+    writer = {"db": {"DBClusterParameterGroup": "aurora-mysql8-binlog", "DBClusterMembers": members}}
+    run = sfn.start_execution(stateMachineArn=arn, name="run-1", input=json.dumps({**WRITER_INPUT, "w": writer}))
+    settle()
+    return dict(sfn.describe_execution(executionArn=run["executionArn"]))
+
+
+def _member(name: str, writer: bool, status: str) -> dict[str, Any]:
+    return {"DBInstanceIdentifier": name, "IsClusterWriter": writer, "DBClusterParameterGroupStatus": status}
+
+
+class TestWriterInSync:
+    def test_binlog_on_goes_through_the_writers_status_before_create(self, small: Definition) -> None:
+        """ROW goes to `bl-writer?`, which reads the writer member of the description already read (`$.w.db`, no
+        call); not in-sync fails with DR.PreconditionFailed in the local check's words."""
+        states = _create(small)
+        assert states["create/c:bl-off?"]["Default"] == "create/c:bl-writer?"
+        assert not any(s["Type"] == "Task" for n, s in states.items()
+                       if n.startswith(("create/c:bl-writer", "create/c:bl-status", "create/c:bl-sync")))
+        assert "[?(@.IsClusterWriter==true)]" in states["create/c:bl-writer"]["Parameters"]["s.$"]
+        assert states["create/c:bl-sync?"]["Choices"][0]["Not"] == {"Variable": "$.blw.s", "StringEquals": "in-sync"}
+        fail = states["create/c:not-in-sync"]
+        assert fail["Error"] == "DR.PreconditionFailed"
+        assert WRITER_NOT_IN_SYNC in fail["CausePath"]
+
+    def test_the_interpreter_refuses_a_writer_pending_reboot_with_the_local_words(
+            self, small: Definition, sandbox_control: LocalControl) -> None:
+        """In the sandbox's interpreter: the writer pending-reboot fails with the local message (group, cluster,
+        writer, status, reboot command, resume); a reader pending-reboot, or no writer member, goes on."""
+        states = _create(small)
+        refused = _writer_sync_outcome(states, [_member("inv-2", False, "in-sync"),
+                                                _member("inv-1", True, "pending-reboot")], "refused")
+        assert refused["status"] == "FAILED", refused
+        assert refused["cause"] == "inventory: cannot create inventory-cluster: " + WRITER_NOT_IN_SYNC.format(
+            "aurora-mysql8-binlog", "inventory-cluster-euw1", "inv-1", "pending-reboot", "inv-1", "eu-west-1", "fb-1")
+        reader_waits = [_member("inv-1", True, "in-sync"), _member("inv-2", False, "pending-reboot")]
+        assert _writer_sync_outcome(states, reader_waits, "reader-waits")["status"] == "SUCCEEDED"
+        assert _writer_sync_outcome(states, [], "headless")["status"] == "SUCCEEDED"
 
 
 def test_stepfunctions_reprotect_is_refused_when_the_writer_has_no_binary_logging(

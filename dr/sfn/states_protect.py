@@ -27,8 +27,8 @@ from dr.aws.lineage import (
 from dr.checks.lag import DEFAULT_MAX_AGE_SECONDS
 from dr.engine.step import Step
 from dr.sfn import asl
+from dr.sfn.states_binlog import binlog_states
 from dr.sfn.states_rds import CLUSTER, INSTANCE, KINDS, Kind, by_kind
-from runbooks.steps.requirements import BINLOG_OFF
 
 RENAMING = "renaming"
 NOT_FOUND = ["States.TaskFailed"]
@@ -254,58 +254,11 @@ def _create_chain(kind: Kind, step: Step, sides: Sides, half: str, shapes: list[
                                          "on the source {} (BackupRetentionPeriod 0) and AWS creates a read replica "
                                          "only from a source with backups", "$.item.writer.id")
     if kind is CLUSTER:
-        states.update(_binlog_states(step, sides, then=f"{p}shape?"))
+        states.update(binlog_states(step, sides.writer, then=f"{p}shape?"))
     for shape in shapes:
         for kms in ((False, True) if shape.kms else (False,)):
             states.update(_create_states(kind, step, sides, half, shape, kms=kms))
     return states
-
-
-BINLOG_PARAMETER = "binlog_format"
-BINLOG_OFF_VALUES = sorted({s for value in BINLOG_OFF for s in (value, value.upper(), value.capitalize())} - {""})
-"""The local check's values that mean off (runbooks/steps/requirements.py compares them lower-cased; ASL cannot)."""
-
-
-def _binlog_states(step: Step, sides: Sides, *, then: str) -> dict[str, asl.State]:
-    """Before a replica cluster is created from an Aurora MySQL writer in another region (`item.binlog`): the
-    writer's DB cluster parameter group has binary logging on, as the local check reads it (`binlog_format` unset,
-    empty, OFF or NONE is off; a default group that cannot be read ships it OFF), else refused. One page: filtered
-    on the parameter's name (DescribeDBClusterParameters' only filter)."""
-    p, group = CLUSTER.prefix, "$.w.db.DBClusterParameterGroup"
-    value = f"$.bl.p[?(@.ParameterName=='{BINLOG_PARAMETER}')].ParameterValue"
-    missing = [{"ErrorEquals": ["Rds.DBParameterGroupNotFoundException"], "ResultPath": "$.error",
-                "Next": f"{p}bl-missing?"}]
-    params = {"DBClusterParameterGroupName.$": group,
-              "Filters": [{"Name": "parameter-name", "Values": [BINLOG_PARAMETER]}]}
-    return {
-        f"{p}binlog?": asl.choice([{"And": [{"Variable": "$.item.binlog", "IsPresent": True},
-                                            {"Variable": "$.w.db.Engine", "StringEquals": "aurora-mysql"}],
-                                    "Next": f"{p}bl-read"}], then),
-        f"{p}bl-read": asl.task("rds", "DescribeDBClusterParameters", params, step=step, next_state=f"{p}bl-has?",
-                                result_path="$.bl", selector={"p.$": "$.Parameters"}, catch=missing,
-                                region=sides.writer),
-        # a filter that matches nothing is tested both ways a JSONPath engine may answer it (absent, or `[]`)
-        f"{p}bl-has?": asl.choice([{"Not": {"Variable": value, "IsPresent": True}, "Next": f"{p}bl-unset"}],
-                                  f"{p}bl-take"),
-        f"{p}bl-take": asl.pass_state({"t.$": value}, f"{p}bl-first?", "$.blv"),
-        f"{p}bl-first?": asl.choice([{"Variable": "$.blv.t[0]", "IsPresent": True, "Next": f"{p}bl-value"}],
-                                    f"{p}bl-unset"),
-        f"{p}bl-value": asl.pass_state({"v.$": "States.ArrayGetItem($.blv.t, 0)"}, f"{p}bl-off?", "$.blv"),
-        f"{p}bl-off?": asl.choice([{"Variable": "$.blv.v", "StringEquals": "", "Next": f"{p}bl-unset"},
-                                   {"Or": [{"Variable": "$.blv.v", "StringEquals": v} for v in BINLOG_OFF_VALUES],
-                                    "Next": f"{p}no-binlog"}], then),
-        f"{p}bl-missing?": asl.choice([{"Variable": group, "StringMatches": "default.*", "Next": f"{p}bl-unset"}],
-                                      f"{p}bl-unread"),
-        f"{p}bl-unset": asl.pass_state({"v": "OFF"}, f"{p}no-binlog", "$.blv"),
-        f"{p}no-binlog": _fail(asl.FAILED_PRECONDITION, "{}: cannot create {}: binary logging is off on {} "
-                               "(binlog_format={} in DB cluster parameter group {}): an Aurora MySQL cross-Region "
-                               "replica needs it. Use a custom DB cluster parameter group with binlog_format=ROW "
-                               "(or MIXED), apply it to the cluster and reboot its writer", "$.item.writer.id",
-                               "$.blv.v", group),
-        f"{p}bl-unread": _fail(asl.FAILED_PRECONDITION, "{}: cannot create {}: the DB cluster parameter group {} of "
-                               "{} was not found, so nobody can tell whether binary logging is on; check the "
-                               "parameter group the writer uses", group, "$.item.writer.id"),
-    }
 
 
 def _create_states(kind: Kind, step: Step, sides: Sides, half: str, shape: Shape, *, kms: bool) -> dict[str, asl.State]:

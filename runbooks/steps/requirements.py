@@ -35,6 +35,13 @@ from runbooks.steps.rds_watch import RdsWatch
 BINLOG_OFF = frozenset({"", "off", "none"})
 PARAMETERS_IN_SYNC = "in-sync"
 """A cluster member's `DBClusterParameterGroupStatus` once it runs with its group's values (else `pending-reboot`)."""
+WRITER_NOT_IN_SYNC = (
+    "the DB cluster parameter group {} of {} is not in sync on its writer {} (DBClusterParameterGroupStatus {}): "
+    "binlog_format is a static parameter, applied only when the writer reboots, and AWS refuses a cross-Region "
+    "replica until then. Reboot the writer: aws rds reboot-db-instance --db-instance-identifier {} --region {}; once "
+    "it is available again, resume: drctl resume {}")
+"""Group, cluster, writer instance, its status, writer instance, region, run id (the Step Functions failback's
+refusal formats the same words: dr/sfn/states_protect.py)."""
 BACKUP_ENGINES = ("mysql", "mariadb")
 """RDS engines whose read replicas can have automated backups (RDS for PostgreSQL's cannot)."""
 
@@ -104,11 +111,8 @@ def _writer_sync_problems(ctx: RunContext, move: Move, facts: SourceFacts, group
     if writer is None or status == PARAMETERS_IN_SYNC:
         return []
     member = writer.get("DBInstanceIdentifier")
-    return [f"the DB cluster parameter group {group or 'default'} of {move.old.id} is not in sync on its writer "
-            f"{member} (DBClusterParameterGroupStatus {status}): binlog_format is a static parameter, applied only "
-            "when the writer reboots, and AWS refuses a cross-Region replica until then. Reboot the writer: aws rds "
-            f"reboot-db-instance --db-instance-identifier {member} --region {region(ctx, move.old)}; once it is "
-            f"available again, resume: drctl resume {ctx.run_id}"]
+    return [WRITER_NOT_IN_SYNC.format(group or "default", move.old.id, member, status, member, region(ctx, move.old),
+                                      ctx.run_id)]
 
 
 def writer_member(cluster: dict[str, Any]) -> dict[str, Any] | None:

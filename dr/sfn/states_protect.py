@@ -189,8 +189,9 @@ def create_replica(step: Step, sides: Sides, half: str, shapes: list[Shape], pol
     id is done when it replicates from that writer and is available, refused when it is something else, waited on
     while it is being created; absent, it is refused where the local check refuses it (an encrypted source without a
     KMS key for the region, an instance source without backups, an Aurora MySQL source in the other region without
-    binary logging), else created as the local step creates it (settings of the topology, the destination region's
-    KMS key for an encrypted source), then waited on within the step's budget."""
+    binary logging or whose writer has not applied it yet: dr/sfn/states_binlog.py), else created as the local step
+    creates it (settings of the topology, the destination region's KMS key for an encrypted source), then waited on
+    within the step's budget."""
     chains = {kind: _create_chain(kind, step, sides, half, [s for s in shapes if s.kind is kind], poll=poll)
               for kind in KINDS}
     return _plain(chains, "writer")

@@ -145,7 +145,9 @@ class TestDynamoDbLease:
     def test_break_lock_is_journaled(self, tmp_path: Path) -> None:
         """A run with --break-lock records whose lock it broke in its journal."""
         client, clock = make_table(), FakeClock(SINCE)
-        self.lease(client, clock).acquire(info("stale-run"))
+        stale = self.lease(client, clock)
+        stale.acquire(info("stale-run"))
+        stale._stop.set()  # its process died: no heartbeat outlives the test (it would call AWS after the mock)
         session = Harness(tmp_path, clock).session(ListRunbook([FakeStep("a", Calls())]),
                                                    lock=self.lease(client, clock))
         outcome = session.start(break_lock=True)

@@ -29,6 +29,7 @@ def _by_step_functions(root: Path) -> tuple[dict[str, Any], dict[str, Any], int]
                        "eu-central-1", "--yes", "--run-id", "fo-1", *config)
         assert moved.exit_code == 0, moved.output
         _set_lags(sandbox)
+        sandbox.control.set_metric_period_seconds(5.0)  # the catch-up's datapoints after the fence come sooner
         back = _drctl("failback", "--to", "prod", "--engine", "stepfunctions", "--yes", "--run-id", "fb-1", *config)
         return _protected(sandbox.topology, sandbox.clients), json.loads(back.stdout), back.exit_code
 
@@ -38,6 +39,7 @@ def test_a_whole_failback_by_step_functions_leaves_aws_as_the_local_one(tmp_path
     """Writers, replica sources, fenced and stopped copies, lineage tags and DNS equal the local run's after
     `--phase all`; the report succeeds with the local run's steps, and the three part executions all ran."""
     quiet_env(monkeypatch, tmp_path)
+    monkeypatch.setattr("dr.sfn.run.POLL_SECONDS", 2.0)  # the follower reads every page of history at each poll
     local, local_report = local_failback(tmp_path, "all")
     monkeypatch.setenv("DRCTL_STATE_DIR", str(tmp_path / "sfn-state"))  # the same run ids, in another journal
     state, report, code = _by_step_functions(tmp_path)

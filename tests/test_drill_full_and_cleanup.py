@@ -24,6 +24,7 @@ class TestFullDrill:
         for db in sandbox.topology.databases:  # the replicas failback re-creates in prod's region report lag too
             account = sandbox.topology.environments[db.primary.env].account_id
             sandbox.control.set_replica_lag(account, "eu-central-1", db.engine.value, db.primary.id, 2.0)
+        sandbox.control.set_metric_period_seconds(5.0)  # the planned moves' catch-up datapoints come in seconds
         result = drctl("drill", "--to", "qa", "--mode", "full", "--yes", "-c", str(sandbox.config_path), "-o", "json")
         report = drill_json(result)
         parts = report["drill"]["parts"]

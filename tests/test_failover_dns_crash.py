@@ -62,6 +62,7 @@ class TestKilledBetweenDnsOutcomeAndInsync:
         dns_steps = {f"dns:{z}" for z in zones}
         journal = sbx.state_dir / "runs" / f"{RUN_ID}.jsonl"
         seeded = sbx.control.stats()  # the seed's own change batches
+        sbx.control.set_metric_period_seconds(5.0)  # the planned move's catch-up datapoints come in seconds
 
         def changes_by_drctl() -> dict[str, int]:
             now = sbx.control.stats().route53_changes_by_zone

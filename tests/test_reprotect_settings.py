@@ -184,10 +184,7 @@ class TestReplicaRequirements:
         """binlog_format OFF in the writer cluster's parameter group: no cross-Region replica cluster."""
         with harness(tmp_path, _only("inventory")) as h:
             assert h.run("failover", "qa").exit_code == 0
-            h.rds(WEST).modify_db_cluster_parameter_group(
-                DBClusterParameterGroupName="aurora-mysql8-binlog",
-                Parameters=[{"ParameterName": "binlog_format", "ParameterValue": "OFF",
-                             "ApplyMethod": "pending-reboot"}])
+            _set_binlog_format(h, "OFF")
             outcome = _failed_back(h)
             assert outcome.exit_code != 0
             error = step(outcome.report, "reprotect:inventory")["detail"]
@@ -199,10 +196,7 @@ class TestReplicaRequirements:
         writer and the reboot command; after the reboot, the resumed run creates the replica cluster."""
         with harness(tmp_path, _only("inventory")) as h:
             assert h.run("failover", "qa").exit_code == 0
-            h.rds(WEST).modify_db_cluster_parameter_group(
-                DBClusterParameterGroupName="aurora-mysql8-binlog",
-                Parameters=[{"ParameterName": "binlog_format", "ParameterValue": "MIXED",
-                             "ApplyMethod": "pending-reboot"}])
+            _set_binlog_format(h, "MIXED")
             writer = next(m["DBInstanceIdentifier"] for m in _cluster(h, WEST, "inventory-cluster-euw1")[
                 "DBClusterMembers"] if m["IsClusterWriter"])
             outcome = _failed_back(h)
@@ -231,3 +225,10 @@ class TestPromotionRequirements:
             assert "inventory-cluster-euw1 in eu-west-1 has no DB instance (headless)" in error
             assert _cluster(h, WEST, "inventory-cluster-euw1")["ReplicationSourceIdentifier"]
             assert not any(c[1] == "PromoteReadReplicaDBCluster" for c in h.faults.calls)
+
+
+def _set_binlog_format(h: Any, value: str) -> None:
+    """`binlog_format` of the DR writer's cluster parameter group (a static parameter: applied at the reboot)."""
+    h.rds(WEST).modify_db_cluster_parameter_group(
+        DBClusterParameterGroupName="aurora-mysql8-binlog",
+        Parameters=[{"ParameterName": "binlog_format", "ParameterValue": value, "ApplyMethod": "pending-reboot"}])

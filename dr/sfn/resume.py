@@ -169,6 +169,10 @@ def confirm(flags: Any, header: Any, found: Unfinished) -> None:
         "succeeded are not run again"])
 
 
+_LISTING: list[tuple[Any, Any, dict[tuple[str, str, str], Definition]]] = []
+"""One client factory and one generated definition per direction for a whole `runs list` (the topology's)."""
+
+
 def run_status_of(topology: Any, header: Any) -> str:
     """`runs list`'s status of a run Step Functions executes: its executions' (the journal never says how it
     ended): `running`, `succeeded`, `refused` (a gate, a precondition, the run lock) or `failed`; `unknown (...)`
@@ -177,13 +181,17 @@ def run_status_of(topology: Any, header: Any) -> str:
     from dr.sfn.follow import ExecutionView, run_status
     from dr.sfn.run import definition_for, sfn_client
 
+    if not _LISTING or _LISTING[0][0] is not topology:
+        _LISTING[:] = [(topology, ClientFactory(topology, run_id="runs"), {})]
+    _, clients, definitions = _LISTING[0]
+    direction = (header.runbook, header.source, header.target)
     try:
-        clients = ClientFactory(topology, run_id="runs")
-        defn = definition_for(topology, header.runbook, header.source, header.target, clients)
+        if direction not in definitions:
+            definitions[direction] = definition_for(topology, *direction, clients)
+        defn = definitions[direction]
         found = unfinished(sfn_client(clients, defn), defn, header)
     except Exception as err:  # a listing never fails for one run: it says what it could not read
         return f"unknown ({type(err).__name__}: {str(err)[:120]})"
     if found is None:
         return "succeeded"
     return str(run_status(ExecutionView(found.status, error=found.error, cause=found.cause)))
-
